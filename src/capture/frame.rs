@@ -1,0 +1,90 @@
+//! One captured frame and its timestamp.
+
+use std::fmt;
+
+/// How many digits of a second a source keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsPrecision {
+    Micro,
+    Nano,
+}
+
+/// A capture timestamp: seconds since the epoch plus nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Timestamp {
+    pub sec: i64,
+    pub nsec: u32,
+}
+
+impl Timestamp {
+    /// Seconds since `earlier` as a float (negative if `earlier` is later).
+    pub fn secs_since(self, earlier: Timestamp) -> f64 {
+        (self.sec - earlier.sec) as f64 + (self.nsec as f64 - earlier.nsec as f64) / 1e9
+    }
+
+    /// Decimal text with as many fraction digits as the precision keeps,
+    /// as tshark prints `frame.time_epoch`.
+    pub fn display(self, precision: TsPrecision) -> impl fmt::Display {
+        struct D(Timestamp, TsPrecision);
+        impl fmt::Display for D {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self.1 {
+                    TsPrecision::Micro => write!(f, "{}.{:06}", self.0.sec, self.0.nsec / 1000),
+                    TsPrecision::Nano => write!(f, "{}.{:09}", self.0.sec, self.0.nsec),
+                }
+            }
+        }
+        D(self, precision)
+    }
+}
+
+/// A frame as the capture layer saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub ts: Timestamp,
+    /// Length on the wire; `data` may be shorter when the snaplen cut it.
+    pub orig_len: u32,
+    /// The captured bytes (`cap_len` is their length).
+    pub data: Vec<u8>,
+}
+
+impl Frame {
+    /// Captured length.
+    pub fn cap_len(&self) -> u32 {
+        self.data.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_print_with_their_precision() {
+        let ts = Timestamp {
+            sec: 1_700_000_000,
+            nsec: 1_234_567,
+        };
+        assert_eq!(
+            ts.display(TsPrecision::Nano).to_string(),
+            "1700000000.001234567"
+        );
+        assert_eq!(
+            ts.display(TsPrecision::Micro).to_string(),
+            "1700000000.001234"
+        );
+    }
+
+    #[test]
+    fn secs_since_borrows_across_the_second() {
+        let a = Timestamp {
+            sec: 10,
+            nsec: 900_000_000,
+        };
+        let b = Timestamp {
+            sec: 11,
+            nsec: 100_000_000,
+        };
+        assert!((b.secs_since(a) - 0.2).abs() < 1e-9);
+    }
+}

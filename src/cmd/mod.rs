@@ -1,0 +1,80 @@
+//! Subcommands: each wires capture, decode, flow, lab and render together.
+//! [`main`] is the whole program behind `src/main.rs`: it parses arguments,
+//! runs the command, and reports errors like a Unix tool.
+
+mod pipeline;
+pub mod trace;
+
+pub use pipeline::Pipeline;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command};
+use crate::error::EXIT_USAGE;
+use crate::Error;
+
+/// Runs tcplab with `args` and returns the process exit code.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return clap_exit(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return clap_exit(e),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = match &cli.command {
+        Command::Trace(args) => trace::run(args, &matches, cli.color, &mut out),
+    };
+    let result = result.and_then(|()| out.flush().map_err(|e| Error::io("stdout", e)));
+    match result {
+        Ok(()) => 0,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            eprintln!("tcplab: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// A reader that closed our stdout (`tcplab ... | head`) is not an error.
+fn is_broken_pipe(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Help and version go to stdout (exit 0); a usage error becomes one line.
+fn clap_exit(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                EXIT_USAGE
+            } else {
+                0
+            }
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("tcplab: {first} (see 'tcplab --help')");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// An I/O error while writing output.
+pub(crate) fn output_error(e: std::io::Error) -> Error {
+    Error::io("writing output", e)
+}

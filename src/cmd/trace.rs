@@ -1,0 +1,212 @@
+//! `tcplab trace`: bind a loopback server, open the capture filtered on its
+//! port, run the exchange, read packets until the teardown is complete, then
+//! report.
+//!
+//! Order matters: the listener is bound first (so the port is known), the
+//! capture is opened with its filter (libpcap captures everything after
+//! `pcap_activate` returns), and only then does the client connect. The run
+//! ends when both FINs are acknowledged or a reset is seen; a grace timer
+//! after the applications finished is only the fallback.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::ArgMatches;
+use tokio::net::TcpListener;
+
+use super::{output_error, Pipeline};
+use crate::capture::{loopback_interface, Frame, LiveCapture, LiveConfig, PcapWriter, TsPrecision};
+use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, TraceArgs};
+use crate::flow::{CloseWatch, Direction};
+use crate::lab::{run_exchange, ExchangePlan};
+use crate::render::{
+    write_trace_json, write_trace_text, CaptureInfo, Connection, Palette, Sockets, TextOptions,
+    TraceReport, TracedPacket, Wire,
+};
+use crate::{Error, Result};
+
+/// How long to wait for the last teardown packets once both applications
+/// are done; reached only if the capture missed them.
+const GRACE: Duration = Duration::from_millis(1000);
+
+/// Runs `trace` and writes its report to `out`.
+pub fn run(
+    args: &TraceArgs,
+    matches: &ArgMatches,
+    color: ColorChoice,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let plan = ExchangePlan {
+        writes: args.writes(matches)?,
+        server: args.server,
+        close: args.close,
+        nodelay: args.nodelay,
+        timeout: Duration::from_millis(args.timeout_ms),
+    };
+    let ip = if args.ipv6 {
+        IpAddr::V6(Ipv6Addr::LOCALHOST)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the runtime", e))?;
+    let (report, frames) =
+        rt.block_on(trace(SocketAddr::new(ip, args.port), plan, args.max_hex))?;
+    if let Some(path) = &args.write {
+        save(path, &report, &frames)?;
+    }
+    match args.format {
+        Format::Json => write_trace_json(out, &report).map_err(output_error),
+        Format::Text => {
+            let opts = TextOptions {
+                palette: Palette {
+                    enabled: resolve_color(color),
+                },
+                width: terminal_width(),
+                hexdump: args.hexdump,
+                raw_seq: args.raw_seq,
+                max_hex: args.max_hex,
+            };
+            write_trace_text(out, &report, &opts).map_err(output_error)
+        }
+    }
+}
+
+/// Does the traced exchange and returns the report and the raw frames.
+pub async fn trace(
+    bind: SocketAddr,
+    plan: ExchangePlan,
+    max_hex: usize,
+) -> Result<(TraceReport, Vec<Frame>)> {
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: bind.to_string(),
+            source,
+        })?;
+    let server_addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("listener address", e))?;
+    let config = LiveConfig::new(
+        loopback_interface(),
+        format!("tcp port {}", server_addr.port()),
+    );
+    let mut cap = LiveCapture::open(config)?;
+    let mut pipeline = Pipeline::new(cap.link(), TsPrecision::Nano, max_hex);
+    let server_mode = plan.server.name();
+
+    let clock = Instant::now();
+    let mut exchange = tokio::spawn(async move { run_exchange(listener, &plan, clock).await });
+    let mut outcome = None;
+    let mut grace = None;
+    let mut watch = CloseWatch::new();
+    let mut packets: Vec<TracedPacket> = Vec::new();
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut warning = None;
+
+    loop {
+        tokio::select! {
+            frame = cap.next_frame() => {
+                let Some(frame) = frame else { break };
+                let frame = frame?;
+                frames.push(frame.clone());
+                let (traced, placed) = pipeline.push(frame);
+                packets.push(traced);
+                if let Some((seg, info)) = placed {
+                    watch.observe(&seg, info.direction);
+                }
+                if watch.is_closed() {
+                    break;
+                }
+            }
+            done = &mut exchange, if outcome.is_none() => {
+                let done = done.map_err(|e| Error::Trace(format!("exchange task failed: {e}")))??;
+                outcome = Some(done);
+                grace = Some(tokio::time::Instant::now() + GRACE);
+            }
+            _ = sleep_until(grace), if grace.is_some() => {
+                warning = Some(format!(
+                    "the teardown was not seen within {} ms after both programs finished; \
+                     the capture may have missed packets",
+                    GRACE.as_millis()
+                ));
+                break;
+            }
+        }
+    }
+    let exchange = match outcome {
+        Some(x) => x,
+        None => exchange
+            .await
+            .map_err(|e| Error::Trace(format!("exchange task failed: {e}")))??,
+    };
+    let stats = cap.stats()?;
+    let link = cap.link();
+    let report = TraceReport {
+        connection: Connection {
+            client: exchange.client_addr.into(),
+            server: exchange.server_addr.into(),
+        },
+        wire: wire_totals(&packets),
+        packets,
+        sockets: Sockets {
+            client: exchange.client,
+            server: exchange.server,
+        },
+        capture: CaptureInfo {
+            interface: cap.config().interface.clone(),
+            link: link.name(),
+            link_label: link.label(),
+            snaplen: cap.config().snaplen as u32,
+            dropped: stats.dropped + stats.if_dropped,
+            stats,
+        },
+        server_mode,
+        warning,
+    };
+    Ok((report, frames))
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Frames, bytes and payload per direction.
+pub fn wire_totals(packets: &[TracedPacket]) -> Wire {
+    let mut wire = Wire::default();
+    for p in packets {
+        let totals = match p.direction {
+            Some(Direction::ClientToServer) => &mut wire.client_to_server,
+            Some(Direction::ServerToClient) => &mut wire.server_to_client,
+            None => continue,
+        };
+        totals.frames += 1;
+        totals.bytes += u64::from(p.record.frame_len);
+        totals.payload_bytes += p.record.payload_len.unwrap_or(0) as u64;
+    }
+    wire
+}
+
+fn save(path: &Path, report: &TraceReport, frames: &[Frame]) -> Result<()> {
+    let file_err = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(file_err)?;
+    let link = crate::decode::LinkType::from_name(report.capture.link)
+        .unwrap_or(crate::decode::LinkType::Ethernet);
+    let mut w = PcapWriter::new(std::io::BufWriter::new(file), link, report.capture.snaplen)
+        .map_err(file_err)?;
+    for f in frames {
+        w.write_frame(f).map_err(file_err)?;
+    }
+    w.finish().map_err(file_err)?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! Pure functions from bytes to typed views: link, IP and TCP headers, TCP
+//! options and flags, and the byte ranges of each layer.
+//!
+//! Parsing is done by etherparse's lax slicer: a frame cut by the snaplen
+//! still yields the headers that fit, and the first layer that broke is kept
+//! as a [`DecodeError`] saying layer, offset and rule. [`decode`] checks
+//! lengths once; after it returns no accessor of [`Packet`] can panic.
+//! No time, no I/O, no flows here.
+
+mod error;
+mod link;
+mod packet;
+mod tcp;
+
+pub use error::{DecodeError, Layer};
+pub use link::LinkType;
+pub use packet::{decode, IpInfo, Layout, Packet};
+pub use tcp::{Flags, TcpOptions};

@@ -1,0 +1,255 @@
+//! One frame decoded down to TCP: the borrowed view every later stage reads.
+
+use std::net::IpAddr;
+use std::ops::Range;
+
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+
+use super::link::{split_link, NextLayer};
+use super::{DecodeError, Flags, Layer, LinkType, TcpOptions};
+
+/// The network-layer facts of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpInfo {
+    /// 4 or 6.
+    pub version: u8,
+    /// IPv4: IHL × 4; IPv6: 40 plus extension headers.
+    pub hdr_len: usize,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// Payload bytes the IP header declares (may exceed what was captured).
+    pub payload_len: usize,
+}
+
+/// Sizes of each layer in the captured bytes, in order; the hex dump colours
+/// and labels bytes with these ranges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Bytes before the IP header (link header and any VLAN tags).
+    pub link: usize,
+    pub ip: usize,
+    pub tcp: usize,
+    /// Captured payload bytes.
+    pub payload: usize,
+}
+
+impl Layout {
+    pub fn link_range(&self) -> Range<usize> {
+        0..self.link
+    }
+    pub fn ip_range(&self) -> Range<usize> {
+        self.link..self.link + self.ip
+    }
+    pub fn tcp_range(&self) -> Range<usize> {
+        let start = self.link + self.ip;
+        start..start + self.tcp
+    }
+    pub fn payload_range(&self) -> Range<usize> {
+        let start = self.link + self.ip + self.tcp;
+        start..start + self.payload
+    }
+}
+
+/// A decoded frame. Built only by [`decode`], which checked every length:
+/// the fields can be read without further checks.
+#[derive(Debug, Clone)]
+pub struct Packet<'a> {
+    pub link: LinkType,
+    pub layout: Layout,
+    pub ip: Option<IpInfo>,
+    /// The TCP header as sent, every raw field readable.
+    pub tcp: Option<etherparse::TcpSlice<'a>>,
+    /// The captured TCP payload (shorter than `payload_len` when cut by the snaplen).
+    pub payload: &'a [u8],
+    /// TCP payload length as the IP header declares it (tshark's `tcp.len`).
+    pub payload_len: usize,
+    /// The first layer that failed, with offset and rule.
+    pub error: Option<DecodeError>,
+    /// Why a well-formed frame has no TCP (ARP, UDP, a fragment...).
+    pub note: Option<String>,
+}
+
+impl<'a> Packet<'a> {
+    fn empty(link: LinkType) -> Self {
+        Packet {
+            link,
+            layout: Layout::default(),
+            ip: None,
+            tcp: None,
+            payload: &[],
+            payload_len: 0,
+            error: None,
+            note: None,
+        }
+    }
+
+    /// TCP flags, if this is a TCP segment.
+    pub fn flags(&self) -> Option<Flags> {
+        self.tcp.as_ref().map(Flags::of)
+    }
+
+    /// TCP options, if this is a TCP segment.
+    pub fn options(&self) -> Option<TcpOptions> {
+        self.tcp.as_ref().map(TcpOptions::of)
+    }
+}
+
+/// Where `part` starts inside `whole` (both borrow the same frame).
+fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
+}
+
+fn map_layer(layer: etherparse::err::Layer) -> Layer {
+    use etherparse::err::Layer as L;
+    match layer {
+        L::LinuxSllHeader
+        | L::Ethernet2Header
+        | L::EtherPayload
+        | L::VlanHeader
+        | L::MacsecHeader
+        | L::MacsecPacket => Layer::Link,
+        L::TcpHeader => Layer::Tcp,
+        _ => Layer::Ip,
+    }
+}
+
+/// Decodes a frame of link type `link`. Never fails: problems are recorded in
+/// the returned packet's `error` or `note`, with the layers that did parse.
+pub fn decode(link: LinkType, data: &[u8]) -> Packet<'_> {
+    let mut p = Packet::empty(link);
+    let sliced = match split_link(link, data) {
+        Err(e) => {
+            p.error = Some(e);
+            return p;
+        }
+        Ok(NextLayer::Family(f)) => {
+            p.layout.link = link.header_len();
+            p.note = Some(format!("not IP (address family {f})"));
+            return p;
+        }
+        Ok(NextLayer::EtherType(_)) if link == LinkType::Ethernet => {
+            match LaxSlicedPacket::from_ethernet(data) {
+                Ok(s) => s,
+                Err(e) => {
+                    p.error = Some(DecodeError {
+                        layer: Layer::Link,
+                        offset: 0,
+                        reason: e.to_string(),
+                    });
+                    return p;
+                }
+            }
+        }
+        Ok(NextLayer::EtherType(t)) => {
+            LaxSlicedPacket::from_ether_type(EtherType(t), &data[link.header_len()..])
+        }
+        Ok(NextLayer::Ip) => match LaxSlicedPacket::from_ip(&data[link.header_len()..]) {
+            Ok(s) => s,
+            Err(e) => {
+                p.layout.link = link.header_len();
+                p.error = Some(DecodeError {
+                    layer: Layer::Ip,
+                    offset: link.header_len(),
+                    reason: e.to_string(),
+                });
+                return p;
+            }
+        },
+    };
+    fill(&mut p, data, &sliced);
+    p
+}
+
+fn fill<'a>(p: &mut Packet<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>) {
+    let (ip_start, ip) = match &s.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            let hdr_len = usize::from(h.ihl()) * 4;
+            let start = offset_in(data, v4.header().slice());
+            let info = IpInfo {
+                version: 4,
+                hdr_len,
+                src: IpAddr::V4(h.source_addr()),
+                dst: IpAddr::V4(h.destination_addr()),
+                payload_len: usize::from(h.total_len()).saturating_sub(hdr_len),
+            };
+            if v4.payload().fragmented && v4.payload().ip_number == etherparse::IpNumber::TCP {
+                p.note = Some("IPv4 fragment: TCP header in another frame".to_string());
+            }
+            (start, info)
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let ext_len = v6.extensions().slice().len();
+            let start = offset_in(data, v6.header().slice());
+            let info = IpInfo {
+                version: 6,
+                hdr_len: 40 + ext_len,
+                src: IpAddr::V6(v6.header().source_addr()),
+                dst: IpAddr::V6(v6.header().destination_addr()),
+                payload_len: usize::from(v6.header().payload_length()).saturating_sub(ext_len),
+            };
+            (start, info)
+        }
+        Some(LaxNetSlice::Arp(_)) => {
+            p.layout.link = data.len().min(p.link.header_len().max(14));
+            p.note = Some("ARP, not TCP".to_string());
+            return;
+        }
+        None => {
+            p.layout.link = data.len().min(p.link.header_len());
+            match &s.stop_err {
+                Some((e, layer)) => {
+                    p.error = Some(DecodeError {
+                        layer: map_layer(*layer),
+                        offset: p.layout.link,
+                        reason: e.to_string(),
+                    })
+                }
+                None => p.note = Some("not IP".to_string()),
+            }
+            return;
+        }
+    };
+    p.layout.link = ip_start;
+    p.layout.ip = ip.hdr_len.min(data.len().saturating_sub(ip_start));
+    let ip_payload_len = ip.payload_len;
+    p.ip = Some(ip);
+
+    match &s.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            let hdr = tcp.header_slice().len();
+            p.layout.tcp = hdr;
+            p.payload = tcp.payload();
+            p.layout.payload = tcp.payload().len();
+            p.payload_len = ip_payload_len.saturating_sub(hdr);
+            p.tcp = Some(tcp.clone());
+        }
+        Some(_) => {
+            p.note = Some(format!(
+                "{} payload, not TCP",
+                protocol_name(&s.net).unwrap_or("other")
+            ))
+        }
+        None => {
+            if let Some((e, layer)) = &s.stop_err {
+                p.error = Some(DecodeError {
+                    layer: map_layer(*layer),
+                    offset: p.layout.link + p.layout.ip,
+                    reason: e.to_string(),
+                });
+            } else if p.note.is_none() {
+                let name = protocol_name(&s.net).unwrap_or("unknown protocol");
+                p.note = Some(format!("{name}, not TCP"));
+            }
+        }
+    }
+}
+
+fn protocol_name(net: &Option<LaxNetSlice<'_>>) -> Option<&'static str> {
+    let n = match net.as_ref()? {
+        LaxNetSlice::Ipv4(v4) => v4.payload().ip_number,
+        LaxNetSlice::Ipv6(v6) => v6.payload().ip_number,
+        LaxNetSlice::Arp(_) => return Some("ARP"),
+    };
+    n.keyword_str()
+}

@@ -1,0 +1,177 @@
+//! TCP flags as a typed set and TCP options as values (RFC 9293 §3.1,
+//! RFC 7323 for window scale and timestamps, RFC 2018 for SACK).
+
+use etherparse::{TcpOptionElement, TcpSlice};
+use serde::Serialize;
+
+/// The TCP control bits, in header order (RFC 9293 §3.1, RFC 3168 for ECE/CWR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Flags(u8);
+
+impl Flags {
+    pub const FIN: Flags = Flags(0x01);
+    pub const SYN: Flags = Flags(0x02);
+    pub const RST: Flags = Flags(0x04);
+    pub const PSH: Flags = Flags(0x08);
+    pub const ACK: Flags = Flags(0x10);
+    pub const URG: Flags = Flags(0x20);
+    pub const ECE: Flags = Flags(0x40);
+    pub const CWR: Flags = Flags(0x80);
+
+    /// Every flag with its name, in the order records list them.
+    const NAMED: [(Flags, &'static str); 8] = [
+        (Flags::FIN, "FIN"),
+        (Flags::SYN, "SYN"),
+        (Flags::RST, "RST"),
+        (Flags::PSH, "PSH"),
+        (Flags::ACK, "ACK"),
+        (Flags::URG, "URG"),
+        (Flags::ECE, "ECE"),
+        (Flags::CWR, "CWR"),
+    ];
+
+    /// The set from the header's flag byte (byte 13 of the TCP header).
+    pub fn from_bits(bits: u8) -> Self {
+        Flags(bits)
+    }
+
+    /// The flag byte.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Reads the flags of a TCP header.
+    pub fn of(tcp: &TcpSlice<'_>) -> Self {
+        // Byte 13 holds CWR..FIN; etherparse checked the header is there.
+        Flags(tcp.header_slice()[13])
+    }
+
+    /// True if every flag of `other` is set.
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Names of the set flags, in the order `FIN SYN RST PSH ACK URG ECE CWR`.
+    pub fn names(self) -> Vec<&'static str> {
+        Self::NAMED
+            .iter()
+            .filter(|(f, _)| self.contains(*f))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
+    /// The flags as people say them: SYN, SYN-ACK, PSH-ACK, FIN-ACK, RST-ACK...
+    /// (SYN, FIN, RST, PSH first, then ACK, then the rest.)
+    pub fn spoken(self) -> String {
+        const ORDER: [(Flags, &str); 8] = [
+            (Flags::SYN, "SYN"),
+            (Flags::FIN, "FIN"),
+            (Flags::RST, "RST"),
+            (Flags::PSH, "PSH"),
+            (Flags::URG, "URG"),
+            (Flags::ACK, "ACK"),
+            (Flags::ECE, "ECE"),
+            (Flags::CWR, "CWR"),
+        ];
+        let parts: Vec<&str> = ORDER
+            .iter()
+            .filter(|(f, _)| self.contains(*f))
+            .map(|(_, n)| *n)
+            .collect();
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join("-")
+        }
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, rhs: Flags) -> Flags {
+        Flags(self.0 | rhs.0)
+    }
+}
+
+/// The options a segment carried, each present only when sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TcpOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mss: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wscale: Option<u8>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sack_perm: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts_val: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts_ecr: Option<u32>,
+    /// SACK blocks as raw `[left, right)` sequence numbers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sack: Vec<[u32; 2]>,
+    /// Why the option list could not be read to its end, if it could not.
+    #[serde(skip)]
+    pub error: Option<String>,
+}
+
+impl TcpOptions {
+    /// Reads the options of a TCP header; a malformed list keeps what came
+    /// before the bad option and says why it stopped.
+    pub fn of(tcp: &TcpSlice<'_>) -> Self {
+        let mut o = TcpOptions::default();
+        for item in tcp.options_iterator() {
+            match item {
+                Ok(TcpOptionElement::MaximumSegmentSize(v)) => o.mss = Some(v),
+                Ok(TcpOptionElement::WindowScale(v)) => o.wscale = Some(v),
+                Ok(TcpOptionElement::SelectiveAcknowledgementPermitted) => o.sack_perm = true,
+                Ok(TcpOptionElement::Timestamp(val, ecr)) => {
+                    o.ts_val = Some(val);
+                    o.ts_ecr = Some(ecr);
+                }
+                Ok(TcpOptionElement::SelectiveAcknowledgement(first, rest)) => {
+                    o.sack.push([first.0, first.1]);
+                    o.sack.extend(rest.iter().flatten().map(|b| [b.0, b.1]));
+                }
+                Ok(TcpOptionElement::Noop) => {}
+                Err(e) => {
+                    o.error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        o
+    }
+
+    /// True when no option was decoded.
+    pub fn is_empty(&self) -> bool {
+        self.mss.is_none()
+            && self.wscale.is_none()
+            && !self.sack_perm
+            && self.ts_val.is_none()
+            && self.sack.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spoken_names_put_ack_last() {
+        assert_eq!((Flags::SYN | Flags::ACK).spoken(), "SYN-ACK");
+        assert_eq!((Flags::PSH | Flags::ACK).spoken(), "PSH-ACK");
+        assert_eq!((Flags::FIN | Flags::ACK).spoken(), "FIN-ACK");
+        assert_eq!((Flags::RST | Flags::ACK).spoken(), "RST-ACK");
+        assert_eq!(Flags::RST.spoken(), "RST");
+        assert_eq!(Flags::default().spoken(), "none");
+    }
+
+    #[test]
+    fn record_names_follow_header_order() {
+        let f = Flags::from_bits(0xff);
+        assert_eq!(
+            f.names(),
+            ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! Conversations: 4-tuple keys, stream indexes, direction, relative seq/ack
+//! as Wireshark computes them, the phase of each segment (handshake, data,
+//! teardown) and when a connection is completely closed.
+//!
+//! Flow works on [`Segment`], the normalized TCP values of a decoded frame;
+//! it knows nothing of pcap, tokio or terminals.
+
+mod close;
+mod phase;
+mod seq;
+mod tracker;
+
+pub use close::CloseWatch;
+pub use phase::{Phase, PhaseTracker};
+pub use seq::SeqNumber;
+pub use tracker::{Direction, FlowInfo, Tracker};
+
+use std::net::SocketAddr;
+
+use crate::decode::{Flags, Packet};
+
+/// The values of one TCP segment that flow logic needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub seq: SeqNumber,
+    pub ack: SeqNumber,
+    pub flags: Flags,
+    /// Window field as sent (unscaled).
+    pub window: u16,
+    /// TCP payload bytes as the IP header declares them.
+    pub payload_len: u32,
+}
+
+impl Segment {
+    /// The segment of a decoded frame, if it is TCP over IP.
+    pub fn of(p: &Packet<'_>) -> Option<Segment> {
+        let ip = p.ip.as_ref()?;
+        let tcp = p.tcp.as_ref()?;
+        Some(Segment {
+            src: SocketAddr::new(ip.src, tcp.source_port()),
+            dst: SocketAddr::new(ip.dst, tcp.destination_port()),
+            seq: SeqNumber(tcp.sequence_number()),
+            ack: SeqNumber(tcp.acknowledgment_number()),
+            flags: Flags::of(tcp),
+            window: tcp.window_size(),
+            payload_len: p.payload_len as u32,
+        })
+    }
+
+    /// Sequence space the segment occupies: payload plus one for SYN and FIN.
+    pub fn seq_len(&self) -> u32 {
+        self.payload_len
+            + u32::from(self.flags.contains(Flags::SYN))
+            + u32::from(self.flags.contains(Flags::FIN))
+    }
+}

@@ -1,0 +1,83 @@
+//! What an application sees of its socket: events and byte counts.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+/// Socket events, named as Node's `net` module names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// The client's connection is established (`socket.on('connect')`).
+    Connect,
+    /// The server accepted a connection (`server.on('connection')`).
+    Connection,
+    /// Bytes arrived (`'data'`), one event per read.
+    Data,
+    /// The peer sent its FIN (`'end'`).
+    End,
+    /// The socket is fully closed (`'close'`).
+    Close,
+    /// A socket error such as ECONNRESET (`'error'`).
+    Error,
+}
+
+/// One event with its time since the exchange started.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SocketEvent {
+    pub event: EventKind,
+    pub t_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// One side's view of the exchange.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SocketLog {
+    pub bytes_written: u64,
+    pub bytes_read: u64,
+    pub events: Vec<SocketEvent>,
+}
+
+impl SocketLog {
+    pub(crate) fn push(&mut self, clock: Instant, event: EventKind) -> &mut SocketEvent {
+        let t_ms = (clock.elapsed().as_secs_f64() * 1e3 * 1000.0).round() / 1000.0;
+        self.events.push(SocketEvent {
+            event,
+            t_ms,
+            bytes: None,
+            message: None,
+        });
+        self.events.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn data(&mut self, clock: Instant, n: usize) {
+        self.bytes_read += n as u64;
+        self.push(clock, EventKind::Data).bytes = Some(n);
+    }
+
+    pub(crate) fn error(&mut self, clock: Instant, e: &std::io::Error) {
+        self.push(clock, EventKind::Error).message = Some(describe_io_error(e));
+    }
+
+    /// The sizes of the `data` events, in order.
+    pub fn reads(&self) -> Vec<usize> {
+        self.events.iter().filter_map(|e| e.bytes).collect()
+    }
+}
+
+/// An I/O error in the words Node uses (`ECONNRESET`, ...), plus the OS text.
+pub fn describe_io_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    let code = match e.kind() {
+        ConnectionReset => "ECONNRESET",
+        ConnectionRefused => "ECONNREFUSED",
+        ConnectionAborted => "ECONNABORTED",
+        BrokenPipe => "EPIPE",
+        TimedOut => "ETIMEDOUT",
+        _ => return e.to_string(),
+    };
+    format!("{code}: {e}")
+}

@@ -1,0 +1,14 @@
+//! Real loopback traffic made with tokio: a lesson server and a client that
+//! run one exchange, and the socket-level view (bytes read and written, the
+//! events the application saw, named as Node's `net` names them).
+//!
+//! Functions take an already bound listener and a clock, so callers decide
+//! ports and tests can drive them; nothing here decodes or prints.
+
+mod events;
+mod exchange;
+mod modes;
+
+pub use events::{EventKind, SocketEvent, SocketLog};
+pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
+pub use modes::ServerMode;

@@ -1,0 +1,100 @@
+//! Everything users read: the packet record (JSON contract), the trace
+//! report as text (tables, size lines, hex dumps, socket stats) and as JSON.
+//! Renderers write only into the writer they are given.
+
+mod hexdump;
+mod record;
+mod style;
+mod trace_json;
+mod trace_text;
+
+pub use hexdump::{hexdump, Span};
+pub use record::{PacketRecord, TracedPacket};
+pub use style::{Paint, Palette};
+pub use trace_json::write_trace_json;
+pub use trace_text::{
+    options_text, preview, size_line, write_trace_text, HexdumpMode, TextOptions,
+};
+
+use serde::Serialize;
+
+use crate::capture::CaptureStats;
+use crate::lab::SocketLog;
+
+/// An address as the lessons print it (`socket.address()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointInfo {
+    pub address: String,
+    pub port: u16,
+    /// `IPv4` or `IPv6`, as Node's `family`.
+    pub family: &'static str,
+}
+
+impl From<std::net::SocketAddr> for EndpointInfo {
+    fn from(a: std::net::SocketAddr) -> Self {
+        EndpointInfo {
+            address: a.ip().to_string(),
+            port: a.port(),
+            family: if a.is_ipv4() { "IPv4" } else { "IPv6" },
+        }
+    }
+}
+
+/// Both ends of the traced connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Connection {
+    pub client: EndpointInfo,
+    pub server: EndpointInfo,
+}
+
+/// Both applications' views.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sockets {
+    pub client: SocketLog,
+    pub server: SocketLog,
+}
+
+/// Totals of one direction on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WireTotals {
+    pub frames: u64,
+    /// Bytes on the wire (original frame lengths).
+    pub bytes: u64,
+    pub payload_bytes: u64,
+}
+
+/// Wire totals per direction.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Wire {
+    pub client_to_server: WireTotals,
+    pub server_to_client: WireTotals,
+}
+
+/// How the capture was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureInfo {
+    pub interface: String,
+    pub link: &'static str,
+    pub snaplen: u32,
+    pub dropped: u32,
+    #[serde(skip)]
+    pub link_label: &'static str,
+    #[serde(skip)]
+    pub stats: CaptureStats,
+}
+
+/// Everything a trace found: what `trace` prints as text or JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceReport {
+    pub connection: Connection,
+    pub packets: Vec<TracedPacket>,
+    pub sockets: Sockets,
+    pub wire: Wire,
+    pub capture: CaptureInfo,
+    /// The server mode's name, for the heading.
+    #[serde(skip)]
+    pub server_mode: &'static str,
+    /// Why the run ended early, if the teardown was not seen.
+    #[serde(skip)]
+    pub warning: Option<String>,
+}
