@@ -62,13 +62,25 @@ fn clap_exit(e: clap::Error) -> i32 {
             }
         }
         _ => {
+            // clap's message spans several lines; keep the cause, the choices
+            // and its tip on one.
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("tcplab: {first} (see 'tcplab --help')");
+            let mut parts: Vec<&str> = Vec::new();
+            for line in rendered.lines().map(str::trim) {
+                if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more") {
+                    continue;
+                }
+                parts.push(
+                    line.trim_start_matches("error: ")
+                        .trim_start_matches("tip: "),
+                );
+            }
+            let text = if parts.is_empty() {
+                "invalid arguments".to_string()
+            } else {
+                parts.join("; ")
+            };
+            eprintln!("tcplab: {text} (see 'tcplab --help')");
             EXIT_USAGE
         }
     }

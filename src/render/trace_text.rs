@@ -398,15 +398,16 @@ fn legend(p: &TracedPacket, pal: Palette) -> String {
 fn stats(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     let mut t = new_table(opts);
+    writeln!(
+        w,
+        "{}",
+        pal.paint(
+            Paint::Heading,
+            "what the programs saw, beside what crossed the interface"
+        )
+    )?;
     t.set_header(vec![
-        "sockets (what the programs saw)",
-        "wrote",
-        "read",
-        "wire (what crossed the interface)",
-        "frames",
-        "bytes",
-        "payload",
-        "headers",
+        "socket", "wrote", "read", "wire", "frames", "bytes", "payload", "headers",
     ]);
     let row = |who: &str, s: &crate::lab::SocketLog, dir: &str, wt: &WireTotals| {
         vec![

@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# Benchmarks `tcplab trace --send hello` against two shell recipes that capture
+# the same loopback echo exchange with tcpdump:
+#   tcplab   - the binary, 20 runs, each checked for a complete capture;
+#   careful  - tcpdump + python3 echo server + python3 client, every step
+#              waits for a readiness signal instead of a fixed sleep;
+#   usual    - the same with fixed `sleep 1`s between steps (~3 s a run).
+# Prints one table: runs, median/min/max wall time, complete runs, and each
+# recipe's median relative to tcplab's.
+#
+# Usage: bash scripts/bench-trace.sh   (as root: live capture needs CAP_NET_RAW)
+# Env:   TCPLAB_RUNS (20), CAREFUL_RUNS (20), USUAL_RUNS (3).
+# All traffic stays on 127.0.0.1 (interface lo).
+set -euo pipefail
+
+# Capturing on lo needs CAP_NET_RAW; rather than half-run, skip (77 = "skipped"
+# for test harnesses).
+if [[ ${EUID} -ne 0 ]]; then
+    echo "bench-trace.sh: must run as root (live capture on lo needs CAP_NET_RAW)" >&2
+    exit 77
+fi
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+TCPLAB_RUNS=${TCPLAB_RUNS:-20}
+CAREFUL_RUNS=${CAREFUL_RUNS:-20}
+USUAL_RUNS=${USUAL_RUNS:-3}
+EXPECTED_PACKETS=10 # SYN, SYN-ACK, ACK, data, ACK, echo, ACK, FIN, FIN, ACK
+
+for tool in cargo python3 tcpdump ss; do
+    command -v "$tool" >/dev/null || { echo "bench-trace.sh: $tool not found" >&2; exit 1; }
+done
+
+TMP=$(mktemp -d /tmp/bench-trace.XXXXXX)
+BG_PIDS=() # every background process we start, so the trap can end exactly those
+
+cleanup() {
+    local pid
+    for pid in "${BG_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM # run the EXIT trap on Ctrl-C too
+
+now_ns() { date +%s%N; }
+
+# Polls a command (every 5 ms) until it succeeds or `timeout_ms` passes.
+# The 5 ms is a polling interval, not a guess at how long something takes.
+wait_until() {
+    local timeout_ms=$1
+    shift
+    local deadline=$(($(now_ns) + timeout_ms * 1000000))
+    until "$@"; do
+        (($(now_ns) < deadline)) || return 1
+        sleep 0.005
+    done
+}
+
+# A random high port per run (40000-64999), so a run never meets the previous
+# run's TIME_WAIT sockets or packets.
+random_port() { echo $((40000 + RANDOM % 25000)); }
+
+stderr_has_listening() { grep -q "listening on" "$1" 2>/dev/null; }
+port_listening() { [[ -n "$(ss -Htln "sport = :$1")" ]]; }
+pcap_count() { tcpdump -r "$1" -nn 2>/dev/null | wc -l; }
+pcap_has_all() { (($(pcap_count "$1") >= EXPECTED_PACKETS)); }
+
+# Echo server: accepts one connection, echoes one read, waits for the
+# client's FIN, then closes (so the client always closes first, as in tcplab).
+SERVER_PY='
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+c, _ = s.accept()
+c.sendall(c.recv(65536))
+while c.recv(65536):
+    pass
+c.close()
+'
+# Client: sends "hello", reads the 5-byte echo, closes; exit 1 on a bad echo.
+CLIENT_PY='
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"hello")
+got = b""
+while len(got) < 5:
+    chunk = c.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+c.close()
+sys.exit(0 if got == b"hello" else 1)
+'
+
+RESULTS=$TMP/results # one line per run: recipe ms complete(0/1)
+
+echo "building the release binary..." >&2
+cargo build --release -q
+TCPLAB=./target/release/tcplab
+
+# Checks one tcplab JSON report; prints the reason when it is incomplete.
+CHECK_PY='
+import json, sys
+exp = int(sys.argv[2])
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    print(f"unreadable JSON: {e}"); sys.exit(1)
+p = d.get("packets", [])
+why = []
+if len(p) != exp: why.append(f"{len(p)} packets, expected {exp}")
+if p and p[0].get("flags") != ["SYN"]: why.append(f"first flags {p[0].get(\"flags\")}")
+if p and p[-1].get("flags") != ["ACK"]: why.append(f"last flags {p[-1].get(\"flags\")}")
+pay = sum(x.get("payload_len") or 0 for x in p)
+if pay != 10: why.append(f"payload {pay} bytes, expected 10")
+dropped = d.get("capture", {}).get("dropped")
+if dropped != 0: why.append(f"capture.dropped {dropped}")
+if d.get("warning"): why.append(f"warning: {d[\"warning\"]}")
+if why:
+    print("; ".join(why))
+    for x in p:
+        print(f"  #{x.get(\"frame\")} {x.get(\"sport\")}->{x.get(\"dport\")} {x.get(\"flags\")} len {x.get(\"payload_len\")} ts {x.get(\"ts\")}")
+    sys.exit(1)
+'
+
+# --- 1. tcplab ---------------------------------------------------------------
+# Wall time of the whole process (start to exit), measured with date around
+# it; the JSON check after it is not timed.
+echo "tcplab: $TCPLAB_RUNS runs..." >&2
+for ((i = 1; i <= TCPLAB_RUNS; i++)); do
+    out=$TMP/tcplab.$i.json
+    t0=$(now_ns)
+    rc=0
+    "$TCPLAB" trace --send hello --format json >"$out" 2>"$TMP/tcplab.$i.err" || rc=$?
+    t1=$(now_ns)
+    ok=1
+    if ((rc != 0)); then
+        ok=0
+        echo "tcplab run $i: exit $rc: $(head -c 500 "$TMP/tcplab.$i.err")" >&2
+    elif ! why=$(python3 -c "$CHECK_PY" "$out" "$EXPECTED_PACKETS"); then
+        ok=0
+        echo "tcplab run $i incomplete: $why" >&2
+    fi
+    echo "tcplab $(((t1 - t0) / 1000)) $ok" >>"$RESULTS"
+done
+
+# --- 2. careful shell recipe ----------------------------------------------------
+# Each step waits for a signal that the previous one is ready:
+#  - tcpdump prints "listening on" after its filter is set (capture is live);
+#  - `ss` shows the server's listening socket (no probe connection, which would
+#    itself be captured and consume the server's single accept);
+#  - the client exits after it has read the echo and closed; the server exits
+#    after the client's FIN, once it has sent its own FIN;
+#  - tcpdump is then stopped only once its file holds the EXPECTED_PACKETS
+#    packets (or after 2 s). -U flushes every packet to the file so it can be
+#    polled. This wait knows the expected count; without it, SIGINT right after
+#    the programs exit may stop tcpdump before it has read the last packets
+#    from its ring buffer.
+# Timed: from starting tcpdump to tcpdump's exit (file complete). The final
+# packet count is verification, not timed.
+careful_run() {
+    local port=$1 dir=$2
+    local pcap=$dir/c.pcap err=$dir/c.err
+    local tpid spid cpid rc=0
+    tcpdump -i lo -nn --immediate-mode -U -w "$pcap" "tcp port $port" 2>"$err" &
+    tpid=$!
+    BG_PIDS+=("$tpid")
+    wait_until 5000 stderr_has_listening "$err" || { echo "careful: tcpdump not listening" >&2; return 1; }
+    python3 -c "$SERVER_PY" "$port" &
+    spid=$!
+    BG_PIDS+=("$spid")
+    wait_until 5000 port_listening "$port" || { echo "careful: server not listening on $port" >&2; return 1; }
+    python3 -c "$CLIENT_PY" "$port" || rc=$?
+    wait "$spid" || rc=$?
+    wait_until 2000 pcap_has_all "$pcap" || true # the count below tells if it fell short
+    kill -INT "$tpid"
+    wait "$tpid" || rc=$?
+    return "$rc"
+}
+
+echo "careful recipe: $CAREFUL_RUNS runs..." >&2
+for ((i = 1; i <= CAREFUL_RUNS; i++)); do
+    dir=$TMP/careful.$i
+    mkdir "$dir"
+    port=$(random_port)
+    t0=$(now_ns)
+    rc=0
+    careful_run "$port" "$dir" || rc=$?
+    t1=$(now_ns)
+    n=$(pcap_count "$dir/c.pcap")
+    drops=$(grep -o '[0-9]* packets dropped by kernel' "$dir/c.err" | cut -d' ' -f1 || true)
+    ok=0
+    if ((rc == 0)) && ((n == EXPECTED_PACKETS)) && [[ "$drops" == 0 ]]; then
+        ok=1
+    else
+        echo "careful run $i (port $port) incomplete: exit $rc, $n packets, dropped '${drops}'" >&2
+    fi
+    echo "careful $(((t1 - t0) / 1000)) $ok" >>"$RESULTS"
+done
+
+# --- 3. usual shell recipe -----------------------------------------------------
+# What one usually types: plain tcpdump (no --immediate-mode, no -U) and a
+# fixed `sleep 1` after each step, hoping each is long enough. ~3 s per run,
+# so only USUAL_RUNS (3) runs.
+usual_run() {
+    local port=$1 dir=$2
+    local pcap=$dir/u.pcap err=$dir/u.err
+    local tpid spid rc=0
+    tcpdump -i lo -nn -w "$pcap" "tcp port $port" 2>"$err" &
+    tpid=$!
+    BG_PIDS+=("$tpid")
+    sleep 1
+    python3 -c "$SERVER_PY" "$port" &
+    spid=$!
+    BG_PIDS+=("$spid")
+    sleep 1
+    python3 -c "$CLIENT_PY" "$port" || rc=$?
+    sleep 1
+    kill -INT "$tpid"
+    wait "$tpid" || rc=$?
+    wait "$spid" || rc=$?
+    return "$rc"
+}
+
+echo "usual recipe: $USUAL_RUNS runs (fixed sleeps, ~3 s each)..." >&2
+for ((i = 1; i <= USUAL_RUNS; i++)); do
+    dir=$TMP/usual.$i
+    mkdir "$dir"
+    port=$(random_port)
+    t0=$(now_ns)
+    rc=0
+    usual_run "$port" "$dir" || rc=$?
+    t1=$(now_ns)
+    n=$(pcap_count "$dir/u.pcap")
+    drops=$(grep -o '[0-9]* packets dropped by kernel' "$dir/u.err" | cut -d' ' -f1 || true)
+    ok=0
+    if ((rc == 0)) && ((n == EXPECTED_PACKETS)) && [[ "$drops" == 0 ]]; then
+        ok=1
+    else
+        echo "usual run $i (port $port) incomplete: exit $rc, $n packets, dropped '${drops}'" >&2
+    fi
+    echo "usual $(((t1 - t0) / 1000)) $ok" >>"$RESULTS"
+done
+
+# --- table ----------------------------------------------------------------------
+python3 - "$RESULTS" <<'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, us, ok = line.split()
+    rows.setdefault(name, []).append((int(us) / 1000, ok == "1"))
+labels = {
+    "tcplab": "tcplab trace --send hello",
+    "careful": "tcpdump + readiness checks",
+    "usual": "tcpdump + sleep 1 x3",
+}
+base = statistics.median(ms for ms, _ in rows["tcplab"])
+print(f"{'recipe':<28} {'runs':>4} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'complete':>9} {'vs tcplab':>10}")
+for name in ("tcplab", "careful", "usual"):
+    r = rows.get(name, [])
+    if not r:
+        continue
+    ms = [m for m, _ in r]
+    med = statistics.median(ms)
+    done = sum(ok for _, ok in r)
+    print(f"{labels[name]:<28} {len(r):>4} {med:>10.1f} {min(ms):>8.1f} {max(ms):>8.1f} "
+          f"{f'{done}/{len(r)}':>9} {med / base:>9.1f}x")
+EOF

@@ -1,0 +1,86 @@
+//! Helpers for tests that run the real `tcplab` binary.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+/// The binary under test.
+pub fn tcplab() -> Command {
+    let mut cmd = Command::cargo_bin("tcplab").expect("binary built by cargo");
+    cmd.env_remove("NO_COLOR").env("COLUMNS", "100");
+    cmd
+}
+
+/// True if this process may capture. Without the privilege the test fails
+/// with a message saying so, unless TCPLAB_ALLOW_NO_CAPTURE=1 is set, in
+/// which case the caller skips (and says so on stderr).
+pub fn can_capture(test: &str) -> bool {
+    static PROBE: OnceLock<bool> = OnceLock::new();
+    let ok = *PROBE.get_or_init(|| {
+        let out = tcplab()
+            .args(["trace", "--format", "json"])
+            .output()
+            .expect("run tcplab");
+        out.status.code() != Some(77)
+    });
+    if ok {
+        return true;
+    }
+    if std::env::var("TCPLAB_ALLOW_NO_CAPTURE").as_deref() == Ok("1") {
+        eprintln!("SKIPPED {test}: no capture privilege (TCPLAB_ALLOW_NO_CAPTURE=1)");
+        return false;
+    }
+    panic!(
+        "{test} needs capture privileges: run the tests as root, or \
+         `sudo setcap cap_net_raw,cap_net_admin=eip target/debug/tcplab`, or set \
+         TCPLAB_ALLOW_NO_CAPTURE=1 to skip the capture tests"
+    );
+}
+
+/// Runs `tcplab trace ARGS --format json` and parses the report.
+pub fn trace_json(args: &[&str]) -> serde_json::Value {
+    let out = tcplab()
+        .arg("trace")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("run tcplab");
+    assert_success(&out);
+    serde_json::from_slice(&out.stdout).expect("trace prints valid JSON")
+}
+
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "tcplab failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The `flags` of a packet record joined with '-', e.g. "SYN-ACK".
+pub fn flags(p: &serde_json::Value) -> String {
+    p["flags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .unwrap_or_default()
+}
+
+/// True if the packet's flags include `flag`.
+pub fn has(p: &serde_json::Value, flag: &str) -> bool {
+    p["flags"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|f| f == flag))
+}
+
+/// Whether a packet goes from the client (by the report's client port).
+pub fn from_client(report: &serde_json::Value, p: &serde_json::Value) -> bool {
+    p["sport"] == report["connection"]["client"]["port"]
+}

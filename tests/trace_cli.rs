@@ -1,0 +1,285 @@
+//! `tcplab trace` end to end: the real binary, a real capture on loopback.
+//! These need capture privileges (root in CI); see `common::can_capture`.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn packets(r: &Value) -> &Vec<Value> {
+    r["packets"].as_array().expect("packets array")
+}
+
+/// Asserts the report holds a complete connection: handshake first, the
+/// final ACK of the teardown last, nothing dropped.
+fn assert_complete(r: &Value) {
+    let p = packets(r);
+    let seq: Vec<String> = p.iter().map(flags).collect();
+    assert!(p.len() >= 3, "too few packets: {seq:?}");
+    assert_eq!(
+        &seq[..3],
+        ["SYN", "SYN-ACK", "ACK"],
+        "handshake first: {seq:?}"
+    );
+    assert_eq!(r["capture"]["dropped"], 0);
+    let last = p.last().unwrap();
+    if !p.iter().any(|x| has(x, "RST")) {
+        assert_eq!(flags(last), "ACK", "final ACK last: {seq:?}");
+        let fins = p.iter().filter(|x| has(x, "FIN")).count();
+        assert_eq!(fins, 2, "one FIN each way: {seq:?}");
+    }
+}
+
+fn payloads_from(r: &Value, client: bool) -> String {
+    packets(r)
+        .iter()
+        .filter(|p| from_client(r, p) == client)
+        .filter_map(|p| p["payload_hex"].as_str())
+        .collect()
+}
+
+#[test]
+fn send_hello_shows_handshake_payload_and_stats() {
+    if !can_capture("send_hello_shows_handshake_payload_and_stats") {
+        return;
+    }
+    let r = trace_json(&["--send", "hello"]);
+    assert_complete(&r);
+    let p = packets(&r);
+    let syn = &p[0];
+    assert_eq!(syn["link"], "ethernet");
+    assert_eq!(syn["link_hdr_len"], 14);
+    assert_eq!(syn["ip_version"], 4);
+    assert_eq!(syn["ip_hdr_len"], 20);
+    assert_eq!(syn["tcp_hdr_len"], 40);
+    assert_eq!(syn["frame_len"], 74);
+    assert_eq!(syn["seq"], 0);
+    assert_eq!(syn["options"]["mss"], 65495);
+    assert!(from_client(&r, syn));
+    let data = p
+        .iter()
+        .find(|x| x["payload_len"] == 5 && from_client(&r, x))
+        .expect("the client's PSH-ACK");
+    assert_eq!(flags(data), "PSH-ACK");
+    assert_eq!(data["payload_hex"], "68656c6c6f");
+    assert_eq!(data["frame_len"], 14 + 20 + 32 + 5);
+    assert_eq!(data["seq"], 1);
+    assert_eq!(payloads_from(&r, false), "68656c6c6f", "the echo");
+    for side in ["client", "server"] {
+        assert_eq!(r["sockets"][side]["bytes_written"], 5, "{side}");
+        assert_eq!(r["sockets"][side]["bytes_read"], 5, "{side}");
+    }
+    assert_eq!(r["wire"]["client_to_server"]["payload_bytes"], 5);
+    assert_eq!(r["wire"]["server_to_client"]["payload_bytes"], 5);
+    assert_eq!(r["connection"]["server"]["family"], "IPv4");
+    assert_eq!(r["connection"]["client"]["address"], "127.0.0.1");
+    let events: Vec<&str> = r["sockets"]["client"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["connect", "data", "end", "close"]);
+}
+
+#[test]
+fn hex_bytes_go_out_as_they_are() {
+    if !can_capture("hex_bytes_go_out_as_they_are") {
+        return;
+    }
+    let r = trace_json(&["--hex", "0c22"]);
+    assert_complete(&r);
+    assert_eq!(payloads_from(&r, true), "0c22");
+    assert_eq!(payloads_from(&r, false), "0c22");
+}
+
+#[test]
+fn two_sends_are_two_writes_in_order() {
+    if !can_capture("two_sends_are_two_writes_in_order") {
+        return;
+    }
+    let r = trace_json(&["--send", "first", "--hex", "0x0c,0x22", "--send", "last"]);
+    assert_complete(&r);
+    assert_eq!(
+        payloads_from(&r, true),
+        format!("{}0c22{}", hex::encode("first"), hex::encode("last"))
+    );
+    assert_eq!(r["sockets"]["client"]["bytes_written"], 11);
+    assert_eq!(r["sockets"]["server"]["bytes_read"], 11);
+}
+
+#[test]
+fn close_destroy_resets_without_a_client_fin() {
+    if !can_capture("close_destroy_resets_without_a_client_fin") {
+        return;
+    }
+    let r = trace_json(&["--send", "hello", "--close", "destroy"]);
+    assert_complete(&r);
+    let p = packets(&r);
+    assert!(
+        p.iter().any(|x| has(x, "RST") && from_client(&r, x)),
+        "an RST from the client"
+    );
+    assert!(
+        !p.iter().any(|x| has(x, "FIN") && from_client(&r, x)),
+        "no FIN from the client"
+    );
+    let server_events = r["sockets"]["server"]["events"].as_array().unwrap();
+    assert!(
+        server_events.iter().any(|e| e["event"] == "error"
+            && e["message"].as_str().unwrap().contains("ECONNRESET")),
+        "the server saw ECONNRESET: {server_events:?}"
+    );
+}
+
+#[test]
+fn close_half_sends_the_client_fin_before_the_servers_data() {
+    if !can_capture("close_half_sends_the_client_fin_before_the_servers_data") {
+        return;
+    }
+    let r = trace_json(&["--send", "hello", "--close", "half", "--server", "upper"]);
+    assert_complete(&r);
+    let p = packets(&r);
+    let fin = p
+        .iter()
+        .position(|x| has(x, "FIN") && from_client(&r, x))
+        .expect("client FIN");
+    let reply = p
+        .iter()
+        .position(|x| x["payload_len"].as_u64() > Some(0) && !from_client(&r, x))
+        .expect("server data");
+    assert!(
+        fin < reply,
+        "client FIN (#{fin}) before server data (#{reply})"
+    );
+    assert_eq!(
+        payloads_from(&r, false),
+        hex::encode("Echo: HELLO"),
+        "the upper server's reply"
+    );
+    assert_eq!(r["sockets"]["client"]["bytes_read"], 11);
+}
+
+#[test]
+fn ipv6_has_a_40_byte_ip_header() {
+    if !can_capture("ipv6_has_a_40_byte_ip_header") {
+        return;
+    }
+    let r = trace_json(&["--send", "hello", "--ipv6"]);
+    assert_complete(&r);
+    let syn = &packets(&r)[0];
+    assert_eq!(syn["ip_version"], 6);
+    assert_eq!(syn["ip_hdr_len"], 40);
+    assert_eq!(syn["src"], "::1");
+    assert_eq!(syn["frame_len"], 14 + 40 + 40);
+    assert_eq!(r["connection"]["client"]["family"], "IPv6");
+}
+
+#[test]
+fn discard_server_never_replies() {
+    if !can_capture("discard_server_never_replies") {
+        return;
+    }
+    let r = trace_json(&["--send", "into the void", "--server", "discard"]);
+    assert_complete(&r);
+    assert_eq!(payloads_from(&r, false), "");
+    assert_eq!(r["sockets"]["server"]["bytes_read"], 13);
+    assert_eq!(r["sockets"]["server"]["bytes_written"], 0);
+}
+
+#[test]
+fn json_has_the_spec_keys() {
+    if !can_capture("json_has_the_spec_keys") {
+        return;
+    }
+    let r = trace_json(&["--send", "hi"]);
+    let keys: Vec<&str> = r.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    for k in ["connection", "packets", "sockets", "wire", "capture"] {
+        assert!(keys.contains(&k), "missing {k}: {keys:?}");
+    }
+    let record = &packets(&r)[3];
+    for k in [
+        "frame",
+        "ts",
+        "frame_len",
+        "cap_len",
+        "link",
+        "link_hdr_len",
+        "ip_version",
+        "ip_hdr_len",
+        "src",
+        "dst",
+        "sport",
+        "dport",
+        "stream",
+        "flags",
+        "seq",
+        "ack",
+        "seq_raw",
+        "ack_raw",
+        "tcp_hdr_len",
+        "payload_len",
+        "window",
+        "options",
+        "analysis",
+        "payload_hex",
+    ] {
+        assert!(record.get(k).is_some(), "record lacks {k}: {record}");
+    }
+    assert!(
+        record["ts"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .len()
+            == 9
+    );
+    for k in ["interface", "link", "snaplen", "dropped"] {
+        assert!(r["capture"].get(k).is_some(), "capture lacks {k}");
+    }
+    for k in ["frames", "bytes", "payload_bytes"] {
+        assert!(r["wire"]["client_to_server"].get(k).is_some());
+    }
+}
+
+#[test]
+fn fifty_traces_back_to_back_are_all_complete() {
+    if !can_capture("fifty_traces_back_to_back_are_all_complete") {
+        return;
+    }
+    for run in 0..50 {
+        let r = trace_json(&["--send", "hello"]);
+        assert_complete(&r);
+        assert_eq!(payloads_from(&r, true), "68656c6c6f", "run {run}");
+        assert_eq!(payloads_from(&r, false), "68656c6c6f", "run {run}");
+        assert_eq!(packets(&r).len(), 10, "run {run}");
+    }
+}
+
+#[test]
+fn write_saves_a_pcap_of_what_was_captured() {
+    if !can_capture("write_saves_a_pcap_of_what_was_captured") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tcplab-write-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hello.pcap");
+    let r = trace_json(&["--send", "hello", "--write", path.to_str().unwrap()]);
+    let mut src = tcplab::capture::FileSource::open(&path).expect("our pcap opens in libpcap");
+    use tcplab::capture::PacketSource;
+    let mut n = 0;
+    while let Some(frame) = src.next_frame().unwrap() {
+        let rec = &packets(&r)[n];
+        assert_eq!(
+            u64::from(frame.orig_len),
+            rec["frame_len"].as_u64().unwrap()
+        );
+        let ts = frame.ts.display(src.precision()).to_string();
+        assert_eq!(ts, rec["ts"].as_str().unwrap());
+        n += 1;
+    }
+    assert_eq!(n, packets(&r).len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
