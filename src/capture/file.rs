@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use pcap::{Capture, Offline, Precision};
 
+use super::frame::timeval_secs;
 use super::{Frame, PacketSource, Timestamp, TsPrecision};
 use crate::decode::LinkType;
 use crate::{Error, Result};
@@ -80,7 +81,7 @@ impl PacketSource for FileSource {
                 self.frames_read += 1;
                 Ok(Some(Frame {
                     ts: Timestamp {
-                        sec: p.header.ts.tv_sec as i64,
+                        sec: timeval_secs(p.header.ts.tv_sec),
                         nsec: p.header.ts.tv_usec as u32,
                     },
                     orig_len: p.header.len,

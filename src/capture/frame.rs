@@ -55,6 +55,14 @@ impl Frame {
     }
 }
 
+/// `tv_sec` is `time_t`: 64 bits here, 32 on some targets.
+#[allow(clippy::unnecessary_cast)]
+pub(crate) fn timeval_secs(tv_sec: TimeT) -> i64 {
+    tv_sec as i64
+}
+
+type TimeT = std::os::raw::c_long;
+
 #[cfg(test)]
 mod tests {
     use super::*;

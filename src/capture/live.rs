@@ -63,7 +63,7 @@ impl PacketCodec for ToFrame {
         Frame {
             // With Precision::Nano libpcap stores nanoseconds in tv_usec.
             ts: Timestamp {
-                sec: h.ts.tv_sec as i64,
+                sec: super::frame::timeval_secs(h.ts.tv_sec),
                 nsec: h.ts.tv_usec as u32,
             },
             orig_len: h.len,

@@ -25,7 +25,7 @@ impl CloseWatch {
             self.reset = true;
         }
         if seg.flags.contains(Flags::FIN) {
-            self.fin_end[me] = Some(seg.seq.add(seg.seq_len()));
+            self.fin_end[me] = Some(seg.seq.plus(seg.seq_len()));
         }
         if seg.flags.contains(Flags::ACK) {
             if let Some(end) = self.fin_end[peer] {

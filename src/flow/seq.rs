@@ -11,7 +11,7 @@ impl SeqNumber {
     }
 
     /// `self + n`, wrapping.
-    pub fn add(self, n: u32) -> SeqNumber {
+    pub fn plus(self, n: u32) -> SeqNumber {
         SeqNumber(self.0.wrapping_add(n))
     }
 
@@ -28,7 +28,7 @@ mod tests {
     #[test]
     fn comparison_wraps() {
         let near_end = SeqNumber(u32::MAX - 1);
-        let wrapped = near_end.add(5);
+        let wrapped = near_end.plus(5);
         assert_eq!(wrapped, SeqNumber(3));
         assert!(wrapped.at_or_after(near_end));
         assert!(!near_end.at_or_after(wrapped));

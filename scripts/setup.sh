@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tcplab needs to build and test, skipping what is
+# already there. Run as root or with sudo available.
+#   libpcap-dev, pkg-config: the pcap crate links libpcap
+#   util-linux (setpriv), libcap2-bin (setcap): the unprivileged-run test and
+#   granting capture rights to a non-root user's build
+set -euo pipefail
+
+packages=(libpcap-dev pkg-config util-linux libcap2-bin)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
