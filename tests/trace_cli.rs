@@ -283,3 +283,35 @@ fn write_saves_a_pcap_of_what_was_captured() {
     assert_eq!(n, packets(&r).len());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn no_line_is_wider_than_the_terminal() {
+    if !can_capture("no_line_is_wider_than_the_terminal") {
+        return;
+    }
+    for width in [24, 30, 40, 60, 80, 100, 150] {
+        for color in ["never", "always"] {
+            let out = tcplab()
+                .args([
+                    "trace",
+                    "--send",
+                    "hello\tworld, a longer payload",
+                    "--raw-seq",
+                ])
+                .args(["--hexdump", "frame", "--color", color])
+                .env("COLUMNS", width.to_string())
+                .output()
+                .unwrap();
+            assert_success(&out);
+            let text = String::from_utf8(out.stdout).unwrap();
+            for line in text.lines() {
+                let visible = tcplab::render::visible_width(line);
+                assert!(
+                    visible <= width,
+                    "{visible} > {width} columns ({color}): {line:?}"
+                );
+            }
+            assert!(text.contains("SYN"), "{text}");
+        }
+    }
+}

@@ -25,12 +25,13 @@ pub struct LiveConfig {
 }
 
 impl LiveConfig {
-    /// Defaults for a loopback trace: whole frames up to 64 KiB, 8 MiB buffer.
+    /// Defaults for a loopback trace: whole frames (libpcap's default snaplen;
+    /// loopback frames reach 65,550 bytes with its 65,536 MTU), 8 MiB buffer.
     pub fn new(interface: impl Into<String>, filter: impl Into<String>) -> Self {
         Self {
             interface: interface.into(),
             filter: filter.into(),
-            snaplen: 65_535,
+            snaplen: 262_144,
             buffer_size: 8 << 20,
         }
     }

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::Frame;
+use super::{Frame, Timestamp};
 use crate::decode::LinkType;
 
 /// Magic of a pcap file with nanosecond timestamps (pcap-savefile(5)).
@@ -32,15 +32,26 @@ impl<W: Write> PcapWriter<W> {
         Ok(Self { out })
     }
 
-    /// Appends one record.
+    /// Appends one frame.
     pub fn write_frame(&mut self, frame: &Frame) -> std::io::Result<()> {
+        self.write_record(frame.ts, frame.orig_len, &frame.data)
+    }
+
+    /// Appends one record: captured `data` of a frame `orig_len` bytes long.
+    pub fn write_record(
+        &mut self,
+        ts: Timestamp,
+        orig_len: u32,
+        data: &[u8],
+    ) -> std::io::Result<()> {
         let mut h = [0u8; 16];
-        h[0..4].copy_from_slice(&(frame.ts.sec as u32).to_le_bytes());
-        h[4..8].copy_from_slice(&frame.ts.nsec.to_le_bytes());
-        h[8..12].copy_from_slice(&frame.cap_len().to_le_bytes());
-        h[12..16].copy_from_slice(&frame.orig_len.to_le_bytes());
+        // pcap's seconds field is 32 bits: unsigned, it lasts until 2106.
+        h[0..4].copy_from_slice(&(ts.sec as u32).to_le_bytes());
+        h[4..8].copy_from_slice(&ts.nsec.to_le_bytes());
+        h[8..12].copy_from_slice(&(data.len() as u32).to_le_bytes());
+        h[12..16].copy_from_slice(&orig_len.to_le_bytes());
         self.out.write_all(&h)?;
-        self.out.write_all(&frame.data)
+        self.out.write_all(data)
     }
 
     /// Flushes and hands back the writer.

@@ -17,8 +17,9 @@ use clap::ArgMatches;
 use tokio::net::TcpListener;
 
 use super::{output_error, Pipeline};
-use crate::capture::{loopback_interface, Frame, LiveCapture, LiveConfig, PcapWriter, TsPrecision};
+use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter, TsPrecision};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, TraceArgs};
+use crate::decode::LinkType;
 use crate::flow::{CloseWatch, Direction};
 use crate::lab::{run_exchange, ExchangePlan};
 use crate::render::{
@@ -54,10 +55,9 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
-    let (report, frames) =
-        rt.block_on(trace(SocketAddr::new(ip, args.port), plan, args.max_hex))?;
+    let report = rt.block_on(trace(SocketAddr::new(ip, args.port), plan, args.max_hex))?;
     if let Some(path) = &args.write {
-        save(path, &report, &frames)?;
+        save(path, &report)?;
     }
     match args.format {
         Format::Json => write_trace_json(out, &report).map_err(output_error),
@@ -76,12 +76,9 @@ pub fn run(
     }
 }
 
-/// Does the traced exchange and returns the report and the raw frames.
-pub async fn trace(
-    bind: SocketAddr,
-    plan: ExchangePlan,
-    max_hex: usize,
-) -> Result<(TraceReport, Vec<Frame>)> {
+/// Does the traced exchange and returns its report (which keeps every
+/// frame's bytes).
+pub async fn trace(bind: SocketAddr, plan: ExchangePlan, max_hex: usize) -> Result<TraceReport> {
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| Error::Bind {
@@ -105,7 +102,6 @@ pub async fn trace(
     let mut grace = None;
     let mut watch = CloseWatch::new();
     let mut packets: Vec<TracedPacket> = Vec::new();
-    let mut frames: Vec<Frame> = Vec::new();
     let mut warning = None;
 
     loop {
@@ -113,7 +109,6 @@ pub async fn trace(
             frame = cap.next_frame() => {
                 let Some(frame) = frame else { break };
                 let frame = frame?;
-                frames.push(frame.clone());
                 let (traced, placed) = pipeline.push(frame);
                 packets.push(traced);
                 if let Some((seg, info)) = placed {
@@ -168,7 +163,7 @@ pub async fn trace(
         server_mode,
         warning,
     };
-    Ok((report, frames))
+    Ok(report)
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -194,18 +189,19 @@ pub fn wire_totals(packets: &[TracedPacket]) -> Wire {
     wire
 }
 
-fn save(path: &Path, report: &TraceReport, frames: &[Frame]) -> Result<()> {
+/// Writes every captured frame, as captured, to a pcap file.
+fn save(path: &Path, report: &TraceReport) -> Result<()> {
     let file_err = |source| Error::File {
         path: path.to_path_buf(),
         source,
     };
     let file = std::fs::File::create(path).map_err(file_err)?;
-    let link = crate::decode::LinkType::from_name(report.capture.link)
-        .unwrap_or(crate::decode::LinkType::Ethernet);
+    let link = LinkType::from_name(report.capture.link).unwrap_or(LinkType::Ethernet);
     let mut w = PcapWriter::new(std::io::BufWriter::new(file), link, report.capture.snaplen)
         .map_err(file_err)?;
-    for f in frames {
-        w.write_frame(f).map_err(file_err)?;
+    for p in &report.packets {
+        w.write_record(p.ts, p.record.frame_len, &p.data)
+            .map_err(file_err)?;
     }
     w.finish().map_err(file_err)?;
     Ok(())

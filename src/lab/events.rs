@@ -22,6 +22,20 @@ pub enum EventKind {
     Error,
 }
 
+impl EventKind {
+    /// The event's name as Node emits it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Connect => "connect",
+            EventKind::Connection => "connection",
+            EventKind::Data => "data",
+            EventKind::End => "end",
+            EventKind::Close => "close",
+            EventKind::Error => "error",
+        }
+    }
+}
+
 /// One event with its time since the exchange started.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SocketEvent {

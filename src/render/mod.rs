@@ -5,16 +5,17 @@
 mod hexdump;
 mod record;
 mod style;
+mod text;
 mod trace_json;
-mod trace_text;
 
 pub use hexdump::{hexdump, Span};
 pub use record::{PacketRecord, TracedPacket};
 pub use style::{Paint, Palette};
-pub use trace_json::write_trace_json;
-pub use trace_text::{
-    options_text, preview, size_line, write_trace_text, HexdumpMode, TextOptions,
+pub use text::{
+    options_text, preview, size_line, timeline, visible_width, write_trace_text, HexdumpMode,
+    TextOptions,
 };
+pub use trace_json::write_trace_json;
 
 use serde::Serialize;
 

@@ -1,0 +1,115 @@
+//! Hex dumps of payloads or whole frames, each layer in its colour.
+
+use std::io::{self, Write};
+
+use super::sizes::{ip_name, link_label};
+use super::{prose, HexdumpMode, TextOptions};
+use crate::flow::Direction;
+use crate::render::{hexdump, Paint, Palette, Span, TracedPacket};
+
+fn direction_text(d: Option<Direction>) -> &'static str {
+    match d {
+        Some(Direction::ClientToServer) => "client → server",
+        Some(Direction::ServerToClient) => "server → client",
+        None => "",
+    }
+}
+
+/// The most bytes per dump line (16, 8, 4, 2 or 1) whose line fits: indent
+/// 2, offset 4 + 2, hex 3n - 1 plus a gap every 8, 2, then n ASCII.
+fn bytes_per_line(width: usize) -> usize {
+    let line_width = |n: usize| 2 + 6 + (3 * n - 1) + (n - 1) / 8 + 2 + n;
+    [16, 8, 4, 2]
+        .into_iter()
+        .find(|&n| line_width(n) <= width)
+        .unwrap_or(1)
+}
+
+fn layer_spans(p: &TracedPacket) -> Vec<Span> {
+    let l = &p.layout;
+    vec![
+        Span {
+            range: l.link_range(),
+            paint: Paint::Link,
+        },
+        Span {
+            range: l.ip_range(),
+            paint: Paint::Ip,
+        },
+        Span {
+            range: l.tcp_range(),
+            paint: Paint::Tcp,
+        },
+        Span {
+            range: l.payload_range(),
+            paint: Paint::Payload,
+        },
+    ]
+}
+
+/// `bytes 0-13 Ethernet · 14-33 IPv4 · 34-73 TCP · 74-78 payload`, coloured.
+fn legend(p: &TracedPacket, pal: Palette) -> String {
+    let l = &p.layout;
+    let mut parts = Vec::new();
+    let mut add = |r: std::ops::Range<usize>, name: &str, paint: Paint| {
+        if !r.is_empty() {
+            parts.push(pal.paint(paint, &format!("{}-{} {name}", r.start, r.end - 1)));
+        }
+    };
+    add(l.link_range(), link_label(p), Paint::Link);
+    add(l.ip_range(), ip_name(p.record.ip_version), Paint::Ip);
+    add(l.tcp_range(), "TCP", Paint::Tcp);
+    add(l.payload_range(), "payload", Paint::Payload);
+    format!("bytes {}", parts.join(" · "))
+}
+
+/// Dumps each payload, or each whole frame, as the options say.
+pub fn dumps(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) -> io::Result<()> {
+    let pal = opts.palette;
+    let per_line = bytes_per_line(opts.width);
+    let mut any = false;
+    for p in packets {
+        let dir = direction_text(p.direction);
+        let (bytes, title, spans) = match opts.hexdump {
+            HexdumpMode::Payload if !p.payload().is_empty() => {
+                let payload = p.payload();
+                let title = format!(
+                    "#{} {dir}, {} bytes of payload",
+                    p.record.frame,
+                    payload.len()
+                );
+                let spans = vec![Span {
+                    range: 0..payload.len(),
+                    paint: Paint::Payload,
+                }];
+                (payload, title, spans)
+            }
+            HexdumpMode::Frame => {
+                let title = format!("#{} {dir}, frame of {} bytes", p.record.frame, p.data.len());
+                (&p.data[..], title, layer_spans(p))
+            }
+            _ => continue,
+        };
+        any = true;
+        prose(w, "  ", &pal.paint(Paint::Heading, &title), opts)?;
+        if opts.hexdump == HexdumpMode::Frame {
+            prose(w, "  ", &legend(p, pal), opts)?;
+        }
+        let shown = &bytes[..bytes.len().min(opts.max_hex)];
+        hexdump(w, shown, &spans, pal, per_line, "  ")?;
+        if shown.len() < bytes.len() {
+            let more = bytes.len() - shown.len();
+            prose(
+                w,
+                "  ",
+                &format!("… {more} more bytes not shown (--max-hex)"),
+                opts,
+            )?;
+        }
+        writeln!(w)?;
+    }
+    if !any {
+        writeln!(w, "  (no payload bytes)")?;
+    }
+    Ok(())
+}

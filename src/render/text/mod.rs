@@ -1,0 +1,144 @@
+//! Text for people: the segment timeline, header-size lines, hex dumps, and
+//! for `trace` the heading and the socket view beside the wire totals.
+//! No line is wider than `TextOptions::width`: tables drop or shorten
+//! columns, prose wraps, and a last-resort cut ends with `…`.
+
+mod dumps;
+mod fit;
+mod sizes;
+mod stats;
+mod timeline;
+
+pub use dumps::dumps;
+pub use fit::{cut, visible_width, wrap};
+pub use sizes::{size_line, sizes};
+pub use timeline::{options_text, preview, timeline};
+
+use std::io::{self, Write};
+
+use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
+
+use super::{Paint, Palette, TraceReport};
+
+/// What to dump in hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HexdumpMode {
+    /// Each TCP payload.
+    Payload,
+    /// Every whole frame, each layer in its colour.
+    Frame,
+    /// No hex dumps.
+    None,
+}
+
+/// Presentation choices for the text report.
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    pub palette: Palette,
+    /// Terminal width in columns; no line is wider.
+    pub width: usize,
+    pub hexdump: HexdumpMode,
+    /// Show raw sequence numbers beside the relative ones.
+    pub raw_seq: bool,
+    /// Cut each dump after this many bytes.
+    pub max_hex: usize,
+}
+
+/// Writes the whole `trace` report.
+pub fn write_trace_text(
+    w: &mut dyn Write,
+    report: &TraceReport,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let pal = opts.palette;
+    heading(w, report, opts)?;
+    writeln!(w)?;
+    timeline(w, &report.packets, opts)?;
+    writeln!(w)?;
+    sizes(w, &report.packets, opts)?;
+    if opts.hexdump != HexdumpMode::None {
+        writeln!(w)?;
+        dumps(w, &report.packets, opts)?;
+    }
+    writeln!(w)?;
+    stats::stats(w, report, opts)?;
+    if let Some(warning) = &report.warning {
+        let text = pal.paint(Paint::Warn, &format!("warning: {warning}"));
+        prose(w, "", &text, opts)?;
+    }
+    Ok(())
+}
+
+/// Writes `text` wrapped to the width, continuation lines indented by two.
+pub(crate) fn prose(
+    w: &mut dyn Write,
+    lead: &str,
+    text: &str,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let indent = " ".repeat(visible_width(lead) + 2);
+    for line in wrap(lead, text, opts.width, &indent) {
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}
+
+fn heading(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
+    let c = &r.connection;
+    let parts = [
+        "tcplab trace".to_string(),
+        format!("{} ({})", r.capture.interface, r.capture.link_label),
+        format!(
+            "server \"{}\" on {} port {}",
+            r.server_mode, c.server.address, c.server.port
+        ),
+        format!(
+            "client {} port {} ({})",
+            c.client.address, c.client.port, c.client.family
+        ),
+    ];
+    // Break only between parts, so an address never splits.
+    let mut line = String::new();
+    for part in parts {
+        let sep = if line.is_empty() { "" } else { " · " };
+        if !line.is_empty() && visible_width(&line) + sep.len() + part.len() > opts.width {
+            writeln!(
+                w,
+                "{}",
+                opts.palette.paint(Paint::Heading, &cut(&line, opts.width))
+            )?;
+            line = format!("  {part}");
+        } else {
+            line.push_str(sep);
+            line.push_str(&part);
+        }
+    }
+    writeln!(
+        w,
+        "{}",
+        opts.palette.paint(Paint::Heading, &cut(&line, opts.width))
+    )
+}
+
+/// A table in the house style: one rule under the header and nothing else.
+pub(crate) fn new_table(opts: &TextOptions) -> Table {
+    let mut t = Table::new();
+    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─')))
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(opts.width.min(u16::MAX as usize) as u16);
+    if opts.palette.enabled {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t
+}
+
+/// The table's lines if none is wider than the terminal.
+pub(crate) fn fitting_lines(t: &Table, width: usize) -> Option<Vec<String>> {
+    let lines: Vec<String> = t.lines().map(|l| l.trim_end().to_string()).collect();
+    lines
+        .iter()
+        .all(|l| visible_width(l) <= width)
+        .then_some(lines)
+}

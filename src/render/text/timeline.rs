@@ -1,0 +1,246 @@
+//! The segment timeline: one row per packet.
+
+use std::io::{self, Write};
+
+use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
+
+use super::{cut, fitting_lines, new_table, TextOptions};
+use crate::decode::{Flags, TcpOptions};
+use crate::flow::{Direction, Phase};
+use crate::render::TracedPacket;
+
+/// Options in short words: `mss 65495 · sack ok · ts · wscale 10`.
+pub fn options_text(o: &TcpOptions) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = o.mss {
+        parts.push(format!("mss {m}"));
+    }
+    if o.sack_perm {
+        parts.push("sack ok".to_string());
+    }
+    if o.ts_val.is_some() {
+        parts.push("ts".to_string());
+    }
+    if let Some(s) = o.wscale {
+        parts.push(format!("wscale {s}"));
+    }
+    for b in &o.sack {
+        parts.push(format!("sack {}-{}", b[0], b[1]));
+    }
+    parts.join(" · ")
+}
+
+/// A payload as a short quoted string, control bytes escaped so they can
+/// never drive the terminal.
+pub fn preview(payload: &[u8], max_chars: usize) -> String {
+    let mut s = String::from("\"");
+    for (i, &b) in payload.iter().enumerate() {
+        if i == max_chars {
+            s.push('…');
+            break;
+        }
+        match b {
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// The columns, in order; narrower layouts leave some out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Num,
+    Ms,
+    Dir,
+    Flags,
+    Seq,
+    Ack,
+    SeqRaw,
+    AckRaw,
+    Len,
+    Window,
+    Phase,
+    Details,
+}
+
+impl Col {
+    fn title(self, short: bool) -> &'static str {
+        match self {
+            Col::Num => "#",
+            Col::Ms => "ms",
+            Col::Dir if short => "dir",
+            Col::Dir => "direction",
+            Col::Flags => "flags",
+            Col::Seq => "seq",
+            Col::Ack => "ack",
+            Col::SeqRaw => "seq raw",
+            Col::AckRaw => "ack raw",
+            Col::Len => "len",
+            Col::Window if short => "win",
+            Col::Window => "window",
+            Col::Phase => "phase",
+            Col::Details => "details",
+        }
+    }
+
+    fn right_aligned(self) -> bool {
+        !matches!(self, Col::Dir | Col::Flags | Col::Phase | Col::Details)
+    }
+}
+
+/// Layouts from the widest to the narrowest: (columns, short direction).
+fn layouts(raw_seq: bool) -> Vec<(Vec<Col>, bool)> {
+    use Col::*;
+    let mut full = vec![Num, Ms, Dir, Flags, Seq, Ack];
+    if raw_seq {
+        full.extend([SeqRaw, AckRaw]);
+    }
+    full.extend([Len, Window, Phase, Details]);
+    let without = |cols: &[Col], drop: &[Col]| -> Vec<Col> {
+        cols.iter().copied().filter(|c| !drop.contains(c)).collect()
+    };
+    vec![
+        (full.clone(), false),
+        (full.clone(), true),
+        (without(&full, &[SeqRaw, AckRaw]), true),
+        (without(&full, &[SeqRaw, AckRaw, Window]), true),
+        (without(&full, &[SeqRaw, AckRaw, Window, Ms]), true),
+        (without(&full, &[SeqRaw, AckRaw, Window, Ms, Details]), true),
+        (vec![Num, Dir, Flags, Len], true),
+    ]
+}
+
+fn direction_text(d: Option<Direction>, short: bool) -> &'static str {
+    match (d, short) {
+        (Some(Direction::ClientToServer), false) => "client → server",
+        (Some(Direction::ServerToClient), false) => "server → client",
+        (Some(Direction::ClientToServer), true) => "c → s",
+        (Some(Direction::ServerToClient), true) => "s → c",
+        (None, _) => "",
+    }
+}
+
+fn flag_color(flags: Flags) -> Color {
+    if flags.contains(Flags::RST) {
+        Color::Red
+    } else if flags.contains(Flags::SYN) {
+        Color::Green
+    } else if flags.contains(Flags::FIN) {
+        Color::Yellow
+    } else if flags.contains(Flags::PSH) {
+        Color::Magenta
+    } else {
+        Color::Reset
+    }
+}
+
+/// One cell. A frame that is not TCP shows its number, time, and why in
+/// `reason_col` (the details, or the flags when details are left out).
+fn cell(p: &TracedPacket, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
+    let r = &p.record;
+    let Some(flags) = p.flags else {
+        return match col {
+            Col::Num => Cell::new(r.frame),
+            Col::Ms => Cell::new(format!("{ms:.3}")),
+            c if c == reason_col => {
+                let why = r
+                    .error
+                    .clone()
+                    .or_else(|| r.note.clone())
+                    .unwrap_or_default();
+                Cell::new(why).fg(Color::Red)
+            }
+            _ => Cell::new(""),
+        };
+    };
+    let opt = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
+    match col {
+        Col::Num => Cell::new(r.frame),
+        Col::Ms => Cell::new(format!("{ms:.3}")),
+        Col::Dir => Cell::new(direction_text(p.direction, short)),
+        Col::Flags => Cell::new(flags.spoken()).fg(flag_color(flags)),
+        Col::Seq => Cell::new(opt(r.seq)),
+        Col::Ack if !flags.contains(Flags::ACK) => Cell::new("-"),
+        Col::Ack => Cell::new(opt(r.ack)),
+        Col::SeqRaw => Cell::new(opt(r.seq_raw)),
+        Col::AckRaw => Cell::new(opt(r.ack_raw)),
+        Col::Len => Cell::new(r.payload_len.unwrap_or(0)),
+        Col::Window => Cell::new(r.window.unwrap_or(0)),
+        Col::Phase => {
+            let text = p.phase.map(|ph| ph.to_string()).unwrap_or_default();
+            let color = match p.phase {
+                Some(Phase::Reset) => Color::Red,
+                _ => Color::Reset,
+            };
+            Cell::new(text).fg(color)
+        }
+        Col::Details => {
+            // Timestamps ride on every segment; show options where they say more.
+            let text = if r.payload_len.unwrap_or(0) > 0 {
+                preview(p.payload(), 24)
+            } else if flags.contains(Flags::SYN)
+                || r.options.as_ref().is_some_and(|o| !o.sack.is_empty())
+            {
+                r.options.as_ref().map(options_text).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            Cell::new(text)
+        }
+    }
+}
+
+/// Writes the timeline table in the widest layout that fits.
+pub fn timeline(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) -> io::Result<()> {
+    let t0 = packets.first().map(|p| p.ts);
+    let mut last = Vec::new();
+    for (cols, short) in layouts(opts.raw_seq) {
+        let mut t = new_table(opts);
+        t.set_header(cols.iter().map(|c| c.title(short)).collect::<Vec<_>>());
+        let reason_col = if cols.contains(&Col::Details) {
+            Col::Details
+        } else {
+            Col::Flags
+        };
+        for p in packets {
+            let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3).unwrap_or(0.0);
+            t.add_row(
+                cols.iter()
+                    .map(|&c| cell(p, c, ms, short, reason_col))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        for (i, c) in cols.iter().enumerate() {
+            if let Some(column) = t.column_mut(i) {
+                if c.right_aligned() {
+                    column.set_cell_alignment(CellAlignment::Right);
+                }
+                // Only the details may wrap (a wrapped number or flag misleads),
+                // and not into a sliver: below 16 columns a narrower layout wins.
+                column.set_constraint(if *c == Col::Details {
+                    ColumnConstraint::LowerBoundary(Width::Fixed(16))
+                } else {
+                    ColumnConstraint::ContentWidth
+                });
+            }
+        }
+        if let Some(lines) = fitting_lines(&t, opts.width) {
+            for line in lines {
+                writeln!(w, "{line}")?;
+            }
+            return Ok(());
+        }
+        last = t.lines().collect();
+    }
+    for line in last {
+        writeln!(w, "{}", cut(line.trim_end(), opts.width))?;
+    }
+    Ok(())
+}
