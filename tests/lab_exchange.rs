@@ -1,0 +1,101 @@
+//! The traced exchange without capture: a real tokio server and client on
+//! loopback, checked through what each application saw. Needs no privileges.
+
+use std::time::{Duration, Instant};
+
+use tcplab::lab::{run_exchange, CloseMode, EventKind, Exchange, ExchangePlan, ServerMode};
+use tokio::net::TcpListener;
+
+fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan {
+    ExchangePlan {
+        writes: writes.iter().map(|w| w.to_vec()).collect(),
+        server,
+        close,
+        nodelay: false,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+async fn run(plan: ExchangePlan) -> Exchange {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    run_exchange(listener, &plan, Instant::now()).await.unwrap()
+}
+
+fn kinds(events: &[tcplab::lab::SocketEvent]) -> Vec<EventKind> {
+    events.iter().map(|e| e.event).collect()
+}
+
+#[tokio::test]
+async fn echo_end_counts_bytes_and_events_as_node_names_them() {
+    let x = run(plan(&[b"hello"], ServerMode::Echo, CloseMode::End)).await;
+    assert_eq!((x.client.bytes_written, x.client.bytes_read), (5, 5));
+    assert_eq!((x.server.bytes_written, x.server.bytes_read), (5, 5));
+    let client = kinds(&x.client.events);
+    assert_eq!(client.first(), Some(&EventKind::Connect));
+    assert_eq!(
+        &client[client.len() - 2..],
+        [EventKind::End, EventKind::Close]
+    );
+    assert_eq!(x.server.events[0].event, EventKind::Connection);
+    assert_eq!(x.client.reads().iter().sum::<usize>(), 5);
+    assert!(x.client.events.windows(2).all(|w| w[0].t_ms <= w[1].t_ms));
+    assert_eq!(x.client_addr.ip(), x.server_addr.ip());
+}
+
+#[tokio::test]
+async fn upper_replies_echo_prefix_per_read() {
+    let x = run(plan(&[b"Hello, TCP!\n"], ServerMode::Upper, CloseMode::End)).await;
+    assert_eq!(x.client.bytes_read, "Echo: HELLO, TCP!\n".len() as u64);
+}
+
+#[tokio::test]
+async fn destroy_gives_the_server_econnreset() {
+    let x = run(plan(&[b"bye"], ServerMode::Echo, CloseMode::Destroy)).await;
+    let client = kinds(&x.client.events);
+    assert!(!client.contains(&EventKind::End), "{client:?}");
+    assert_eq!(client.last(), Some(&EventKind::Close));
+    let err = x
+        .server
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::Error)
+        .expect("server error event");
+    assert!(err.message.as_deref().unwrap().starts_with("ECONNRESET"));
+}
+
+#[tokio::test]
+async fn half_close_server_replies_after_the_clients_end() {
+    let x = run(plan(&[b"one", b"two"], ServerMode::Upper, CloseMode::Half)).await;
+    let server = kinds(&x.server.events);
+    let end = server.iter().position(|k| *k == EventKind::End).unwrap();
+    assert!(server[..end].contains(&EventKind::Data));
+    // Everything the client wrote was read before its FIN; the replies came after.
+    assert_eq!(x.server.bytes_read, 6);
+    assert!(x.client.bytes_read >= "Echo: ONETWO".len() as u64);
+    assert_eq!(x.client.bytes_read, x.server.bytes_written);
+}
+
+#[tokio::test]
+async fn discard_reads_and_never_writes() {
+    let x = run(plan(&[b"a", b"bc"], ServerMode::Discard, CloseMode::End)).await;
+    assert_eq!(x.server.bytes_read, 3);
+    assert_eq!(x.server.bytes_written, 0);
+    assert_eq!(x.client.bytes_read, 0);
+}
+
+#[tokio::test]
+async fn no_writes_is_connect_and_close() {
+    let x = run(plan(&[], ServerMode::Echo, CloseMode::End)).await;
+    assert_eq!(
+        kinds(&x.client.events),
+        [EventKind::Connect, EventKind::End, EventKind::Close]
+    );
+}
+
+#[tokio::test]
+async fn a_large_write_arrives_whole() {
+    let big = vec![0x5au8; 1 << 20];
+    let x = run(plan(&[&big], ServerMode::Echo, CloseMode::End)).await;
+    assert_eq!(x.server.bytes_read, 1 << 20);
+    assert_eq!(x.client.bytes_read, 1 << 20);
+}
