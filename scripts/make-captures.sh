@@ -34,11 +34,20 @@
 # loopback device. Every frame kept has sll.pkttype 0 (host) and the
 # interface index of lo.
 #
+# But on `any` WITH --immediate-mode (libpcap then uses a TPACKET_V2 ring),
+# about half of the runs on this 2-core VM (kernel 6.18) lost the TAIL of the
+# exchange: tcpdump wrote 4, 7 or 9 of the 10 frames while reporting "20
+# received by filter, 0 dropped by kernel"; the missing frames never showed up
+# later, even when more traffic followed. Without --immediate-mode (TPACKET_V3)
+# and on `lo` with --immediate-mode, 20 runs of 20 were complete. So on_any
+# below checks every file and retries until it holds the whole exchange.
+#
 # Needs: root (live capture), cargo, tcpdump, tshark and editcap
 # (Debian: tshark, wireshark-common), python3.
 #
 # Usage: scripts/make-captures.sh            (from anywhere)
 #        PORT=47001 scripts/make-captures.sh (fixed server port for the tcpdump runs)
+#        TCPLAB=/path/to/tcplab scripts/make-captures.sh (no cargo build)
 
 set -euo pipefail
 
@@ -55,8 +64,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-(cd "$ROOT" && cargo build --quiet)
-TCPLAB="$ROOT/target/debug/tcplab"
+# TCPLAB=/path/to/tcplab uses that binary instead of building this checkout.
+if [ -z "${TCPLAB:-}" ]; then
+    (cd "$ROOT" && cargo build --quiet)
+    TCPLAB="$ROOT/target/debug/tcplab"
+fi
 mkdir -p "$OUT"
 WORK="$(mktemp -d)"
 TCPDUMP_PID=""
@@ -127,7 +139,7 @@ trace() {
 on_any() {
     local name="$1" dlt="$2"
     shift 2
-    for _ in $(seq "$TRIES"); do
+    for _ in $(seq $((TRIES * 2))); do
         : >"$WORK/tcpdump.err"
         # -Z root: Debian's tcpdump otherwise drops to user tcpdump before
         # opening the -w file. -U: write each packet at once.
@@ -146,12 +158,12 @@ on_any() {
             exit 1
         fi
         "$TCPLAB" trace --color never --send hello --port "$PORT" >"$WORK/$name.log"
-        # tcplab has seen the whole exchange, but tcpdump may not have read it
-        # from its ring buffer yet (a SIGINT at once once left 4 of 10 frames
-        # in the file, "20 received by filter"). With -U every packet is in
-        # the file as soon as tcpdump handles it: wait (at most 3 s) until the
-        # file holds the exchange's frames, then stop tcpdump with SIGINT.
-        for _ in $(seq 60); do
+        # tcplab has seen the whole exchange, but tcpdump may not have
+        # written it yet. With -U every packet is in the file as soon as
+        # tcpdump handles it: wait (at most 1.5 s) until the file holds the
+        # exchange's frames, then stop tcpdump with SIGINT. (When frames are
+        # lost, see above, waiting longer does not bring them back.)
+        for _ in $(seq 30); do
             [ "$(frame_count "$WORK/$name")" -ge "$(wc -w <<<"$HELLO")" ] && break
             sleep 0.05
         done

@@ -7,11 +7,13 @@
 mod file;
 mod frame;
 mod live;
+mod reader;
 mod savefile;
 
 pub use file::FileSource;
 pub use frame::{Frame, Timestamp, TsPrecision};
 pub use live::{loopback_interface, CaptureStats, LiveCapture, LiveConfig};
+pub use reader::{RawFrame, ReadError, SavefileReader};
 pub use savefile::PcapWriter;
 
 use crate::decode::LinkType;

@@ -17,6 +17,8 @@ pub enum LinkType {
     Loop,
     /// Raw IP, no link header (DLT_RAW and its aliases).
     Raw,
+    /// Any other link type: frames are reported, not decoded.
+    Other(u32),
 }
 
 /// Byte ranges and sizes of the link headers: the one place that knows them.
@@ -46,6 +48,11 @@ impl LinkType {
         })
     }
 
+    /// Like [`LinkType::from_dlt`], keeping unknown values as `Other`.
+    pub fn of_dlt(dlt: u32) -> Self {
+        Self::from_dlt(dlt).unwrap_or(LinkType::Other(dlt))
+    }
+
     /// The LINKTYPE value written into savefiles.
     pub fn dlt(self) -> u32 {
         match self {
@@ -55,6 +62,7 @@ impl LinkType {
             LinkType::LinuxSll => 113,
             LinkType::LinuxSll2 => 276,
             LinkType::Raw => 101,
+            LinkType::Other(n) => n,
         }
     }
 
@@ -66,6 +74,7 @@ impl LinkType {
             LinkType::LinuxSll2 => "linux_sll2",
             LinkType::Null | LinkType::Loop => "null",
             LinkType::Raw => "raw",
+            LinkType::Other(_) => "other",
         }
     }
 
@@ -78,6 +87,7 @@ impl LinkType {
             LinkType::Null => "BSD loopback",
             LinkType::Loop => "OpenBSD loopback",
             LinkType::Raw => "raw IP",
+            LinkType::Other(_) => "link",
         }
     }
 
@@ -88,7 +98,7 @@ impl LinkType {
             LinkType::LinuxSll => field::SLL_HDR_LEN,
             LinkType::LinuxSll2 => field::SLL2_HDR_LEN,
             LinkType::Null | LinkType::Loop => field::NULL_HDR_LEN,
-            LinkType::Raw => 0,
+            LinkType::Raw | LinkType::Other(_) => 0,
         }
     }
 }
@@ -102,6 +112,8 @@ pub(crate) enum NextLayer {
     Ip,
     /// A BSD address family that is not IP.
     Family(u32),
+    /// A link type tcplab does not decode.
+    Unsupported(u32),
 }
 
 /// Reads the non-Ethernet link headers by hand (etherparse has no entry for
@@ -144,6 +156,7 @@ pub(crate) fn split_link(link: LinkType, data: &[u8]) -> Result<NextLayer, Decod
             }
         }
         LinkType::Raw => NextLayer::Ip,
+        LinkType::Other(n) => NextLayer::Unsupported(n),
     })
 }
 

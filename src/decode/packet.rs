@@ -122,6 +122,10 @@ pub fn decode(link: LinkType, data: &[u8]) -> Packet<'_> {
             p.error = Some(e);
             return p;
         }
+        Ok(NextLayer::Unsupported(n)) => {
+            p.note = Some(format!("link type {n} is not decoded"));
+            return p;
+        }
         Ok(NextLayer::Family(f)) => {
             p.layout.link = link.header_len();
             p.note = Some(format!("not IP (address family {f})"));

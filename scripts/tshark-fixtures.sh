@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# tshark-fixtures.sh — write tshark's view of every frame of every capture in
+# captures/ to tests/fixtures/tshark/<capture>.csv (e.g. hello-sll.pcap.csv
+# becomes hello-sll.csv; the extension is dropped).
+#
+# tests/tshark_agreement.rs compares tcplab's packet records with these files
+# field by field, so the tests never need tshark at run time. Rerun this
+# script whenever scripts/make-captures.sh has remade the captures, and
+# commit both together.
+#
+# Format: tshark -T fields, one header line, comma separated, every value in
+# double quotes (an absent field is an empty, unquoted value), first
+# occurrence of a repeated field only (-E occurrence=f).
+#
+# Field names are those of tshark 4.0 (checked with `tshark -G fields`).
+# Notes on what tshark prints:
+#   frame.time_epoch          NOTE: tshark 4.0 prints 9 digits for microsecond
+#                             files too (hello-sll.pcap: 1795303827.525570000)
+#   frame.encap_type          Wireshark's WTAP_ENCAP number: 1 Ethernet,
+#                             25 Linux SLL, 210 Linux SLL2, 15 NULL, 7 raw IP
+#   frame.protocols           e.g. eth:ethertype:ip:tcp, sll:..., null:..., raw:...
+#                             (SLL and SLL2 are both "sll"; encap_type tells)
+#   ip.* / ipv6.*             only one family is present per frame (ip.version
+#                             also appears on IPv6 frames). tshark has no
+#                             link-header-length field: the test takes
+#                             cap_len - ip.len (IPv4) or cap_len - 40 - ipv6.plen
+#                             (IPv6 with ipv6.nxt 6, no extension headers)
+#   tcp.analysis.flags        present only when tshark's TCP analysis flagged
+#                             the segment (retransmission, dup ACK...)
+#   tcp.flags                 hex, e.g. 0x0018 (12 bits: NS/AE bit included)
+#   tcp.seq / tcp.ack         relative (tshark's default analysis settings)
+#   tcp.options.sack_perm     the option's raw bytes (0402) when present
+#   tcp.options.sack.count    number of SACK blocks (absent: no SACK option)
+#   tcp.payload               lowercase hex without separators
+#
+# Needs: tshark (Debian package tshark, 4.0).
+# Usage: scripts/tshark-fixtures.sh
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+IN="$ROOT/captures"
+OUT="$ROOT/tests/fixtures/tshark"
+
+command -v tshark >/dev/null || { echo "tshark-fixtures: tshark is missing" >&2; exit 1; }
+
+FIELDS=(
+    frame.number
+    frame.time_epoch
+    frame.len
+    frame.cap_len
+    frame.encap_type
+    frame.protocols
+    ip.version
+    ip.hdr_len
+    ip.len
+    ip.src
+    ip.dst
+    ipv6.version
+    ipv6.plen
+    ipv6.nxt
+    ipv6.src
+    ipv6.dst
+    tcp.srcport
+    tcp.dstport
+    tcp.stream
+    tcp.flags
+    tcp.seq
+    tcp.ack
+    tcp.seq_raw
+    tcp.ack_raw
+    tcp.hdr_len
+    tcp.len
+    tcp.window_size_value
+    tcp.options.mss_val
+    tcp.options.wscale.shift
+    tcp.options.sack_perm
+    tcp.options.sack.count
+    tcp.options.timestamp.tsval
+    tcp.options.timestamp.tsecr
+    tcp.payload
+    tcp.analysis.flags
+)
+
+args=()
+for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
+
+mkdir -p "$OUT"
+shopt -s nullglob
+made=0
+for cap in "$IN"/*.pcap "$IN"/*.pcapng; do
+    name="$(basename "$cap")"
+    name="${name%.*}"
+    # -n: no name resolution (addresses and ports stay numbers).
+    # TZ=UTC: keeps tshark from consulting the local zone (epoch is UTC anyway).
+    TZ=UTC tshark -n -r "$cap" -T fields -E header=y -E separator=, \
+        -E occurrence=f -E quote=d "${args[@]}" >"$OUT/$name.csv" 2>"$OUT/$name.err" || {
+        cat "$OUT/$name.err" >&2
+        rm -f "$OUT/$name.err"
+        echo "tshark-fixtures: tshark failed on $cap" >&2
+        exit 1
+    }
+    # tshark warns when run as root; anything else on stderr is a problem.
+    grep -v 'Running as user "root"' "$OUT/$name.err" >&2 || true
+    rm -f "$OUT/$name.err"
+    echo "wrote tests/fixtures/tshark/$name.csv ($(($(wc -l <"$OUT/$name.csv") - 1)) frames)"
+    made=$((made + 1))
+done
+[ "$made" -gt 0 ] || { echo "tshark-fixtures: no captures in $IN" >&2; exit 1; }

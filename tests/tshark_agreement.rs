@@ -1,0 +1,484 @@
+//! tcplab's packet records against tshark's, field by field, frame by frame.
+//!
+//! For every capture in `captures/`, `tests/fixtures/tshark/<capture>.csv`
+//! holds what tshark 4.0 printed for each frame (made by
+//! `scripts/tshark-fixtures.sh`; tshark is not needed to run this test). The
+//! test runs the capture through tcplab's pipeline (`FileSource` ->
+//! `Pipeline::push`) and compares every field of every `PacketRecord` with
+//! tshark's value. A mismatch is printed as `frame N field: ours X, tshark Y`
+//! and fails the test; every mismatch of a capture is listed, not only the
+//! first.
+//!
+//! Field correspondence (SPEC.md, "Packet records"):
+//!
+//! | record            | tshark                                              |
+//! |-------------------|-----------------------------------------------------|
+//! | frame             | frame.number                                        |
+//! | ts                | frame.time_epoch (exact text)                       |
+//! | frame_len/cap_len | frame.len / frame.cap_len                           |
+//! | link              | frame.encap_type (1 ethernet, 25 linux_sll, 210 linux_sll2, 15 null, 7 raw) |
+//! | link_hdr_len      | cap_len - ip.len (IPv4), cap_len - 40 - ipv6.plen (IPv6) |
+//! | ip_version        | ipv6.version, else ip.version                       |
+//! | ip_hdr_len        | ip.hdr_len; IPv6: 40 when ipv6.nxt is 6 (TCP, no extension headers) |
+//! | src/dst           | ip.src/ip.dst or ipv6.src/ipv6.dst                  |
+//! | sport/dport       | tcp.srcport / tcp.dstport                           |
+//! | stream            | tcp.stream                                          |
+//! | flags             | tcp.flags (hex) as names, order FIN SYN RST PSH ACK URG ECE CWR |
+//! | seq/ack           | tcp.seq / tcp.ack (relative)                        |
+//! | seq_raw/ack_raw   | tcp.seq_raw / tcp.ack_raw                           |
+//! | tcp_hdr_len       | tcp.hdr_len                                         |
+//! | payload_len       | tcp.len                                             |
+//! | window            | tcp.window_size_value                               |
+//! | options.mss       | tcp.options.mss_val                                 |
+//! | options.wscale    | tcp.options.wscale.shift                            |
+//! | options.sack_perm | tcp.options.sack_perm present                       |
+//! | options.sack      | tcp.options.sack.count (number of blocks; absent: 0) |
+//! | options.ts_val/ts_ecr | tcp.options.timestamp.tsval / .tsecr            |
+//! | payload_hex       | tcp.payload (absent: empty)                         |
+//! | analysis          | tcp.analysis.flags present (compared as flagged / none) |
+//! | error             | must be absent: tshark decoded every frame          |
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::path::PathBuf;
+
+use tcplab::capture::{FileSource, PacketSource};
+use tcplab::cmd::Pipeline;
+use tcplab::render::PacketRecord;
+
+/// Disagreements with tshark found when this test was written, reported to
+/// the decoder's owner (not fixed here: src/ belongs to another change).
+/// They are NOT skipped: each still fails its test. This list only labels
+/// them "KNOWN" in the failure message, so a new disagreement stands out.
+/// Entries: (capture, record field, explanation).
+/// Intentional differences, each written down in docs/tshark-differences.md.
+/// None at present: `ts` is compared as an instant (see `epoch_9_digits`).
+const KNOWN_DISAGREEMENTS: &[(&str, &str, &str)] = &[];
+
+/// Our `ts` keeps the file's precision (SPEC.md: 6 digits for a microsecond
+/// file); tshark 4.0's frame.time_epoch always prints 9. Padding ours with
+/// zeros compares the instant without hiding a wrong digit.
+fn epoch_9_digits(ts: &str) -> String {
+    match ts.split_once('.') {
+        Some((s, f)) if f.len() < 9 => format!("{s}.{f:0<9}"),
+        _ => ts.to_string(),
+    }
+}
+
+fn is_known(capture: &str, field: &str) -> bool {
+    KNOWN_DISAGREEMENTS
+        .iter()
+        .any(|(c, f, _)| *c == capture && *f == field)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---------------------------------------------------------------------------
+// A reader for tshark's `-E header=y -E separator=, -E quote=d` output.
+
+/// One CSV row: `None` for an empty unquoted value (tshark: field absent),
+/// `Some` for a quoted one.
+fn parse_csv_line(line: &str) -> Result<Vec<Option<String>>, String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        match chars.peek() {
+            Some('"') => {
+                chars.next();
+                let mut value = String::new();
+                loop {
+                    match chars.next() {
+                        Some('"') if chars.peek() == Some(&'"') => {
+                            chars.next();
+                            value.push('"');
+                        }
+                        Some('"') => break,
+                        Some(c) => value.push(c),
+                        None => return Err(format!("unterminated quote in {line:?}")),
+                    }
+                }
+                out.push(Some(value));
+            }
+            _ => {
+                let mut value = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c == ',' {
+                        break;
+                    }
+                    value.push(c);
+                    chars.next();
+                }
+                out.push(if value.is_empty() { None } else { Some(value) });
+            }
+        }
+        match chars.next() {
+            Some(',') => continue,
+            None => return Ok(out),
+            Some(c) => return Err(format!("unexpected {c:?} after a value in {line:?}")),
+        }
+    }
+}
+
+/// One frame as tshark saw it: field name -> value (absent fields missing).
+struct TsharkRow {
+    fields: HashMap<String, String>,
+}
+
+impl TsharkRow {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+    /// The value as text, empty when tshark did not print the field.
+    fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or("").to_string()
+    }
+    fn num(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(|v| v.parse().ok())
+    }
+}
+
+fn read_fixture(capture: &str) -> Vec<TsharkRow> {
+    let path = root()
+        .join("tests/fixtures/tshark")
+        .join(format!("{capture}.csv"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/tshark-fixtures.sh)", path.display()));
+    let mut lines = text.lines();
+    let header = lines.next().expect("header line");
+    let names: Vec<String> = parse_csv_line(header)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.expect("header names"))
+        .collect();
+    lines
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            let values = parse_csv_line(line).unwrap_or_else(|e| panic!("{capture}: {e}"));
+            assert_eq!(
+                values.len(),
+                names.len(),
+                "{capture}.csv row {}: {} values for {} columns",
+                i + 2,
+                values.len(),
+                names.len()
+            );
+            let fields = names
+                .iter()
+                .cloned()
+                .zip(values)
+                .filter_map(|(n, v)| v.map(|v| (n, v)))
+                .collect();
+            TsharkRow { fields }
+        })
+        .collect()
+}
+
+#[test]
+fn csv_reader_reads_tsharks_quoting() {
+    assert_eq!(
+        parse_csv_line(r#""1","a,b",,"say ""hi""","""#).unwrap(),
+        vec![
+            Some("1".into()),
+            Some("a,b".into()),
+            None,
+            Some(r#"say "hi""#.into()),
+            Some("".into()),
+        ]
+    );
+    assert_eq!(
+        parse_csv_line(r#""x","#).unwrap(),
+        vec![Some("x".into()), None]
+    );
+    assert!(parse_csv_line(r#""open"#).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Our side.
+
+fn our_records(capture_file: &str) -> Vec<PacketRecord> {
+    let path = root().join("captures").join(capture_file);
+    let mut src = FileSource::open(&path).unwrap_or_else(|e| panic!("{capture_file}: {e}"));
+    let mut pipeline = Pipeline::new(src.link(), src.precision(), usize::MAX);
+    let mut records = Vec::new();
+    while let Some(frame) = src
+        .next_frame()
+        .unwrap_or_else(|e| panic!("{capture_file}: {e}"))
+    {
+        records.push(pipeline.push(frame).0.record);
+    }
+    records
+}
+
+/// An optional value as text, empty when absent.
+fn opt<T: Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// tshark's flag bits as record names, in the record's order. Bits the
+/// record cannot name (NS/AE, reserved) show up as hex so they mismatch.
+fn flag_names(hex: &str) -> String {
+    let Ok(bits) = u16::from_str_radix(hex.trim_start_matches("0x"), 16) else {
+        return format!("unreadable {hex:?}");
+    };
+    const NAMES: [&str; 8] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"];
+    let mut names: Vec<String> = NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    if bits & !0xff != 0 {
+        names.push(format!("0x{:03x}", bits & !0xff));
+    }
+    names.join(" ")
+}
+
+fn encap_name(encap: Option<&str>) -> String {
+    match encap {
+        Some("1") => "ethernet".into(),
+        Some("25") => "linux_sll".into(),
+        Some("210") => "linux_sll2".into(),
+        Some("15") => "null".into(),
+        Some("7") => "raw".into(),
+        Some(other) => format!("wtap encap {other}"),
+        None => String::new(),
+    }
+}
+
+/// (field, ours, tshark's) for every record field.
+fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)> {
+    let v6 = t.get("ipv6.version").is_some();
+    let (ip_src, ip_dst) = if v6 {
+        ("ipv6.src", "ipv6.dst")
+    } else {
+        ("ip.src", "ip.dst")
+    };
+    let cap_len = t.num("frame.cap_len");
+    let link_hdr_len = if v6 {
+        cap_len
+            .zip(t.num("ipv6.plen"))
+            .map(|(c, p)| (c - 40 - p).to_string())
+    } else {
+        cap_len
+            .zip(t.num("ip.len"))
+            .map(|(c, l)| (c - l).to_string())
+    };
+    let ip_version = if v6 {
+        t.text("ipv6.version")
+    } else {
+        t.text("ip.version")
+    };
+    let ip_hdr_len = if v6 {
+        match t.get("ipv6.nxt") {
+            Some("6") => "40".to_string(),
+            other => format!("40 + extension headers (nxt {other:?})"),
+        }
+    } else {
+        t.text("ip.hdr_len")
+    };
+    let o = r.options.clone().unwrap_or_default();
+    let flagged = |yes: bool| if yes { "flagged" } else { "none" }.to_string();
+    vec![
+        ("frame", r.frame.to_string(), t.text("frame.number")),
+        ("ts", epoch_9_digits(&r.ts), t.text("frame.time_epoch")),
+        ("frame_len", r.frame_len.to_string(), t.text("frame.len")),
+        ("cap_len", r.cap_len.to_string(), t.text("frame.cap_len")),
+        (
+            "link",
+            r.link.to_string(),
+            encap_name(t.get("frame.encap_type")),
+        ),
+        (
+            "link_hdr_len",
+            r.link_hdr_len.to_string(),
+            link_hdr_len.unwrap_or_default(),
+        ),
+        ("ip_version", opt(r.ip_version), ip_version),
+        ("ip_hdr_len", opt(r.ip_hdr_len), ip_hdr_len),
+        ("src", opt(r.src.clone()), t.text(ip_src)),
+        ("dst", opt(r.dst.clone()), t.text(ip_dst)),
+        ("sport", opt(r.sport), t.text("tcp.srcport")),
+        ("dport", opt(r.dport), t.text("tcp.dstport")),
+        ("stream", opt(r.stream), t.text("tcp.stream")),
+        (
+            "flags",
+            r.flags.as_ref().map(|f| f.join(" ")).unwrap_or_default(),
+            t.get("tcp.flags").map(flag_names).unwrap_or_default(),
+        ),
+        ("seq", opt(r.seq), t.text("tcp.seq")),
+        ("ack", opt(r.ack), t.text("tcp.ack")),
+        ("seq_raw", opt(r.seq_raw), t.text("tcp.seq_raw")),
+        ("ack_raw", opt(r.ack_raw), t.text("tcp.ack_raw")),
+        ("tcp_hdr_len", opt(r.tcp_hdr_len), t.text("tcp.hdr_len")),
+        ("payload_len", opt(r.payload_len), t.text("tcp.len")),
+        ("window", opt(r.window), t.text("tcp.window_size_value")),
+        ("options.mss", opt(o.mss), t.text("tcp.options.mss_val")),
+        (
+            "options.wscale",
+            opt(o.wscale),
+            t.text("tcp.options.wscale.shift"),
+        ),
+        (
+            "options.sack_perm",
+            o.sack_perm.to_string(),
+            t.get("tcp.options.sack_perm").is_some().to_string(),
+        ),
+        (
+            "options.sack",
+            o.sack.len().to_string(),
+            t.get("tcp.options.sack.count").unwrap_or("0").to_string(),
+        ),
+        (
+            "options.ts_val",
+            opt(o.ts_val),
+            t.text("tcp.options.timestamp.tsval"),
+        ),
+        (
+            "options.ts_ecr",
+            opt(o.ts_ecr),
+            t.text("tcp.options.timestamp.tsecr"),
+        ),
+        (
+            "payload_hex",
+            r.payload_hex.clone().unwrap_or_default(),
+            t.text("tcp.payload"),
+        ),
+        (
+            "analysis",
+            flagged(r.analysis.as_ref().is_some_and(|a| !a.is_empty())),
+            flagged(t.get("tcp.analysis.flags").is_some()),
+        ),
+        // tshark decoded every frame of these captures down to TCP.
+        ("error", opt(r.error.clone()), String::new()),
+        ("note", opt(r.note.clone()), String::new()),
+    ]
+}
+
+/// Compares one capture; panics with every mismatch listed.
+fn agree(capture_file: &str) {
+    let capture = capture_file
+        .rsplit_once('.')
+        .map_or(capture_file, |(stem, _)| stem);
+    let ours = our_records(capture_file);
+    let theirs = read_fixture(capture);
+    let mut mismatches = Vec::new();
+    let mut known = 0;
+    if ours.len() != theirs.len() {
+        mismatches.push(format!(
+            "{capture}: {} frames, tshark {}",
+            ours.len(),
+            theirs.len()
+        ));
+    }
+    let mut compared = 0;
+    for (r, t) in ours.iter().zip(&theirs) {
+        for (field, a, b) in pairs(r, t) {
+            compared += 1;
+            if a == b {
+                continue;
+            }
+            let label = if is_known(capture, field) {
+                known += 1;
+                "KNOWN"
+            } else {
+                "NEW"
+            };
+            mismatches.push(format!(
+                "{capture} frame {} {field}: ours {a:?}, tshark {b:?}  [{label}]",
+                r.frame
+            ));
+        }
+    }
+    assert!(compared > 0, "{capture}: nothing compared");
+    let reasons: Vec<String> = KNOWN_DISAGREEMENTS
+        .iter()
+        .filter(|(c, _, _)| known > 0 && *c == capture)
+        .map(|(_, f, why)| format!("KNOWN {f}: {why}"))
+        .collect();
+    assert!(
+        mismatches.is_empty(),
+        "{capture}: {} of {compared} values disagree with tshark ({known} known, \
+         {} new):\n{}\n{}",
+        mismatches.len(),
+        mismatches.len() - known,
+        mismatches.join("\n"),
+        reasons.join("\n")
+    );
+}
+
+#[test]
+fn every_capture_has_a_fixture() {
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root().join("captures")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let Some((stem, ext)) = name.rsplit_once('.') else {
+            continue;
+        };
+        if !matches!(ext, "pcap" | "pcapng") {
+            continue;
+        }
+        let fixture = root().join(format!("tests/fixtures/tshark/{stem}.csv"));
+        if !fixture.exists() {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "captures without a tshark fixture (run scripts/tshark-fixtures.sh): {missing:?}"
+    );
+}
+
+#[test]
+fn hello_ethernet() {
+    agree("hello-ethernet.pcap");
+}
+
+#[test]
+fn hello_ipv6() {
+    agree("hello-ipv6.pcap");
+}
+
+#[test]
+fn buffer_0c22() {
+    agree("buffer-0c22.pcap");
+}
+
+#[test]
+fn reset() {
+    agree("reset.pcap");
+}
+
+#[test]
+fn half_close() {
+    agree("half-close.pcap");
+}
+
+/// KNOWN DISAGREEMENT (fails on purpose until the decoder or SPEC changes):
+/// `ts` of a microsecond file, see `KNOWN_DISAGREEMENTS`.
+#[test]
+fn hello_sll() {
+    agree("hello-sll.pcap");
+}
+
+#[test]
+fn hello_sll2() {
+    agree("hello-sll2.pcap");
+}
+
+#[test]
+fn hello_null() {
+    agree("hello-null.pcap");
+}
+
+#[test]
+fn hello_raw() {
+    agree("hello-raw.pcap");
+}
+
+#[test]
+fn hello_pcapng() {
+    agree("hello-pcapng.pcapng");
+}
