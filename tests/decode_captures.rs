@@ -41,7 +41,9 @@ fn read_capture(name: &str) -> (LinkType, TsPrecision, Vec<Frame>) {
 /// Every frame of a capture through the whole per-packet pipeline.
 fn trace_capture(name: &str) -> Vec<TracedPacket> {
     let (link, precision, frames) = read_capture(name);
-    let mut pipeline = Pipeline::new(link, precision, usize::MAX);
+    let _ = link;
+    let _ = precision;
+    let mut pipeline = Pipeline::new(usize::MAX);
     frames.into_iter().map(|f| pipeline.push(f).0).collect()
 }
 
@@ -93,6 +95,7 @@ fn hello(file: &'static str, link: LinkType, precision: TsPrecision) -> Expect {
             LinkType::LinuxSll2 => "linux_sll2",
             LinkType::Null | LinkType::Loop => "null",
             LinkType::Raw => "raw",
+            LinkType::Other(n) => panic!("no capture of link type {n} here"),
         },
         link_hdr_len: match link {
             LinkType::Ethernet => 14,
@@ -100,6 +103,7 @@ fn hello(file: &'static str, link: LinkType, precision: TsPrecision) -> Expect {
             LinkType::LinuxSll2 => 20,
             LinkType::Null | LinkType::Loop => 4,
             LinkType::Raw => 0,
+            LinkType::Other(n) => panic!("no capture of link type {n} here"),
         },
         precision,
         ip_version: 4,
@@ -479,10 +483,12 @@ fn cut_everywhere(
             // The whole pipeline (flow, record) copes as well.
             let frame = Frame {
                 ts: Default::default(),
+                link,
+                precision: TsPrecision::Nano,
                 orig_len: data.len() as u32,
                 data: cut.to_vec(),
             };
-            let (traced, _) = Pipeline::new(link, TsPrecision::Nano, 4096).push(frame);
+            let (traced, _) = Pipeline::new(4096).push(frame);
             let r = traced.record;
             if r.cap_len as usize != len || r.frame_len as usize != data.len() {
                 return Err(format!("record lengths {} / {}", r.cap_len, r.frame_len));

@@ -61,10 +61,16 @@ fn compare(path: &Path) -> Result<usize, String> {
             }
             (Err(_), Err(_)) => return Ok(n),
             (Err(e), Ok(_)) => {
-                return Err(format!("frame {}: libpcap stopped ({e}), we did not", n + 1))
+                return Err(format!(
+                    "frame {}: libpcap stopped ({e}), we did not",
+                    n + 1
+                ))
             }
             (Ok(_), Err(e)) => {
-                return Err(format!("frame {}: we stopped ({e}), libpcap did not", n + 1))
+                return Err(format!(
+                    "frame {}: we stopped ({e}), libpcap did not",
+                    n + 1
+                ))
             }
             (Ok(_), Ok(None)) => return Err(format!("frame {}: we ended early", n + 1)),
             (Ok(p), Ok(Some(f))) => {
@@ -94,7 +100,10 @@ fn compare(path: &Path) -> Result<usize, String> {
                     (a, b) => a == b,
                 };
                 if !same_link {
-                    return Err(format!("frame {n}: link {:?} vs libpcap {lib_link}", f.link));
+                    return Err(format!(
+                        "frame {n}: link {:?} vs libpcap {lib_link}",
+                        f.link
+                    ));
                 }
             }
         }
@@ -120,5 +129,10 @@ fn reads_what_libpcap_reads() {
         }
     }
     eprintln!("{} files, {frames} frames compared", files.len());
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

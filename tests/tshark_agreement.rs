@@ -201,7 +201,7 @@ fn csv_reader_reads_tsharks_quoting() {
 fn our_records(capture_file: &str) -> Vec<PacketRecord> {
     let path = root().join("captures").join(capture_file);
     let mut src = FileSource::open(&path).unwrap_or_else(|e| panic!("{capture_file}: {e}"));
-    let mut pipeline = Pipeline::new(src.link(), src.precision(), usize::MAX);
+    let mut pipeline = Pipeline::new(usize::MAX);
     let mut records = Vec::new();
     while let Some(frame) = src
         .next_frame()

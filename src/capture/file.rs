@@ -1,99 +1,79 @@
-//! Reading a saved pcap or pcapng file through libpcap.
+//! A saved pcap or pcapng file as a [`PacketSource`], through our own
+//! streaming reader (see `reader`).
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use pcap::{Capture, Offline, Precision};
-
-use super::frame::timeval_secs;
-use super::{Frame, PacketSource, Timestamp, TsPrecision};
+use super::reader::{ReadError, SavefileReader};
+use super::{Frame, PacketSource, TsPrecision};
 use crate::decode::LinkType;
 use crate::{Error, Result};
 
 /// A capture file read frame by frame (constant memory).
 pub struct FileSource {
-    cap: Capture<Offline>,
-    link: LinkType,
-    precision: TsPrecision,
+    reader: SavefileReader<File>,
     path: PathBuf,
-    frames_read: u64,
 }
 
 impl FileSource {
-    /// Opens `path`; the error names the file.
+    /// Opens `path`; the error names the file (exit 66 if it cannot be
+    /// opened, 65 if it is not a capture).
     pub fn open(path: &Path) -> Result<Self> {
-        if let Err(source) = std::fs::File::open(path) {
-            return Err(Error::File {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-        let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
-            Error::CorruptCapture {
-                path: path.to_path_buf(),
-                frames_read: 0,
-                detail: e.to_string(),
-            }
-        })?;
-        let dlt = cap.get_datalink().0 as u32;
-        let link = LinkType::from_dlt(dlt).ok_or_else(|| Error::CorruptCapture {
+        let file = File::open(path).map_err(|source| Error::File {
             path: path.to_path_buf(),
-            frames_read: 0,
-            detail: format!("link type {dlt} is not one tcplab decodes"),
+            source,
         })?;
-        // libpcap hides the file's own precision; the magic number tells it.
-        let precision = file_precision(path).unwrap_or(TsPrecision::Micro);
+        let reader = SavefileReader::new(file).map_err(|e| Self::error(path, 0, e))?;
         Ok(Self {
-            cap,
-            link,
-            precision,
+            reader,
             path: path.to_path_buf(),
-            frames_read: 0,
         })
     }
-}
 
-/// Nanosecond pcap files start with magic a1b23c4d (either byte order);
-/// pcapng keeps per-interface resolution and is reported at nanoseconds.
-fn file_precision(path: &Path) -> Option<TsPrecision> {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .ok()?
-        .read_exact(&mut magic)
-        .ok()?;
-    Some(match magic {
-        [0xa1, 0xb2, 0x3c, 0x4d] | [0x4d, 0x3c, 0xb2, 0xa1] => TsPrecision::Nano,
-        [0x0a, 0x0d, 0x0d, 0x0a] => TsPrecision::Nano,
-        _ => TsPrecision::Micro,
-    })
+    fn error(path: &Path, frames_read: u64, e: ReadError) -> Error {
+        match e {
+            ReadError::Io(source) if frames_read == 0 => Error::File {
+                path: path.to_path_buf(),
+                source,
+            },
+            e => Error::CorruptCapture {
+                path: path.to_path_buf(),
+                frames_read,
+                detail: e.to_string(),
+            },
+        }
+    }
+
+    /// The reader underneath, for borrowed frames without copies.
+    pub fn reader_mut(&mut self) -> &mut SavefileReader<File> {
+        &mut self.reader
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 impl PacketSource for FileSource {
     fn link(&self) -> LinkType {
-        self.link
+        self.reader.first_link().unwrap_or(LinkType::Other(0))
     }
     fn precision(&self) -> TsPrecision {
-        self.precision
+        self.reader.precision()
     }
     fn next_frame(&mut self) -> Result<Option<Frame>> {
-        match self.cap.next_packet() {
-            Ok(p) => {
-                self.frames_read += 1;
-                Ok(Some(Frame {
-                    ts: Timestamp {
-                        sec: timeval_secs(p.header.ts.tv_sec),
-                        nsec: p.header.ts.tv_usec as u32,
-                    },
-                    orig_len: p.header.len,
-                    data: p.data.to_vec(),
-                }))
-            }
-            Err(pcap::Error::NoMorePackets) => Ok(None),
-            Err(e) => Err(Error::CorruptCapture {
-                path: self.path.clone(),
-                frames_read: self.frames_read,
-                detail: e.to_string(),
-            }),
+        let frames_read = self.reader.frames_read();
+        match self.reader.next_frame() {
+            Ok(Some(f)) => Ok(Some(Frame {
+                ts: f.ts,
+                link: f.link,
+                precision: f.precision,
+                orig_len: f.orig_len,
+                data: f.data.to_vec(),
+            })),
+            Ok(None) => Ok(None),
+            Err(e) => Err(Self::error(&self.path, frames_read, e)),
         }
     }
 }

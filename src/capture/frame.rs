@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::decode::LinkType;
+
 /// How many digits of a second a source keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TsPrecision {
@@ -42,6 +44,10 @@ impl Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     pub ts: Timestamp,
+    /// How to read the first bytes (per frame: pcapng interfaces differ).
+    pub link: LinkType,
+    /// Digits of a second the source keeps for this frame.
+    pub precision: TsPrecision,
     /// Length on the wire; `data` may be shorter when the snaplen cut it.
     pub orig_len: u32,
     /// The captured bytes (`cap_len` is their length).

@@ -55,7 +55,7 @@ pub fn loopback_interface() -> String {
         .unwrap_or_else(|| "lo".to_string())
 }
 
-struct ToFrame;
+struct ToFrame(LinkType);
 
 impl PacketCodec for ToFrame {
     type Item = Frame;
@@ -67,6 +67,8 @@ impl PacketCodec for ToFrame {
                 sec: super::frame::timeval_secs(h.ts.tv_sec),
                 nsec: h.ts.tv_usec as u32,
             },
+            link: self.0,
+            precision: super::TsPrecision::Nano,
             orig_len: h.len,
             data: packet.data.to_vec(),
         }
@@ -102,7 +104,7 @@ impl LiveCapture {
         let stream = cap
             .setnonblock()
             .map_err(fail)?
-            .stream(ToFrame)
+            .stream(ToFrame(link))
             .map_err(fail)?;
         Ok(Self {
             stream,

@@ -37,7 +37,8 @@ pub struct MemorySource {
 }
 
 impl MemorySource {
-    /// A source that yields `frames` in order.
+    /// A source that yields `frames` in order; `link` is what it reports
+    /// as its link type (each frame carries its own).
     pub fn new(link: LinkType, frames: impl IntoIterator<Item = Frame>) -> Self {
         Self {
             link,

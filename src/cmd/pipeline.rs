@@ -1,14 +1,12 @@
 //! Frames in, traced packets out: decode, then flow, then the record.
 
-use crate::capture::{Frame, TsPrecision};
-use crate::decode::{decode, LinkType};
+use crate::capture::Frame;
+use crate::decode::decode;
 use crate::flow::{FlowInfo, PhaseTracker, Segment, Tracker};
 use crate::render::{PacketRecord, TracedPacket};
 
 /// The per-packet path shared by every command that reads frames.
 pub struct Pipeline {
-    link: LinkType,
-    precision: TsPrecision,
     max_hex: usize,
     tracker: Tracker,
     phases: PhaseTracker,
@@ -16,10 +14,9 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(link: LinkType, precision: TsPrecision, max_hex: usize) -> Self {
+    /// `max_hex` cuts `payload_hex` to that many bytes.
+    pub fn new(max_hex: usize) -> Self {
         Self {
-            link,
-            precision,
             max_hex,
             tracker: Tracker::new(),
             phases: PhaseTracker::new(),
@@ -31,14 +28,14 @@ impl Pipeline {
     /// packet, so callers can watch the connection.
     pub fn push(&mut self, frame: Frame) -> (TracedPacket, Option<(Segment, FlowInfo)>) {
         self.frames += 1;
-        let packet = decode(self.link, &frame.data);
+        let packet = decode(frame.link, &frame.data);
         let seg = Segment::of(&packet);
         let placed = seg.map(|s| (s, self.tracker.observe(&s)));
         let phase = placed.map(|(s, info)| self.phases.observe(&s, &info));
         let record = PacketRecord::build(
             self.frames,
             &frame,
-            self.precision,
+            frame.precision,
             &packet,
             placed.as_ref().map(|(_, info)| info),
             self.max_hex,

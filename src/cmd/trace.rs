@@ -17,7 +17,7 @@ use clap::ArgMatches;
 use tokio::net::TcpListener;
 
 use super::{output_error, Pipeline};
-use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter, TsPrecision};
+use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, TraceArgs};
 use crate::decode::LinkType;
 use crate::flow::{CloseWatch, Direction};
@@ -93,7 +93,7 @@ pub async fn trace(bind: SocketAddr, plan: ExchangePlan, max_hex: usize) -> Resu
         format!("tcp port {}", server_addr.port()),
     );
     let mut cap = LiveCapture::open(config)?;
-    let mut pipeline = Pipeline::new(cap.link(), TsPrecision::Nano, max_hex);
+    let mut pipeline = Pipeline::new(max_hex);
     let server_mode = plan.server.name();
 
     let clock = Instant::now();

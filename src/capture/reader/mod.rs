@@ -75,7 +75,11 @@ impl<R: Read> SavefileReader<R> {
             return Err(ReadError::Format("empty file: no capture header".into()));
         }
         let mut magic = [0u8; 4];
-        read_exact_or(&mut input, &mut magic, "the file is shorter than a capture header")?;
+        read_exact_or(
+            &mut input,
+            &mut magic,
+            "the file is shorter than a capture header",
+        )?;
         let format = if magic == pcapng::SHB_TYPE {
             Format::Pcapng(pcapng::State::start(&mut input)?)
         } else {

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, Read};
 
-use super::{at_eof, read_exact_or, Endian, FrameMeta, ReadError, MAX_FRAME};
+use super::{at_eof, read_exact_or, Endian, FrameMeta, ReadError};
 use crate::capture::{Timestamp, TsPrecision};
 use crate::decode::LinkType;
 
@@ -202,7 +202,9 @@ impl State {
         let (iface_id, ts_units, cap_len, orig_len, data_at) = match kind {
             SPB => {
                 if body.len() < 4 {
-                    return Err(ReadError::Format("pcapng simple packet block too short".into()));
+                    return Err(ReadError::Format(
+                        "pcapng simple packet block too short".into(),
+                    ));
                 }
                 let orig = e.u32(&body[0..4]);
                 let room = body.len() - 4;
@@ -221,7 +223,13 @@ impl State {
                     e.u32(&body[0..4]) as usize
                 };
                 let ts = (u64::from(e.u32(&body[4..8])) << 32) | u64::from(e.u32(&body[8..12]));
-                (id, Some(ts), e.u32(&body[12..16]) as usize, e.u32(&body[16..20]), 20)
+                (
+                    id,
+                    Some(ts),
+                    e.u32(&body[12..16]) as usize,
+                    e.u32(&body[16..20]),
+                    20,
+                )
             }
         };
         let Some(iface) = self.interfaces.get(iface_id).copied() else {
