@@ -57,7 +57,7 @@ impl State {
 
     pub(crate) fn next(
         &mut self,
-        input: &mut (impl Read + std::io::BufRead),
+        input: &mut impl std::io::BufRead,
         buf: &mut Vec<u8>,
     ) -> Result<Option<FrameMeta>, ReadError> {
         if at_eof(input)? {

@@ -95,7 +95,7 @@ impl State {
 
     pub(crate) fn next(
         &mut self,
-        input: &mut (impl Read + BufRead),
+        input: &mut impl BufRead,
         buf: &mut Vec<u8>,
     ) -> Result<Option<FrameMeta>, ReadError> {
         loop {
