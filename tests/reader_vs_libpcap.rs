@@ -31,6 +31,7 @@ fn files() -> Vec<PathBuf> {
 }
 
 /// Compares one file; returns a description of the first difference.
+#[allow(clippy::unnecessary_cast)] // time_t is 32 bits on some targets
 fn compare(path: &Path) -> Result<usize, String> {
     let lib = Capture::from_file_with_precision(path, Precision::Nano);
     let ours = SavefileReader::new(std::fs::File::open(path).unwrap());
