@@ -32,13 +32,19 @@ for tool in cargo python3 tcpdump ss; do
 done
 
 TMP=$(mktemp -d /tmp/bench-trace.XXXXXX)
-BG_PIDS=() # every background process we start, so the trap can end exactly those
 
-cleanup() {
+# Ends this shell's own background jobs that are still running (tcpdump, the
+# python server). `jobs -pr` lists only our running children, so a PID that
+# has since been reused by another process is never signalled.
+end_jobs() {
     local pid
-    for pid in "${BG_PIDS[@]}"; do
+    for pid in $(jobs -pr); do
         kill "$pid" 2>/dev/null || true
     done
+    wait 2>/dev/null || true
+}
+cleanup() {
+    end_jobs
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -64,12 +70,31 @@ wait_until() {
     done
 }
 
-# A random high port per run (40000-64999), so a run never meets the previous
-# run's TIME_WAIT sockets or packets.
-random_port() { echo $((40000 + RANDOM % 25000)); }
+# A random high port per run, so a run never meets the previous run's
+# TIME_WAIT sockets or packets. Taken above the kernel's ephemeral range
+# (ip_local_port_range, 32768-60999 here) when there is room: inside it, a
+# client socket of another program may hold the port and the server's bind
+# fails with EADDRINUSE (seen once with 40000 + RANDOM). Ports something
+# already listens on are skipped.
+read -r _ EPHEMERAL_HI </proc/sys/net/ipv4/ip_local_port_range
+if ((EPHEMERAL_HI <= 64000)); then
+    PORT_LO=$((EPHEMERAL_HI + 1)) PORT_N=$((65535 - EPHEMERAL_HI))
+else
+    PORT_LO=40000 PORT_N=25000
+fi
+random_port() {
+    local p
+    while :; do
+        p=$((PORT_LO + RANDOM % PORT_N))
+        port_listening "$p" || break
+    done
+    echo "$p"
+}
 
 stderr_has_listening() { grep -q "listening on" "$1" 2>/dev/null; }
 port_listening() { [[ -n "$(ss -Htln "sport = :$1")" ]]; }
+# The server is listening on port $1, or process $2 is gone (failed to bind).
+server_up_or_gone() { port_listening "$1" || ! kill -0 "$2" 2>/dev/null; }
 pcap_count() { tcpdump -r "$1" -nn 2>/dev/null | wc -l; }
 pcap_has_all() { (($(pcap_count "$1") >= EXPECTED_PACKETS)); }
 
@@ -81,8 +106,10 @@ PYFAST=("$PY" -I -S)
 
 # Echo server: accepts one connection, echoes one read, waits for the
 # client's FIN, then closes (so the client always closes first, as in tcplab).
+# Timeouts only so that a broken run fails instead of hanging.
 SERVER_PY='
 import socket, sys
+socket.setdefaulttimeout(10)
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
@@ -96,7 +123,7 @@ c.close()
 # Client: sends "hello", reads the 5-byte echo, closes; exit 1 on a bad echo.
 CLIENT_PY='
 import socket, sys
-c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 c.sendall(b"hello")
 got = b""
 while len(got) < 5:
@@ -191,16 +218,23 @@ done
 careful_run() {
     local port=$1 dir=$2
     local pcap=$dir/c.pcap err=$dir/c.err
-    local tpid spid cpid rc=0
+    local tpid spid rc=0
     tcpdump -i lo -nn --immediate-mode -U -w "$pcap" "tcp port $port" 2>"$err" &
     tpid=$!
-    BG_PIDS+=("$tpid")
-    wait_until 5000 stderr_has_listening "$err" || { echo "careful: tcpdump not listening" >&2; return 1; }
+    if ! wait_until 5000 stderr_has_listening "$err"; then
+        echo "careful: tcpdump not listening after 5 s" >&2
+        end_jobs
+        return 1
+    fi
     "${PYFAST[@]}" -c "$SERVER_PY" "$port" &
     spid=$!
-    BG_PIDS+=("$spid")
-    wait_until 5000 port_listening "$port" || { echo "careful: server not listening on $port" >&2; return 1; }
-    "${PYFAST[@]}" -c "$CLIENT_PY" "$port" || rc=$?
+    if ! wait_until 5000 server_up_or_gone "$port" "$spid" || ! port_listening "$port"; then
+        echo "careful: server not listening on $port" >&2
+        end_jobs
+        return 1
+    fi
+    # A failed client may leave the server waiting in accept(): end it.
+    "${PYFAST[@]}" -c "$CLIENT_PY" "$port" || { rc=$?; kill "$spid" 2>/dev/null || true; }
     wait "$spid" || rc=$?
     wait_until 2000 pcap_has_all "$pcap" || true # the count below tells if it fell short
     kill -INT "$tpid"
@@ -238,13 +272,11 @@ usual_run() {
     local tpid spid rc=0
     tcpdump -i lo -nn -w "$pcap" "tcp port $port" 2>"$err" &
     tpid=$!
-    BG_PIDS+=("$tpid")
     sleep 1
     "${PYFAST[@]}" -c "$SERVER_PY" "$port" &
     spid=$!
-    BG_PIDS+=("$spid")
     sleep 1
-    "${PYFAST[@]}" -c "$CLIENT_PY" "$port" || rc=$?
+    "${PYFAST[@]}" -c "$CLIENT_PY" "$port" || { rc=$?; kill "$spid" 2>/dev/null || true; }
     sleep 1
     kill -INT "$tpid"
     wait "$tpid" || rc=$?
@@ -297,4 +329,6 @@ for name in ("tcplab", "careful", "usual"):
     done = sum(ok for _, ok in r)
     print(f"{labels[name]:<28} {len(r):>4} {med:>10.1f} {min(ms):>8.1f} {max(ms):>8.1f} "
           f"{f'{done}/{len(r)}':>9} {med / base:>9.1f}x")
+if "usual" in rows:
+    print(f"(usual: only {len(rows['usual'])} runs, each ~3 s of fixed sleeps)")
 EOF

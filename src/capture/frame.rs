@@ -59,6 +59,17 @@ impl Frame {
     pub fn cap_len(&self) -> u32 {
         self.data.len() as u32
     }
+
+    /// A borrowed view, as the file reader hands frames out.
+    pub fn as_raw(&self) -> super::RawFrame<'_> {
+        super::RawFrame {
+            ts: self.ts,
+            orig_len: self.orig_len,
+            data: &self.data,
+            link: self.link,
+            precision: self.precision,
+        }
+    }
 }
 
 /// `tv_sec` is `time_t`: 64 bits here, 32 on some targets.

@@ -5,12 +5,14 @@
 //! output. End of input is `Ok(None)`, not an error.
 
 mod file;
+mod filter;
 mod frame;
 mod live;
 mod reader;
 mod savefile;
 
 pub use file::FileSource;
+pub use filter::FrameFilter;
 pub use frame::{Frame, Timestamp, TsPrecision};
 pub use live::{loopback_interface, CaptureStats, LiveCapture, LiveConfig};
 pub use reader::{RawFrame, ReadError, SavefileReader};

@@ -44,6 +44,70 @@ pub enum Command {
     /// Run a loopback server and client, capture the exchange, explain it.
     #[command(after_help = EXAMPLES)]
     Trace(TraceArgs),
+    /// Decode and analyse a saved pcap or pcapng file (no privileges needed).
+    #[command(after_help = REPLAY_EXAMPLES)]
+    Replay(ReplayArgs),
+}
+
+const REPLAY_EXAMPLES: &str = "\
+Examples:
+  tcplab replay captures/hello-ethernet.pcap            the timeline, analysis explained
+  tcplab replay big.pcap --summary                      one row per conversation
+  tcplab replay big.pcap --stream 3 --follow            the reassembled bytes of stream 3
+  tcplab replay big.pcap --filter 'tcp port 80'         libpcap's filter syntax
+  tcplab replay big.pcap --format ndjson | jq .         one JSON record per frame
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage error, 65 corrupt capture data
+(frames before the damage are still reported), 66 file cannot be opened.";
+
+/// Output format of `replay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    Text,
+    /// One JSON array of packet records.
+    Json,
+    /// One packet record per line.
+    Ndjson,
+}
+
+/// Arguments of `tcplab replay`.
+#[derive(Debug, Parser)]
+pub struct ReplayArgs {
+    /// The pcap or pcapng file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Keep only frames matching this filter (libpcap syntax, as tcpdump).
+    #[arg(long, value_name = "BPF")]
+    pub filter: Option<String>,
+
+    /// Show only this TCP stream (0-based, as tshark's tcp.stream).
+    #[arg(long, value_name = "N")]
+    pub stream: Option<u32>,
+
+    /// Print the reassembled payload of one stream (--stream, default 0), both directions.
+    #[arg(long, conflicts_with = "summary")]
+    pub follow: bool,
+
+    /// One row per conversation, with analysis counts.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Output for people (text) or programs (json, ndjson).
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
+    pub format: ReplayFormat,
+
+    /// Hex dumps of each payload, of whole frames, or none.
+    #[arg(long, value_enum, default_value_t = HexdumpMode::None)]
+    pub hexdump: HexdumpMode,
+
+    /// Show raw sequence and acknowledgment numbers beside the relative ones.
+    #[arg(long)]
+    pub raw_seq: bool,
+
+    /// Cut hex dumps and payload_hex after this many bytes.
+    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
+    pub max_hex: usize,
 }
 
 /// Output format of `trace`.

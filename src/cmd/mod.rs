@@ -3,9 +3,10 @@
 //! runs the command, and reports errors like a Unix tool.
 
 mod pipeline;
+pub mod replay;
 pub mod trace;
 
-pub use pipeline::Pipeline;
+pub use pipeline::{Pipeline, Step};
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -30,6 +31,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match &cli.command {
         Command::Trace(args) => trace::run(args, &matches, cli.color, &mut out),
+        Command::Replay(args) => replay::run(args, cli.color, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(|e| Error::io("stdout", e)));
     match result {

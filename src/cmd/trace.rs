@@ -55,11 +55,11 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
-    let report = rt.block_on(trace(SocketAddr::new(ip, args.port), plan, args.max_hex))?;
+    let (report, cap) = rt.block_on(trace(SocketAddr::new(ip, args.port), plan, args.max_hex))?;
     if let Some(path) = &args.write {
         save(path, &report)?;
     }
-    match args.format {
+    let written = match args.format {
         Format::Json => write_trace_json(out, &report).map_err(output_error),
         Format::Text => {
             let opts = TextOptions {
@@ -73,12 +73,21 @@ pub fn run(
             };
             write_trace_text(out, &report, &opts).map_err(output_error)
         }
-    }
+    };
+    // Closing a packet socket waits for the kernel (about 25 ms here): the
+    // report goes out first.
+    let flushed = written.and_then(|()| out.flush().map_err(output_error));
+    rt.block_on(async move { drop(cap) });
+    flushed
 }
 
 /// Does the traced exchange and returns its report (which keeps every
-/// frame's bytes).
-pub async fn trace(bind: SocketAddr, plan: ExchangePlan, max_hex: usize) -> Result<TraceReport> {
+/// frame's bytes) and the still open capture, for the caller to close.
+pub async fn trace(
+    bind: SocketAddr,
+    plan: ExchangePlan,
+    max_hex: usize,
+) -> Result<(TraceReport, LiveCapture)> {
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| Error::Bind {
@@ -163,7 +172,7 @@ pub async fn trace(bind: SocketAddr, plan: ExchangePlan, max_hex: usize) -> Resu
         server_mode,
         warning,
     };
-    Ok(report)
+    Ok((report, cap))
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

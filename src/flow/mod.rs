@@ -5,19 +5,25 @@
 //! Flow works on [`Segment`], the normalized TCP values of a decoded frame;
 //! it knows nothing of pcap, tokio or terminals.
 
+mod analysis;
 mod close;
 mod phase;
+mod reassembly;
 mod seq;
+mod summary;
 mod tracker;
 
+pub use analysis::{Analysis, ConnectionAnalysis, Findings, MAX_UNACKED};
 pub use close::CloseWatch;
 pub use phase::{Phase, PhaseTracker};
+pub use reassembly::{Piece, Reassembler, MAX_HELD};
 pub use seq::SeqNumber;
+pub use summary::{Conversation, Summary, Totals};
 pub use tracker::{Direction, FlowInfo, Tracker};
 
 use std::net::SocketAddr;
 
-use crate::decode::{Flags, Packet};
+use crate::decode::{Flags, Packet, TcpOptions};
 
 /// The values of one TCP segment that flow logic needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +37,8 @@ pub struct Segment {
     pub window: u16,
     /// TCP payload bytes as the IP header declares them.
     pub payload_len: u32,
+    /// The window-scale option of a SYN (read only on SYNs: it counts nowhere else).
+    pub wscale: Option<u8>,
 }
 
 impl Segment {
@@ -46,6 +54,11 @@ impl Segment {
             flags: Flags::of(tcp),
             window: tcp.window_size(),
             payload_len: p.payload_len as u32,
+            wscale: if Flags::of(tcp).contains(Flags::SYN) {
+                TcpOptions::of(tcp).wscale
+            } else {
+                None
+            },
         })
     }
 

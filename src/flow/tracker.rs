@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use super::{Segment, SeqNumber};
+use super::{ConnectionAnalysis, Findings, Segment, SeqNumber};
+use crate::capture::Timestamp;
 use crate::decode::Flags;
 
 /// Which way a segment goes, relative to the side that opened the stream.
@@ -29,8 +30,11 @@ pub struct FlowInfo {
     pub direction: Direction,
     /// Relative sequence number (`tcp.seq`).
     pub seq: u32,
-    /// Relative acknowledgment number (`tcp.ack`), 0 when ACK is not set.
+    /// Relative acknowledgment number (`tcp.ack`); the raw one when the
+    /// ACK flag is not set (nothing to be relative to).
     pub ack: u32,
+    /// Wireshark's TCP analysis of the segment.
+    pub findings: Findings,
 }
 
 #[derive(Debug)]
@@ -39,8 +43,7 @@ struct Conversation {
     client: SocketAddr,
     /// Initial sequence number per direction, once known.
     base: [Option<SeqNumber>; 2],
-    /// A FIN or RST was seen: a later SYN starts a new stream.
-    closing: bool,
+    analysis: ConnectionAnalysis,
 }
 
 /// Assigns streams and relative numbers, one segment at a time.
@@ -68,11 +71,18 @@ impl Tracker {
         self.next_stream
     }
 
-    /// Places a segment in its conversation.
-    pub fn observe(&mut self, seg: &Segment) -> FlowInfo {
+    /// Places segment `seg` of frame number `frame`, captured at `ts`, in
+    /// its conversation and analyses it.
+    pub fn observe(&mut self, frame: u64, ts: Timestamp, seg: &Segment) -> FlowInfo {
         let k = key(seg.src, seg.dst);
         let is_new_syn = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
-        let reuse = matches!(self.conversations.get(&k), Some(c) if c.closing && is_new_syn);
+        // As Wireshark: a SYN whose sequence number differs from the one this
+        // side started with opens a new stream on the same ports.
+        let reuse = is_new_syn
+            && matches!(self.conversations.get(&k), Some(c) if {
+                let side = if seg.src == c.client { 0 } else { 1 };
+                c.base[side].is_some_and(|b| b != seg.seq)
+            });
         if reuse || !self.conversations.contains_key(&k) {
             // The opener is the SYN's sender; failing that, whoever spoke first
             // (a SYN-ACK's receiver, when only the reply was captured).
@@ -85,7 +95,7 @@ impl Tracker {
                 stream: self.next_stream,
                 client,
                 base: [None, None],
-                closing: false,
+                analysis: ConnectionAnalysis::default(),
             };
             self.next_stream += 1;
             self.conversations.insert(k, conv);
@@ -103,20 +113,20 @@ impl Tracker {
         } else {
             SeqNumber(seg.seq.0.wrapping_sub(1))
         });
+        // Without the ACK flag the field is shown raw, as tshark shows it.
         let ack = if seg.flags.contains(Flags::ACK) {
             let peer_base = *conv.base[peer].get_or_insert(SeqNumber(seg.ack.0.wrapping_sub(1)));
             seg.ack.since(peer_base)
         } else {
-            0
+            seg.ack.0
         };
-        if seg.flags.contains(Flags::FIN) || seg.flags.contains(Flags::RST) {
-            conv.closing = true;
-        }
+        let findings = conv.analysis.observe(frame, ts, seg, me, seg.wscale);
         FlowInfo {
             stream: conv.stream,
             direction,
             seq: seg.seq.since(base),
             ack,
+            findings,
         }
     }
 }

@@ -2,15 +2,22 @@
 //! report as text (tables, size lines, hex dumps, socket stats) and as JSON.
 //! Renderers write only into the writer they are given.
 
+mod follow;
 mod hexdump;
 mod record;
+mod rows;
 mod style;
+mod summary;
 mod text;
 mod trace_json;
 
+pub use follow::{escape, FollowWriter};
 pub use hexdump::{hexdump, Span};
 pub use record::{PacketRecord, TracedPacket};
+pub use rows::{explain, RowWriter};
 pub use style::{Paint, Palette};
+pub use summary::{write_summary, write_summary_json};
+pub use text::prose as text_prose;
 pub use text::{
     options_text, preview, size_line, timeline, visible_width, write_trace_text, HexdumpMode,
     TextOptions,

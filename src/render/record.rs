@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::capture::{Frame, Timestamp, TsPrecision};
+use crate::capture::{RawFrame, Timestamp};
 use crate::decode::{Flags, Layout, Packet, TcpOptions};
-use crate::flow::{Direction, FlowInfo, Phase};
+use crate::flow::{Analysis, Direction, Findings, FlowInfo, Phase};
 
 /// One packet as JSON and NDJSON show it. Fields that do not apply (no IP,
 /// not TCP) are left out rather than given placeholder values.
@@ -51,6 +51,9 @@ pub struct PacketRecord {
     pub options: Option<TcpOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Vec<&'static str>>,
+    /// Which duplicate of an ACK this is (`tcp.analysis.duplicate_ack_num`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dup_ack_num: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_hex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,17 +67,16 @@ impl PacketRecord {
     /// `payload_hex` to that many payload bytes.
     pub fn build(
         number: u64,
-        frame: &Frame,
-        precision: TsPrecision,
+        frame: &RawFrame<'_>,
         packet: &Packet<'_>,
         flow: Option<&FlowInfo>,
         max_hex: usize,
     ) -> Self {
         let mut r = PacketRecord {
             frame: number,
-            ts: frame.ts.display(precision).to_string(),
+            ts: frame.ts.display(frame.precision).to_string(),
             frame_len: frame.orig_len,
-            cap_len: frame.cap_len(),
+            cap_len: frame.data.len() as u32,
             link: packet.link.name(),
             link_hdr_len: packet.layout.link,
             error: packet.error.as_ref().map(|e| e.to_string()),
@@ -109,6 +111,10 @@ impl PacketRecord {
             r.stream = Some(f.stream);
             r.seq = Some(f.seq);
             r.ack = Some(f.ack);
+            r.analysis = Some(f.findings.flags.names());
+            if f.findings.flags.contains(Analysis::DUPLICATE_ACK) {
+                r.dup_ack_num = Some(f.findings.dup_ack_num);
+            }
         }
         r
     }
@@ -125,6 +131,8 @@ pub struct TracedPacket {
     pub flags: Option<Flags>,
     pub direction: Option<Direction>,
     pub phase: Option<Phase>,
+    /// The TCP analysis, for explanations in the text view.
+    pub findings: Findings,
 }
 
 impl TracedPacket {

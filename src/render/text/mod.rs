@@ -70,12 +70,7 @@ pub fn write_trace_text(
 }
 
 /// Writes `text` wrapped to the width, continuation lines indented by two.
-pub(crate) fn prose(
-    w: &mut dyn Write,
-    lead: &str,
-    text: &str,
-    opts: &TextOptions,
-) -> io::Result<()> {
+pub fn prose(w: &mut dyn Write, lead: &str, text: &str, opts: &TextOptions) -> io::Result<()> {
     let indent = " ".repeat(visible_width(lead) + 2);
     for line in wrap(lead, text, opts.width, &indent) {
         writeln!(w, "{line}")?;
@@ -121,7 +116,7 @@ fn heading(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result
 }
 
 /// A table in the house style: one rule under the header and nothing else.
-pub(crate) fn new_table(opts: &TextOptions) -> Table {
+pub fn new_table(opts: &TextOptions) -> Table {
     let mut t = Table::new();
     t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─')))
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -135,7 +130,7 @@ pub(crate) fn new_table(opts: &TextOptions) -> Table {
 }
 
 /// The table's lines if none is wider than the terminal.
-pub(crate) fn fitting_lines(t: &Table, width: usize) -> Option<Vec<String>> {
+pub fn fitting_lines(t: &Table, width: usize) -> Option<Vec<String>> {
     let lines: Vec<String> = t.lines().map(|l| l.trim_end().to_string()).collect();
     lines
         .iter()

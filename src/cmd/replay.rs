@@ -1,0 +1,289 @@
+//! `tcplab replay FILE`: the per-packet path over a saved capture, one pass,
+//! streaming: a row, a record or a reassembled piece is written as soon as
+//! its frame is read. Memory holds per-stream state only.
+
+use std::io::Write;
+
+use super::{output_error, Pipeline, Step};
+use crate::capture::{FileSource, FrameFilter, RawFrame, Timestamp};
+use crate::cli::{resolve_color, terminal_width, ColorChoice, ReplayArgs, ReplayFormat};
+use crate::flow::{Analysis, Direction, Reassembler, Summary};
+use crate::render::{
+    hexdump, write_summary, FollowWriter, HexdumpMode, Paint, Palette, RowWriter, Span, TextOptions,
+};
+use crate::{Error, Result};
+
+/// What is written per frame.
+enum Output {
+    Rows(RowWriter),
+    Json {
+        first: bool,
+    },
+    Ndjson,
+    Summary(Summary),
+    Follow {
+        stream: u32,
+        reassembler: Reassembler,
+        writer: FollowWriter,
+        announced: bool,
+    },
+}
+
+/// Counts for the closing line.
+#[derive(Default)]
+struct Totals {
+    frames: u64,
+    shown: u64,
+    analysis: Vec<u64>,
+}
+
+/// Runs `replay` and writes to `out`.
+pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+    let mut src = FileSource::open(&args.file)?;
+    let mut filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
+    let opts = TextOptions {
+        palette: Palette {
+            enabled: resolve_color(color),
+        },
+        width: terminal_width(),
+        hexdump: args.hexdump,
+        raw_seq: args.raw_seq,
+        max_hex: args.max_hex,
+    };
+    let mut output = if args.follow {
+        Output::Follow {
+            stream: args.stream.unwrap_or(0),
+            reassembler: Reassembler::new(),
+            writer: FollowWriter::new(opts, args.hexdump != HexdumpMode::None),
+            announced: false,
+        }
+    } else if args.summary {
+        Output::Summary(Summary::new())
+    } else {
+        match args.format {
+            ReplayFormat::Text => Output::Rows(RowWriter::new(opts)),
+            ReplayFormat::Json => Output::Json { first: true },
+            ReplayFormat::Ndjson => Output::Ndjson,
+        }
+    };
+    let mut pipeline = Pipeline::new(args.max_hex);
+    let mut totals = Totals {
+        analysis: vec![0; Analysis::all_names().count()],
+        ..Totals::default()
+    };
+    let mut first_ts: Option<Timestamp> = None;
+    let mut number = 0u64;
+    let damage = loop {
+        let frame = match src.reader_mut().next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        };
+        number += 1;
+        totals.frames += 1;
+        if let Some(f) = filter.as_mut() {
+            if !f.matches(frame.link, frame.data) {
+                continue;
+            }
+        }
+        first_ts.get_or_insert(frame.ts);
+        let step = pipeline.step(number, &frame);
+        if let Some(want) = args.stream {
+            if step.flow().map(|f| f.stream) != Some(want) {
+                continue;
+            }
+        }
+        totals.shown += 1;
+        if let Some(flow) = step.flow() {
+            let names = flow.findings.flags.names();
+            for (i, name) in Analysis::all_names().enumerate() {
+                if names.contains(&name) {
+                    totals.analysis[i] += 1;
+                }
+            }
+        }
+        emit(&mut output, out, &pipeline, &frame, &step, &opts).map_err(output_error)?;
+    };
+    finish(&mut output, out, &totals, first_ts, &opts, args).map_err(output_error)?;
+    match damage {
+        None => Ok(()),
+        Some(e) => Err(Error::CorruptCapture {
+            path: src.path().to_path_buf(),
+            frames_read: number,
+            detail: e.to_string(),
+        }),
+    }
+}
+
+fn emit(
+    output: &mut Output,
+    out: &mut dyn Write,
+    pipeline: &Pipeline,
+    frame: &RawFrame<'_>,
+    step: &Step<'_>,
+    opts: &TextOptions,
+) -> std::io::Result<()> {
+    match output {
+        Output::Rows(rows) => {
+            let record = pipeline.record(frame, step);
+            let findings = step.flow().map(|f| f.findings).unwrap_or_default();
+            rows.row(
+                out,
+                frame.ts,
+                &record,
+                step.packet.flags(),
+                &findings,
+                step.packet.payload,
+            )?;
+            dump(out, frame, step, opts)
+        }
+        Output::Json { first } => {
+            out.write_all(if *first { b"[\n" } else { b",\n" })?;
+            *first = false;
+            serde_json::to_writer(&mut *out, &pipeline.record(frame, step))?;
+            Ok(())
+        }
+        Output::Ndjson => {
+            serde_json::to_writer(&mut *out, &pipeline.record(frame, step))?;
+            out.write_all(b"\n")
+        }
+        Output::Summary(summary) => {
+            if let Some((seg, flow)) = &step.placed {
+                summary.add(frame.ts, frame.orig_len, seg, flow);
+            }
+            Ok(())
+        }
+        Output::Follow {
+            stream,
+            reassembler,
+            writer,
+            announced,
+        } => {
+            let Some((seg, flow)) = &step.placed else {
+                return Ok(());
+            };
+            if flow.stream != *stream {
+                return Ok(());
+            }
+            if !*announced {
+                let (c, s) = match flow.direction {
+                    Direction::ClientToServer => (seg.src, seg.dst),
+                    Direction::ServerToClient => (seg.dst, seg.src),
+                };
+                writer.heading(out, &format!("stream {stream}: client {c} ⇄ server {s}"))?;
+                *announced = true;
+            }
+            for piece in reassembler.push(step.number, seg, flow.direction, step.packet.payload) {
+                writer.piece(out, &piece)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Hex dumps under a row, as `--hexdump` asks.
+fn dump(
+    out: &mut dyn Write,
+    frame: &RawFrame<'_>,
+    step: &Step<'_>,
+    opts: &TextOptions,
+) -> std::io::Result<()> {
+    let per_line = if opts.width >= 75 { 16 } else { 8 };
+    let l = &step.packet.layout;
+    let (bytes, spans) = match opts.hexdump {
+        HexdumpMode::None => return Ok(()),
+        HexdumpMode::Payload if step.packet.payload.is_empty() => return Ok(()),
+        HexdumpMode::Payload => {
+            let p = step.packet.payload;
+            (
+                p,
+                vec![Span {
+                    range: 0..p.len(),
+                    paint: Paint::Payload,
+                }],
+            )
+        }
+        HexdumpMode::Frame => (
+            frame.data,
+            vec![
+                Span {
+                    range: l.link_range(),
+                    paint: Paint::Link,
+                },
+                Span {
+                    range: l.ip_range(),
+                    paint: Paint::Ip,
+                },
+                Span {
+                    range: l.tcp_range(),
+                    paint: Paint::Tcp,
+                },
+                Span {
+                    range: l.payload_range(),
+                    paint: Paint::Payload,
+                },
+            ],
+        ),
+    };
+    let shown = &bytes[..bytes.len().min(opts.max_hex)];
+    hexdump(out, shown, &spans, opts.palette, per_line, "         ")?;
+    if shown.len() < bytes.len() {
+        writeln!(
+            out,
+            "         … {} more bytes (--max-hex)",
+            bytes.len() - shown.len()
+        )?;
+    }
+    Ok(())
+}
+
+fn finish(
+    output: &mut Output,
+    out: &mut dyn Write,
+    totals: &Totals,
+    first_ts: Option<Timestamp>,
+    opts: &TextOptions,
+    args: &ReplayArgs,
+) -> std::io::Result<()> {
+    match output {
+        Output::Rows(_) => {
+            let flagged: Vec<String> = totals
+                .analysis
+                .iter()
+                .zip(Analysis::all_names())
+                .filter(|(n, _)| **n > 0)
+                .map(|(n, name)| format!("{name} {n}"))
+                .collect();
+            let mut line = format!("{} frames read, {} shown", totals.frames, totals.shown);
+            if !flagged.is_empty() {
+                line.push_str(&format!("; analysis: {}", flagged.join(", ")));
+            }
+            crate::render::text_prose(out, "", &opts.palette.paint(Paint::Dim, &line), opts)
+        }
+        Output::Json { first } => {
+            if *first {
+                out.write_all(b"[")?;
+            }
+            out.write_all(b"\n]\n")
+        }
+        Output::Ndjson => Ok(()),
+        Output::Summary(summary) => match args.format {
+            ReplayFormat::Text => write_summary(out, &summary.conversations, first_ts, opts),
+            _ => crate::render::write_summary_json(out, &summary.conversations, first_ts),
+        },
+        Output::Follow {
+            reassembler,
+            writer,
+            announced,
+            stream,
+        } => {
+            if !*announced {
+                writer.heading(out, &format!("stream {stream} is not in the capture"))?;
+            }
+            for piece in reassembler.finish() {
+                writer.piece(out, &piece)?;
+            }
+            writer.finish(out)
+        }
+    }
+}

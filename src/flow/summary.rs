@@ -1,0 +1,93 @@
+//! Per-conversation totals for `replay --summary`, like `tshark -z conv,tcp`
+//! plus counts of each analysis flag. Memory grows with the number of
+//! conversations, not with the number of packets.
+
+use std::net::SocketAddr;
+
+use super::{Analysis, Direction, FlowInfo, Segment};
+use crate::capture::Timestamp;
+use crate::decode::Flags;
+
+/// Frames and bytes one way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub frames: u64,
+    /// Frame bytes on the wire.
+    pub bytes: u64,
+    pub payload: u64,
+}
+
+/// One conversation's summary.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub stream: u32,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// Client → server, then server → client.
+    pub totals: [Totals; 2],
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// Time from the SYN to the ACK of the SYN-ACK (Wireshark's iRTT).
+    pub handshake_rtt: Option<f64>,
+    syn_at: Option<Timestamp>,
+    syn_ack_seen: bool,
+    /// Count per analysis flag, in `Analysis::all_names()` order.
+    pub analysis: Vec<u64>,
+}
+
+/// Collects conversation summaries in stream order.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub conversations: Vec<Conversation>,
+}
+
+impl Summary {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one placed segment of a frame `frame_len` bytes long.
+    pub fn add(&mut self, ts: Timestamp, frame_len: u32, seg: &Segment, flow: &FlowInfo) {
+        let idx = flow.stream as usize;
+        while self.conversations.len() <= idx {
+            let (client, server) = match flow.direction {
+                Direction::ClientToServer => (seg.src, seg.dst),
+                Direction::ServerToClient => (seg.dst, seg.src),
+            };
+            self.conversations.push(Conversation {
+                stream: self.conversations.len() as u32,
+                client,
+                server,
+                totals: [Totals::default(); 2],
+                first: ts,
+                last: ts,
+                handshake_rtt: None,
+                syn_at: None,
+                syn_ack_seen: false,
+                analysis: vec![0; Analysis::all_names().count()],
+            });
+        }
+        let c = &mut self.conversations[idx];
+        let t = &mut c.totals[flow.direction.index()];
+        t.frames += 1;
+        t.bytes += u64::from(frame_len);
+        t.payload += u64::from(seg.payload_len);
+        c.last = c.last.max(ts);
+        let f = seg.flags;
+        if f.contains(Flags::SYN) && !f.contains(Flags::ACK) {
+            c.syn_at = Some(ts);
+        } else if f.contains(Flags::SYN) {
+            c.syn_ack_seen = true;
+        } else if c.syn_ack_seen && c.handshake_rtt.is_none() && f.contains(Flags::ACK) {
+            if let Some(syn) = c.syn_at {
+                c.handshake_rtt = Some(ts.secs_since(syn));
+            }
+        }
+        let names = flow.findings.flags.names();
+        for (i, name) in Analysis::all_names().enumerate() {
+            if names.contains(&name) {
+                c.analysis[i] += 1;
+            }
+        }
+    }
+}
