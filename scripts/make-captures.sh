@@ -243,6 +243,13 @@ editcap -F pcapng "$OUT/hello-ethernet.pcap" "$OUT/hello-pcapng.pcapng"
 accept "$OUT/hello-pcapng.pcapng" "$HELLO" || exit 1
 echo "made hello-pcapng.pcapng (converted)"
 
+# Two interfaces of different link types in one pcapng (Ethernet, then raw
+# IP): libpcap refuses such files, tcplab's reader takes them. The raw
+# interface carries the same packets again, so tshark's analysis sees them
+# as retransmissions and duplicate ACKs: a test of that, too.
+mergecap -F pcapng -w "$OUT/mixed-links.pcapng" "$OUT/hello-ethernet.pcap" "$OUT/hello-raw.pcap"
+echo "made mixed-links.pcapng (merged)"
+
 echo
 for f in "$OUT"/*.pcap "$OUT"/*.pcapng; do
     printf '%-22s %6s bytes  %s\n' "$(basename "$f")" "$(stat -c %s "$f")" \

@@ -27,6 +27,9 @@
 #                             (IPv6 with ipv6.nxt 6, no extension headers)
 #   tcp.analysis.flags        present only when tshark's TCP analysis flagged
 #                             the segment (retransmission, dup ACK...)
+#   tcp.analysis.<name>       one field per flag of SPEC.md's `analysis`;
+#                             tcp.analysis.retransmission is also set on fast
+#                             and spurious retransmissions
 #   tcp.flags                 hex, e.g. 0x0018 (12 bits: NS/AE bit included)
 #   tcp.seq / tcp.ack         relative (tshark's default analysis settings)
 #   tcp.options.sack_perm     the option's raw bytes (0402) when present
@@ -80,6 +83,19 @@ FIELDS=(
     tcp.options.timestamp.tsecr
     tcp.payload
     tcp.analysis.flags
+    tcp.analysis.retransmission
+    tcp.analysis.fast_retransmission
+    tcp.analysis.spurious_retransmission
+    tcp.analysis.out_of_order
+    tcp.analysis.lost_segment
+    tcp.analysis.ack_lost_segment
+    tcp.analysis.duplicate_ack
+    tcp.analysis.duplicate_ack_num
+    tcp.analysis.zero_window
+    tcp.analysis.window_full
+    tcp.analysis.window_update
+    tcp.analysis.keep_alive
+    tcp.analysis.keep_alive_ack
 )
 
 args=()

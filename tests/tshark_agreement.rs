@@ -35,7 +35,8 @@
 //! | options.sack      | tcp.options.sack.count (number of blocks; absent: 0) |
 //! | options.ts_val/ts_ecr | tcp.options.timestamp.tsval / .tsecr            |
 //! | payload_hex       | tcp.payload (absent: empty)                         |
-//! | analysis          | tcp.analysis.flags present (compared as flagged / none) |
+//! | analysis          | the tcp.analysis.<name> fields present, in SPEC order   |
+//! | dup_ack_num       | tcp.analysis.duplicate_ack_num                           |
 //! | error             | must be absent: tshark decoded every frame          |
 
 use std::collections::HashMap;
@@ -248,6 +249,23 @@ fn encap_name(encap: Option<&str>) -> String {
     }
 }
 
+/// SPEC.md's analysis names in its order; each is a tshark field
+/// `tcp.analysis.<name>`.
+const ANALYSIS: [&str; 12] = [
+    "retransmission",
+    "fast_retransmission",
+    "spurious_retransmission",
+    "out_of_order",
+    "lost_segment",
+    "ack_lost_segment",
+    "duplicate_ack",
+    "zero_window",
+    "window_full",
+    "window_update",
+    "keep_alive",
+    "keep_alive_ack",
+];
+
 /// (field, ours, tshark's) for every record field.
 fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)> {
     let v6 = t.get("ipv6.version").is_some();
@@ -257,7 +275,21 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
         ("ip.src", "ip.dst")
     };
     let cap_len = t.num("frame.cap_len");
-    let link_hdr_len = if v6 {
+    // Whole frames: captured length minus the IP length tshark read. Frames
+    // cut by the snaplen: the encapsulation's fixed header (plus VLAN tags).
+    let whole = cap_len.is_some() && cap_len == t.num("frame.len");
+    let link_hdr_len = if !whole {
+        let fixed = match t.get("frame.encap_type") {
+            Some("1") => Some(14),
+            Some("25") => Some(16),
+            Some("210") => Some(20),
+            Some("15") => Some(4),
+            Some("7") => Some(0),
+            _ => None,
+        };
+        let vlans = t.get("frame.protocols").map_or(0, |p| p.matches("vlan").count() as i64);
+        fixed.map(|f: i64| (f + 4 * vlans).to_string())
+    } else if v6 {
         cap_len
             .zip(t.num("ipv6.plen"))
             .map(|(c, p)| (c - 40 - p).to_string())
@@ -280,7 +312,6 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
         t.text("ip.hdr_len")
     };
     let o = r.options.clone().unwrap_or_default();
-    let flagged = |yes: bool| if yes { "flagged" } else { "none" }.to_string();
     vec![
         ("frame", r.frame.to_string(), t.text("frame.number")),
         ("ts", epoch_9_digits(&r.ts), t.text("frame.time_epoch")),
@@ -348,9 +379,15 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
         ),
         (
             "analysis",
-            flagged(r.analysis.as_ref().is_some_and(|a| !a.is_empty())),
-            flagged(t.get("tcp.analysis.flags").is_some()),
+            r.analysis.clone().unwrap_or_default().join(" "),
+            ANALYSIS
+                .iter()
+                .filter(|name| t.get(&format!("tcp.analysis.{name}")).is_some())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" "),
         ),
+        ("dup_ack_num", opt(r.dup_ack_num), t.text("tcp.analysis.duplicate_ack_num")),
         // tshark decoded every frame of these captures down to TCP.
         ("error", opt(r.error.clone()), String::new()),
         ("note", opt(r.note.clone()), String::new()),
@@ -456,8 +493,7 @@ fn half_close() {
     agree("half-close.pcap");
 }
 
-/// KNOWN DISAGREEMENT (fails on purpose until the decoder or SPEC changes):
-/// `ts` of a microsecond file, see `KNOWN_DISAGREEMENTS`.
+/// A microsecond file: `ts` has 6 digits (see `epoch_9_digits`).
 #[test]
 fn hello_sll() {
     agree("hello-sll.pcap");
@@ -481,4 +517,19 @@ fn hello_raw() {
 #[test]
 fn hello_pcapng() {
     agree("hello-pcapng.pcapng");
+}
+
+/// libpcap refuses this pcapng (two link types); the raw interface repeats
+/// every packet, so retransmissions and duplicate ACKs are flagged.
+#[test]
+fn mixed_links() {
+    agree("mixed-links.pcapng");
+}
+
+/// Real kernel TCP through a lossy, reordering forwarder between two
+/// network namespaces (scripts/make-lossy-capture.sh): retransmissions,
+/// fast retransmissions, duplicate ACKs, out-of-order segments, SACK.
+#[test]
+fn lossy_bulk() {
+    agree("lossy-bulk.pcap");
 }
