@@ -215,6 +215,11 @@ def main():
                     frame, addr = sock.recvfrom(65535)
                 except BlockingIOError:
                     break
+                except OSError as e:
+                    # ENETDOWN etc.: the namespace is being torn down.
+                    print(f"lossy-forwarder: receive on {d.name}: {e}; stopping", file=sys.stderr)
+                    stop = True
+                    break
                 if addr[2] == PACKET_OUTGOING:
                     continue  # our own send seen again (old kernels)
                 arrived = time.monotonic()

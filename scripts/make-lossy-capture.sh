@@ -30,7 +30,8 @@
 #   capture are the real ones (with tx checksum offload on, a veth frame
 #   carries only a partial checksum, which B would reject after the
 #   forwarder copied it as plain bytes).
-# * B runs a Python server on port $PORT that sends $SIZE bytes and closes;
+# * B runs a Python server on port $PORT that sends $SIZE bytes, paced in
+#   $CHUNK-byte writes $GAP_MS ms apart (why: see run_once), and closes;
 #   A runs a client that reads to EOF and closes. The bulk data flows B -> A,
 #   THROUGH the impairment, and tcpdump listens on A's a0: so the capture
 #   shows the receiver's view (gaps = lost segments, out-of-order arrivals,
@@ -42,14 +43,16 @@
 # Reproducible in WHAT it produces, not in bytes: the forwarder's random
 # generator is seeded, so the same frame numbers are hit in every run, but
 # kernel timing decides which segments those are, and sequence numbers,
-# ports and timestamps change. The result is checked with tshark (counts of
-# the analysis flags below must be non-zero); a run that falls short is
-# retried, up to $TRIES times. The capture is written only when it passes.
+# ports and timestamps change. The result is checked with tshark (the counts
+# of the analysis flags in REQUIRED below must reach their minimums); a run
+# that falls short is retried, up to $TRIES times (about 2 s each; a plain,
+# non-fast retransmission is the flag most often missing). The capture is
+# written only when it passes.
 #
 # Needs: root, iproute2, ethtool, tcpdump, tshark, python3.
 # Usage: scripts/make-lossy-capture.sh
 #   Settings (environment): SEED=1 DROP=0.03 REORDER=0.03 DELAY_MS=5
-#   SIZE=409600 PORT=5001 TRIES=5 OUT=captures/lossy-bulk.pcap
+#   SIZE=409600 CHUNK=16384 GAP_MS=20 PORT=5001 TRIES=8 OUT=captures/lossy-bulk.pcap
 #   KEEP_LOGS=1 keeps the work directory (forwarder event log, tcpdump log).
 
 set -euo pipefail
@@ -62,8 +65,10 @@ DROP="${DROP:-0.03}"
 REORDER="${REORDER:-0.03}"
 DELAY_MS="${DELAY_MS:-5}"
 SIZE="${SIZE:-409600}"
+CHUNK="${CHUNK:-16384}"
+GAP_MS="${GAP_MS:-20}"
 PORT="${PORT:-5001}"
-TRIES="${TRIES:-5}"
+TRIES="${TRIES:-8}"
 SNAPLEN=200
 
 say() { echo "make-lossy-capture: $*" >&2; }
@@ -92,6 +97,24 @@ GW_B=10.77.2.2
 WORK="$(mktemp -d)"
 PIDS=()  # everything started in the background, killed by id on exit
 
+# Ends whatever an attempt left running and deletes its namespaces (the next
+# attempt reuses the names).
+teardown() {
+    local pid ns
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    PIDS=()
+    for ns in "$NS_A" "$NS_M" "$NS_B"; do
+        if [ -e "/run/netns/$ns" ]; then
+            # Anything still running inside one of OUR namespaces was started
+            # by this script; end it by id so that the namespace can go.
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+            ip netns del "$ns" || true
+        fi
+    done
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     local rc=$?
     set +e
@@ -102,6 +125,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# in_ns NS CMD...: run CMD inside NS. Not for background jobs: `in_ns ... &`
+# would fork a subshell, and $! would be that subshell, not CMD. Those use
+# `ip netns exec` directly (it execs CMD in place, so $! is CMD's pid).
 in_ns() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
 
 setup_network() {
@@ -123,8 +149,10 @@ setup_network() {
     local dev
     for ns_dev in "$NS_A:a0" "$NS_M:ma" "$NS_M:mb" "$NS_B:b0"; do
         ns="${ns_dev%%:*}" dev="${ns_dev#*:}"
-        in_ns "$ns" ethtool -K "$dev" tso off gso off gro off tx off rx off 2>/dev/null
-        ip -n "$ns" link set "$dev" up
+        # ("Actual changes: ..." on stdout is noise; errors still show.)
+        in_ns "$ns" ethtool -K "$dev" tso off gso off gro off tx off rx off >/dev/null
+        # Always "dev NAME": ip reads a bare "ma" as an abbreviation of "master".
+        ip -n "$ns" link set dev "$dev" up
     done
 
     ip -n "$NS_A" addr add "$IP_A/24" dev a0
@@ -137,8 +165,7 @@ setup_network() {
 
 # wait_for FILE PATTERN PID WHAT: until FILE contains PATTERN (5 s at most).
 wait_for() {
-    local i
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -q "$2" "$1" 2>/dev/null && return 0
         kill -0 "$3" 2>/dev/null || break
         sleep 0.05
@@ -165,11 +192,11 @@ count() {
 # returns, so that it is retried. (It is not `if run_once`: set -e does not
 # apply inside a function called from an if condition.)
 run_once() {
-    local fwd_pid srv_pid dump_pid i
+    local fwd_pid srv_pid dump_pid m_snmp m_in m_discarded m_out
     TRY_OK=0
     setup_network
 
-    in_ns "$NS_M" python3 -u "$FORWARDER" --left "ma,$MAC_A" --right "mb,$MAC_B" \
+    ip netns exec "$NS_M" python3 -u "$FORWARDER" --left "ma,$MAC_A" --right "mb,$MAC_B" \
         --drop "$DROP" --reorder "$REORDER" --delay-ms "$DELAY_MS" --seed "$SEED" \
         --log "$WORK/forwarder-events.log" >"$WORK/forwarder.out" 2>"$WORK/forwarder.err" &
     fwd_pid=$!
@@ -177,10 +204,18 @@ run_once() {
     wait_for "$WORK/forwarder.out" "^ready" "$fwd_pid" "lossy-forwarder"
 
     # Server in B: send SIZE bytes (a repeating, recognisable pattern) to the
-    # first client, then close.
-    in_ns "$NS_B" python3 - "$IP_B" "$PORT" "$SIZE" >"$WORK/server.out" 2>&1 <<'PY' &
-import socket, sys
-host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    # first client in CHUNK-byte writes, GAP_MS apart, then close. Pacing is
+    # what makes tshark call some retransmissions "retransmission": tshark
+    # labels a segment below the highest sequence number seen as
+    # OUT-OF-ORDER when it comes less than one handshake RTT after that
+    # highest segment. In an unpaced bulk stream new data follows every loss
+    # at once, so nearly every retransmission lands within that window (an
+    # unpaced run: 16 lost segments, 2 fast retransmissions, no other
+    # retransmission). With pauses, a loss near the end of a burst is
+    # repaired by a tail loss probe or an RTO after the line went quiet.
+    ip netns exec "$NS_B" python3 - "$IP_B" "$PORT" "$SIZE" "$CHUNK" "$GAP_MS" >"$WORK/server.out" 2>&1 <<'PY' &
+import socket, sys, time
+host, port, size, chunk, gap_ms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 pattern = bytes(range(32, 127)) * (size // 95 + 1)
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -188,7 +223,9 @@ ls.bind((host, port))
 ls.listen(1)
 print("listening", flush=True)
 conn, peer = ls.accept()
-conn.sendall(pattern[:size])
+for off in range(0, size, chunk):
+    conn.sendall(pattern[off:min(off + chunk, size)])
+    time.sleep(gap_ms / 1000)
 conn.close()
 print(f"sent {size} bytes to {peer[0]}:{peer[1]}", flush=True)
 PY
@@ -199,7 +236,7 @@ PY
     # -Z root: Debian's tcpdump otherwise drops to user tcpdump before opening
     # the -w file. -U: write each packet at once. Nanosecond timestamps like
     # the other Ethernet captures.
-    in_ns "$NS_A" tcpdump -Z root -i a0 -s "$SNAPLEN" -U --time-stamp-precision=nano \
+    ip netns exec "$NS_A" tcpdump -Z root -i a0 -s "$SNAPLEN" -U --time-stamp-precision=nano \
         -w "$WORK/try.pcap" "tcp port $PORT" 2>"$WORK/tcpdump.err" &
     dump_pid=$!
     PIDS+=("$dump_pid")
@@ -234,18 +271,36 @@ PY
     # The client is done, but the teardown may still be under way (a dropped
     # FIN or last ACK is retransmitted after an RTO): wait until neither end
     # has a live connection, then let the last frames cross.
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         [ -z "$(tcp_sockets "$NS_A")$(tcp_sockets "$NS_B")" ] && break
         sleep 0.1
     done
     sleep 0.3
-    kill -INT "$dump_pid"
+    # SIGTERM, not SIGINT: a non-interactive shell starts background jobs
+    # with SIGINT ignored, and tcpdump keeps it ignored.
+    kill -TERM "$dump_pid"
     wait "$dump_pid" || true
     kill -TERM "$fwd_pid"
     wait "$fwd_pid" || true
 
+    # M's own IPv4 stack must have stayed silent: frames addressed to ma/mb
+    # do reach it (and are discarded: no local address, no forwarding), but
+    # it must never send anything (ICMP errors, RSTs) into the path.
+    # shellcheck disable=SC2016 # $1, $i are awk's
+    m_snmp="$(ip netns exec "$NS_M" awk '
+        $1 == "Ip:" && !seen[$1]++ { for (i = 2; i <= NF; i++) name[i] = $i; next }
+        $1 == "Ip:" { for (i = 2; i <= NF; i++) ip[name[i]] = $i }
+        END { print ip["InReceives"] + 0, ip["InAddrErrors"] + 0, ip["OutRequests"] + 0 }
+    ' /proc/net/snmp)"
+    read -r m_in m_discarded m_out <<<"$m_snmp"
+    echo "  M's IPv4 stack: $m_in packets in, $m_discarded discarded as not local, $m_out sent" >&2
+    if [ "$m_out" -ne 0 ]; then
+        say "M's kernel sent $m_out IPv4 packets of its own"
+        return 0
+    fi
+
     sed "s/^/  /" "$WORK/client.out" "$WORK/server.out" >&2
-    grep -E "packets (captured|received|dropped)" "$WORK/tcpdump.err" | sed "s/^/  tcpdump: /" >&2
+    grep -E "packets (captured|received|dropped)" "$WORK/tcpdump.err" | sed "s/^/  tcpdump: /" >&2 || true
     sed "s/^/  /" "$WORK/forwarder.err" >&2
     if ! grep -q "^0 packets dropped by kernel" "$WORK/tcpdump.err"; then
         say "tcpdump lost frames"
@@ -254,26 +309,12 @@ PY
     TRY_OK=1
 }
 
-# Ends whatever an attempt left running and deletes its namespaces (the next
-# attempt reuses the names).
-teardown() {
-    local pid ns
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    PIDS=()
-    for ns in "$NS_A" "$NS_M" "$NS_B"; do
-        if [ -e "/run/netns/$ns" ]; then
-            # Anything still running inside one of OUR namespaces was started
-            # by this script; end it by id so that the namespace can go.
-            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-            ip netns del "$ns" || true
-        fi
-    done
-}
-
 # What the fixture must contain (tshark display filter, minimum count).
+# tshark marks a fast retransmission with tcp.analysis.retransmission too;
+# the second line asks for at least one that is NOT fast (TLP or RTO).
 REQUIRED=(
     "tcp.analysis.retransmission 3"
+    "tcp.analysis.retransmission&&!tcp.analysis.fast_retransmission 1"
     "tcp.analysis.fast_retransmission 1"
     "tcp.analysis.duplicate_ack 3"
     "tcp.analysis.out_of_order 1"
@@ -286,14 +327,14 @@ check() {
     for req in "${REQUIRED[@]}"; do
         read -r filter min <<<"$req"
         n="$(count "$1" "$filter")"
-        printf '  %-36s %5d (need %d)\n' "$filter" "$n" "$min" >&2
+        printf '  %-66s %5d (need %d)\n' "$filter" "$n" "$min" >&2
         [ "$n" -ge "$min" ] || ok=1
     done
     return "$ok"
 }
 
 for attempt in $(seq "$TRIES"); do
-    say "attempt $attempt of $TRIES (seed $SEED, drop $DROP, reorder $REORDER, delay ${DELAY_MS} ms, $SIZE bytes)"
+    say "attempt $attempt of $TRIES (seed $SEED, drop $DROP, reorder $REORDER, delay ${DELAY_MS} ms, $SIZE bytes in $CHUNK-byte writes ${GAP_MS} ms apart)"
     run_once
     teardown
     if [ "$TRY_OK" = 1 ] && check "$WORK/try.pcap"; then

@@ -1,0 +1,286 @@
+//! `tcplab replay` through the real binary on committed captures. No
+//! privileges needed.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+
+fn capture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = tcplab().args(args).output().expect("run tcplab");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ndjson(args: &[&str]) -> Vec<serde_json::Value> {
+    let (code, out, err) = run(args);
+    assert_eq!(code, Some(0), "{err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[test]
+fn text_timeline_names_every_segment() {
+    let (code, out, err) = run(&[
+        "replay",
+        &capture("hello-ethernet.pcap"),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    for word in [
+        "SYN",
+        "SYN-ACK",
+        "PSH-ACK",
+        "FIN-ACK",
+        "\"hello\"",
+        "10 frames read",
+    ] {
+        assert!(out.contains(word), "missing {word}:\n{out}");
+    }
+}
+
+#[test]
+fn ndjson_has_one_record_per_frame() {
+    let records = ndjson(&["replay", &capture("hello-sll2.pcap"), "--format", "ndjson"]);
+    assert_eq!(records.len(), 10);
+    assert_eq!(records[0]["link"], "linux_sll2");
+    assert_eq!(records[0]["link_hdr_len"], 20);
+    assert_eq!(records[3]["payload_hex"], "68656c6c6f");
+    assert!(records.iter().all(|r| r["stream"] == 0));
+}
+
+#[test]
+fn json_is_one_array() {
+    let (code, out, _) = run(&["replay", &capture("reset.pcap"), "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn mixed_link_pcapng_reads_both_interfaces() {
+    let records = ndjson(&[
+        "replay",
+        &capture("mixed-links.pcapng"),
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(records.len(), 20);
+    let links: std::collections::BTreeSet<&str> = records
+        .iter()
+        .map(|r| r["link"].as_str().unwrap())
+        .collect();
+    assert_eq!(links.into_iter().collect::<Vec<_>>(), ["ethernet", "raw"]);
+    // The second copy of each segment is a retransmission or a duplicate ACK.
+    assert!(records[10..].iter().any(|r| r["analysis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "retransmission")));
+}
+
+#[test]
+fn summary_counts_both_directions() {
+    let (code, out, err) = run(&[
+        "replay",
+        &capture("half-close.pcap"),
+        "--summary",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = &v[0];
+    assert_eq!(c["stream"], 0);
+    assert_eq!(c["client_to_server"]["payload_bytes"], 5);
+    assert_eq!(c["server_to_client"]["payload_bytes"], 11);
+    assert_eq!(
+        c["client_to_server"]["frames"].as_u64().unwrap()
+            + c["server_to_client"]["frames"].as_u64().unwrap(),
+        10
+    );
+    assert!(c["handshake_rtt"].as_f64().unwrap() > 0.0);
+    let (code, text, _) = run(&["replay", &capture("half-close.pcap"), "--summary"]);
+    assert_eq!(code, Some(0));
+    assert!(text.contains("1 conversations"), "{text}");
+}
+
+#[test]
+fn follow_reassembles_each_direction() {
+    let (code, out, err) = run(&[
+        "replay",
+        &capture("half-close.pcap"),
+        "--follow",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let c2s = out.find("client → server").expect("client run");
+    let s2c = out.find("server → client").expect("server run");
+    assert!(c2s < s2c);
+    assert!(out[c2s..s2c].contains("hello"));
+    assert!(out[s2c..].contains("Echo: HELLO"));
+}
+
+#[test]
+fn follow_puts_retransmitted_bytes_once() {
+    // The second interface repeats every segment: the stream must not double.
+    let (code, out, _) = run(&["replay", &capture("mixed-links.pcapng"), "--follow"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.matches("hello").count(), 2, "{out}");
+}
+
+#[test]
+fn filter_keeps_matching_frames_with_their_numbers() {
+    let records = ndjson(&[
+        "replay",
+        &capture("hello-ethernet.pcap"),
+        "--filter",
+        "tcp[tcpflags] & tcp-syn != 0",
+        "--format",
+        "ndjson",
+    ]);
+    let frames: Vec<u64> = records
+        .iter()
+        .map(|r| r["frame"].as_u64().unwrap())
+        .collect();
+    assert_eq!(frames, [1, 2]);
+}
+
+#[test]
+fn stream_selects_one_conversation() {
+    let records = ndjson(&[
+        "replay",
+        &capture("hello-ethernet.pcap"),
+        "--stream",
+        "1",
+        "--format",
+        "ndjson",
+    ]);
+    assert!(records.is_empty());
+    let records = ndjson(&[
+        "replay",
+        &capture("hello-ethernet.pcap"),
+        "--stream",
+        "0",
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(records.len(), 10);
+}
+
+#[test]
+fn bad_filter_is_a_usage_error() {
+    let (code, _, err) = run(&[
+        "replay",
+        &capture("hello-ethernet.pcap"),
+        "--filter",
+        "tcp prot 80",
+    ]);
+    assert_eq!(code, Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--filter"), "{err}");
+}
+
+#[test]
+fn missing_file_exits_66_and_not_a_capture_65() {
+    let (code, _, err) = run(&["replay", "/nonexistent/x.pcap"]);
+    assert_eq!(code, Some(66), "{err}");
+    assert!(err.contains("/nonexistent/x.pcap"));
+    let (code, _, err) = run(&[
+        "replay",
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("Cargo.toml")
+            .display()
+            .to_string(),
+    ]);
+    assert_eq!(code, Some(65), "{err}");
+    assert!(err.contains("not a pcap or pcapng file"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+}
+
+/// Cut a capture at every byte: never a panic, exit 0 or 65, and every
+/// frame before the cut still reported.
+#[test]
+fn truncated_files_report_the_frames_before_the_damage() {
+    let bytes = std::fs::read(capture("hello-ethernet.pcap")).unwrap();
+    let dir = std::env::temp_dir().join(format!("tcplab-trunc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cut.pcap");
+    // Record boundaries: 24-byte file header, then 16 + caplen each.
+    let mut ends = vec![24usize];
+    while *ends.last().unwrap() < bytes.len() {
+        let at = *ends.last().unwrap();
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        ends.push(at + 16 + caplen);
+    }
+    for cut in 0..bytes.len() {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let out = tcplab()
+            .args(["replay", path.to_str().unwrap(), "--format", "ndjson"])
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "cut {cut}: {err}");
+        let whole = ends.iter().filter(|&&e| e <= cut && e > 24).count();
+        let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+        if ends.contains(&cut) && cut >= 24 {
+            assert_eq!(code, Some(0), "cut {cut} at a record boundary: {err}");
+        } else {
+            assert_eq!(code, Some(65), "cut {cut}: {err}");
+            assert!(err.contains("cut.pcap"), "{err}");
+        }
+        assert_eq!(lines, whole, "cut {cut}: frames before the damage");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn every_wild_capture_is_survived() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures-wild");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        panic!(
+            "{} is missing: the tcpdump project's captures are expected beside the checkout",
+            dir.display()
+        );
+    };
+    let mut seen = 0;
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "md") {
+            continue;
+        }
+        for mode in [
+            &["--format", "ndjson"][..],
+            &["--summary"][..],
+            &["--follow"][..],
+        ] {
+            let out = tcplab().arg("replay").arg(&p).args(mode).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                matches!(out.status.code(), Some(0) | Some(65)),
+                "{} {mode:?}: exit {:?}: {err}",
+                p.display(),
+                out.status.code()
+            );
+            assert!(!err.contains("panicked"), "{}: {err}", p.display());
+        }
+        seen += 1;
+    }
+    assert!(seen > 800, "only {seen} captures");
+}
