@@ -23,14 +23,14 @@ pub fn resolve_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// The terminal's width; `COLUMNS` when not a terminal; else 100.
-pub fn terminal_width() -> usize {
+/// The terminal's width; `COLUMNS` when stdout is not a terminal; `None`
+/// when neither says (output to a file or a pipe: the caller decides).
+pub fn terminal_width() -> Option<usize> {
     if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
-        return usize::from(w).max(20);
+        return Some(usize::from(w).max(20));
     }
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse::<usize>().ok())
-        .filter(|&c| c >= 20)
-        .unwrap_or(100)
+        .map(|c| c.max(20))
 }

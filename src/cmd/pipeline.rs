@@ -3,7 +3,7 @@
 
 use crate::capture::{Frame, RawFrame};
 use crate::decode::{decode, Packet};
-use crate::flow::{FlowInfo, Phase, PhaseTracker, Segment, Tracker};
+use crate::flow::{FlowInfo, Phase, Segment, Tracker};
 use crate::render::{PacketRecord, TracedPacket};
 
 /// One frame after the per-packet path.
@@ -27,7 +27,6 @@ impl Step<'_> {
 pub struct Pipeline {
     max_hex: usize,
     tracker: Tracker,
-    phases: PhaseTracker,
     frames: u64,
 }
 
@@ -37,7 +36,6 @@ impl Pipeline {
         Self {
             max_hex,
             tracker: Tracker::new(),
-            phases: PhaseTracker::new(),
             frames: 0,
         }
     }
@@ -58,7 +56,7 @@ impl Pipeline {
         self.frames += 1;
         let packet = decode(frame.link, frame.data);
         let placed = Segment::of(&packet).map(|s| (s, self.tracker.observe(number, frame.ts, &s)));
-        let phase = placed.map(|(s, info)| self.phases.observe(&s, &info));
+        let phase = placed.map(|(_, info)| info.phase);
         Step {
             number,
             packet,

@@ -45,7 +45,8 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         palette: Palette {
             enabled: resolve_color(color),
         },
-        width: terminal_width(),
+        // Piped or redirected, rows are never wrapped (as tcpdump's).
+        width: terminal_width().unwrap_or(usize::MAX),
         hexdump: args.hexdump,
         raw_seq: args.raw_seq,
         max_hex: args.max_hex,
@@ -95,11 +96,8 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         }
         totals.shown += 1;
         if let Some(flow) = step.flow() {
-            let names = flow.findings.flags.names();
-            for (i, name) in Analysis::all_names().enumerate() {
-                if names.contains(&name) {
-                    totals.analysis[i] += 1;
-                }
+            for i in flow.findings.flags.indices() {
+                totals.analysis[i] += 1;
             }
         }
         emit(&mut output, out, &pipeline, &frame, &step, &opts).map_err(output_error)?;
@@ -125,16 +123,7 @@ fn emit(
 ) -> std::io::Result<()> {
     match output {
         Output::Rows(rows) => {
-            let record = pipeline.record(frame, step);
-            let findings = step.flow().map(|f| f.findings).unwrap_or_default();
-            rows.row(
-                out,
-                frame.ts,
-                &record,
-                step.packet.flags(),
-                &findings,
-                step.packet.payload,
-            )?;
+            rows.row(out, step.number, frame.ts, &step.packet, step.flow())?;
             dump(out, frame, step, opts)
         }
         Output::Json { first } => {

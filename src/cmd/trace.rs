@@ -66,7 +66,8 @@ pub fn run(
                 palette: Palette {
                     enabled: resolve_color(color),
                 },
-                width: terminal_width(),
+                // Tables need a width: a classic terminal's when none is known.
+                width: terminal_width().unwrap_or(100),
                 hexdump: args.hexdump,
                 raw_seq: args.raw_seq,
                 max_hex: args.max_hex,

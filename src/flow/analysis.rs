@@ -78,6 +78,15 @@ impl Analysis {
             .collect()
     }
 
+    /// Positions in [`Analysis::all_names`] of the flags set, without allocating.
+    pub fn indices(self) -> impl Iterator<Item = usize> {
+        Self::NAMED
+            .iter()
+            .enumerate()
+            .filter(move |(_, (a, _))| self.intersects(*a))
+            .map(|(i, _)| i)
+    }
+
     /// Every flag's name, for the summary's columns.
     pub fn all_names() -> impl Iterator<Item = &'static str> {
         Self::NAMED.iter().map(|(_, n)| *n)

@@ -15,7 +15,7 @@ mod tracker;
 
 pub use analysis::{Analysis, ConnectionAnalysis, Findings, MAX_UNACKED};
 pub use close::CloseWatch;
-pub use phase::{Phase, PhaseTracker};
+pub use phase::{Phase, PhaseState};
 pub use reassembly::{Piece, Reassembler, MAX_HELD};
 pub use seq::SeqNumber;
 pub use summary::{Conversation, Summary, Totals};

@@ -1,9 +1,8 @@
 //! The phase of a connection each segment belongs to, as a lesson names it.
 
-use std::collections::HashMap;
 use std::fmt;
 
-use super::{Direction, FlowInfo, Segment};
+use super::{Direction, Segment};
 use crate::decode::Flags;
 
 /// Where in a connection's life a segment falls.
@@ -29,53 +28,43 @@ impl fmt::Display for Phase {
     }
 }
 
+/// One stream's progress through its life, as far as phases go.
 #[derive(Debug, Default, Clone, Copy)]
-struct StreamState {
+pub struct PhaseState {
     syn_ack_seen: bool,
     handshake_done: bool,
     fin_seen: bool,
     rst_seen: bool,
 }
 
-/// Labels segments with their phase, per stream.
-#[derive(Debug, Default)]
-pub struct PhaseTracker {
-    streams: HashMap<u32, StreamState>,
-}
-
-impl PhaseTracker {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The phase of `seg`, which the tracker placed as `info`.
-    pub fn observe(&mut self, seg: &Segment, info: &FlowInfo) -> Phase {
-        let st = self.streams.entry(info.stream).or_default();
+impl PhaseState {
+    /// The phase of `seg`, sent in `direction`.
+    pub fn observe(&mut self, seg: &Segment, direction: Direction) -> Phase {
         let f = seg.flags;
-        if f.contains(Flags::RST) || st.rst_seen {
-            st.rst_seen = true;
+        if f.contains(Flags::RST) || self.rst_seen {
+            self.rst_seen = true;
             return Phase::Reset;
         }
-        if f.contains(Flags::FIN) || st.fin_seen {
-            st.fin_seen = true;
+        if f.contains(Flags::FIN) || self.fin_seen {
+            self.fin_seen = true;
             return Phase::Teardown;
         }
         if f.contains(Flags::SYN) {
             if f.contains(Flags::ACK) {
-                st.syn_ack_seen = true;
+                self.syn_ack_seen = true;
                 return Phase::Handshake(2);
             }
             return Phase::Handshake(1);
         }
-        if st.syn_ack_seen
-            && !st.handshake_done
-            && info.direction == Direction::ClientToServer
+        if self.syn_ack_seen
+            && !self.handshake_done
+            && direction == Direction::ClientToServer
             && seg.payload_len == 0
         {
-            st.handshake_done = true;
+            self.handshake_done = true;
             return Phase::Handshake(3);
         }
-        st.handshake_done = true;
+        self.handshake_done = true;
         Phase::Data
     }
 }

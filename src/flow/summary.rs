@@ -83,11 +83,8 @@ impl Summary {
                 c.handshake_rtt = Some(ts.secs_since(syn));
             }
         }
-        let names = flow.findings.flags.names();
-        for (i, name) in Analysis::all_names().enumerate() {
-            if names.contains(&name) {
-                c.analysis[i] += 1;
-            }
+        for i in flow.findings.flags.indices() {
+            c.analysis[i] += 1;
         }
     }
 }

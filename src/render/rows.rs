@@ -1,19 +1,32 @@
 //! The streaming timeline of `replay` (and live `capture`): one line per
-//! frame, written as it comes, wrapped to the terminal; TCP analysis
-//! explained in words in the row.
+//! frame, written as it comes, wrapped only when wider than the terminal;
+//! TCP analysis explained in words in the row.
+//!
+//! This is the hot path of `replay`: the row is formatted straight from the
+//! decoded packet into one reused buffer, without building a record.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::OnceLock;
 
-use super::text::{prose, TextOptions};
-use super::{preview, PacketRecord, Paint};
+use super::text::{prose, visible_width, TextOptions};
+use super::{options_text, Paint};
 use crate::capture::Timestamp;
-use crate::decode::Flags;
-use crate::flow::{Analysis, Findings};
+use crate::decode::{Flags, Packet, TcpOptions};
+use crate::flow::{Analysis, Findings, FlowInfo};
 
 /// Writes timeline rows one frame at a time.
 pub struct RowWriter {
     opts: TextOptions,
     first_ts: Option<Timestamp>,
+    line: String,
+}
+
+/// The spoken name of every flag byte, made once.
+fn spoken(flags: Flags) -> &'static str {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| (0..=255u8).map(|b| Flags::from_bits(b).spoken()).collect());
+    &names[usize::from(flags.bits())]
 }
 
 impl RowWriter {
@@ -21,6 +34,7 @@ impl RowWriter {
         Self {
             opts,
             first_ts: None,
+            line: String::with_capacity(256),
         }
     }
 
@@ -34,67 +48,176 @@ impl RowWriter {
     pub fn row(
         &mut self,
         w: &mut dyn Write,
+        number: u64,
         ts: Timestamp,
-        r: &PacketRecord,
-        flags: Option<Flags>,
-        findings: &Findings,
-        payload: &[u8],
+        packet: &Packet<'_>,
+        flow: Option<&FlowInfo>,
     ) -> io::Result<()> {
         let pal = self.opts.palette;
         let t0 = *self.first_ts.get_or_insert(ts);
-        let secs = ts.secs_since(t0);
-        let lead = format!("{:>6} {secs:>10.6} ", r.frame);
-        let Some(flags) = flags else {
-            let why = r.error.as_deref().or(r.note.as_deref()).unwrap_or("");
-            let paint = if r.error.is_some() {
+        let line = &mut self.line;
+        line.clear();
+        // Seconds with six decimals, from integers (float formatting is slow).
+        let ns = (i128::from(ts.sec) - i128::from(t0.sec)) * 1_000_000_000 + i128::from(ts.nsec)
+            - i128::from(t0.nsec);
+        let mut n = itoa::Buffer::new();
+        pad_left(line, n.format(number), 6);
+        line.push(' ');
+        let mut secs = String::with_capacity(16);
+        if ns < 0 {
+            secs.push('-');
+        }
+        let ns = ns.unsigned_abs();
+        secs.push_str(n.format(ns / 1_000_000_000));
+        secs.push('.');
+        let micros = n.format((ns % 1_000_000_000) / 1000);
+        for _ in micros.len()..6 {
+            secs.push('0');
+        }
+        secs.push_str(micros);
+        pad_left(line, &secs, 10);
+        line.push(' ');
+        let lead_width = line.len();
+        let (Some(tcp), Some(ip)) = (&packet.tcp, &packet.ip) else {
+            let why = packet
+                .error
+                .as_ref()
+                .map(|e| e.to_string())
+                .or_else(|| packet.note.clone())
+                .unwrap_or_default();
+            let paint = if packet.error.is_some() {
                 Paint::Bad
             } else {
                 Paint::Dim
             };
-            let text = format!("{} bytes · {}", r.frame_len, pal.paint(paint, why));
-            return prose(w, &lead, &text, &self.opts);
+            let _ = write!(
+                line,
+                "{} bytes · {}",
+                packet.layout.link + packet.layout.ip + packet.layout.tcp + packet.payload.len(),
+                pal.paint(paint, &why)
+            );
+            return self.flush_line(w, lead_width);
         };
-        let mut text = format!(
-            "s{} {}:{} → {}:{} {} seq {}",
-            r.stream.unwrap_or(0),
-            r.src.as_deref().unwrap_or("?"),
-            r.sport.unwrap_or(0),
-            r.dst.as_deref().unwrap_or("?"),
-            r.dport.unwrap_or(0),
-            pal.paint(flag_paint(flags), &flags.spoken()),
-            r.seq.unwrap_or(0),
+        let flags = Flags::of(tcp);
+        let (stream, seq, ack) = flow.map_or(
+            (0, tcp.sequence_number(), tcp.acknowledgment_number()),
+            |f| (f.stream, f.seq, f.ack),
         );
+        line.push('s');
+        line.push_str(n.format(stream));
+        line.push(' ');
+        push_endpoint(line, ip.src, tcp.source_port());
+        line.push_str(" → ");
+        push_endpoint(line, ip.dst, tcp.destination_port());
+        line.push(' ');
+        if pal.enabled {
+            line.push_str(&pal.paint(flag_paint(flags), spoken(flags)));
+        } else {
+            line.push_str(spoken(flags));
+        }
+        line.push_str(" seq ");
+        line.push_str(n.format(seq));
         if flags.contains(Flags::ACK) {
-            text.push_str(&format!(" ack {}", r.ack.unwrap_or(0)));
+            line.push_str(" ack ");
+            line.push_str(n.format(ack));
         }
         if self.opts.raw_seq {
-            text.push_str(&format!(
+            let _ = write!(
+                line,
                 " (raw {}/{})",
-                r.seq_raw.unwrap_or(0),
-                r.ack_raw.unwrap_or(0)
-            ));
+                tcp.sequence_number(),
+                tcp.acknowledgment_number()
+            );
         }
-        text.push_str(&format!(
-            " win {} len {}",
-            r.window.unwrap_or(0),
-            r.payload_len.unwrap_or(0)
-        ));
-        if r.payload_len.unwrap_or(0) > 0 {
-            text.push(' ');
-            text.push_str(&preview(payload, 24));
+        line.push_str(" win ");
+        line.push_str(n.format(tcp.window_size()));
+        line.push_str(" len ");
+        line.push_str(n.format(packet.payload_len));
+        if packet.payload_len > 0 {
+            line.push(' ');
+            push_preview(line, packet.payload, 24);
         }
-        if let Some(opts) = r.options.as_ref().filter(|_| flags.contains(Flags::SYN)) {
-            let o = super::options_text(opts);
+        if flags.contains(Flags::SYN) {
+            let o = options_text(&TcpOptions::of(tcp));
             if !o.is_empty() {
-                text.push_str(&format!(" [{o}]"));
+                let _ = write!(line, " [{o}]");
             }
         }
-        for line in explain(r, findings) {
-            text.push_str(" · ");
-            text.push_str(&pal.paint(Paint::Warn, &line));
+        if let Some(f) = flow.filter(|f| !f.findings.flags.is_empty()) {
+            let len = packet.payload_len as u32;
+            for text in explain(seq, len, ack, &f.findings) {
+                line.push_str(" · ");
+                if pal.enabled {
+                    line.push_str(&pal.paint(Paint::Warn, &text));
+                } else {
+                    line.push_str(&text);
+                }
+            }
         }
-        prose(w, &lead, &text, &self.opts)
+        self.flush_line(w, lead_width)
     }
+
+    /// Writes the line, wrapped under its lead only if it is too wide.
+    fn flush_line(&mut self, w: &mut dyn Write, lead_width: usize) -> io::Result<()> {
+        let width = self.opts.width;
+        if self.line.len() <= width || visible_width(&self.line) <= width {
+            self.line.push('\n');
+            return w.write_all(self.line.as_bytes());
+        }
+        let (lead, rest) = self.line.split_at(lead_width);
+        prose(w, lead, rest, &self.opts)
+    }
+}
+
+/// Appends `s` right-aligned in `width` columns.
+fn pad_left(line: &mut String, s: &str, width: usize) {
+    for _ in s.len()..width {
+        line.push(' ');
+    }
+    line.push_str(s);
+}
+
+/// Appends `address:port` (IPv4 by hand: `Display` is a tenth of a row's time).
+fn push_endpoint(line: &mut String, addr: std::net::IpAddr, port: u16) {
+    let mut n = itoa::Buffer::new();
+    match addr {
+        std::net::IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    line.push('.');
+                }
+                line.push_str(n.format(*octet));
+            }
+        }
+        std::net::IpAddr::V6(v6) => {
+            let _ = write!(line, "[{v6}]");
+        }
+    }
+    line.push(':');
+    line.push_str(n.format(port));
+}
+
+/// Appends a payload as a short quoted string, control bytes escaped.
+fn push_preview(s: &mut String, payload: &[u8], max_chars: usize) {
+    s.push('"');
+    for (i, &b) in payload.iter().enumerate() {
+        if i == max_chars {
+            s.push('…');
+            break;
+        }
+        match b {
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    s.push('"');
 }
 
 fn flag_paint(flags: Flags) -> Paint {
@@ -107,12 +230,11 @@ fn flag_paint(flags: Flags) -> Paint {
     }
 }
 
-/// Each analysis flag of a segment in plain words.
-pub fn explain(r: &PacketRecord, f: &Findings) -> Vec<String> {
+/// Each analysis flag of a segment (relative `seq`, payload `len`, relative
+/// `ack`) in plain words.
+pub fn explain(seq: u32, len: u32, ack: u32, f: &Findings) -> Vec<String> {
     let a = f.flags;
     let mut out = Vec::new();
-    let seq = r.seq.unwrap_or(0);
-    let len = r.payload_len.unwrap_or(0) as u32;
     let bytes = if len > 0 {
         format!("bytes {}-{}", seq, seq.wrapping_add(len - 1))
     } else {
@@ -142,10 +264,8 @@ pub fn explain(r: &PacketRecord, f: &Findings) -> Vec<String> {
     }
     if a.contains(Analysis::DUPLICATE_ACK) {
         out.push(format!(
-            "duplicate ACK #{} of frame {}: the receiver still waits for byte {}",
-            f.dup_ack_num,
-            f.dup_ack_frame,
-            r.ack.unwrap_or(0)
+            "duplicate ACK #{} of frame {}: the receiver still waits for byte {ack}",
+            f.dup_ack_num, f.dup_ack_frame
         ));
     }
     if a.contains(Analysis::ZERO_WINDOW) {

@@ -1,7 +1,10 @@
 //! Classic pcap (pcap-savefile(5)): a 24-byte file header, then records of
 //! a 16-byte header and the captured bytes.
+//!
+//! A record that lies whole in the input buffer is handed out in place (no
+//! copy); the buffer is advanced past it on the next call.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use super::{at_eof, read_exact_or, Endian, FrameMeta, ReadError, MAX_FRAME};
 use crate::capture::{Timestamp, TsPrecision};
@@ -19,6 +22,16 @@ pub(crate) struct State {
     pub(crate) precision: TsPrecision,
     pub(crate) link: LinkType,
     record_hdr_len: usize,
+    /// Bytes of the input buffer handed out last time, to skip now.
+    lent: usize,
+}
+
+/// Where a frame's bytes are.
+pub(crate) enum Bytes {
+    /// In the shared copy buffer.
+    Copied,
+    /// In the input's buffer, at its start, this long.
+    InPlace(usize),
 }
 
 impl State {
@@ -52,14 +65,16 @@ impl State {
             },
             link,
             record_hdr_len: if value == MAGIC_MODIFIED { 24 } else { 16 },
+            lent: 0,
         })
     }
 
     pub(crate) fn next(
         &mut self,
-        input: &mut impl std::io::BufRead,
+        input: &mut impl BufRead,
         buf: &mut Vec<u8>,
-    ) -> Result<Option<FrameMeta>, ReadError> {
+    ) -> Result<Option<(FrameMeta, Bytes)>, ReadError> {
+        input.consume(std::mem::take(&mut self.lent));
         if at_eof(input)? {
             return Ok(None);
         }
@@ -79,22 +94,33 @@ impl State {
             TsPrecision::Micro => u64::from(frac) * 1000,
             TsPrecision::Nano => u64::from(frac),
         };
-        let truncated = format!("truncated record: {cap_len} captured bytes announced, fewer left");
-        buf.resize(cap_len, 0);
-        read_exact_or(input, buf, &truncated)?;
         // Bytes beyond the file's snaplen are dropped, as libpcap (and so
         // tcpdump) drops them: such records come from damaged writers.
-        let cap_len = cap_len.min(self.snaplen);
-        Ok(Some(FrameMeta {
+        let kept = cap_len.min(self.snaplen);
+        let bytes = if input.fill_buf()?.len() >= cap_len {
+            self.lent = cap_len;
+            Bytes::InPlace(kept)
+        } else {
+            buf.resize(cap_len, 0);
+            read_exact_or(
+                input,
+                buf,
+                "truncated record: fewer captured bytes than announced",
+            )?;
+            buf.truncate(kept);
+            Bytes::Copied
+        };
+        let meta = FrameMeta {
             // A fraction past one second (damaged or odd writers) carries over.
             ts: Timestamp {
                 sec: i64::from(sec) + (nsec / 1_000_000_000) as i64,
                 nsec: (nsec % 1_000_000_000) as u32,
             },
             orig_len,
-            cap_len,
+            cap_len: kept,
             link: self.link,
             precision: self.precision,
-        }))
+        };
+        Ok(Some((meta, bytes)))
     }
 }

@@ -116,19 +116,28 @@ impl<R: Read> SavefileReader<R> {
 
     /// The next frame, `Ok(None)` at a clean end of file.
     pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, ReadError> {
-        let meta = match &mut self.format {
-            Format::Classic(s) => s.next(&mut self.input, &mut self.buf)?,
-            Format::Pcapng(s) => s.next(&mut self.input, &mut self.buf)?,
+        let (meta, in_place) = match &mut self.format {
+            Format::Classic(s) => match s.next(&mut self.input, &mut self.buf)? {
+                None => return Ok(None),
+                Some((m, classic::Bytes::InPlace(n))) => (m, Some(n)),
+                Some((m, classic::Bytes::Copied)) => (m, None),
+            },
+            Format::Pcapng(s) => match s.next(&mut self.input, &mut self.buf)? {
+                None => return Ok(None),
+                Some(m) => (m, None),
+            },
         };
-        Ok(meta.map(|m| {
-            self.frames += 1;
-            RawFrame {
-                ts: m.ts,
-                orig_len: m.orig_len,
-                data: &self.buf[..m.cap_len],
-                link: m.link,
-                precision: m.precision,
-            }
+        self.frames += 1;
+        let data = match in_place {
+            Some(n) => &self.input.buffer()[..n],
+            None => &self.buf[..meta.cap_len],
+        };
+        Ok(Some(RawFrame {
+            ts: meta.ts,
+            orig_len: meta.orig_len,
+            data,
+            link: meta.link,
+            precision: meta.precision,
         }))
     }
 }
