@@ -213,7 +213,10 @@ fn push_preview(s: &mut String, payload: &[u8], max_chars: usize) {
             b'\\' => s.push_str("\\\\"),
             0x20..=0x7e => s.push(b as char),
             _ => {
-                let _ = write!(s, "\\x{b:02x}");
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                s.push_str("\\x");
+                s.push(HEX[usize::from(b >> 4)] as char);
+                s.push(HEX[usize::from(b & 15)] as char);
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, Read};
 
-use super::{at_eof, read_exact_or, Endian, FrameMeta, ReadError, MAX_FRAME};
+use super::{at_eof, read_exact_or, Bytes, Endian, FrameMeta, ReadError, MAX_FRAME};
 use crate::capture::{Timestamp, TsPrecision};
 use crate::decode::LinkType;
 
@@ -24,14 +24,6 @@ pub(crate) struct State {
     record_hdr_len: usize,
     /// Bytes of the input buffer handed out last time, to skip now.
     lent: usize,
-}
-
-/// Where a frame's bytes are.
-pub(crate) enum Bytes {
-    /// In the shared copy buffer.
-    Copied,
-    /// In the input's buffer, at its start, this long.
-    InPlace(usize),
 }
 
 impl State {
@@ -99,7 +91,7 @@ impl State {
         let kept = cap_len.min(self.snaplen);
         let bytes = if input.fill_buf()?.len() >= cap_len {
             self.lent = cap_len;
-            Bytes::InPlace(kept)
+            Bytes::InPlace(0..kept)
         } else {
             buf.resize(cap_len, 0);
             read_exact_or(
@@ -108,7 +100,7 @@ impl State {
                 "truncated record: fewer captured bytes than announced",
             )?;
             buf.truncate(kept);
-            Bytes::Copied
+            Bytes::Copied(kept)
         };
         let meta = FrameMeta {
             // A fraction past one second (damaged or odd writers) carries over.
@@ -117,7 +109,6 @@ impl State {
                 nsec: (nsec % 1_000_000_000) as u32,
             },
             orig_len,
-            cap_len: kept,
             link: self.link,
             precision: self.precision,
         };

@@ -116,21 +116,19 @@ impl<R: Read> SavefileReader<R> {
 
     /// The next frame, `Ok(None)` at a clean end of file.
     pub fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, ReadError> {
-        let (meta, in_place) = match &mut self.format {
-            Format::Classic(s) => match s.next(&mut self.input, &mut self.buf)? {
-                None => return Ok(None),
-                Some((m, classic::Bytes::InPlace(n))) => (m, Some(n)),
-                Some((m, classic::Bytes::Copied)) => (m, None),
-            },
-            Format::Pcapng(s) => match s.next(&mut self.input, &mut self.buf)? {
-                None => return Ok(None),
-                Some(m) => (m, None),
-            },
+        let found = match &mut self.format {
+            Format::Classic(s) => s.next(&mut self.input, &mut self.buf)?,
+            Format::Pcapng(s) => s.next(&mut self.input)?,
+        };
+        let Some((meta, bytes)) = found else {
+            return Ok(None);
         };
         self.frames += 1;
-        let data = match in_place {
-            Some(n) => &self.input.buffer()[..n],
-            None => &self.buf[..meta.cap_len],
+        let data = match (bytes, &self.format) {
+            (Bytes::InPlace(r), _) => &self.input.buffer()[r],
+            (Bytes::Copied(n), _) => &self.buf[..n],
+            (Bytes::Block(r), Format::Pcapng(s)) => &s.block()[r],
+            (Bytes::Block(_), Format::Classic(_)) => unreachable!("classic pcap has no blocks"),
         };
         Ok(Some(RawFrame {
             ts: meta.ts,
@@ -142,11 +140,20 @@ impl<R: Read> SavefileReader<R> {
     }
 }
 
+/// Where a frame's bytes are after a format's `next`.
+pub(crate) enum Bytes {
+    /// In the input's buffer (not yet consumed), at this range.
+    InPlace(std::ops::Range<usize>),
+    /// In the reader's copy buffer, this long.
+    Copied(usize),
+    /// In the pcapng block buffer, at this range.
+    Block(std::ops::Range<usize>),
+}
+
 /// What a format's `next` found; the bytes are in the shared buffer.
 pub(crate) struct FrameMeta {
     ts: Timestamp,
     orig_len: u32,
-    cap_len: usize,
     link: LinkType,
     precision: TsPrecision,
 }

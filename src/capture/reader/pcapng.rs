@@ -4,8 +4,9 @@
 //! obsolete packet blocks carry frames. Other blocks are skipped.
 
 use std::io::{BufRead, Read};
+use std::ops::Range;
 
-use super::{at_eof, read_exact_or, Endian, FrameMeta, ReadError};
+use super::{at_eof, read_exact_or, Bytes, Endian, FrameMeta, ReadError};
 use crate::capture::{Timestamp, TsPrecision};
 use crate::decode::LinkType;
 
@@ -40,6 +41,8 @@ pub(crate) struct State {
     finest: TsPrecision,
     first_link: Option<LinkType>,
     block: Vec<u8>,
+    /// Bytes of the input buffer handed out last time, to skip now.
+    lent: usize,
 }
 
 impl State {
@@ -51,6 +54,7 @@ impl State {
             finest: TsPrecision::Micro,
             first_link: None,
             block: Vec::new(),
+            lent: 0,
         };
         s.section(input)?;
         Ok(s)
@@ -96,8 +100,8 @@ impl State {
     pub(crate) fn next(
         &mut self,
         input: &mut impl BufRead,
-        buf: &mut Vec<u8>,
-    ) -> Result<Option<FrameMeta>, ReadError> {
+    ) -> Result<Option<(FrameMeta, Bytes)>, ReadError> {
+        input.consume(std::mem::take(&mut self.lent));
         loop {
             if at_eof(input)? {
                 return Ok(None);
@@ -120,28 +124,41 @@ impl State {
                 )));
             }
             // Body and the trailing length copy.
-            self.block.resize(total - 8, 0);
-            read_exact_or(
-                input,
-                &mut self.block,
-                &format!("truncated pcapng block (type {kind}, {total} bytes announced)"),
-            )?;
+            let rest = total - 8;
             let body_len = total - 12;
-            match kind {
-                IDB => self.interface(body_len)?,
-                EPB | OPB | SPB => {
-                    if let Some(meta) = self.packet(kind, body_len, buf)? {
-                        return Ok(Some(meta));
-                    }
+            let is_packet = matches!(kind, EPB | OPB | SPB);
+            if is_packet && input.fill_buf()?.len() >= rest {
+                // The whole block is buffered: hand the frame out in place.
+                let meta = self.packet(kind, &input.fill_buf()?[..body_len])?;
+                self.lent = rest;
+                if let Some((meta, range)) = meta {
+                    return Ok(Some((meta, Bytes::InPlace(range))));
                 }
-                _ => {}
+                input.consume(std::mem::take(&mut self.lent));
+                continue;
+            }
+            let mut block = std::mem::take(&mut self.block);
+            block.resize(rest, 0);
+            let read = read_exact_or(input, &mut block, "truncated pcapng block");
+            let found = read.and_then(|()| match kind {
+                IDB => self.interface(&block[..body_len]).map(|()| None),
+                _ if is_packet => self.packet(kind, &block[..body_len]),
+                _ => Ok(None),
+            });
+            self.block = block;
+            if let Some((meta, range)) = found? {
+                return Ok(Some((meta, Bytes::Block(range))));
             }
         }
     }
 
-    fn interface(&mut self, body_len: usize) -> Result<(), ReadError> {
+    /// The bytes of the last block read by copy.
+    pub(crate) fn block(&self) -> &[u8] {
+        &self.block
+    }
+
+    fn interface(&mut self, body: &[u8]) -> Result<(), ReadError> {
         let e = self.endian;
-        let body = &self.block[..body_len];
         if body.len() < 8 {
             return Err(ReadError::Format("pcapng interface block too short".into()));
         }
@@ -191,14 +208,13 @@ impl State {
         Ok(())
     }
 
+    /// A packet block's frame: its facts and where its bytes are in `body`.
     fn packet(
-        &mut self,
+        &self,
         kind: u32,
-        body_len: usize,
-        buf: &mut Vec<u8>,
-    ) -> Result<Option<FrameMeta>, ReadError> {
+        body: &[u8],
+    ) -> Result<Option<(FrameMeta, Range<usize>)>, ReadError> {
         let e = self.endian;
-        let body = &self.block[..body_len];
         let (iface_id, ts_units, cap_len, orig_len, data_at) = match kind {
             SPB => {
                 if body.len() < 4 {
@@ -241,11 +257,9 @@ impl State {
         if cap_len > body.len() - data_at {
             return Err(ReadError::Format(format!(
                 "packet block claims {cap_len} captured bytes in a {}-byte block",
-                body_len + 12
+                body.len() + 12
             )));
         }
-        buf.clear();
-        buf.extend_from_slice(&body[data_at..data_at + cap_len]);
         let ts = match ts_units {
             Some(units) => {
                 let per = iface.units_per_sec;
@@ -257,13 +271,13 @@ impl State {
             // Simple packet blocks carry no time.
             None => Timestamp::default(),
         };
-        Ok(Some(FrameMeta {
+        let meta = FrameMeta {
             ts,
             orig_len,
-            cap_len,
             link: iface.link,
             precision: iface.precision,
-        }))
+        };
+        Ok(Some((meta, data_at..data_at + cap_len)))
     }
 }
 
