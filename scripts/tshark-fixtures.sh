@@ -75,6 +75,7 @@ FIELDS=(
     tcp.hdr_len
     tcp.len
     tcp.window_size_value
+    tcp.window_size
     tcp.options.mss_val
     tcp.options.wscale.shift
     tcp.options.sack_perm

@@ -199,7 +199,7 @@ fn csv_reader_reads_tsharks_quoting() {
 // ---------------------------------------------------------------------------
 // Our side.
 
-fn our_records(capture_file: &str) -> Vec<PacketRecord> {
+fn our_records(capture_file: &str) -> Vec<(PacketRecord, Option<u32>)> {
     let path = root().join("captures").join(capture_file);
     let mut src = FileSource::open(&path).unwrap_or_else(|e| panic!("{capture_file}: {e}"));
     let mut pipeline = Pipeline::new(usize::MAX);
@@ -208,7 +208,8 @@ fn our_records(capture_file: &str) -> Vec<PacketRecord> {
         .next_frame()
         .unwrap_or_else(|e| panic!("{capture_file}: {e}"))
     {
-        records.push(pipeline.push(frame).0.record);
+        let traced = pipeline.push(frame).0;
+        records.push((traced.record, traced.window));
     }
     records
 }
@@ -287,7 +288,9 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
             Some("7") => Some(0),
             _ => None,
         };
-        let vlans = t.get("frame.protocols").map_or(0, |p| p.matches("vlan").count() as i64);
+        let vlans = t
+            .get("frame.protocols")
+            .map_or(0, |p| p.matches("vlan").count() as i64);
         fixed.map(|f: i64| (f + 4 * vlans).to_string())
     } else if v6 {
         cap_len
@@ -387,7 +390,11 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
-        ("dup_ack_num", opt(r.dup_ack_num), t.text("tcp.analysis.duplicate_ack_num")),
+        (
+            "dup_ack_num",
+            opt(r.dup_ack_num),
+            t.text("tcp.analysis.duplicate_ack_num"),
+        ),
         // tshark decoded every frame of these captures down to TCP.
         ("error", opt(r.error.clone()), String::new()),
         ("note", opt(r.note.clone()), String::new()),
@@ -411,8 +418,14 @@ fn agree(capture_file: &str) {
         ));
     }
     let mut compared = 0;
-    for (r, t) in ours.iter().zip(&theirs) {
-        for (field, a, b) in pairs(r, t) {
+    for ((r, window), t) in ours.iter().zip(&theirs) {
+        // The scaled window is shown in the text view, not in the record.
+        let scaled = (
+            "window_size (text)",
+            opt(*window),
+            t.text("tcp.window_size"),
+        );
+        for (field, a, b) in pairs(r, t).into_iter().chain([scaled]) {
             compared += 1;
             if a == b {
                 continue;

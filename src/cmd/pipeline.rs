@@ -83,6 +83,7 @@ impl Pipeline {
             direction: step.flow().map(|f| f.direction),
             phase: step.phase,
             findings: step.flow().map(|f| f.findings).unwrap_or_default(),
+            window: step.flow().map(|f| f.window),
             data: Vec::new(),
         };
         let placed = step.placed;

@@ -349,6 +349,17 @@ impl ConnectionAnalysis {
         out
     }
 
+    /// The window of a segment from side `me` in bytes, as tshark's
+    /// `tcp.window_size`: shifted by the side's scale once the handshake
+    /// showed both sides agree to scale; SYNs are never scaled (RFC 7323 §2.2).
+    pub fn scaled_window(&self, me: usize, seg: &Segment) -> u32 {
+        let raw = u32::from(seg.window);
+        match self.sides[me].scale {
+            Scale::Shift(s) if !seg.flags.contains(Flags::SYN) => raw << s,
+            _ => raw,
+        }
+    }
+
     /// Records what the handshake teaches: window scales and the first RTT.
     fn handshake_facts(&mut self, ts: Timestamp, seg: &Segment, me: usize, wscale: Option<u8>) {
         let f = seg.flags;

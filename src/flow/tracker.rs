@@ -38,6 +38,8 @@ pub struct FlowInfo {
     pub findings: Findings,
     /// Handshake, data, teardown or reset.
     pub phase: Phase,
+    /// The window in bytes, scaled as the handshake agreed (`tcp.window_size`).
+    pub window: u32,
 }
 
 #[derive(Debug)]
@@ -135,6 +137,7 @@ impl Tracker {
             ack,
             findings,
             phase: conv.phase.observe(seg, direction),
+            window: conv.analysis.scaled_window(me, seg),
         }
     }
 }

@@ -133,6 +133,8 @@ pub struct TracedPacket {
     pub phase: Option<Phase>,
     /// The TCP analysis, for explanations in the text view.
     pub findings: Findings,
+    /// The window in bytes, scaled as the handshake agreed.
+    pub window: Option<u32>,
 }
 
 impl TracedPacket {

@@ -130,7 +130,7 @@ impl RowWriter {
             );
         }
         line.push_str(" win ");
-        line.push_str(n.format(tcp.window_size()));
+        line.push_str(n.format(flow.map_or(u32::from(tcp.window_size()), |f| f.window)));
         line.push_str(" len ");
         line.push_str(n.format(packet.payload_len));
         if packet.payload_len > 0 {

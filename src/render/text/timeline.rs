@@ -172,7 +172,7 @@ fn cell(p: &TracedPacket, col: Col, ms: f64, short: bool, reason_col: Col) -> Ce
         Col::SeqRaw => Cell::new(opt(r.seq_raw)),
         Col::AckRaw => Cell::new(opt(r.ack_raw)),
         Col::Len => Cell::new(r.payload_len.unwrap_or(0)),
-        Col::Window => Cell::new(r.window.unwrap_or(0)),
+        Col::Window => Cell::new(p.window.or(r.window.map(u32::from)).unwrap_or(0)),
         Col::Phase => {
             let text = p.phase.map(|ph| ph.to_string()).unwrap_or_default();
             let color = match p.phase {
