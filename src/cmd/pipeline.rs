@@ -2,7 +2,7 @@
 //! numbers, analysis, phases). Shared by every command that reads frames.
 
 use crate::capture::{Frame, RawFrame};
-use crate::decode::{decode, Packet};
+use crate::decode::{decode_frame, Packet};
 use crate::flow::{FlowInfo, Phase, Segment, Tracker};
 use crate::render::{PacketRecord, TracedPacket};
 
@@ -54,7 +54,7 @@ impl Pipeline {
     /// `number` is its frame number in the source (1-based).
     pub fn step<'a>(&mut self, number: u64, frame: &RawFrame<'a>) -> Step<'a> {
         self.frames += 1;
-        let packet = decode(frame.link, frame.data);
+        let packet = decode_frame(frame.link, frame.data, frame.orig_len);
         let placed = Segment::of(&packet).map(|s| (s, self.tracker.observe(number, frame.ts, &s)));
         let phase = placed.map(|(_, info)| info.phase);
         Step {

@@ -14,5 +14,5 @@ mod tcp;
 
 pub use error::{DecodeError, Layer};
 pub use link::LinkType;
-pub use packet::{decode, IpInfo, Layout, Packet};
+pub use packet::{decode, decode_frame, IpInfo, Layout, Packet};
 pub use tcp::{Flags, TcpOptions};

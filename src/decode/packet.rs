@@ -115,7 +115,15 @@ fn map_layer(layer: etherparse::err::Layer) -> Layer {
 
 /// Decodes a frame of link type `link`. Never fails: problems are recorded in
 /// the returned packet's `error` or `note`, with the layers that did parse.
+/// Lengths are taken as the IP header declares them (see [`decode_frame`]).
 pub fn decode(link: LinkType, data: &[u8]) -> Packet<'_> {
+    decode_frame(link, data, u32::MAX)
+}
+
+/// Like [`decode`] for a frame that was `orig_len` bytes on the wire: an IP
+/// length claiming more than the frame held is cut to what it held, as
+/// Wireshark does (`tcp.len` never exceeds the frame).
+pub fn decode_frame(link: LinkType, data: &[u8], orig_len: u32) -> Packet<'_> {
     let mut p = Packet::empty(link);
     let sliced = match split_link(link, data) {
         Err(e) => {
@@ -160,11 +168,11 @@ pub fn decode(link: LinkType, data: &[u8]) -> Packet<'_> {
             }
         },
     };
-    fill(&mut p, data, &sliced);
+    fill(&mut p, data, &sliced, orig_len as usize);
     p
 }
 
-fn fill<'a>(p: &mut Packet<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>) {
+fn fill<'a>(p: &mut Packet<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_len: usize) {
     let (ip_start, ip) = match &s.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
@@ -216,7 +224,8 @@ fn fill<'a>(p: &mut Packet<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>) {
     };
     p.layout.link = ip_start;
     p.layout.ip = ip.hdr_len.min(data.len().saturating_sub(ip_start));
-    let ip_payload_len = ip.payload_len;
+    let room = orig_len.saturating_sub(ip_start + ip.hdr_len);
+    let ip_payload_len = ip.payload_len.min(room);
     p.ip = Some(ip);
 
     match &s.transport {

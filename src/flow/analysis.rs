@@ -133,7 +133,7 @@ struct Side {
     lastack: u32,
     lastack_time: Timestamp,
     lastnondupack: u64,
-    dupacknum: i32,
+    dupacknum: u32,
     window: u32,
     scale: Scale,
     is_first_ack: bool,
@@ -255,13 +255,9 @@ impl ConnectionAnalysis {
                 break 'fwd;
             }
             if same_place && window != 0 && window == fwd.window {
-                fwd.dupacknum = if fwd.dupacknum == -1 {
-                    1
-                } else {
-                    fwd.dupacknum + 1
-                };
+                fwd.dupacknum += 1;
                 a.insert(Analysis::DUPLICATE_ACK);
-                out.dup_ack_num = fwd.dupacknum.max(0) as u32;
+                out.dup_ack_num = fwd.dupacknum;
                 out.dup_ack_frame = fwd.lastnondupack;
             }
         }
@@ -271,16 +267,11 @@ impl ConnectionAnalysis {
             fwd.lastnondupack = frame;
             fwd.dupacknum = 0;
         }
+        // tshark 4.0's rule: flag, then move the mark so the same gap is
+        // flagged once (later Wiresharks track this differently).
         if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(Flags::ACK) {
-            if gt(rev.maxseqtobeacked, rev.nextseq) {
-                rev.maxseqtobeacked = rev.nextseq;
-                a.insert(Analysis::ACK_LOST_SEGMENT);
-            } else {
-                if rev.dupacknum == 0 {
-                    a.insert(Analysis::ACK_LOST_SEGMENT);
-                }
-                rev.dupacknum = -1;
-            }
+            a.insert(Analysis::ACK_LOST_SEGMENT);
+            rev.maxseqtobeacked = rev.nextseq;
         }
 
         'retrans: {
