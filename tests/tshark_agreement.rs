@@ -546,3 +546,16 @@ fn mixed_links() {
 fn lossy_bulk() {
     agree("lossy-bulk.pcap");
 }
+
+/// A connect() to a closed port: SYN, then RST-ACK (tshark shows the RST's
+/// raw seq 0 as relative 1).
+#[test]
+fn refused() {
+    agree("refused.pcap");
+}
+
+/// Three streams interleaved, then a fourth reusing the first one's 4-tuple.
+#[test]
+fn interleaved() {
+    agree("interleaved.pcap");
+}
