@@ -75,6 +75,77 @@ pub enum Error {
     /// The traced exchange did not finish as it should.
     #[error("{0}")]
     Trace(String),
+
+    /// Talking to a peer failed in a way that has a name (refused, reset...).
+    #[error("{addr}: {kind} ({detail})")]
+    Net {
+        addr: String,
+        kind: NetKind,
+        detail: String,
+    },
+}
+
+/// The network failures `send` names, each with its own exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetKind {
+    /// ECONNREFUSED: nothing listens on that port (exit 3).
+    Refused,
+    /// ECONNRESET: the peer reset the connection (exit 4).
+    Reset,
+    /// ETIMEDOUT or our own connect timeout (exit 5).
+    TimedOut,
+    /// EHOSTUNREACH / ENETUNREACH (exit 6).
+    Unreachable,
+    /// Anything else (exit 1).
+    Other,
+}
+
+impl NetKind {
+    /// Classifies an I/O error.
+    pub fn of(e: &std::io::Error) -> Self {
+        use std::io::ErrorKind::*;
+        match e.kind() {
+            ConnectionRefused => NetKind::Refused,
+            ConnectionReset | ConnectionAborted => NetKind::Reset,
+            TimedOut => NetKind::TimedOut,
+            HostUnreachable | NetworkUnreachable => NetKind::Unreachable,
+            _ => NetKind::Other,
+        }
+    }
+
+    /// The errno name of the kind (`ECONNRESET`...).
+    pub fn errno(self) -> &'static str {
+        match self {
+            NetKind::Refused => "ECONNREFUSED",
+            NetKind::Reset => "ECONNRESET",
+            NetKind::TimedOut => "ETIMEDOUT",
+            NetKind::Unreachable => "EHOSTUNREACH",
+            NetKind::Other => "error",
+        }
+    }
+
+    /// The exit code `send` uses.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            NetKind::Refused => 3,
+            NetKind::Reset => 4,
+            NetKind::TimedOut => 5,
+            NetKind::Unreachable => 6,
+            NetKind::Other => EXIT_RUNTIME,
+        }
+    }
+}
+
+impl std::fmt::Display for NetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NetKind::Refused => "connection refused",
+            NetKind::Reset => "connection reset by peer",
+            NetKind::TimedOut => "timed out",
+            NetKind::Unreachable => "no route to host",
+            NetKind::Other => "network error",
+        })
+    }
 }
 
 impl Error {
@@ -88,6 +159,7 @@ impl Error {
             Error::Capture { .. } | Error::Bind { .. } | Error::Io { .. } | Error::Trace(_) => {
                 EXIT_RUNTIME
             }
+            Error::Net { kind, .. } => kind.exit_code(),
         }
     }
 

@@ -21,4 +21,4 @@ pub mod flow;
 pub mod lab;
 pub mod render;
 
-pub use error::{Error, Result};
+pub use error::{Error, NetKind, Result};

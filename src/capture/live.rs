@@ -96,11 +96,8 @@ impl LiveCapture {
             .open()
             .map_err(fail)?;
         cap.filter(&config.filter, true).map_err(fail)?;
-        let dlt = cap.get_datalink().0;
-        let link = LinkType::from_dlt(dlt as u32).ok_or_else(|| Error::Capture {
-            interface: config.interface.clone(),
-            detail: format!("link type {dlt} is not one tcplab decodes"),
-        })?;
+        // A link type tcplab does not decode still yields frames, noted as such.
+        let link = LinkType::of_dlt(cap.get_datalink().0 as u32);
         let stream = cap
             .setnonblock()
             .map_err(fail)?

@@ -47,6 +47,232 @@ pub enum Command {
     /// Decode and analyse a saved pcap or pcapng file (no privileges needed).
     #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
+    /// Watch live traffic on an interface, annotated as it arrives.
+    #[command(after_help = CAPTURE_EXAMPLES)]
+    Capture(CaptureArgs),
+    /// Run a lesson server for nc, telnet and the lessons' Node clients.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// Connect to a server, send text or bytes, show the replies byte by byte.
+    #[command(after_help = SEND_EXAMPLES)]
+    Send(SendArgs),
+}
+
+const CAPTURE_EXAMPLES: &str = "\
+Examples:
+  sudo tcplab capture --port 8124                     watch a lesson server's traffic
+  sudo tcplab capture --port 8124 --write lesson.pcap save it too (Ctrl-C stops cleanly)
+  sudo tcplab capture --filter 'tcp port 80' --count 20
+  sudo tcplab capture --port 8124 --duration 10s --format ndjson
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage error, 77 no permission to capture.";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  tcplab serve echo                   on 127.0.0.1:8124; try: nc 127.0.0.1 8124
+  tcplab serve upper --port 3099      replies \"Echo: \" + the text in capitals
+  tcplab serve greet                  seed 004's greeting server (HELLO..., then QUIT)
+  tcplab serve json                   one JSON object per line in, one per line out
+  tcplab serve chat                   /nick NAME, /join CHANNEL, /who; lines go to the others
+  tcplab serve kv --data store.json   create/read/update/delete/list, saved atomically
+
+Exit codes: 0 ok (stopped by Ctrl-C), 1 runtime failure (port in use), 2 usage error.";
+
+const SEND_EXAMPLES: &str = "\
+Examples:
+  tcplab send 127.0.0.1:8124 --send hello           one write, replies as hex dumps
+  tcplab send 127.0.0.1:3099 --hex 0c22              seed 002's two raw bytes
+  tcplab send 127.0.0.1:8124 --interactive           lines from stdin, like nc
+  tcplab send 127.0.0.1:9 --retry 5 --send hi        exponential backoff while refused
+
+Exit codes: 0 ok, 1 other runtime failure, 2 usage error, 3 connection refused,
+4 connection reset by peer, 5 timed out, 6 no route to host / network unreachable.";
+
+/// Arguments of `tcplab capture`.
+#[derive(Debug, Parser)]
+pub struct CaptureArgs {
+    /// Interface to capture on (default: the loopback interface).
+    #[arg(short, long, value_name = "NAME")]
+    pub interface: Option<String>,
+
+    /// Capture TCP on this port (shorthand for --filter 'tcp port N').
+    #[arg(long, value_name = "N", conflicts_with = "filter")]
+    pub port: Option<u16>,
+
+    /// A capture filter in libpcap's syntax (default: tcp).
+    #[arg(long, value_name = "BPF")]
+    pub filter: Option<String>,
+
+    /// Also save every captured frame to this pcap file (complete after Ctrl-C).
+    #[arg(short, long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// Stop after this many frames.
+    #[arg(short, long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Stop after this long: 4, 4s, 500ms or 2m.
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Rows for people (text) or one JSON record per line (ndjson).
+    #[arg(long, value_enum, default_value_t = CaptureFormat::Text)]
+    pub format: CaptureFormat,
+
+    /// Hex dumps of each payload, of whole frames, or none.
+    #[arg(long, value_enum, default_value_t = HexdumpMode::None)]
+    pub hexdump: HexdumpMode,
+
+    /// Show raw sequence and acknowledgment numbers beside the relative ones.
+    #[arg(long)]
+    pub raw_seq: bool,
+
+    /// Cut hex dumps and payload_hex after this many bytes.
+    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
+    pub max_hex: usize,
+}
+
+/// Output format of `capture`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CaptureFormat {
+    Text,
+    Ndjson,
+}
+
+/// The lesson servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServeMode {
+    /// Writes back exactly what it reads (seed 004, `client.pipe(client)`).
+    Echo,
+    /// Replies `Echo: ` + the upper-cased text (seed 003).
+    Upper,
+    /// Greets, then for each chunk writes it upper-cased and `QUIT` (seed 004).
+    Greet,
+    /// Newline-delimited JSON: each message answered with a JSON object (seed 000).
+    Json,
+    /// Lines broadcast to the other clients; /nick, /join, /who (seeds 003, 004).
+    Chat,
+    /// A small CRUD store: create, read, update, delete, list; saved atomically.
+    Kv,
+    /// Reads and counts, never replies.
+    Discard,
+}
+
+/// Arguments of `tcplab serve`.
+#[derive(Debug, Parser)]
+pub struct ServeArgs {
+    /// What the server does.
+    #[arg(value_enum)]
+    pub mode: ServeMode,
+
+    /// Address to listen on (another host only when asked).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(short, long, default_value_t = 8124)]
+    pub port: u16,
+
+    /// kv: the file the store lives in.
+    #[arg(long, value_name = "FILE", default_value = "tcplab-kv.json")]
+    pub data: PathBuf,
+
+    /// Connections served at once; more are told so and closed.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Longest line or message accepted, in bytes; longer gets an error reply.
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
+    pub max_line: usize,
+
+    /// Close a connection idle this long: 300, 300s, 5m.
+    #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "TIME")]
+    pub idle_timeout: std::time::Duration,
+
+    /// Log a hex dump of every chunk received.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// How `send` closes its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SendClose {
+    /// FIN after the replies went quiet (socket.end()).
+    End,
+    /// RST (socket.destroy() with zero linger).
+    Destroy,
+    /// FIN right after the writes; keep reading until the server closes.
+    Half,
+}
+
+/// Arguments of `tcplab send`.
+#[derive(Debug, Parser)]
+pub struct SendArgs {
+    /// Where to connect: HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124).
+    #[arg(value_name = "HOST:PORT")]
+    pub target: String,
+
+    #[command(flatten)]
+    pub writes: WriteArgs,
+
+    /// Send lines from stdin as they are typed, print replies as they come (like nc).
+    #[arg(short, long, conflicts_with_all = ["send", "hex", "file"])]
+    pub interactive: bool,
+
+    /// How to close: end (FIN), destroy (RST), half (FIN right after writing).
+    #[arg(long, value_enum, default_value_t = SendClose::End)]
+    pub close: SendClose,
+
+    /// Milliseconds without reply bytes after which the reply is taken as complete.
+    #[arg(long, default_value_t = 300, value_name = "MS")]
+    pub idle: u64,
+
+    /// Retry a refused or unreachable connect this many times, with exponential backoff.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub retry: u32,
+
+    /// First backoff delay in milliseconds (doubles each time, capped by --retry-max).
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    pub retry_delay: u64,
+
+    /// Largest backoff delay in milliseconds.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    pub retry_max: u64,
+
+    /// Give up connecting after this many milliseconds (each attempt).
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    pub connect_timeout: u64,
+
+    /// Disable Nagle's algorithm (TCP_NODELAY).
+    #[arg(long)]
+    pub nodelay: bool,
+
+    /// Output for people (text) or one JSON object (json).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Parses `4`, `4s`, `500ms`, `2m` (seconds when no unit is given).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration: write 4, 4s, 500ms or 2m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m or h)")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("'{s}' is not a duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 const REPLAY_EXAMPLES: &str = "\
@@ -117,20 +343,58 @@ pub enum Format {
     Json,
 }
 
-/// Arguments of `tcplab trace`.
-#[derive(Debug, Parser)]
-pub struct TraceArgs {
-    /// Text the client writes (repeatable: one write each, in order with --hex and --file).
+/// The client's writes: text, hex and files, one write each, in
+/// command-line order (shared by `trace` and `send`).
+#[derive(Debug, clap::Args)]
+pub struct WriteArgs {
+    /// Text to write (repeatable: one write each, in order with --hex and --file).
     #[arg(long = "send", value_name = "TEXT")]
     pub send: Vec<String>,
 
-    /// Raw bytes the client writes, as hex: 0c22, "0c 22" or 0x0c,0x22 (repeatable).
+    /// Raw bytes to write, as hex: 0c22, "0c 22" or 0x0c,0x22 (repeatable).
     #[arg(long = "hex", value_name = "HEX", value_parser = parse_hex)]
     pub hex: Vec<HexBytes>,
 
-    /// A file whose contents the client writes in one write (repeatable).
+    /// A file whose contents are written in one write (repeatable).
     #[arg(long = "file", value_name = "PATH")]
     pub file: Vec<PathBuf>,
+}
+
+impl WriteArgs {
+    /// True if no write was asked for.
+    pub fn is_empty(&self) -> bool {
+        self.send.is_empty() && self.hex.is_empty() && self.file.is_empty()
+    }
+
+    /// The writes in command-line order; `sub` is the subcommand's matches.
+    pub fn writes(&self, sub: &ArgMatches) -> Result<Vec<Vec<u8>>> {
+        let idx = |id: &str| -> Vec<usize> {
+            sub.indices_of(id).map(|i| i.collect()).unwrap_or_default()
+        };
+        let mut ordered: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (i, s) in idx("send").into_iter().zip(&self.send) {
+            ordered.push((i, s.as_bytes().to_vec()));
+        }
+        for (i, h) in idx("hex").into_iter().zip(&self.hex) {
+            ordered.push((i, h.0.clone()));
+        }
+        for (i, path) in idx("file").into_iter().zip(&self.file) {
+            let bytes = std::fs::read(path).map_err(|source| Error::File {
+                path: path.clone(),
+                source,
+            })?;
+            ordered.push((i, bytes));
+        }
+        ordered.sort_by_key(|(i, _)| *i);
+        Ok(ordered.into_iter().map(|(_, b)| b).collect())
+    }
+}
+
+/// Arguments of `tcplab trace`.
+#[derive(Debug, Parser)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub writes: WriteArgs,
 
     /// What the server does with what it reads.
     #[arg(long, value_enum, default_value_t = ServerMode::Echo)]
@@ -177,28 +441,18 @@ pub struct TraceArgs {
     pub timeout_ms: u64,
 }
 
-impl TraceArgs {
-    /// The client's writes, in command-line order across --send, --hex and --file.
-    pub fn writes(&self, matches: &ArgMatches) -> Result<Vec<Vec<u8>>> {
-        let sub = matches.subcommand_matches("trace").unwrap_or(matches);
-        let idx = |id: &str| -> Vec<usize> {
-            sub.indices_of(id).map(|i| i.collect()).unwrap_or_default()
-        };
-        let mut ordered: Vec<(usize, Vec<u8>)> = Vec::new();
-        for (i, s) in idx("send").into_iter().zip(&self.send) {
-            ordered.push((i, s.as_bytes().to_vec()));
-        }
-        for (i, h) in idx("hex").into_iter().zip(&self.hex) {
-            ordered.push((i, h.0.clone()));
-        }
-        for (i, path) in idx("file").into_iter().zip(&self.file) {
-            let bytes = std::fs::read(path).map_err(|source| Error::File {
-                path: path.clone(),
-                source,
-            })?;
-            ordered.push((i, bytes));
-        }
-        ordered.sort_by_key(|(i, _)| *i);
-        Ok(ordered.into_iter().map(|(_, b)| b).collect())
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_the_usual_units() {
+        assert_eq!(parse_duration("4").unwrap(), Duration::from_secs(4));
+        assert_eq!(parse_duration("4s").unwrap(), Duration::from_secs(4));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("4x").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("soon").is_err());
     }
 }

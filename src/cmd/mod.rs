@@ -2,8 +2,11 @@
 //! [`main`] is the whole program behind `src/main.rs`: it parses arguments,
 //! runs the command, and reports errors like a Unix tool.
 
+pub mod capture;
 mod pipeline;
 pub mod replay;
+pub mod send;
+pub mod serve;
 pub mod trace;
 
 pub use pipeline::{Pipeline, Step};
@@ -32,6 +35,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let result = match &cli.command {
         Command::Trace(args) => trace::run(args, &matches, cli.color, &mut out),
         Command::Replay(args) => replay::run(args, cli.color, &mut out),
+        Command::Capture(args) => capture::run(args, cli.color, &mut out),
+        Command::Serve(args) => serve::run(args, cli.color, &mut out),
+        Command::Send(args) => send::run(args, &matches, cli.color, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(|e| Error::io("stdout", e)));
     match result {

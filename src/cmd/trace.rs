@@ -40,7 +40,9 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let plan = ExchangePlan {
-        writes: args.writes(matches)?,
+        writes: args
+            .writes
+            .writes(matches.subcommand_matches("trace").unwrap_or(matches))?,
         server: args.server,
         close: args.close,
         nodelay: args.nodelay,

@@ -82,6 +82,22 @@ impl SocketLog {
     }
 }
 
+/// The errno name Node would show (`ECONNREFUSED`...), or the OS text.
+pub fn errno_name(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionReset => "ECONNRESET",
+        ConnectionRefused => "ECONNREFUSED",
+        ConnectionAborted => "ECONNABORTED",
+        BrokenPipe => "EPIPE",
+        TimedOut => "ETIMEDOUT",
+        HostUnreachable => "EHOSTUNREACH",
+        NetworkUnreachable => "ENETUNREACH",
+        _ => return e.to_string(),
+    }
+    .to_string()
+}
+
 /// An I/O error in the words Node uses (`ECONNRESET`, ...), plus the OS text.
 pub fn describe_io_error(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;

@@ -5,10 +5,11 @@
 //! Functions take an already bound listener and a clock, so callers decide
 //! ports and tests can drive them; nothing here decodes or prints.
 
+pub mod client;
 mod events;
 mod exchange;
 mod modes;
 
-pub use events::{EventKind, SocketEvent, SocketLog};
+pub use events::{describe_io_error, EventKind, SocketEvent, SocketLog};
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
 pub use modes::ServerMode;

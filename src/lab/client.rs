@@ -1,0 +1,283 @@
+//! The `send` client: connect with retries and exponential backoff, write
+//! the planned buffers (or stdin's lines), read replies until the peer goes
+//! quiet or closes, and close as asked. Events go to a callback as they
+//! happen; nothing here prints.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::{EventKind, SocketLog};
+use crate::error::NetKind;
+
+/// When to give up connecting.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// Delay before the first retry; doubles each time.
+    pub first_delay: Duration,
+    /// The delay never exceeds this.
+    pub max_delay: Duration,
+    /// Each attempt's own limit.
+    pub connect_timeout: Duration,
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `n` (0-based): first × 2^n, capped.
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 2u32.saturating_pow(n.min(30));
+        self.first_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// One connection attempt and what came of it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// 1-based.
+    pub number: u32,
+    pub addr: SocketAddr,
+    /// `None` when it connected.
+    pub failure: Option<(NetKind, String)>,
+    /// The wait before the next attempt, if there is one.
+    pub retry_in: Option<Duration>,
+}
+
+/// Connects to the first address that accepts, trying them all per attempt.
+pub async fn connect(
+    addrs: &[SocketAddr],
+    policy: &RetryPolicy,
+    mut on_attempt: impl FnMut(&Attempt),
+) -> Result<TcpStream, (SocketAddr, NetKind, String)> {
+    let mut number = 0;
+    let mut last = None;
+    for retry in 0..=policy.retries {
+        for &addr in addrs {
+            number += 1;
+            let result =
+                tokio::time::timeout(policy.connect_timeout, TcpStream::connect(addr)).await;
+            let failure = match result {
+                Ok(Ok(stream)) => {
+                    on_attempt(&Attempt {
+                        number,
+                        addr,
+                        failure: None,
+                        retry_in: None,
+                    });
+                    return Ok(stream);
+                }
+                Ok(Err(e)) => (NetKind::of(&e), super::events::errno_name(&e)),
+                Err(_) => (
+                    NetKind::TimedOut,
+                    format!("no answer within {} ms", policy.connect_timeout.as_millis()),
+                ),
+            };
+            let last_addr = addr == *addrs.last().expect("at least one address");
+            let retry_in = (retry < policy.retries && last_addr).then(|| policy.delay(retry));
+            on_attempt(&Attempt {
+                number,
+                addr,
+                failure: Some(failure.clone()),
+                retry_in,
+            });
+            last = Some((addr, failure.0, failure.1));
+        }
+        if retry < policy.retries {
+            tokio::time::sleep(policy.delay(retry)).await;
+        }
+    }
+    Err(last.expect("at least one attempt"))
+}
+
+/// How the client ends the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// FIN once the replies went quiet, then read until the peer closes.
+    End,
+    /// RST (zero linger) once the replies went quiet.
+    Destroy,
+    /// FIN right after the writes, then read until the peer closes.
+    Half,
+}
+
+/// Something that happened on the client's socket.
+#[derive(Debug, Clone)]
+pub enum ClientEvent {
+    Wrote(usize),
+    /// Bytes read, at `t_ms` since the connection.
+    Data {
+        t_ms: f64,
+        bytes: Vec<u8>,
+    },
+    /// The peer's FIN.
+    End,
+    /// We sent our FIN.
+    SentFin,
+    /// We reset the connection.
+    SentRst,
+    /// The reply went quiet for the idle time.
+    Quiet,
+    Error(NetKind, String),
+}
+
+/// Reads until EOF, an error, or `idle` of silence. True if the peer closed.
+async fn read_replies(
+    sock: &mut TcpStream,
+    idle: Duration,
+    clock: Instant,
+    log: &mut SocketLog,
+    on_event: &mut impl FnMut(&ClientEvent),
+) -> Result<bool, NetKind> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match tokio::time::timeout(idle, sock.read(&mut buf)).await {
+            Err(_) => {
+                on_event(&ClientEvent::Quiet);
+                return Ok(false);
+            }
+            Ok(Ok(0)) => {
+                log.push(clock, EventKind::End);
+                on_event(&ClientEvent::End);
+                return Ok(true);
+            }
+            Ok(Ok(n)) => {
+                log.data(clock, n);
+                let t_ms = clock.elapsed().as_secs_f64() * 1e3;
+                on_event(&ClientEvent::Data {
+                    t_ms,
+                    bytes: buf[..n].to_vec(),
+                });
+            }
+            Ok(Err(e)) => {
+                log.error(clock, &e);
+                let kind = NetKind::of(&e);
+                on_event(&ClientEvent::Error(kind, super::events::errno_name(&e)));
+                return Err(kind);
+            }
+        }
+    }
+}
+
+/// Writes `writes` one write each, reads the replies, and ends as asked.
+/// Returns the socket log and the first failure, if any.
+pub async fn converse(
+    mut sock: TcpStream,
+    writes: &[Vec<u8>],
+    ending: Ending,
+    idle: Duration,
+    clock: Instant,
+    mut on_event: impl FnMut(&ClientEvent),
+) -> (SocketLog, Option<(NetKind, String)>) {
+    let mut log = SocketLog::default();
+    log.push(clock, EventKind::Connect);
+    let fail = |log: &mut SocketLog, e: std::io::Error| {
+        log.error(clock, &e);
+        Some((NetKind::of(&e), super::events::errno_name(&e)))
+    };
+    for w in writes {
+        if let Err(e) = sock.write_all(w).await {
+            let f = fail(&mut log, e);
+            log.push(clock, EventKind::Close);
+            return (log, f);
+        }
+        log.bytes_written += w.len() as u64;
+        on_event(&ClientEvent::Wrote(w.len()));
+    }
+    let result = finish(&mut sock, ending, idle, clock, &mut log, &mut on_event).await;
+    log.push(clock, EventKind::Close);
+    (log, result.err().map(|k| (k, k.errno().to_string())))
+}
+
+/// Lines from `input` are written as they come (with their newline) while
+/// replies are printed as they arrive; at the end of input the client
+/// half-closes, like `nc -N`, and reads until the peer closes or goes quiet.
+pub async fn interactive(
+    mut sock: TcpStream,
+    input: impl AsyncRead + Unpin,
+    idle: Duration,
+    clock: Instant,
+    mut on_event: impl FnMut(&ClientEvent),
+) -> (SocketLog, Option<(NetKind, String)>) {
+    let mut log = SocketLog::default();
+    log.push(clock, EventKind::Connect);
+    let mut lines = BufReader::new(input).lines();
+    let mut buf = vec![0u8; 64 * 1024];
+    let outcome = loop {
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(line)) => {
+                    let mut bytes = line.into_bytes();
+                    bytes.push(b'\n');
+                    if let Err(e) = sock.write_all(&bytes).await {
+                        log.error(clock, &e);
+                        break Err(NetKind::of(&e));
+                    }
+                    log.bytes_written += bytes.len() as u64;
+                    on_event(&ClientEvent::Wrote(bytes.len()));
+                }
+                // End of input (or unreadable input): half-close and drain.
+                _ => break finish(&mut sock, Ending::Half, idle, clock, &mut log, &mut on_event).await,
+            },
+            read = sock.read(&mut buf) => match read {
+                Ok(0) => {
+                    log.push(clock, EventKind::End);
+                    on_event(&ClientEvent::End);
+                    break Ok(());
+                }
+                Ok(n) => {
+                    log.data(clock, n);
+                    let t_ms = clock.elapsed().as_secs_f64() * 1e3;
+                    on_event(&ClientEvent::Data { t_ms, bytes: buf[..n].to_vec() });
+                }
+                Err(e) => {
+                    log.error(clock, &e);
+                    let kind = NetKind::of(&e);
+                    on_event(&ClientEvent::Error(kind, super::events::errno_name(&e)));
+                    break Err(kind);
+                }
+            },
+        }
+    };
+    log.push(clock, EventKind::Close);
+    (log, outcome.err().map(|k| (k, k.errno().to_string())))
+}
+
+async fn finish(
+    sock: &mut TcpStream,
+    ending: Ending,
+    idle: Duration,
+    clock: Instant,
+    log: &mut SocketLog,
+    on_event: &mut impl FnMut(&ClientEvent),
+) -> Result<(), NetKind> {
+    match ending {
+        Ending::Half => {
+            shutdown(sock, on_event).await?;
+            read_replies(sock, idle, clock, log, on_event).await?;
+        }
+        Ending::End => {
+            if !read_replies(sock, idle, clock, log, on_event).await? {
+                shutdown(sock, on_event).await?;
+                read_replies(sock, idle, clock, log, on_event).await?;
+            }
+        }
+        Ending::Destroy => {
+            read_replies(sock, idle, clock, log, on_event).await?;
+            // Zero linger turns close() into a RST.
+            sock.set_zero_linger().map_err(|e| NetKind::of(&e))?;
+            on_event(&ClientEvent::SentRst);
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown(
+    sock: &mut TcpStream,
+    on_event: &mut impl FnMut(&ClientEvent),
+) -> Result<(), NetKind> {
+    sock.shutdown().await.map_err(|e| NetKind::of(&e))?;
+    on_event(&ClientEvent::SentFin);
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! `tcplab capture` live on loopback: it watches real exchanges, stops on
+//! --count, Ctrl-C (SIGINT) and SIGTERM with a complete pcap file.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `tcplab capture ARGS` and waits for its "listening on" line.
+fn start_capture(args: &[&str]) -> Child {
+    let mut child = tcplab()
+        .arg("capture")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start capture");
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(
+        line.contains("listening on"),
+        "capture did not start: {line}"
+    );
+    // Keep draining stderr so the child never blocks on it.
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        while err.read_line(&mut rest).unwrap_or(0) > 0 {}
+    });
+    child
+}
+
+fn trace_on(port: u16) {
+    let out = tcplab()
+        .args([
+            "trace",
+            "--send",
+            "hello",
+            "--port",
+            &port.to_string(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig}");
+}
+
+fn wait_within(mut child: Child, limit: Duration) -> std::process::Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("capture did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Every frame of a pcap file through libpcap (as tcpdump reads it): the
+/// count, or the error that stopped it.
+fn libpcap_frames(path: &std::path::Path) -> Result<usize, String> {
+    let mut cap = pcap::Capture::from_file(path).map_err(|e| e.to_string())?;
+    let mut n = 0;
+    loop {
+        match cap.next_packet() {
+            Ok(_) => n += 1,
+            Err(pcap::Error::NoMorePackets) => return Ok(n),
+            Err(e) => return Err(format!("after {n} frames: {e}")),
+        }
+    }
+}
+
+#[test]
+fn count_stops_after_watching_a_whole_exchange() {
+    if !can_capture("count_stops_after_watching_a_whole_exchange") {
+        return;
+    }
+    let port = free_port();
+    let child = start_capture(&[
+        "--port",
+        &port.to_string(),
+        "--count",
+        "10",
+        "--format",
+        "ndjson",
+    ]);
+    trace_on(port);
+    let out = wait_within(child, Duration::from_secs(10));
+    assert!(out.status.success());
+    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 10);
+    assert_eq!(records[0]["flags"], serde_json::json!(["SYN"]));
+    assert_eq!(records[9]["flags"], serde_json::json!(["ACK"]));
+    assert!(records.iter().any(|r| r["payload_hex"] == "68656c6c6f"));
+}
+
+#[test]
+fn sigint_and_sigterm_leave_a_complete_file() {
+    if !can_capture("sigint_and_sigterm_leave_a_complete_file") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tcplab-capture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, sig) in ["-INT", "-TERM"].into_iter().enumerate() {
+        let port = free_port();
+        let path = dir.join(format!("stop{i}.pcap"));
+        let child = start_capture(&[
+            "--port",
+            &port.to_string(),
+            "--write",
+            path.to_str().unwrap(),
+            "--format",
+            "ndjson",
+        ]);
+        for _ in 0..3 {
+            trace_on(port);
+        }
+        signal(&child, sig);
+        let out = wait_within(child, Duration::from_secs(10));
+        assert!(out.status.success(), "{sig}: {:?}", out.status);
+        assert_eq!(
+            libpcap_frames(&path),
+            Ok(30),
+            "{sig}: every frame of three exchanges"
+        );
+        let rows = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(rows.lines().count(), 30, "{rows}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn duration_stops_a_quiet_capture() {
+    if !can_capture("duration_stops_a_quiet_capture") {
+        return;
+    }
+    let child = start_capture(&["--port", &free_port().to_string(), "--duration", "300ms"]);
+    let out = wait_within(child, Duration::from_secs(5));
+    assert!(out.status.success());
+}
+
+#[test]
+fn capture_without_privileges_exits_77() {
+    let bin = assert_cmd::cargo::cargo_bin("tcplab");
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let mut cmd = if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .args(["--inh-caps=-all", "--bounding-set=-all"])
+            .arg(&bin);
+        c
+    } else {
+        let copy = std::env::temp_dir().join(format!("tcplab-nocap-cap-{}", std::process::id()));
+        std::fs::copy(&bin, &copy).unwrap();
+        std::process::Command::new(copy)
+    };
+    let out = cmd.args(["capture", "--count", "1"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(77),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("setcap"));
+}
