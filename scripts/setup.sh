@@ -4,9 +4,12 @@
 #   libpcap-dev, pkg-config: the pcap crate links libpcap
 #   util-linux (setpriv), libcap2-bin (setcap): the unprivileged-run test and
 #   granting capture rights to a non-root user's build
+#   netcat-openbsd: the serve tests talk to the lesson servers with nc
+#   nodejs: the seed lessons' own Node programs, when no node is installed
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config util-linux libcap2-bin)
+packages=(libpcap-dev pkg-config util-linux libcap2-bin netcat-openbsd)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
