@@ -56,6 +56,13 @@ pub enum Command {
     /// Connect to a server, send text or bytes, show the replies byte by byte.
     #[command(after_help = SEND_EXAMPLES)]
     Send(SendArgs),
+    /// Print a shell completion script: tcplab completions bash > /etc/bash_completion.d/tcplab
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): tcplab man | man -l -
+    Man,
 }
 
 const CAPTURE_EXAMPLES: &str = "\

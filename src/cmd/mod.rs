@@ -38,6 +38,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Capture(args) => capture::run(args, cli.color, &mut out),
         Command::Serve(args) => serve::run(args, cli.color, &mut out),
         Command::Send(args) => send::run(args, &matches, cli.color, &mut out),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "tcplab", &mut out);
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut out)
+            .map_err(output_error),
     };
     let result = result.and_then(|()| out.flush().map_err(|e| Error::io("stdout", e)));
     match result {
