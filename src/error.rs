@@ -58,7 +58,7 @@ pub enum Error {
 
     /// Binding the lesson server failed (port in use, address not available).
     #[error(
-        "cannot listen on {addr}: {source}; pick another --port or leave it out for a free one"
+        "cannot listen on {addr}: {source}; pick another --port (--port 0 takes any free one)"
     )]
     Bind {
         addr: String,

@@ -9,6 +9,7 @@ pub mod client;
 mod events;
 mod exchange;
 mod modes;
+pub mod serve;
 
 pub use events::{describe_io_error, EventKind, SocketEvent, SocketLog};
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};

@@ -1,0 +1,437 @@
+//! `serve chat`: the group chat of seeds 003 and 004's challenges, with
+//! channels. Every line goes to the OTHER clients in the sender's channel as
+//! `nick: text`. Commands: `/nick NAME`, `/join CHANNEL` (default channel
+//! `general`), `/who`, `/quit`. Newcomers are `guest1`, `guest2`, ...; joins,
+//! leaves and nick changes are announced to the channel as `* ...` lines.
+//!
+//! Each client has an outgoing queue; a client whose queue holds more than
+//! [`Limits::chat_queue_bytes`](super::Limits::chat_queue_bytes) (it is not
+//! reading) is dropped, so one slow reader cannot make the server grow
+//! without bound or hold up the others.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{mpsc, watch};
+
+use super::conn::Out;
+use super::events::ConnId;
+use super::lines::{Frame, Lines};
+
+/// The channel everyone starts in.
+pub const DEFAULT_CHANNEL: &str = "general";
+
+const COMMANDS: &str = "/nick NAME, /join CHANNEL, /who, /quit";
+const MAX_NAME: usize = 32;
+
+/// Every chat client, by connection.
+#[derive(Debug)]
+pub(crate) struct ChatHub {
+    rooms: Mutex<Rooms>,
+    queue_limit: usize,
+}
+
+#[derive(Debug, Default)]
+struct Rooms {
+    members: BTreeMap<ConnId, Member>,
+    guests: u64,
+}
+
+#[derive(Debug)]
+struct Member {
+    nick: String,
+    channel: String,
+    tx: mpsc::UnboundedSender<Arc<[u8]>>,
+    /// Bytes sent to `tx` and not yet written to the socket.
+    queued: Arc<AtomicUsize>,
+    kick: watch::Sender<bool>,
+}
+
+/// A client's incoming messages, read by its connection task.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    rx: mpsc::UnboundedReceiver<Arc<[u8]>>,
+    queued: Arc<AtomicUsize>,
+    /// Turns true when the hub dropped this client as too slow.
+    pub(crate) kicked: watch::Receiver<bool>,
+}
+
+impl Inbox {
+    pub(crate) async fn recv(&mut self) -> Option<Arc<[u8]>> {
+        self.rx.recv().await
+    }
+
+    /// A message of `len` bytes has been written to the socket.
+    pub(crate) fn sent(&self, len: usize) {
+        self.queued.fetch_sub(len, Ordering::SeqCst);
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+}
+
+impl ChatHub {
+    pub(crate) fn new(queue_limit: usize) -> Self {
+        ChatHub {
+            rooms: Mutex::new(Rooms::default()),
+            queue_limit,
+        }
+    }
+
+    fn rooms(&self) -> MutexGuard<'_, Rooms> {
+        // A panic elsewhere leaves the rooms consistent: every change is one
+        // insert or remove.
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends `text` to everyone in `channel` but `except`; drops (and
+    /// announces the leaving of) any that are too far behind.
+    fn broadcast(&self, rooms: &mut Rooms, channel: &str, except: ConnId, text: &str) {
+        let mut pending = vec![(channel.to_string(), except, text.to_string())];
+        while let Some((channel, except, text)) = pending.pop() {
+            let bytes: Arc<[u8]> = Arc::from(text.as_bytes());
+            let mut slow = Vec::new();
+            for (&id, m) in rooms.members.iter() {
+                if id == except || m.channel != channel {
+                    continue;
+                }
+                let queued = m.queued.load(Ordering::SeqCst);
+                if queued + bytes.len() > self.queue_limit {
+                    slow.push(id);
+                    continue;
+                }
+                m.queued.fetch_add(bytes.len(), Ordering::SeqCst);
+                let _ = m.tx.send(bytes.clone());
+            }
+            for id in slow {
+                if let Some(m) = rooms.members.remove(&id) {
+                    let _ = m.kick.send(true);
+                    pending.push((
+                        m.channel.clone(),
+                        id,
+                        format!("* {} left #{} (too slow)\n", m.nick, m.channel),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// One client's side of the chat.
+#[derive(Debug)]
+pub(crate) struct ChatConn {
+    hub: Arc<ChatHub>,
+    id: ConnId,
+    lines: Lines,
+    /// Lines read and not handled yet (from one read at most).
+    pending: VecDeque<Frame>,
+    max_line: usize,
+}
+
+impl ChatConn {
+    /// Registers connection `id` as the next guest, in the default channel.
+    pub(crate) fn join(hub: Arc<ChatHub>, id: ConnId, max_line: usize) -> (ChatConn, Inbox) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (kick, kicked) = watch::channel(false);
+        let queued = Arc::new(AtomicUsize::new(0));
+        {
+            let mut rooms = hub.rooms();
+            let nick = loop {
+                rooms.guests += 1;
+                let nick = format!("guest{}", rooms.guests);
+                if !nick_taken(&rooms, &nick) {
+                    break nick;
+                }
+            };
+            rooms.members.insert(
+                id,
+                Member {
+                    nick,
+                    channel: DEFAULT_CHANNEL.to_string(),
+                    tx,
+                    queued: queued.clone(),
+                    kick,
+                },
+            );
+        }
+        let conn = ChatConn {
+            hub,
+            id,
+            lines: Lines::new(max_line),
+            pending: VecDeque::new(),
+            max_line,
+        };
+        (conn, Inbox { rx, queued, kicked })
+    }
+
+    /// Welcomes the newcomer and tells its channel.
+    pub(crate) fn open(&mut self, out: &mut Out) {
+        let mut rooms = self.hub.rooms();
+        let Some(me) = rooms.members.get(&self.id) else {
+            return;
+        };
+        let (nick, channel) = (me.nick.clone(), me.channel.clone());
+        let here = count_in(&rooms, &channel);
+        out.write(format!(
+            "* welcome, {nick}: you are in #{channel} ({here} here); commands: {COMMANDS}\n"
+        ));
+        out.note(format!("{nick} joined #{channel}"));
+        self.hub.broadcast(
+            &mut rooms,
+            &channel,
+            self.id,
+            &format!("* {nick} joined #{channel}\n"),
+        );
+    }
+
+    /// Takes a read's bytes; [`step`](Self::step) handles its lines.
+    pub(crate) fn data(&mut self, chunk: &[u8]) {
+        self.pending.extend(self.lines.feed(chunk));
+    }
+
+    /// The peer ended: an unfinished last line is still a line.
+    pub(crate) fn end(&mut self) {
+        self.pending.extend(self.lines.finish());
+    }
+
+    /// Handles the next line; false when there is none.
+    pub(crate) fn step(&mut self, out: &mut Out) -> bool {
+        match self.pending.pop_front() {
+            Some(frame) => {
+                self.frame(frame, out);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn frame(&mut self, frame: Frame, out: &mut Out) {
+        match frame {
+            Frame::TooLong => {
+                out.too_long = Some(self.max_line);
+                out.write(format!(
+                    "ERR line longer than {} bytes; discarded\n",
+                    self.max_line
+                ));
+            }
+            Frame::Line(bytes) => self.line(&String::from_utf8_lossy(&bytes), out),
+        }
+    }
+
+    /// One line from the client: a command or a message for the others.
+    fn line(&mut self, line: &str, out: &mut Out) {
+        if line.trim().is_empty() {
+            return;
+        }
+        let mut rooms = self.hub.rooms();
+        let Some(me) = rooms.members.get(&self.id) else {
+            return;
+        };
+        let (nick, channel) = (me.nick.clone(), me.channel.clone());
+        let trimmed = line.trim();
+        if !trimmed.starts_with('/') {
+            let others = count_in(&rooms, &channel) - 1;
+            out.note(format!("{nick}: message to {others} in #{channel}"));
+            self.hub
+                .broadcast(&mut rooms, &channel, self.id, &format!("{nick}: {line}\n"));
+            return;
+        }
+        let (command, arg) = match trimmed.split_once(char::is_whitespace) {
+            Some((c, a)) => (c, a.trim()),
+            None => (trimmed, ""),
+        };
+        match command {
+            "/nick" => {
+                if let Err(e) = check_name(arg, "nick") {
+                    return out.write(format!("ERR {e}\n"));
+                }
+                if arg == nick {
+                    return out.write(format!("* you are {nick} already\n"));
+                }
+                if nick_taken(&rooms, arg) {
+                    return out.write(format!("ERR nick {arg} is taken\n"));
+                }
+                if let Some(me) = rooms.members.get_mut(&self.id) {
+                    me.nick = arg.to_string();
+                }
+                out.write(format!("* you are now {arg}\n"));
+                out.note(format!("{nick} is now {arg}"));
+                self.hub.broadcast(
+                    &mut rooms,
+                    &channel,
+                    self.id,
+                    &format!("* {nick} is now {arg}\n"),
+                );
+            }
+            "/join" => {
+                let to = arg.trim_start_matches('#');
+                if let Err(e) = check_name(to, "channel") {
+                    return out.write(format!("ERR {e}\n"));
+                }
+                if to == channel {
+                    return out.write(format!("* you are in #{channel} already\n"));
+                }
+                self.hub.broadcast(
+                    &mut rooms,
+                    &channel,
+                    self.id,
+                    &format!("* {nick} left #{channel}\n"),
+                );
+                if let Some(me) = rooms.members.get_mut(&self.id) {
+                    me.channel = to.to_string();
+                }
+                let here = count_in(&rooms, to);
+                out.write(format!(
+                    "* you left #{channel} and joined #{to} ({here} here)\n"
+                ));
+                out.note(format!("{nick} left #{channel}, joined #{to}"));
+                self.hub
+                    .broadcast(&mut rooms, to, self.id, &format!("* {nick} joined #{to}\n"));
+            }
+            "/who" => {
+                let mut nicks: Vec<&str> = rooms
+                    .members
+                    .values()
+                    .filter(|m| m.channel == channel)
+                    .map(|m| m.nick.as_str())
+                    .collect();
+                nicks.sort_unstable();
+                out.write(format!(
+                    "* in #{channel} ({}): {}\n",
+                    nicks.len(),
+                    nicks.join(", ")
+                ));
+            }
+            "/quit" => {
+                out.write("* bye\n");
+                out.close = true;
+            }
+            "/help" => out.write(format!("* commands: {COMMANDS}\n")),
+            _ => out.write(format!(
+                "ERR unknown command {command}; commands: {COMMANDS}\n"
+            )),
+        }
+    }
+
+    /// The client is gone: tell its channel (unless the hub dropped it
+    /// already, and said so).
+    pub(crate) fn leave(&mut self) {
+        let mut rooms = self.hub.rooms();
+        if let Some(me) = rooms.members.remove(&self.id) {
+            self.hub.broadcast(
+                &mut rooms,
+                &me.channel,
+                self.id,
+                &format!("* {} left #{}\n", me.nick, me.channel),
+            );
+        }
+    }
+}
+
+fn nick_taken(rooms: &Rooms, nick: &str) -> bool {
+    rooms
+        .members
+        .values()
+        .any(|m| m.nick.eq_ignore_ascii_case(nick))
+}
+
+fn count_in(rooms: &Rooms, channel: &str) -> usize {
+    rooms
+        .members
+        .values()
+        .filter(|m| m.channel == channel)
+        .count()
+}
+
+/// Nicks and channels: 1 to 32 letters, digits, `-`, `_` or `.`.
+fn check_name(name: &str, what: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "a {what} is 1 to {MAX_NAME} letters, digits, '-', '_' or '.' (usage: /{} NAME)",
+            if what == "nick" { "nick" } else { "join" }
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(out: &Out) -> String {
+        out.writes
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect()
+    }
+
+    fn said(conn: &mut ChatConn, line: &str) -> String {
+        let mut out = Out::default();
+        conn.data(format!("{line}\n").as_bytes());
+        while conn.step(&mut out) {}
+        text(&out)
+    }
+
+    fn drain(inbox: &mut Inbox) -> String {
+        let mut s = String::new();
+        while let Ok(m) = inbox.rx.try_recv() {
+            inbox.sent(m.len());
+            s.push_str(&String::from_utf8_lossy(&m));
+        }
+        s
+    }
+
+    #[test]
+    fn lines_go_to_the_others_in_the_channel_only() {
+        let hub = Arc::new(ChatHub::new(1 << 20));
+        let (mut a, mut ia) = ChatConn::join(hub.clone(), 1, 100);
+        let (mut b, mut ib) = ChatConn::join(hub.clone(), 2, 100);
+        let (mut c, mut ic) = ChatConn::join(hub.clone(), 3, 100);
+        let mut out = Out::default();
+        a.open(&mut out);
+        assert!(text(&out).starts_with("* welcome, guest1: you are in #general (3 here)"));
+        assert_eq!(drain(&mut ib), "* guest1 joined #general\n");
+        drain(&mut ic);
+        assert_eq!(said(&mut a, "/nick alice"), "* you are now alice\n");
+        assert_eq!(drain(&mut ib), "* guest1 is now alice\n");
+        assert_eq!(drain(&mut ic), "* guest1 is now alice\n");
+        assert_eq!(said(&mut b, "/nick ALICE"), "ERR nick ALICE is taken\n");
+        assert_eq!(
+            said(&mut c, "/join #rust"),
+            "* you left #general and joined #rust (1 here)\n"
+        );
+        assert_eq!(said(&mut a, "hello"), "");
+        assert_eq!(drain(&mut ib), "* guest3 left #general\nalice: hello\n");
+        assert_eq!(drain(&mut ic), "");
+        assert_eq!(drain(&mut ia), "* guest3 left #general\n");
+        assert_eq!(said(&mut b, "/who"), "* in #general (2): alice, guest2\n");
+        assert!(said(&mut b, "/dance").starts_with("ERR unknown command /dance"));
+        b.leave();
+        assert_eq!(drain(&mut ia), "* guest2 left #general\n");
+        let mut out = Out::default();
+        c.data(b"/quit\nnot sent\n");
+        assert!(c.step(&mut out));
+        assert!(out.close);
+        assert_eq!(text(&out), "* bye\n");
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_is_dropped() {
+        let hub = Arc::new(ChatHub::new(100));
+        let (mut a, _ia) = ChatConn::join(hub.clone(), 1, 1000);
+        let (_b, ib) = ChatConn::join(hub.clone(), 2, 1000);
+        for _ in 0..10 {
+            said(&mut a, "0123456789012345678901234567890123456789");
+        }
+        assert!(*ib.kicked.borrow());
+        assert_eq!(count_in(&hub.rooms(), DEFAULT_CHANNEL), 1);
+    }
+}

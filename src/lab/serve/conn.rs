@@ -1,0 +1,450 @@
+//! One connection's life: greet, read, answer, watch the idle clock and the
+//! shutdown signal, close, and report each step as an event.
+//!
+//! Reads and writes are one at a time: a peer that does not read its
+//! replies stops the server reading from it (TCP's own flow control), so a
+//! connection never holds more than its read buffer, its unfinished line and
+//! one reply.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::chat::{ChatConn, ChatHub, Inbox};
+use super::chunked::Chunked;
+use super::events::{ConnId, EventSink, Limit, ServerEvent};
+use super::json::JsonConn;
+use super::kv::KvConn;
+use super::limits::ActiveSlot;
+use super::store::KvStore;
+use crate::lab::events::describe_io_error;
+
+/// How long a closing connection may take to get its last bytes and FIN out.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
+
+/// Chunk modes read at most this much at a time (and at most `--max-line`).
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+
+/// What a mode wants done after it handled some input.
+#[derive(Debug, Default)]
+pub(crate) struct Out {
+    /// Each a separate write, in order.
+    pub(crate) writes: Vec<Vec<u8>>,
+    /// Lines for the log.
+    pub(crate) notes: Vec<String>,
+    /// Lines or messages dropped for being longer than this.
+    pub(crate) too_long: Option<usize>,
+    /// Close the connection after the writes (chat's /quit).
+    pub(crate) close: bool,
+}
+
+impl Out {
+    pub(crate) fn write(&mut self, bytes: impl Into<Vec<u8>>) {
+        self.writes.push(bytes.into());
+    }
+
+    pub(crate) fn extend(&mut self, bytes: Option<Vec<u8>>) {
+        self.writes.extend(bytes);
+    }
+
+    pub(crate) fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+}
+
+/// A mode, as shared by all its connections.
+#[derive(Debug, Clone)]
+pub(crate) enum Service {
+    Chunked(Chunked),
+    Json,
+    Chat(Arc<ChatHub>),
+    Kv(KvStore),
+}
+
+/// A mode's state for one connection.
+pub(crate) enum Handler {
+    Chunked(Chunked),
+    Json(JsonConn),
+    Chat(ChatConn),
+    Kv(KvConn),
+}
+
+impl Handler {
+    /// The handler for connection `id`, and the chat inbox if the mode has one.
+    fn new(service: &Service, id: ConnId, max_line: usize) -> (Handler, Option<Inbox>) {
+        match service {
+            Service::Chunked(mode) => (Handler::Chunked(*mode), None),
+            Service::Json => (Handler::Json(JsonConn::new(max_line)), None),
+            Service::Chat(hub) => {
+                let (conn, inbox) = ChatConn::join(hub.clone(), id, max_line);
+                (Handler::Chat(conn), Some(inbox))
+            }
+            Service::Kv(store) => (Handler::Kv(KvConn::new(store.clone(), max_line)), None),
+        }
+    }
+
+    fn open(&mut self, out: &mut Out) {
+        match self {
+            Handler::Chunked(mode) => mode.open(out),
+            Handler::Chat(chat) => chat.open(out),
+            Handler::Json(_) | Handler::Kv(_) => {}
+        }
+    }
+
+    /// A read's bytes: chunk modes answer at once; line modes keep the
+    /// lines for [`step`](Self::step).
+    fn data(&mut self, chunk: &[u8], out: &mut Out) {
+        match self {
+            Handler::Chunked(mode) => mode.data(chunk, out),
+            Handler::Json(json) => json.data(chunk),
+            Handler::Chat(chat) => chat.data(chunk),
+            Handler::Kv(kv) => kv.data(chunk),
+        }
+    }
+
+    /// Handles the next kept line or message; false when there is none.
+    /// One at a time, so each reply is written before the next is made:
+    /// a read full of short commands cannot pile up long replies.
+    async fn step(&mut self, out: &mut Out) -> bool {
+        match self {
+            Handler::Chunked(_) => false,
+            Handler::Json(json) => json.step(out),
+            Handler::Chat(chat) => chat.step(out),
+            Handler::Kv(kv) => kv.step(out).await,
+        }
+    }
+
+    /// The peer will send nothing more: an unfinished last line is still a line.
+    fn end(&mut self) {
+        match self {
+            Handler::Chunked(_) => {}
+            Handler::Json(json) => json.end(),
+            Handler::Chat(chat) => chat.end(),
+            Handler::Kv(kv) => kv.end(),
+        }
+    }
+
+    /// The connection is going away, whatever the reason.
+    fn close(&mut self) {
+        if let Handler::Chat(chat) = self {
+            chat.leave();
+        }
+    }
+
+    /// A last line for the peer when the server shuts down.
+    fn shutdown_notice(&self) -> Option<&'static [u8]> {
+        match self {
+            Handler::Chat(_) => Some(b"* server shutting down\n"),
+            _ => None,
+        }
+    }
+}
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub(crate) sink: EventSink,
+    pub(crate) service: Service,
+    pub(crate) max_line: usize,
+    pub(crate) idle: Option<Duration>,
+    pub(crate) keep_bytes: usize,
+    pub(crate) stop: watch::Receiver<bool>,
+}
+
+impl Shared {
+    pub(crate) fn emit(&self, event: ServerEvent) {
+        (self.sink)(event);
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The peer sent FIN; we answered and closed too (Node's default,
+    /// `allowHalfOpen: false`).
+    Peer,
+    /// A socket error; nothing more can be sent.
+    Error,
+    Timeout,
+    Shutdown,
+    /// The mode closed it (chat's /quit).
+    Quit,
+    /// A chat client too slow to read its messages.
+    Kicked,
+}
+
+struct Conn {
+    id: ConnId,
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    kick: Option<watch::Receiver<bool>>,
+    read: u64,
+    written: u64,
+    /// When the idle clock runs out (reset by every read and write).
+    deadline: Option<Instant>,
+}
+
+impl Conn {
+    fn touch(&mut self) {
+        self.deadline = self.shared.idle.map(|d| Instant::now() + d);
+    }
+
+    fn emit(&self, event: ServerEvent) {
+        self.shared.emit(event);
+    }
+
+    fn timed_out(&self) -> Ended {
+        self.emit(ServerEvent::Timeout {
+            id: self.id,
+            after: self.shared.idle.unwrap_or_default(),
+        });
+        Ended::Timeout
+    }
+
+    fn failed(&self, e: &std::io::Error) -> Ended {
+        self.emit(ServerEvent::Error {
+            id: Some(self.id),
+            message: describe_io_error(e),
+        });
+        Ended::Error
+    }
+
+    /// Writes `bytes` in full, unless the peer stops reading for the idle
+    /// time, the server shuts down, or chat drops this client.
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Ended> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let deadline = self.deadline;
+        let result = tokio::select! {
+            biased;
+            () = stopped(&mut self.stop) => return Err(Ended::Shutdown),
+            () = kicked(self.kick.as_mut()) => return Err(Ended::Kicked),
+            () = sleep_until(deadline) => None,
+            r = self.stream.write_all(bytes) => Some(r),
+        };
+        match result {
+            None => Err(self.timed_out()),
+            Some(Err(e)) => Err(self.failed(&e)),
+            Some(Ok(())) => {
+                self.written += bytes.len() as u64;
+                self.touch();
+                Ok(())
+            }
+        }
+    }
+
+    /// Logs what the mode noted, then makes its writes.
+    async fn flush(&mut self, out: Out) -> Result<(), Ended> {
+        for text in out.notes {
+            self.emit(ServerEvent::Note {
+                id: Some(self.id),
+                text,
+            });
+        }
+        if let Some(max) = out.too_long {
+            self.emit(ServerEvent::Limit {
+                id: self.id,
+                limit: Limit::LineTooLong { max },
+            });
+        }
+        for w in &out.writes {
+            self.send(w).await?;
+        }
+        if out.close {
+            return Err(Ended::Quit);
+        }
+        Ok(())
+    }
+
+    /// Handles and answers every line or message kept from the last read.
+    async fn answer_all(&mut self, handler: &mut Handler) -> Result<(), Ended> {
+        for n in 1u32.. {
+            let mut out = Out::default();
+            if !handler.step(&mut out).await {
+                return Ok(());
+            }
+            self.flush(out).await?;
+            // Lines that write nothing back (chat) must not hog the thread.
+            if n % 64 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        Ok(())
+    }
+
+    /// A last write and FIN, given little time: the connection is closing.
+    async fn last_words(&mut self, notice: Option<&[u8]>) {
+        let stream = &mut self.stream;
+        let written = &mut self.written;
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            if let Some(bytes) = notice {
+                if stream.write_all(bytes).await.is_ok() {
+                    *written += bytes.len() as u64;
+                }
+            }
+            let _ = stream.shutdown().await;
+        })
+        .await;
+    }
+}
+
+/// Serves one accepted connection until it ends; `slot` is its place in the
+/// connection count, given back before the `close` event.
+pub(crate) async fn serve_connection(
+    stream: TcpStream,
+    id: ConnId,
+    shared: Arc<Shared>,
+    slot: ActiveSlot,
+) {
+    let (mut handler, mut inbox) = Handler::new(&shared.service, id, shared.max_line);
+    let read_size = match handler {
+        Handler::Chunked(_) => shared.max_line.clamp(1, READ_CHUNK),
+        _ => READ_CHUNK,
+    };
+    let mut conn = Conn {
+        id,
+        stream,
+        stop: shared.stop.clone(),
+        kick: inbox.as_ref().map(|i| i.kicked.clone()),
+        shared,
+        read: 0,
+        written: 0,
+        deadline: None,
+    };
+    conn.touch();
+    let ended = run_connection(&mut conn, &mut handler, &mut inbox, read_size).await;
+    handler.close();
+    match ended {
+        Ended::Error => {}
+        Ended::Shutdown => conn.last_words(handler.shutdown_notice()).await,
+        Ended::Kicked => {
+            let queued = inbox.as_ref().map_or(0, Inbox::queued);
+            conn.emit(ServerEvent::Limit {
+                id,
+                limit: Limit::SlowReader { queued },
+            });
+            // Its messages stay unsent: it is not reading them anyway.
+        }
+        Ended::Peer | Ended::Timeout | Ended::Quit => conn.last_words(None).await,
+    }
+    let active = slot.release();
+    conn.emit(ServerEvent::Close {
+        id,
+        bytes_read: conn.read,
+        bytes_written: conn.written,
+        active,
+    });
+}
+
+async fn run_connection(
+    conn: &mut Conn,
+    handler: &mut Handler,
+    inbox: &mut Option<Inbox>,
+    read_size: usize,
+) -> Ended {
+    let mut out = Out::default();
+    handler.open(&mut out);
+    if let Err(ended) = conn.flush(out).await {
+        return ended;
+    }
+    let mut buf = vec![0u8; read_size];
+    loop {
+        let deadline = conn.deadline;
+        let step = tokio::select! {
+            biased;
+            () = stopped(&mut conn.stop) => return Ended::Shutdown,
+            () = kicked(conn.kick.as_mut()) => return Ended::Kicked,
+            message = next_message(inbox) => Step::Message(message),
+            r = conn.stream.read(&mut buf) => Step::Read(r),
+            () = sleep_until(deadline) => return conn.timed_out(),
+        };
+        let mut out = Out::default();
+        match step {
+            Step::Message(None) => return Ended::Kicked,
+            Step::Message(Some(message)) => {
+                let sent = conn.send(&message).await;
+                if let Some(inbox) = inbox.as_ref() {
+                    inbox.sent(message.len());
+                }
+                if let Err(ended) = sent {
+                    return ended;
+                }
+                continue;
+            }
+            Step::Read(Err(e)) => return conn.failed(&e),
+            Step::Read(Ok(0)) => {
+                conn.emit(ServerEvent::End { id: conn.id });
+                handler.end();
+                return conn.answer_all(handler).await.err().unwrap_or(Ended::Peer);
+            }
+            Step::Read(Ok(n)) => {
+                conn.read += n as u64;
+                conn.touch();
+                conn.emit(ServerEvent::Data {
+                    id: conn.id,
+                    len: n,
+                    bytes: (conn.shared.keep_bytes > 0)
+                        .then(|| buf[..n.min(conn.shared.keep_bytes)].to_vec()),
+                });
+                handler.data(&buf[..n], &mut out);
+            }
+        }
+        if let Err(ended) = conn.flush(out).await {
+            return ended;
+        }
+        if let Err(ended) = conn.answer_all(handler).await {
+            return ended;
+        }
+    }
+}
+
+enum Step {
+    Message(Option<Arc<[u8]>>),
+    Read(std::io::Result<usize>),
+}
+
+/// Resolves once the server is shutting down (or gone).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|&s| s).await;
+}
+
+/// Resolves once chat dropped this client; never without chat.
+async fn kicked(kick: Option<&mut watch::Receiver<bool>>) {
+    match kick {
+        Some(k) => {
+            let _ = k.wait_for(|&s| s).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_message(inbox: &mut Option<Inbox>) -> Option<Arc<[u8]>> {
+    match inbox {
+        Some(inbox) => inbox.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The `connection` event of an accepted peer (family as Node's
+/// `remoteFamily`).
+pub(crate) fn connection_event(id: ConnId, peer: SocketAddr, active: usize) -> ServerEvent {
+    ServerEvent::Connection {
+        id,
+        peer,
+        family: super::events::family(&peer),
+        active,
+    }
+}

@@ -1,0 +1,274 @@
+//! `serve kv`: the mini CRUD database of seed 004's last challenge, with a
+//! chat-command interface. One command per line, one reply per command:
+//!
+//! | command | reply |
+//! | --- | --- |
+//! | `create KEY VALUE` | `OK`, or `ERR KEY exists (use update)` |
+//! | `read KEY` | `OK VALUE`, or `ERR no such key: KEY` |
+//! | `update KEY VALUE` | `OK`, or `ERR no such key: KEY (use create)` |
+//! | `delete KEY` | `OK`, or `ERR no such key: KEY` |
+//! | `list` | one `  KEY = VALUE` line per entry, then `OK N keys` |
+//! | `help` | the commands |
+//!
+//! Commands are case-insensitive; a key is one word (no spaces); a value is
+//! the rest of the line. `OK` to a change means it is on disk (see
+//! [`store`](super::store)).
+
+use std::collections::VecDeque;
+
+use super::conn::Out;
+use super::lines::{Frame, Lines};
+use super::store::{KvStore, Refused};
+
+const USAGE: &str = "create KEY VALUE, read KEY, update KEY VALUE, delete KEY, list";
+const MAX_KEY: usize = 256;
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Command<'a> {
+    Create(&'a str, &'a str),
+    Read(&'a str),
+    Update(&'a str, &'a str),
+    Delete(&'a str),
+    List,
+    Help,
+}
+
+/// Parses one line; `Ok(None)` for a blank line, `Err` with the reply text.
+pub(crate) fn parse(line: &str) -> Result<Option<Command<'_>>, String> {
+    let line = line.trim_start();
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let (word, rest) = split_word(line);
+    let (key, value) = split_word(rest);
+    let value = value.trim_end();
+    let need_key = |usage: &str| -> Result<(), String> {
+        if key.is_empty() {
+            return Err(format!("usage: {usage}"));
+        }
+        if key.len() > MAX_KEY {
+            return Err(format!("a key is at most {MAX_KEY} bytes"));
+        }
+        Ok(())
+    };
+    let command = match word.to_ascii_lowercase().as_str() {
+        "create" | "update" => {
+            let create = word.eq_ignore_ascii_case("create");
+            let usage = if create {
+                "create KEY VALUE"
+            } else {
+                "update KEY VALUE"
+            };
+            need_key(usage)?;
+            if value.is_empty() {
+                return Err(format!("usage: {usage}"));
+            }
+            if create {
+                Command::Create(key, value)
+            } else {
+                Command::Update(key, value)
+            }
+        }
+        "read" | "delete" => {
+            let read = word.eq_ignore_ascii_case("read");
+            need_key(if read { "read KEY" } else { "delete KEY" })?;
+            if !value.is_empty() {
+                return Err(format!(
+                    "a key is one word; usage: {} KEY",
+                    if read { "read" } else { "delete" }
+                ));
+            }
+            if read {
+                Command::Read(key)
+            } else {
+                Command::Delete(key)
+            }
+        }
+        "list" => Command::List,
+        "help" => Command::Help,
+        _ => return Err(format!("unknown command '{word}'; commands: {USAGE}")),
+    };
+    Ok(Some(command))
+}
+
+/// The first word and the rest after the whitespace that follows it.
+fn split_word(s: &str) -> (&str, &str) {
+    match s.find(char::is_whitespace) {
+        Some(i) => (&s[..i], s[i..].trim_start()),
+        None => (s, ""),
+    }
+}
+
+/// Runs one command against the store: the reply, and a line for the log.
+pub(crate) async fn execute(store: &KvStore, command: Command<'_>) -> (String, String) {
+    let change = |what: String, result: Result<(), Refused>| match result {
+        Ok(()) => ("OK\n".to_string(), format!("{what} -> OK (saved)")),
+        Err(Refused::Rule(r)) => (format!("ERR {r}\n"), format!("{what} -> ERR {r}")),
+        Err(Refused::Save(e)) => (
+            format!("ERR could not save, nothing changed: {e}\n"),
+            format!("{what} -> ERR could not save: {e}"),
+        ),
+    };
+    match command {
+        Command::Create(k, v) => {
+            let r = store
+                .write(|e| {
+                    if e.contains_key(k) {
+                        return Err(format!("{k} exists (use update)"));
+                    }
+                    e.insert(k.to_string(), v.to_string());
+                    Ok(())
+                })
+                .await;
+            change(format!("create {k}"), r)
+        }
+        Command::Update(k, v) => {
+            let r = store
+                .write(|e| match e.get_mut(k) {
+                    Some(old) => {
+                        *old = v.to_string();
+                        Ok(())
+                    }
+                    None => Err(format!("no such key: {k} (use create)")),
+                })
+                .await;
+            change(format!("update {k}"), r)
+        }
+        Command::Delete(k) => {
+            let r = store
+                .write(|e| match e.remove(k) {
+                    Some(_) => Ok(()),
+                    None => Err(format!("no such key: {k}")),
+                })
+                .await;
+            change(format!("delete {k}"), r)
+        }
+        Command::Read(k) => match store.read(|e| e.get(k).cloned()).await {
+            Some(v) => (format!("OK {v}\n"), format!("read {k} -> OK")),
+            None => (
+                format!("ERR no such key: {k}\n"),
+                format!("read {k} -> ERR no such key"),
+            ),
+        },
+        Command::List => {
+            let (text, n) = store
+                .read(|e| {
+                    let mut text = String::new();
+                    for (k, v) in e {
+                        text.push_str(&format!("  {k} = {v}\n"));
+                    }
+                    (text, e.len())
+                })
+                .await;
+            let s = if n == 1 { "" } else { "s" };
+            (
+                format!("{text}OK {n} key{s}\n"),
+                format!("list -> {n} key{s}"),
+            )
+        }
+        Command::Help => (format!("OK commands: {USAGE}\n"), "help".to_string()),
+    }
+}
+
+/// One connection's unfinished line.
+#[derive(Debug)]
+pub(crate) struct KvConn {
+    store: KvStore,
+    lines: Lines,
+    /// Lines read and not run yet (from one read at most).
+    pending: VecDeque<Frame>,
+    max_line: usize,
+}
+
+impl KvConn {
+    pub(crate) fn new(store: KvStore, max_line: usize) -> Self {
+        KvConn {
+            store,
+            lines: Lines::new(max_line),
+            pending: VecDeque::new(),
+            max_line,
+        }
+    }
+
+    /// Takes a read's bytes; [`step`](Self::step) runs its commands.
+    pub(crate) fn data(&mut self, chunk: &[u8]) {
+        self.pending.extend(self.lines.feed(chunk));
+    }
+
+    /// The peer ended: an unfinished last line is still a command.
+    pub(crate) fn end(&mut self) {
+        self.pending.extend(self.lines.finish());
+    }
+
+    /// Runs the next command; false when there is none. One at a time, so
+    /// each reply is written before the next command runs.
+    pub(crate) async fn step(&mut self, out: &mut Out) -> bool {
+        match self.pending.pop_front() {
+            Some(frame) => {
+                self.frame(frame, out).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn frame(&mut self, frame: Frame, out: &mut Out) {
+        let line = match frame {
+            Frame::TooLong => {
+                out.too_long = Some(self.max_line);
+                return out.write(format!(
+                    "ERR line longer than {} bytes; discarded\n",
+                    self.max_line
+                ));
+            }
+            Frame::Line(bytes) => bytes,
+        };
+        let Ok(line) = std::str::from_utf8(&line) else {
+            return out.write("ERR not UTF-8 text\n");
+        };
+        match parse(line) {
+            Ok(None) => {}
+            Ok(Some(command)) => {
+                let (reply, note) = execute(&self.store, command).await;
+                out.note(note);
+                out.write(reply);
+            }
+            Err(e) => {
+                out.note(format!("ERR {e}"));
+                out.write(format!("ERR {e}\n"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_with_values_that_keep_their_spaces() {
+        assert_eq!(
+            parse("create greeting hello  there ").unwrap(),
+            Some(Command::Create("greeting", "hello  there"))
+        );
+        assert_eq!(
+            parse("READ greeting").unwrap(),
+            Some(Command::Read("greeting"))
+        );
+        assert_eq!(
+            parse("update k v").unwrap(),
+            Some(Command::Update("k", "v"))
+        );
+        assert_eq!(parse("delete k").unwrap(), Some(Command::Delete("k")));
+        assert_eq!(parse(" list ").unwrap(), Some(Command::List));
+        assert_eq!(parse("   ").unwrap(), None);
+        assert_eq!(parse("create k").unwrap_err(), "usage: create KEY VALUE");
+        assert_eq!(parse("read").unwrap_err(), "usage: read KEY");
+        assert!(parse("read a b").unwrap_err().contains("one word"));
+        assert!(parse("drop k")
+            .unwrap_err()
+            .starts_with("unknown command 'drop'"));
+        assert!(parse(&format!("read {}", "k".repeat(300))).is_err());
+    }
+}

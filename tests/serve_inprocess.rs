@@ -1,0 +1,122 @@
+//! `lab::serve::run` driven in-process: a listener, a shutdown future and
+//! an event sink, as the library gives them to any caller. The events come
+//! in order and named as Node names them.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tcplab::lab::serve::{self, Limits, Mode, ServeConfig, ServerEvent};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+type Events = Arc<Mutex<Vec<ServerEvent>>>;
+
+async fn start(mode: Mode) -> (std::net::SocketAddr, Events, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let events: Events = Arc::default();
+    let sink = {
+        let events = events.clone();
+        Arc::new(move |e| events.lock().unwrap().push(e))
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let config = ServeConfig {
+        mode,
+        limits: Limits::default(),
+        keep_bytes: 16,
+    };
+    tokio::spawn(async move {
+        serve::run(
+            listener,
+            config,
+            async {
+                let _ = stopped.await;
+            },
+            sink,
+        )
+        .await
+        .unwrap();
+    });
+    (addr, events, stop)
+}
+
+async fn wait_for(events: &Events, pred: impl Fn(&ServerEvent) -> bool) {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !events.lock().unwrap().iter().any(&pred) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("event within 5 s");
+}
+
+#[tokio::test]
+async fn an_echo_connection_is_connection_data_end_close() {
+    let (addr, events, stop) = start(Mode::Echo).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(&[0x0c, 0x22]).await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut back = Vec::new();
+    c.read_to_end(&mut back).await.unwrap();
+    assert_eq!(back, [0x0c, 0x22]);
+    wait_for(&events, |e| matches!(e, ServerEvent::Close { .. })).await;
+    stop.send(()).unwrap();
+    wait_for(&events, |e| *e == ServerEvent::Stopped).await;
+
+    let events = events.lock().unwrap().clone();
+    let client = c.local_addr().unwrap();
+    assert_eq!(
+        events,
+        [
+            ServerEvent::Listening { addr, mode: "echo" },
+            ServerEvent::Connection {
+                id: 1,
+                peer: client,
+                family: "IPv4",
+                active: 1
+            },
+            ServerEvent::Data {
+                id: 1,
+                len: 2,
+                bytes: Some(vec![0x0c, 0x22])
+            },
+            ServerEvent::End { id: 1 },
+            ServerEvent::Close {
+                id: 1,
+                bytes_read: 2,
+                bytes_written: 2,
+                active: 0
+            },
+            ServerEvent::ShuttingDown { active: 0 },
+            ServerEvent::Stopped,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_open_connections_and_stops_accepting() {
+    let (addr, events, stop) = start(Mode::Greet).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let mut hello = [0u8; 23];
+    c.read_exact(&mut hello).await.unwrap();
+    assert_eq!(&hello, serve::GREETING.as_bytes());
+    stop.send(()).unwrap();
+    // The server's FIN.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut rest))
+        .await
+        .expect("closed within 5 s")
+        .unwrap();
+    assert!(rest.is_empty());
+    wait_for(&events, |e| *e == ServerEvent::Stopped).await;
+    let events = events.lock().unwrap().clone();
+    assert!(events.contains(&ServerEvent::ShuttingDown { active: 1 }));
+    assert!(events.contains(&ServerEvent::Close {
+        id: 1,
+        bytes_read: 0,
+        bytes_written: 23,
+        active: 0
+    }));
+    assert!(TcpStream::connect(addr).await.is_err());
+}
