@@ -5,10 +5,11 @@
 #   util-linux (setpriv), libcap2-bin (setcap): the unprivileged-run test and
 #   granting capture rights to a non-root user's build
 #   netcat-openbsd: the serve tests talk to the lesson servers with nc
+#   tcpdump: tests check that files tcplab wrote read whole in tcpdump -r
 #   nodejs: the seed lessons' own Node programs, when no node is installed
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config util-linux libcap2-bin netcat-openbsd)
+packages=(libpcap-dev pkg-config util-linux libcap2-bin netcat-openbsd tcpdump)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 missing=()
 for p in "${packages[@]}"; do

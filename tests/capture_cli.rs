@@ -192,3 +192,53 @@ fn capture_without_privileges_exits_77() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("setcap"));
 }
+
+#[test]
+fn count_watches_a_send() {
+    if !can_capture("count_watches_a_send") {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut c, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        while let Ok(n) = c.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            c.write_all(&buf[..n]).unwrap();
+        }
+    });
+    let child = start_capture(&[
+        "--port",
+        &port.to_string(),
+        "--count",
+        "4",
+        "--format",
+        "ndjson",
+    ]);
+    let sent = tcplab()
+        .args([
+            "send",
+            &format!("127.0.0.1:{port}"),
+            "--send",
+            "hello",
+            "--idle",
+            "100",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&sent);
+    let out = wait_within(child, Duration::from_secs(10));
+    server.join().unwrap();
+    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let flags: Vec<String> = records.iter().map(flags).collect();
+    assert_eq!(flags, ["SYN", "SYN-ACK", "ACK", "PSH-ACK"]);
+    assert_eq!(records[3]["payload_hex"], "68656c6c6f");
+}

@@ -426,3 +426,57 @@ fn seed000s_json_client_gets_a_json_reply_from_serve_json() {
     // No newline after the message: found by parsing, answered at once.
     server.wait_log("message 1 (51 bytes) answered");
 }
+
+/// `tcplab send` against the lesson's own greeting server: the greeting,
+/// the upper-cased text and `QUIT` arrive, whatever reads they come in.
+#[test]
+fn tcplab_send_talks_to_seed004s_greeting_server() {
+    require_node();
+    let (_lesson, port) = lesson_server("seed004-greet-server.js");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("tcplab"))
+        .args([
+            "send",
+            &format!("127.0.0.1:{port}"),
+            "--send",
+            "Hello from tcplab!\n",
+        ])
+        .args(["--idle", "300", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<u8> = v["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| hex::decode(r["hex"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(got, b"Hello from the server!\nHELLO FROM TCPLAB!\nQUIT");
+}
+
+/// And against the lesson's echo server (two echo paths: each byte twice).
+#[test]
+fn tcplab_send_talks_to_seed004s_echo_server() {
+    require_node();
+    let (_lesson, port) = lesson_server("seed004-echo-server.js");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("tcplab"))
+        .args(["send", &format!("127.0.0.1:{port}"), "--hex", "0c22"])
+        .args(["--idle", "300", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["socket"]["bytes_written"], 2);
+    assert_eq!(
+        v["socket"]["bytes_read"], 4,
+        "the lesson warns: echoed twice"
+    );
+}
