@@ -12,6 +12,8 @@ fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan 
         server,
         close,
         nodelay: false,
+        cork: false,
+        server_read_delay: Duration::ZERO,
         timeout: Duration::from_secs(5),
     }
 }

@@ -56,6 +56,9 @@ pub enum Command {
     /// Connect to a server, send text or bytes, show the replies byte by byte.
     #[command(after_help = SEND_EXAMPLES)]
     Send(SendArgs),
+    /// Guided classroom scenarios: real traffic on loopback, explained and checked.
+    #[command(after_help = LAB_EXAMPLES)]
+    Lab(LabArgs),
     /// Print a shell completion script: tcplab completions bash > /etc/bash_completion.d/tcplab
     Completions {
         #[arg(value_enum)]
@@ -293,6 +296,39 @@ Examples:
 Exit codes: 0 ok, 1 runtime failure, 2 usage error, 65 corrupt capture data
 (frames before the damage are still reported), 66 file cannot be opened.";
 
+const LAB_EXAMPLES: &str = "\
+Examples:
+  tcplab lab list                        every scenario and the seed lesson it comes from
+  sudo tcplab lab handshake              the 3-way handshake and the 4-way teardown
+  sudo tcplab lab reset --diagram        end() against destroy(): FIN against RST
+  sudo tcplab lab coalesce --check       exits 1 if the writes did not coalesce
+
+Exit codes: 0 ok, 1 runtime failure or (with --check) the lesson's point did not
+show, 2 usage error, 77 no permission to capture.";
+
+/// Arguments of `tcplab lab`.
+#[derive(Debug, Parser)]
+pub struct LabArgs {
+    /// The scenario to run, or `list`.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Exit 1 when the point of the lesson did not show (for teachers' CI).
+    #[arg(long)]
+    pub check: bool,
+
+    /// Output for people (text) or programs (json: the trace plus the checks).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Hex dumps of each payload, of whole frames, or none.
+    #[arg(long, value_enum, default_value_t = HexdumpMode::Payload)]
+    pub hexdump: HexdumpMode,
+
+    #[command(flatten)]
+    pub diagram: DiagramArgs,
+}
+
 /// Output format of `replay`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReplayFormat {
@@ -341,6 +377,10 @@ pub struct ReplayArgs {
     /// Cut hex dumps and payload_hex after this many bytes.
     #[arg(long, default_value_t = 4096, value_name = "BYTES")]
     pub max_hex: usize,
+
+    /// Ladder diagram of one stream (--stream, default 0).
+    #[command(flatten)]
+    pub diagram: DiagramArgs,
 }
 
 /// Output format of `trace`.
@@ -397,6 +437,26 @@ impl WriteArgs {
     }
 }
 
+/// Ladder diagrams of one connection (trace, replay --stream N, lab).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DiagramArgs {
+    /// Draw the exchange as a ladder diagram in the terminal.
+    #[arg(long)]
+    pub diagram: bool,
+
+    /// Write the ladder diagram as a self-contained SVG file (for slides).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+
+    /// Print the ladder diagram as a Mermaid sequence diagram (for handouts).
+    #[arg(long)]
+    pub mermaid: bool,
+
+    /// Show one segment at a time, advancing on Enter (for pacing a class).
+    #[arg(long)]
+    pub step: bool,
+}
+
 /// Arguments of `tcplab trace`.
 #[derive(Debug, Parser)]
 pub struct TraceArgs {
@@ -446,6 +506,9 @@ pub struct TraceArgs {
     /// Give up if the exchange has not finished after this many milliseconds.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub timeout_ms: u64,
+
+    #[command(flatten)]
+    pub diagram: DiagramArgs,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! runs the command, and reports errors like a Unix tool.
 
 pub mod capture;
+pub mod lab;
 mod pipeline;
 pub mod replay;
 pub mod send;
@@ -38,6 +39,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Capture(args) => capture::run(args, cli.color, &mut out),
         Command::Serve(args) => serve::run(args, cli.color, &mut out),
         Command::Send(args) => send::run(args, &matches, cli.color, &mut out),
+        Command::Lab(args) => lab::run(args, cli.color, &mut out),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tcplab", &mut out);
             Ok(())

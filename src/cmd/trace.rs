@@ -46,6 +46,8 @@ pub fn run(
         server: args.server,
         close: args.close,
         nodelay: args.nodelay,
+        cork: false,
+        server_read_delay: Duration::ZERO,
         timeout: Duration::from_millis(args.timeout_ms),
     };
     let ip = if args.ipv6 {
@@ -157,6 +159,8 @@ pub async fn trace(
         connection: Connection {
             client: exchange.client_addr.into(),
             server: exchange.server_addr.into(),
+            client_seen_by_server: (exchange.client_seen_by_server != exchange.client_addr)
+                .then(|| exchange.client_seen_by_server.into()),
         },
         wire: wire_totals(&packets),
         packets,

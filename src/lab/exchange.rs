@@ -37,6 +37,12 @@ pub struct ExchangePlan {
     pub close: CloseMode,
     /// TCP_NODELAY on both sockets.
     pub nodelay: bool,
+    /// The client corks its socket (TCP_CORK) around its writes, so they
+    /// leave as few full segments as the kernel can make.
+    pub cork: bool,
+    /// The server waits this long before its first read, so writes pile
+    /// up in its receive buffer.
+    pub server_read_delay: Duration,
     /// Give up if the exchange has not finished by then.
     pub timeout: Duration,
 }
@@ -47,6 +53,9 @@ pub struct Exchange {
     /// The client's local address (`socket.address()` on the client).
     pub client_addr: SocketAddr,
     pub server_addr: SocketAddr,
+    /// The client's address as the server's accept() saw it (its
+    /// `remoteAddress`): `::ffff:127.0.0.1` for an IPv4 client of an IPv6 socket.
+    pub client_seen_by_server: SocketAddr,
     pub client: SocketLog,
     pub server: SocketLog,
 }
@@ -73,12 +82,13 @@ pub async fn run_exchange(
     let server = tokio::spawn(serve_one(listener, plan.clone(), clock, progress_tx));
     let run = async {
         let (client_addr, client) = run_client(server_addr, plan, clock, progress_rx).await?;
-        let server = server
+        let (server, client_seen_by_server) = server
             .await
             .map_err(|e| Error::Trace(format!("server task failed: {e}")))??;
         Ok::<_, Error>(Exchange {
             client_addr,
             server_addr,
+            client_seen_by_server,
             client,
             server,
         })
@@ -96,9 +106,9 @@ async fn serve_one(
     plan: ExchangePlan,
     clock: Instant,
     progress: watch::Sender<Progress>,
-) -> Result<SocketLog> {
+) -> Result<(SocketLog, SocketAddr)> {
     let mut log = SocketLog::default();
-    let (mut sock, _) = listener
+    let (mut sock, peer) = listener
         .accept()
         .await
         .map_err(|e| Error::io("accept", e))?;
@@ -109,6 +119,10 @@ async fn serve_one(
     }
     let mut buf = vec![0u8; READ_BUF];
     let mut deferred: Vec<Vec<u8>> = Vec::new();
+    let mut pending = super::modes::Pending::default();
+    if !plan.server_read_delay.is_zero() {
+        tokio::time::sleep(plan.server_read_delay).await;
+    }
     loop {
         match sock.read(&mut buf).await {
             Ok(0) => {
@@ -118,25 +132,24 @@ async fn serve_one(
             Ok(n) => {
                 log.data(clock, n);
                 progress.send_modify(|p| p.read += n as u64);
-                let Some(reply) = plan.server.reply(&buf[..n]) else {
-                    continue;
-                };
-                if plan.close == CloseMode::Half {
-                    deferred.push(reply);
-                } else if !write_reply(&mut sock, &reply, &mut log, clock, &progress).await {
-                    return Ok(log);
+                for reply in plan.server.replies(&mut pending, &buf[..n]) {
+                    if plan.close == CloseMode::Half {
+                        deferred.push(reply);
+                    } else if !write_reply(&mut sock, &reply, &mut log, clock, &progress).await {
+                        return Ok((log, peer));
+                    }
                 }
             }
             Err(e) => {
                 log.error(clock, &e);
                 log.push(clock, EventKind::Close);
-                return Ok(log);
+                return Ok((log, peer));
             }
         }
     }
     for reply in deferred {
         if !write_reply(&mut sock, &reply, &mut log, clock, &progress).await {
-            return Ok(log);
+            return Ok((log, peer));
         }
     }
     // Node's default (allowHalfOpen false): the server ends when the client does.
@@ -144,7 +157,7 @@ async fn serve_one(
         log.error(clock, &e);
     }
     log.push(clock, EventKind::Close);
-    Ok(log)
+    Ok((log, peer))
 }
 
 /// Writes one reply; on failure logs `error` and `close` and returns false.
@@ -176,7 +189,16 @@ async fn run_client(
     mut progress: watch::Receiver<Progress>,
 ) -> Result<(SocketAddr, SocketLog)> {
     let mut log = SocketLog::default();
-    let mut sock = TcpStream::connect(server_addr)
+    // A server on an IPv4-mapped IPv6 address is reached as IPv4 clients
+    // reach dual-stack servers: at the plain IPv4 address.
+    let target = match server_addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(v4.into(), v6.port()),
+            None => server_addr,
+        },
+        v4 => v4,
+    };
+    let mut sock = TcpStream::connect(target)
         .await
         .map_err(|e| Error::io(format!("connect to {server_addr}"), e))?;
     let local = sock
@@ -187,11 +209,18 @@ async fn run_client(
         sock.set_nodelay(true)
             .map_err(|e| Error::io("TCP_NODELAY", e))?;
     }
+    if plan.cork {
+        set_cork(&sock, true)?;
+    }
     for w in &plan.writes {
         sock.write_all(w)
             .await
             .map_err(|e| Error::io("client write", e))?;
         log.bytes_written += w.len() as u64;
+    }
+    if plan.cork {
+        // Uncorking sends what was held at once.
+        set_cork(&sock, false)?;
     }
     let mut buf = vec![0u8; READ_BUF];
     match plan.close {
@@ -220,6 +249,12 @@ async fn run_client(
         }
     }
     Ok((local, log))
+}
+
+fn set_cork(sock: &TcpStream, on: bool) -> Result<()> {
+    socket2::SockRef::from(sock)
+        .set_tcp_cork(on)
+        .map_err(|e| Error::io("TCP_CORK", e))
 }
 
 /// Reads until the server has read all the client wrote and the client has

@@ -13,4 +13,4 @@ pub mod serve;
 
 pub use events::{describe_io_error, EventKind, SocketEvent, SocketLog};
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
-pub use modes::ServerMode;
+pub use modes::{frame, Pending, ServerMode, FRAME_HEADER};

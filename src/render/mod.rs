@@ -53,6 +53,10 @@ impl From<std::net::SocketAddr> for EndpointInfo {
 pub struct Connection {
     pub client: EndpointInfo,
     pub server: EndpointInfo,
+    /// The client as the server's accept() saw it, when that differs from
+    /// the client's own view (an IPv4 client of a dual-stack server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_seen_by_server: Option<EndpointInfo>,
 }
 
 /// Both applications' views.

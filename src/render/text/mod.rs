@@ -80,7 +80,7 @@ pub fn prose(w: &mut dyn Write, lead: &str, text: &str, opts: &TextOptions) -> i
 
 fn heading(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
     let c = &r.connection;
-    let parts = [
+    let parts: Vec<String> = [
         "tcplab trace".to_string(),
         format!("{} ({})", r.capture.interface, r.capture.link_label),
         format!(
@@ -91,7 +91,14 @@ fn heading(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result
             "client {} port {} ({})",
             c.client.address, c.client.port, c.client.family
         ),
-    ];
+    ]
+    .into_iter()
+    .chain(
+        c.client_seen_by_server
+            .as_ref()
+            .map(|s| format!("which the server sees as {} ({})", s.address, s.family)),
+    )
+    .collect::<Vec<_>>();
     // Break only between parts, so an address never splits.
     let mut line = String::new();
     for part in parts {

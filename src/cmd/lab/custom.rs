@@ -1,0 +1,404 @@
+//! The labs whose traffic is more than one planned exchange: a refused
+//! connect and its retries, a server that crashes under its clients, a chat
+//! of three, a kv session. Each runs inside one capture.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::facts::{first, from_server, has, streams};
+use super::session::capture_during;
+use super::{Outcome, Part};
+use crate::decode::Flags;
+use crate::lab::client::{self, Ending, RetryPolicy};
+use crate::lab::serve::{self, KvStore, Limits, Mode, ServeConfig, ServerEvent};
+use crate::lab::{EventKind, SocketLog};
+use crate::{Error, Result};
+
+/// A port nothing listens on right now.
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("pick a port", e))?;
+    Ok(l.local_addr()
+        .map_err(|e| Error::io("pick a port", e))?
+        .port())
+}
+
+fn io(what: &'static str) -> impl Fn(std::io::Error) -> Error {
+    move |e| Error::io(what, e)
+}
+
+pub(super) async fn refused() -> Result<Outcome> {
+    let port = free_port()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let late = Duration::from_millis(300);
+    let work = async {
+        // The server starts late: an echo on the same port after 300 ms.
+        let server = tokio::spawn(async move {
+            tokio::time::sleep(late).await;
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(io("late server bind"))?;
+            let (mut s, _) = l.accept().await.map_err(io("accept"))?;
+            let mut buf = [0u8; 64];
+            loop {
+                let n = s.read(&mut buf).await.map_err(io("server read"))?;
+                if n == 0 {
+                    break;
+                }
+                s.write_all(&buf[..n]).await.map_err(io("server write"))?;
+            }
+            Ok::<_, Error>(())
+        });
+        let policy = RetryPolicy {
+            retries: 8,
+            first_delay: Duration::from_millis(40),
+            max_delay: Duration::from_millis(640),
+            connect_timeout: Duration::from_secs(2),
+        };
+        let mut attempts = Vec::new();
+        let sock = client::connect(&[addr], &policy, |a| attempts.push(a.clone()))
+            .await
+            .map_err(|(a, k, d)| Error::Net {
+                addr: a.to_string(),
+                kind: k,
+                detail: d,
+            })?;
+        let (log, failure) = client::converse(
+            sock,
+            &[b"hello".to_vec()],
+            Ending::End,
+            Duration::from_millis(100),
+            Instant::now(),
+            |_| {},
+        )
+        .await;
+        server.await.map_err(|e| Error::Trace(e.to_string()))??;
+        Ok((attempts, log, failure))
+    };
+    let (cap, (attempts, log, failure)) = capture_during(port, work).await?;
+    let mut out = Outcome::default();
+    let p = &cap.packets;
+    let rst = first(p, |x| from_server(x) && has(x, Flags::RST | Flags::ACK));
+    out.check("the first SYN is answered by RST-ACK", rst.is_some());
+    let refused = attempts.iter().filter(|a| a.failure.is_some()).count();
+    out.check("connect() was refused, then retried", refused >= 1);
+    out.check(
+        "a later attempt connected and the echo came back",
+        failure.is_none() && log.bytes_read == 5,
+    );
+    let delays: Vec<String> = attempts
+        .iter()
+        .filter_map(|a| a.retry_in.map(|d| format!("{} ms", d.as_millis())))
+        .collect();
+    out.happened.push(format!(
+        "{refused} attempt(s) refused (ECONNREFUSED: SYN answered by RST-ACK{}), waits doubling: {}; attempt {} connected after the server started at {} ms",
+        rst.map(|f| format!(", first at frame {f}")).unwrap_or_default(),
+        delays.join(", "),
+        attempts.len(),
+        late.as_millis()
+    ));
+    out.parts.push(Part::rows(
+        "refused, backing off, then connected",
+        cap.packets,
+    ));
+    Ok(out)
+}
+
+pub(super) async fn crash() -> Result<Outcome> {
+    // The server is a separate process (tcplab serve echo) so it can be killed.
+    let exe = std::env::current_exe().map_err(io("find tcplab"))?;
+    let mut child = std::process::Command::new(exe)
+        .args(["serve", "echo", "--port", "0", "--color", "never"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(io("start tcplab serve"))?;
+    let stdout = child.stdout.take().expect("piped");
+    let mut first_line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)
+        .map_err(io("read the server's first line"))?;
+    let addr: SocketAddr = first_line
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .ok_or_else(|| Error::Trace(format!("no address in: {first_line}")))?;
+    let child = Arc::new(Mutex::new(child));
+    let killer = Arc::clone(&child);
+    let work = async move {
+        let mut a = TcpStream::connect(addr)
+            .await
+            .map_err(io("client A connect"))?;
+        let mut b = TcpStream::connect(addr)
+            .await
+            .map_err(io("client B connect"))?;
+        a.write_all(b"hi").await.map_err(io("client A write"))?;
+        let mut buf = [0u8; 64];
+        let n = a.read(&mut buf).await.map_err(io("client A read"))?;
+        let echoed = n;
+        // SIGKILL: no code of the server runs again; its kernel closes the sockets.
+        killer
+            .lock()
+            .expect("not poisoned")
+            .kill()
+            .map_err(io("kill the server"))?;
+        let _ = killer.lock().expect("not poisoned").wait();
+        let a_end = match tokio::time::timeout(Duration::from_secs(2), a.read(&mut buf)).await {
+            Ok(Ok(0)) => "end (the server's kernel sent FIN)".to_string(),
+            Ok(Ok(n)) => format!("{n} more bytes"),
+            Ok(Err(e)) => crate::lab::describe_io_error(&e),
+            Err(_) => "nothing within 2 s".to_string(),
+        };
+        // B reads the FIN too, then writes anyway: the dead side's kernel
+        // answers RST, and B's next write fails.
+        let _ = tokio::time::timeout(Duration::from_secs(2), b.read(&mut buf)).await;
+        let first = b.write_all(b"anyone there?").await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = b.write_all(b"hello?").await;
+        let b_end = match (first, second) {
+            (Err(e), _) | (Ok(()), Err(e)) => crate::lab::describe_io_error(&e),
+            (Ok(()), Ok(())) => "both writes accepted".to_string(),
+        };
+        drop((a, b));
+        Ok((echoed, a_end, b_end))
+    };
+    let (cap, (echoed, a_end, b_end)) = capture_during(addr.port(), work).await?;
+    let _ = child.lock().map(|mut c| c.kill());
+    let mut out = Outcome::default();
+    let p = &cap.packets;
+    out.check("client A's echo arrived before the crash", echoed == 2);
+    out.check(
+        "client A saw the connection end (FIN from the dead server)",
+        a_end.starts_with("end"),
+    );
+    out.check(
+        "client B's write after the crash drew an RST, its next write failed",
+        b_end.starts_with("ECONNRESET") || b_end.starts_with("EPIPE"),
+    );
+    out.check(
+        "the wire shows the server's FIN and then an RST",
+        first(p, |x| from_server(x) && has(x, Flags::FIN)).is_some()
+            && first(p, |x| from_server(x) && has(x, Flags::RST)).is_some(),
+    );
+    out.happened
+        .push(format!("client A, idle when the server died: {a_end}"));
+    out.happened.push(format!(
+        "client B, writing after the crash: the RST came back, the next write failed: {b_end}"
+    ));
+    out.happened.push("a killed process runs no code, but its kernel closes its sockets: FIN for quiet ones, RST for data that arrives after".into());
+    out.parts.push(Part::rows(
+        "two clients, then kill -9 the server",
+        cap.packets,
+    ));
+    Ok(out)
+}
+
+/// Runs a lesson server in-process and collects its events.
+struct Lesson {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<()>>,
+    events: Arc<Mutex<Vec<ServerEvent>>>,
+}
+
+async fn lesson(mode: Mode) -> Result<Lesson> {
+    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(io("bind"))?;
+    let addr = listener.local_addr().map_err(io("address"))?;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink_events = Arc::clone(&events);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = ServeConfig {
+        mode,
+        limits: Limits::default(),
+        keep_bytes: 0,
+    };
+    let task = tokio::spawn(serve::run(
+        listener,
+        config,
+        async move {
+            let _ = stopped.await;
+        },
+        Arc::new(move |e| sink_events.lock().expect("not poisoned").push(e)),
+    ));
+    Ok(Lesson {
+        addr,
+        stop,
+        task,
+        events,
+    })
+}
+
+impl Lesson {
+    async fn stop(self) -> Result<Vec<ServerEvent>> {
+        let _ = self.stop.send(());
+        self.task.await.map_err(|e| Error::Trace(e.to_string()))??;
+        Ok(std::mem::take(
+            &mut *self.events.lock().expect("not poisoned"),
+        ))
+    }
+}
+
+/// Writes `line` and reads the reply: lines up to the one that starts with
+/// OK or ERR (`list` answers with one line per key first).
+async fn ask(r: &mut BufReader<TcpStream>, line: &str) -> Result<String> {
+    r.get_mut()
+        .write_all(line.as_bytes())
+        .await
+        .map_err(io("write"))?;
+    let mut lines = Vec::new();
+    loop {
+        let l = read_line(r).await?;
+        let last = l.starts_with("OK") || l.starts_with("ERR") || l.is_empty();
+        lines.push(l);
+        if last {
+            return Ok(lines.join(" / "));
+        }
+    }
+}
+
+async fn read_line(r: &mut BufReader<TcpStream>) -> Result<String> {
+    let mut reply = String::new();
+    tokio::time::timeout(Duration::from_secs(2), r.read_line(&mut reply))
+        .await
+        .map_err(|_| Error::Trace("no reply within 2 s".into()))?
+        .map_err(io("read"))?;
+    Ok(reply.trim_end().to_string())
+}
+
+pub(super) async fn chat() -> Result<Outcome> {
+    let server = lesson(Mode::Chat).await?;
+    let addr = server.addr;
+    let work = async {
+        let mut clients = Vec::new();
+        for nick in ["ada", "linus", "grace"] {
+            let s = TcpStream::connect(addr).await.map_err(io("connect"))?;
+            let mut r = BufReader::new(s);
+            r.get_mut()
+                .write_all(format!("/nick {nick}\n").as_bytes())
+                .await
+                .map_err(io("write"))?;
+            clients.push(r);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        clients[0]
+            .get_mut()
+            .write_all(b"hello everyone\n")
+            .await
+            .map_err(io("write"))?;
+        let mut got = Vec::new();
+        for c in clients.iter_mut().skip(1) {
+            let mut seen = String::new();
+            for _ in 0..10 {
+                let line = read_line(c).await?;
+                if line.contains("hello everyone") {
+                    seen = line;
+                    break;
+                }
+            }
+            got.push(seen);
+        }
+        for c in clients.iter_mut() {
+            let _ = c.get_mut().shutdown().await;
+        }
+        // Read to the end so each connection closes in order.
+        for mut c in clients {
+            let mut rest = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(1), c.read_to_end(&mut rest)).await;
+        }
+        Ok(got)
+    };
+    let (cap, got) = capture_during(addr.port(), work).await?;
+    server.stop().await?;
+    let mut out = Outcome::default();
+    out.check(
+        "both other clients got the line",
+        got.len() == 2 && got.iter().all(|l| l.contains("hello everyone")),
+    );
+    out.check(
+        "three streams on the wire, interleaved",
+        streams(&cap.packets) == 3,
+    );
+    for (nick, line) in ["linus", "grace"].iter().zip(&got) {
+        out.happened.push(format!("{nick} received: {line}"));
+    }
+    out.happened.push("one write from ada became one write to each other connection: the server copies, TCP does not broadcast".into());
+    out.parts
+        .push(Part::rows("three clients, one line broadcast", cap.packets));
+    Ok(out)
+}
+
+pub(super) async fn kv() -> Result<Outcome> {
+    let dir = std::env::temp_dir().join(format!("tcplab-lab-kv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(io("temp dir"))?;
+    let store = KvStore::open(dir.join("store.json"))?;
+    let server = lesson(Mode::Kv(store)).await?;
+    let addr = server.addr;
+    let session = [
+        "create lesson tcp",
+        "read lesson",
+        "update lesson sockets",
+        "read lesson",
+        "list",
+        "delete lesson",
+        "read lesson",
+    ];
+    let work = async {
+        let s = TcpStream::connect(addr).await.map_err(io("connect"))?;
+        let local = s.local_addr().map_err(io("address"))?;
+        let mut r = BufReader::new(s);
+        let mut log = SocketLog::default();
+        let clock = Instant::now();
+        log.push(clock, EventKind::Connect);
+        let mut replies = Vec::new();
+        for cmd in session {
+            let line = format!("{cmd}\n");
+            log.bytes_written += line.len() as u64;
+            let reply = ask(&mut r, &line).await?;
+            log.data(clock, reply.len() + 1);
+            replies.push((cmd, reply));
+        }
+        r.get_mut().shutdown().await.map_err(io("end"))?;
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(1), r.read_to_end(&mut rest)).await;
+        log.push(clock, EventKind::End);
+        log.push(clock, EventKind::Close);
+        Ok((local, log, replies))
+    };
+    let (cap, (local, client_log, replies)) = capture_during(addr.port(), work).await?;
+    let events = server.stop().await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut out = Outcome::default();
+    let reply = |i: usize| replies.get(i).map(|(_, r)| r.as_str()).unwrap_or("");
+    out.check("create answered OK", reply(0).starts_with("OK"));
+    out.check("read returns the value", reply(1).contains("tcp"));
+    out.check(
+        "update then read returns the new value",
+        reply(3).contains("sockets"),
+    );
+    out.check(
+        "after delete, read is an error",
+        reply(6).starts_with("ERR"),
+    );
+    for (cmd, r) in &replies {
+        out.happened.push(format!("{cmd:<24} → {r}"));
+    }
+    let mut server_log = SocketLog::default();
+    for e in events {
+        if let ServerEvent::Close {
+            bytes_read,
+            bytes_written,
+            ..
+        } = e
+        {
+            server_log.bytes_read = bytes_read;
+            server_log.bytes_written = bytes_written;
+        }
+    }
+    let report = cap.report(local, addr, client_log, server_log, "kv");
+    out.parts.push(Part::trace(
+        "a CRUD session, one request and reply at a time",
+        report,
+    ));
+    Ok(out)
+}

@@ -1,0 +1,59 @@
+//! Facts about a captured exchange, for a lab's "what happened" and checks.
+
+use crate::decode::Flags;
+use crate::flow::Direction;
+use crate::render::TracedPacket;
+
+/// A packet sent by the client (the side that opened its stream).
+pub fn from_client(p: &TracedPacket) -> bool {
+    p.direction == Some(Direction::ClientToServer)
+}
+
+/// A packet sent by the server.
+pub fn from_server(p: &TracedPacket) -> bool {
+    p.direction == Some(Direction::ServerToClient)
+}
+
+pub fn has(p: &TracedPacket, f: Flags) -> bool {
+    p.flags.is_some_and(|x| x.contains(f))
+}
+
+/// The spoken flags of every TCP packet, in order.
+pub fn flag_names(packets: &[TracedPacket]) -> Vec<String> {
+    packets
+        .iter()
+        .filter_map(|p| p.flags.map(|f| f.spoken()))
+        .collect()
+}
+
+/// The frame number of the first packet matching `pred`.
+pub fn first(packets: &[TracedPacket], pred: impl Fn(&TracedPacket) -> bool) -> Option<u64> {
+    packets.iter().find(|p| pred(p)).map(|p| p.record.frame)
+}
+
+/// Packets that carry payload, from one side.
+pub fn data_segments(packets: &[TracedPacket], client: bool) -> usize {
+    packets
+        .iter()
+        .filter(|p| from_client(p) == client && p.direction.is_some())
+        .filter(|p| p.record.payload_len.unwrap_or(0) > 0)
+        .count()
+}
+
+/// All payload bytes one side sent, in capture order.
+pub fn payload(packets: &[TracedPacket], client: bool) -> Vec<u8> {
+    packets
+        .iter()
+        .filter(|p| from_client(p) == client && p.direction.is_some())
+        .flat_map(|p| p.payload().to_vec())
+        .collect()
+}
+
+/// Streams seen.
+pub fn streams(packets: &[TracedPacket]) -> usize {
+    packets
+        .iter()
+        .filter_map(|p| p.record.stream)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
