@@ -299,8 +299,8 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 65 corrupt capture data
 const LAB_EXAMPLES: &str = "\
 Examples:
   tcplab lab list                        every scenario and the seed lesson it comes from
-  sudo tcplab lab handshake              the 3-way handshake and the 4-way teardown
-  sudo tcplab lab reset --diagram        end() against destroy(): FIN against RST
+  sudo tcplab lab handshake              the 3-way handshake and the FIN teardown
+  sudo tcplab lab reset --diagram        end() against an abortive close: FIN against RST
   sudo tcplab lab coalesce --check       exits 1 if the writes did not coalesce
 
 Exit codes: 0 ok, 1 runtime failure or (with --check) the lesson's point did not

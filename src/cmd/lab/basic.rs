@@ -110,7 +110,7 @@ pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
     if let Some(d) = data {
         let rec = &d.record;
         out.happened.push(format!(
-            "frame {}: {} bytes of payload in a {}-byte frame: {} link + {} IP + {} TCP ({} of options) + {}",
+            "frame {}: {} bytes of payload in a {}-byte frame: {} link + {} IP + {} TCP ({} of options) + {} payload",
             rec.frame,
             bytes.len(),
             rec.frame_len,
@@ -195,8 +195,8 @@ pub(super) async fn json() -> Result<Outcome> {
             .is_some_and(|v| v["received"]["text"] == "Hello from the client"),
     );
     out.check(
-        "the message is newline-terminated (the framing)",
-        line.ends_with(b"\n"),
+        "on the wire, the message ends with its newline (the framing)",
+        payload(&r.packets, true).ends_with(b"\n"),
     );
     out.happened.push(format!(
         "sent {} bytes of JSON plus a newline; received {} bytes: {}",
@@ -284,7 +284,7 @@ pub(super) async fn framing() -> Result<Outcome> {
         data_segments(&r.packets, true) > messages.len(),
     );
     out.happened.push(format!(
-        "3 messages = {} bytes (4-byte length + text each), written as {} writes of up to 7 bytes; {} segments carried them, the server read {} times",
+        "3 messages = {} bytes (4-byte length + text each), written as {} writes of up to 7 bytes; {} segments carried them, the server read {} time(s)",
         stream.len(),
         chunks.len(),
         data_segments(&r.packets, true),
@@ -321,7 +321,7 @@ pub(super) async fn half_close() -> Result<Outcome> {
     );
     if let (Some(f), Some(d)) = (fin, data) {
         out.happened.push(format!(
-            "the client sent FIN at frame {f} (end()), the server still sent {} bytes at frame {d}: a half-open connection carries data one way",
+            "the client sent FIN at frame {f} (end()), the server still sent {} bytes at frame {d}: a half-closed connection carries data the other way",
             r.sockets.server.bytes_written
         ));
     }
@@ -349,7 +349,7 @@ pub(super) async fn reset() -> Result<Outcome> {
     );
     let rst = first(&destroyed.packets, |x| from_client(x) && has(x, Flags::RST));
     out.check(
-        "destroy(): the client sends RST instead of FIN",
+        "the abortive close: the client sends RST instead of FIN",
         rst.is_some()
             && !destroyed
                 .packets
@@ -371,12 +371,15 @@ pub(super) async fn reset() -> Result<Outcome> {
     }
     if let Some(r) = rst {
         out.happened.push(format!(
-            "with destroy(): the client sent RST at frame {r} instead of FIN ({} frames); the server saw an error, not an end",
+            "aborted (zero linger): the client sent RST at frame {r} instead of FIN ({} frames); the server saw an error, not an end",
             destroyed.packets.len()
         ));
     }
     out.parts.push(Part::trace("socket.end()", ended));
-    out.parts.push(Part::trace("socket.destroy()", destroyed));
+    out.parts.push(Part::trace(
+        "abortive close (zero linger, socket.resetAndDestroy())",
+        destroyed,
+    ));
     Ok(out)
 }
 

@@ -240,30 +240,38 @@ impl Lesson {
 }
 
 /// Writes `line` and reads the reply: lines up to the one that starts with
-/// OK or ERR (`list` answers with one line per key first).
-async fn ask(r: &mut BufReader<TcpStream>, line: &str) -> Result<String> {
+/// OK or ERR (`list` answers with one line per key first). Returns the
+/// reply and the bytes read.
+async fn ask(r: &mut BufReader<TcpStream>, line: &str) -> Result<(String, usize)> {
     r.get_mut()
         .write_all(line.as_bytes())
         .await
         .map_err(io("write"))?;
     let mut lines = Vec::new();
+    let mut read = 0;
     loop {
-        let l = read_line(r).await?;
-        let last = l.starts_with("OK") || l.starts_with("ERR") || l.is_empty();
+        let (l, n) = read_line_counted(r).await?;
+        read += n;
+        let last = l.starts_with("OK") || l.starts_with("ERR") || n == 0;
         lines.push(l);
         if last {
-            return Ok(lines.join(" / "));
+            return Ok((lines.join(" / "), read));
         }
     }
 }
 
 async fn read_line(r: &mut BufReader<TcpStream>) -> Result<String> {
+    Ok(read_line_counted(r).await?.0)
+}
+
+/// One line without its newline, and the bytes it took on the stream.
+async fn read_line_counted(r: &mut BufReader<TcpStream>) -> Result<(String, usize)> {
     let mut reply = String::new();
-    tokio::time::timeout(Duration::from_secs(2), r.read_line(&mut reply))
+    let n = tokio::time::timeout(Duration::from_secs(2), r.read_line(&mut reply))
         .await
         .map_err(|_| Error::Trace("no reply within 2 s".into()))?
         .map_err(io("read"))?;
-    Ok(reply.trim_end().to_string())
+    Ok((reply.trim_end().to_string(), n))
 }
 
 pub(super) async fn chat() -> Result<Outcome> {
@@ -354,8 +362,8 @@ pub(super) async fn kv() -> Result<Outcome> {
         for cmd in session {
             let line = format!("{cmd}\n");
             log.bytes_written += line.len() as u64;
-            let reply = ask(&mut r, &line).await?;
-            log.data(clock, reply.len() + 1);
+            let (reply, n) = ask(&mut r, &line).await?;
+            log.data(clock, n);
             replies.push((cmd, reply));
         }
         r.get_mut().shutdown().await.map_err(io("end"))?;
@@ -381,18 +389,32 @@ pub(super) async fn kv() -> Result<Outcome> {
         reply(6).starts_with("ERR"),
     );
     for (cmd, r) in &replies {
-        out.happened.push(format!("{cmd:<24} → {r}"));
+        out.happened.push(format!("{cmd} → {r}"));
     }
+    // The server's own view, from the events it reported.
     let mut server_log = SocketLog::default();
+    let clock = Instant::now();
     for e in events {
-        if let ServerEvent::Close {
-            bytes_read,
-            bytes_written,
-            ..
-        } = e
-        {
-            server_log.bytes_read = bytes_read;
-            server_log.bytes_written = bytes_written;
+        match e {
+            ServerEvent::Connection { .. } => {
+                server_log.push(clock, EventKind::Connection);
+            }
+            ServerEvent::Data { len, .. } => {
+                server_log.push(clock, EventKind::Data).bytes = Some(len);
+            }
+            ServerEvent::End { .. } => {
+                server_log.push(clock, EventKind::End);
+            }
+            ServerEvent::Close {
+                bytes_read,
+                bytes_written,
+                ..
+            } => {
+                server_log.push(clock, EventKind::Close);
+                server_log.bytes_read = bytes_read;
+                server_log.bytes_written = bytes_written;
+            }
+            _ => {}
         }
     }
     let report = cap.report(local, addr, client_log, server_log, "kv");

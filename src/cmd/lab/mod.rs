@@ -35,7 +35,7 @@ pub const LABS: &[Lab] = &[
     Lab { name: "handshake", seed: "001", title: "connect and close, no data", narrative: &[
         "A connection opens with three segments: SYN, SYN-ACK, ACK (the three-way handshake).",
         "Each SYN uses one sequence number, so the first data byte is number 1.",
-        "It closes with a FIN from each side, each acknowledged: four segments, sometimes three.",
+        "It closes with a FIN from each side, each acknowledged: three segments when the second FIN carries the ACK of the first, else four.",
         "Watch the phase column and the options the SYNs carry (MSS, SACK, timestamps, window scale).",
     ]},
     Lab { name: "hello", seed: "002", title: "one text write and its PSH-ACK", narrative: &[
@@ -49,6 +49,7 @@ pub const LABS: &[Lab] = &[
     ]},
     Lab { name: "echo", seed: "003/004", title: "the upper-case echo, socket stats and events", narrative: &[
         "The client writes two lines; the server answers each read with \"Echo: \" + upper case.",
+        "Two writes may arrive as one read (one reply): TCP carries bytes, not messages.",
         "Compare bytesWritten and bytesRead on both sides with what crossed the wire,",
         "and the events each program saw: connect, data, end, close.",
     ]},
@@ -71,9 +72,10 @@ pub const LABS: &[Lab] = &[
         "The server can still send: watch its data arrive after the client's FIN,",
         "and the client read it. Each direction closes on its own.",
     ]},
-    Lab { name: "reset", seed: "003", title: "end() against destroy(): FIN against RST", narrative: &[
-        "The same exchange twice: closed with end(), then with destroy().",
-        "end() sends FIN and waits for the other side; destroy() sends RST and forgets.",
+    Lab { name: "reset", seed: "003", title: "end() against an abortive close: FIN against RST", narrative: &[
+        "The same exchange twice: closed with end(), then aborted (zero linger, as Node's",
+        "socket.resetAndDestroy() does; plain destroy() sends RST only when data is still unread).",
+        "end() sends FIN and waits for the other side; the abort sends RST and forgets.",
         "Watch the last segments, and the error the server sees the second time.",
     ]},
     Lab { name: "refused", seed: "003", title: "a closed port, then retry with backoff", narrative: &[
@@ -211,7 +213,10 @@ pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()
         return Ok(());
     }
     let lab = find(&args.name).ok_or_else(|| unknown(&args.name))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // Two threads: the server reads while the client writes, as two
+    // programs would (on one thread the server read only after all writes).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
