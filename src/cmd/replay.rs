@@ -4,12 +4,14 @@
 
 use std::io::Write;
 
+use super::trace::{check_diagram, draw_diagram, wants_ladder};
 use super::{output_error, Pipeline, Step};
 use crate::capture::{FileSource, FrameFilter, RawFrame, Timestamp};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, ReplayArgs, ReplayFormat};
 use crate::flow::{Analysis, Direction, Reassembler, Summary};
 use crate::render::{
-    hexdump, write_summary, FollowWriter, HexdumpMode, Paint, Palette, RowWriter, Span, TextOptions,
+    bytes_per_line, endpoints, hexdump, layout_spans, write_summary, FollowWriter, HexdumpMode,
+    Ladder, Paint, Palette, RowWriter, Span, TextOptions, TracedPacket,
 };
 use crate::{Error, Result};
 
@@ -39,6 +41,7 @@ struct Totals {
 
 /// Runs `replay` and writes to `out`.
 pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+    check_diagram(&args.diagram, args.format == ReplayFormat::Text)?;
     let mut src = FileSource::open(&args.file)?;
     let mut filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
     let opts = TextOptions {
@@ -74,6 +77,11 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
     };
     let mut first_ts: Option<Timestamp> = None;
     let mut number = 0u64;
+    // The ladder of one stream, built while streaming: arrows only.
+    let drawn_stream = args.stream.unwrap_or(0);
+    let mut ladder: Option<Ladder> = None;
+    // --mermaid makes stdout the Mermaid text alone.
+    let rows_shown = !args.diagram.mermaid;
     let damage = loop {
         let frame = match src.reader_mut().next_frame() {
             Ok(Some(f)) => f,
@@ -89,6 +97,18 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         }
         first_ts.get_or_insert(frame.ts);
         let step = pipeline.step(number, &frame);
+        if wants_ladder(&args.diagram) && step.flow().map(|f| f.stream) == Some(drawn_stream) {
+            let p = traced(&pipeline, &frame, &step);
+            if ladder.is_none() {
+                ladder = endpoints(&p).map(|(c, s)| Ladder::new(c, s));
+            }
+            if let Some(l) = ladder.as_mut() {
+                l.push(&p);
+            }
+        }
+        if !rows_shown {
+            continue;
+        }
         if let Some(want) = args.stream {
             if step.flow().map(|f| f.stream) != Some(want) {
                 continue;
@@ -102,14 +122,42 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         }
         emit(&mut output, out, &pipeline, &frame, &step, &opts).map_err(output_error)?;
     };
-    finish(&mut output, out, &totals, first_ts, &opts, args).map_err(output_error)?;
+    if rows_shown {
+        finish(&mut output, out, &totals, first_ts, &opts, args).map_err(output_error)?;
+    }
+    if let Some(l) = &ladder {
+        let text = args.format == ReplayFormat::Text;
+        draw_diagram(&args.diagram, l, &opts, text, out)?;
+    }
     match damage {
+        None if ladder.is_none() && wants_ladder(&args.diagram) => Err(Error::Usage(format!(
+            "stream {drawn_stream} has no TCP segments in {}: no ladder diagram to draw \
+             (tcplab replay --summary lists the streams)",
+            src.path().display()
+        ))),
         None => Ok(()),
         Some(e) => Err(Error::CorruptCapture {
             path: src.path().to_path_buf(),
             frames_read: number,
             detail: e.to_string(),
         }),
+    }
+}
+
+/// The owned packet the ladder needs, for a frame of the drawn stream
+/// (what `Pipeline::push` makes from an owned frame).
+fn traced(pipeline: &Pipeline, frame: &RawFrame<'_>, step: &Step<'_>) -> TracedPacket {
+    let flow = step.flow();
+    TracedPacket {
+        record: pipeline.record(frame, step),
+        ts: frame.ts,
+        data: frame.data.to_vec(),
+        layout: step.packet.layout,
+        flags: step.packet.flags(),
+        direction: flow.map(|f| f.direction),
+        phase: step.phase,
+        findings: flow.map(|f| f.findings).unwrap_or_default(),
+        window: flow.map(|f| f.window),
     }
 }
 
@@ -177,8 +225,8 @@ fn dump(
     step: &Step<'_>,
     opts: &TextOptions,
 ) -> std::io::Result<()> {
-    let per_line = if opts.width >= 75 { 16 } else { 8 };
-    let l = &step.packet.layout;
+    // The dumps sit under the rows, indented by nine columns.
+    let per_line = bytes_per_line(opts.width.saturating_sub(7));
     let (bytes, spans) = match opts.hexdump {
         HexdumpMode::None => return Ok(()),
         HexdumpMode::Payload if step.packet.payload.is_empty() => return Ok(()),
@@ -192,27 +240,7 @@ fn dump(
                 }],
             )
         }
-        HexdumpMode::Frame => (
-            frame.data,
-            vec![
-                Span {
-                    range: l.link_range(),
-                    paint: Paint::Link,
-                },
-                Span {
-                    range: l.ip_range(),
-                    paint: Paint::Ip,
-                },
-                Span {
-                    range: l.tcp_range(),
-                    paint: Paint::Tcp,
-                },
-                Span {
-                    range: l.payload_range(),
-                    paint: Paint::Payload,
-                },
-            ],
-        ),
+        HexdumpMode::Frame => (frame.data, layout_spans(&step.packet.layout)),
     };
     let shown = &bytes[..bytes.len().min(opts.max_hex)];
     hexdump(out, shown, &spans, opts.palette, per_line, "         ")?;

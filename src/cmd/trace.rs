@@ -8,7 +8,7 @@
 //! ends when both FINs are acknowledged or a reset is seen; a grace timer
 //! after the applications finished is only the fallback.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,13 +18,14 @@ use tokio::net::TcpListener;
 
 use super::{output_error, Pipeline};
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
-use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, TraceArgs};
+use crate::cli::{resolve_color, terminal_width, ColorChoice, DiagramArgs, Format, TraceArgs};
 use crate::decode::LinkType;
 use crate::flow::{CloseWatch, Direction};
 use crate::lab::{run_exchange, ExchangePlan};
 use crate::render::{
-    write_trace_json, write_trace_text, CaptureInfo, Connection, Palette, Sockets, TextOptions,
-    TraceReport, TracedPacket, Wire,
+    write_ladder, write_ladder_mermaid, write_ladder_stepped, write_ladder_svg, write_trace_json,
+    write_trace_text, CaptureInfo, Connection, Ladder, Palette, Sockets, TextOptions, TraceReport,
+    TracedPacket, Wire,
 };
 use crate::{Error, Result};
 
@@ -39,6 +40,8 @@ pub fn run(
     color: ColorChoice,
     out: &mut dyn Write,
 ) -> Result<()> {
+    let text = args.format == Format::Text;
+    check_diagram(&args.diagram, text)?;
     let plan = ExchangePlan {
         writes: args
             .writes
@@ -63,27 +66,120 @@ pub fn run(
     if let Some(path) = &args.write {
         save(path, &report)?;
     }
+    let opts = TextOptions {
+        palette: Palette {
+            enabled: resolve_color(color),
+        },
+        // Tables need a width: a classic terminal's when none is known.
+        width: terminal_width().unwrap_or(100),
+        hexdump: args.hexdump,
+        raw_seq: args.raw_seq,
+        max_hex: args.max_hex,
+    };
+    let ladder = wants_ladder(&args.diagram)
+        .then(|| Ladder::of_connection(&report.connection, &report.packets));
     let written = match args.format {
+        // --mermaid makes stdout the Mermaid text alone, ready to redirect.
+        _ if args.diagram.mermaid => Ok(()),
         Format::Json => write_trace_json(out, &report).map_err(output_error),
-        Format::Text => {
-            let opts = TextOptions {
-                palette: Palette {
-                    enabled: resolve_color(color),
-                },
-                // Tables need a width: a classic terminal's when none is known.
-                width: terminal_width().unwrap_or(100),
-                hexdump: args.hexdump,
-                raw_seq: args.raw_seq,
-                max_hex: args.max_hex,
-            };
-            write_trace_text(out, &report, &opts).map_err(output_error)
-        }
+        Format::Text => write_trace_text(out, &report, &opts).map_err(output_error),
     };
     // Closing a packet socket waits for the kernel (about 25 ms here): the
     // report goes out first.
     let flushed = written.and_then(|()| out.flush().map_err(output_error));
     rt.block_on(async move { drop(cap) });
-    flushed
+    flushed?;
+    match &ladder {
+        Some(ladder) => draw_diagram(&args.diagram, ladder, &opts, text, out),
+        None => Ok(()),
+    }
+}
+
+/// True if any ladder diagram is asked for (`--diagram`, `--svg`,
+/// `--mermaid`, `--step`).
+pub fn wants_ladder(args: &DiagramArgs) -> bool {
+    args.diagram || args.svg.is_some() || args.mermaid || args.step
+}
+
+/// Refuses diagram flags that cannot go together, before anything runs.
+/// `text` is false when stdout carries JSON: the terminal ladder and
+/// Mermaid would corrupt it (`--svg` writes a file and goes with anything).
+/// `--mermaid` makes stdout the Mermaid text alone, so it excludes the
+/// terminal ladder.
+pub fn check_diagram(args: &DiagramArgs, text: bool) -> Result<()> {
+    let terminal = args.diagram || args.step;
+    if !text && (terminal || args.mermaid) {
+        return Err(Error::Usage(
+            "--diagram, --step and --mermaid print text and cannot be mixed with JSON output; \
+             drop --format, or use --svg FILE, which writes a file"
+                .into(),
+        ));
+    }
+    if args.mermaid && terminal {
+        return Err(Error::Usage(
+            "--mermaid prints only the Mermaid text (to redirect to a file); \
+             run once with --mermaid and once with --diagram or --step"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Draws `ladder` as `args` ask, after the report (`trace`, `replay`,
+/// `lab`): `--svg FILE` writes the file, `--mermaid` prints Mermaid,
+/// `--diagram` draws it in the terminal and `--step` does so one arrow at
+/// a time, reading a line of stdin before each (Enter at a terminal; from
+/// a pipe or file each line advances one arrow, the end draws the rest).
+/// `text` says stdout carries a text report, which may then say where the
+/// SVG went. Call [`check_diagram`] first.
+pub fn draw_diagram(
+    args: &DiagramArgs,
+    ladder: &Ladder,
+    opts: &TextOptions,
+    text: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if let Some(path) = &args.svg {
+        let file_err = |source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(file_err)?);
+        write_ladder_svg(&mut file, ladder).map_err(file_err)?;
+        file.flush().map_err(file_err)?;
+    }
+    if args.mermaid {
+        write_ladder_mermaid(out, ladder).map_err(output_error)?;
+    }
+    if args.diagram || args.step {
+        writeln!(out).map_err(output_error)?;
+    }
+    if args.step {
+        let stdin = std::io::stdin();
+        let mut stderr = std::io::stderr();
+        // The hint goes to the terminal only, never into a pipe or a file,
+        // and only when the ladder goes there too (it erases itself by
+        // moving the cursor).
+        let tty = stdin.is_terminal() && stderr.is_terminal() && std::io::stdout().is_terminal();
+        let prompt: Option<&mut dyn Write> = tty.then_some(&mut stderr);
+        write_ladder_stepped(out, ladder, opts, &mut stdin.lock(), prompt).map_err(output_error)?;
+    } else if args.diagram {
+        write_ladder(out, ladder, opts).map_err(output_error)?;
+    }
+    if let (Some(path), true, false) = (&args.svg, text, args.mermaid) {
+        let line = format!(
+            "ladder diagram of {} segments written to {}",
+            ladder.arrows().len() + ladder.omitted(),
+            path.display()
+        );
+        writeln!(
+            out,
+            "{}",
+            opts.palette.paint(crate::render::Paint::Dim, &line)
+        )
+        .map_err(output_error)?;
+    }
+    out.flush().map_err(output_error)
 }
 
 /// Does the traced exchange and returns its report (which keeps every

@@ -4,6 +4,7 @@
 
 mod follow;
 mod hexdump;
+mod ladder;
 mod record;
 mod rows;
 mod style;
@@ -13,14 +14,18 @@ mod trace_json;
 
 pub use follow::{escape, FollowWriter};
 pub use hexdump::{hexdump, Span};
+pub use ladder::{
+    endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
+    write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, SegmentKind, MAX_ARROWS,
+};
 pub use record::{PacketRecord, TracedPacket};
-pub use rows::{explain, RowWriter};
+pub use rows::{explain, push_preview, RowWriter};
 pub use style::{Paint, Palette};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{
-    options_text, preview, size_line, timeline, visible_width, write_trace_text, HexdumpMode,
-    TextOptions,
+    bytes_per_line, layout_spans, options_text, preview, size_line, timeline, visible_width,
+    write_trace_text, HexdumpMode, TextOptions,
 };
 pub use trace_json::write_trace_json;
 

@@ -198,7 +198,7 @@ fn push_endpoint(line: &mut String, addr: std::net::IpAddr, port: u16) {
 }
 
 /// Appends a payload as a short quoted string, control bytes escaped.
-fn push_preview(s: &mut String, payload: &[u8], max_chars: usize) {
+pub fn push_preview(s: &mut String, payload: &[u8], max_chars: usize) {
     s.push('"');
     for (i, &b) in payload.iter().enumerate() {
         if i == max_chars {

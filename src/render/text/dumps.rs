@@ -17,7 +17,7 @@ fn direction_text(d: Option<Direction>) -> &'static str {
 
 /// The most bytes per dump line (16, 8, 4, 2 or 1) whose line fits: indent
 /// 2, offset 4 + 2, hex 3n - 1 plus a gap every 8, 2, then n ASCII.
-fn bytes_per_line(width: usize) -> usize {
+pub fn bytes_per_line(width: usize) -> usize {
     let line_width = |n: usize| 2 + 6 + (3 * n - 1) + (n - 1) / 8 + 2 + n;
     [16, 8, 4, 2]
         .into_iter()
@@ -26,7 +26,11 @@ fn bytes_per_line(width: usize) -> usize {
 }
 
 fn layer_spans(p: &TracedPacket) -> Vec<Span> {
-    let l = &p.layout;
+    layout_spans(&p.layout)
+}
+
+/// Each layer's bytes of a frame with `l`'s layout, in its colour.
+pub fn layout_spans(l: &crate::decode::Layout) -> Vec<Span> {
     vec![
         Span {
             range: l.link_range(),

@@ -9,7 +9,7 @@ mod sizes;
 mod stats;
 mod timeline;
 
-pub use dumps::dumps;
+pub use dumps::{bytes_per_line, dumps, layout_spans};
 pub use fit::{cut, visible_width, wrap};
 pub use sizes::{size_line, sizes};
 pub use timeline::{options_text, preview, timeline};

@@ -33,23 +33,8 @@ pub fn options_text(o: &TcpOptions) -> String {
 /// A payload as a short quoted string, control bytes escaped so they can
 /// never drive the terminal.
 pub fn preview(payload: &[u8], max_chars: usize) -> String {
-    let mut s = String::from("\"");
-    for (i, &b) in payload.iter().enumerate() {
-        if i == max_chars {
-            s.push('…');
-            break;
-        }
-        match b {
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    s.push('"');
+    let mut s = String::new();
+    crate::render::push_preview(&mut s, payload, max_chars);
     s
 }
 

@@ -1,0 +1,308 @@
+//! Ladder (sequence) diagrams of one TCP connection: the client's and the
+//! server's lifelines, one arrow per segment, and the arithmetic spelled out
+//! where beginners stumble (why the SYN-ACK acknowledges 1, what `seq 1:6`
+//! covers, why the FIN moves the sequence number).
+//!
+//! [`Ladder`] is the model, built from [`TracedPacket`]s one at a time (so
+//! `replay` can stream a capture and keep only the arrows); the three forms
+//! draw it into a writer the caller passes:
+//!
+//! - [`write_ladder`] / [`write_ladder_stepped`]: box-drawing text that fits
+//!   the terminal width (`terminal.rs`);
+//! - [`write_ladder_svg`]: a self-contained SVG for slides (`svg.rs`);
+//! - [`write_ladder_mermaid`]: a Mermaid `sequenceDiagram` (`mermaid.rs`).
+//!
+//! ```
+//! use tcplab::render::{Ladder, EndpointInfo};
+//! let client = EndpointInfo { address: "127.0.0.1".into(), port: 45116, family: "IPv4" };
+//! let server = EndpointInfo { address: "127.0.0.1".into(), port: 33805, family: "IPv4" };
+//! let ladder = Ladder::new(client, server);
+//! assert!(ladder.is_empty());
+//! let mut mermaid = Vec::new();
+//! tcplab::render::write_ladder_mermaid(&mut mermaid, &ladder).unwrap();
+//! assert!(String::from_utf8(mermaid).unwrap().starts_with("sequenceDiagram"));
+//! ```
+
+mod mermaid;
+mod notes;
+mod svg;
+mod terminal;
+
+pub use mermaid::write_ladder_mermaid;
+pub use svg::write_ladder_svg;
+pub use terminal::{ladder_lines, write_ladder, write_ladder_stepped, LadderLines};
+
+use crate::capture::Timestamp;
+use crate::decode::Flags;
+use crate::flow::{Direction, Phase};
+use crate::render::{preview, Connection, EndpointInfo, TracedPacket};
+
+/// Arrows kept per diagram; later segments are only counted. A ladder of
+/// thousands of arrows teaches nothing, and `replay` must keep memory flat.
+pub const MAX_ARROWS: usize = 1000;
+
+/// Payload characters shown in an arrow's preview (`"hello"`).
+const PREVIEW_CHARS: usize = 16;
+
+/// What a segment is, which decides its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SegmentKind {
+    /// Opens the connection (SYN, SYN-ACK).
+    Syn,
+    /// Carries payload.
+    Data,
+    /// Closes one direction (FIN, FIN-ACK).
+    Fin,
+    /// Aborts the connection (RST, RST-ACK).
+    Rst,
+    /// Acknowledges only.
+    Ack,
+}
+
+impl SegmentKind {
+    /// Every kind, in the order legends list them.
+    pub const ALL: [SegmentKind; 5] = [
+        SegmentKind::Syn,
+        SegmentKind::Data,
+        SegmentKind::Fin,
+        SegmentKind::Rst,
+        SegmentKind::Ack,
+    ];
+
+    /// The kind of a segment with `flags` and `len` payload bytes. A reset
+    /// wins over everything, then SYN, FIN, payload.
+    pub fn of(flags: Flags, len: usize) -> SegmentKind {
+        if flags.contains(Flags::RST) {
+            SegmentKind::Rst
+        } else if flags.contains(Flags::SYN) {
+            SegmentKind::Syn
+        } else if flags.contains(Flags::FIN) {
+            SegmentKind::Fin
+        } else if len > 0 {
+            SegmentKind::Data
+        } else {
+            SegmentKind::Ack
+        }
+    }
+
+    /// The legend's word for the kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            SegmentKind::Syn => "SYN",
+            SegmentKind::Data => "data",
+            SegmentKind::Fin => "FIN",
+            SegmentKind::Rst => "RST",
+            SegmentKind::Ack => "ACK",
+        }
+    }
+}
+
+/// One segment as an arrow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrow {
+    /// Frame number in the capture (1-based), as the timeline shows it.
+    pub frame: u64,
+    /// Milliseconds since the ladder's first segment.
+    pub t_ms: f64,
+    pub direction: Direction,
+    pub kind: SegmentKind,
+    pub flags: Flags,
+    /// Relative sequence number.
+    pub seq: u32,
+    /// Relative acknowledgment number, when the ACK flag is set.
+    pub ack: Option<u32>,
+    /// Payload bytes.
+    pub len: usize,
+    /// The payload's first characters, quoted and escaped, if any.
+    pub preview: Option<String>,
+    pub phase: Option<Phase>,
+    /// The arithmetic and analysis spelled out; empty on most arrows.
+    pub notes: Vec<String>,
+}
+
+impl Arrow {
+    /// Flags, numbers and length, Wireshark style: `PSH-ACK seq 1:6 ack 1 len 5`.
+    /// A segment with payload shows `seq first:next` (bytes first to
+    /// next - 1); `len` appears only when there is payload.
+    pub fn label(&self) -> String {
+        let mut s = self.flags.spoken();
+        if self.len > 0 {
+            let next = self.seq.wrapping_add(self.len as u32);
+            s.push_str(&format!(" seq {}:{next}", self.seq));
+        } else {
+            s.push_str(&format!(" seq {}", self.seq));
+        }
+        if let Some(ack) = self.ack {
+            s.push_str(&format!(" ack {ack}"));
+        }
+        if self.len > 0 {
+            s.push_str(&format!(" len {}", self.len));
+        }
+        s
+    }
+
+    /// Milliseconds with three decimals (microseconds): `0.017`.
+    pub fn time(&self) -> String {
+        format!("{:.3}", self.t_ms)
+    }
+
+    /// True if the client sent it.
+    pub fn from_client(&self) -> bool {
+        self.direction == Direction::ClientToServer
+    }
+}
+
+/// The diagram of one connection: its two ends and the arrows.
+#[derive(Debug, Clone)]
+pub struct Ladder {
+    pub client: EndpointInfo,
+    pub server: EndpointInfo,
+    /// A heading for the SVG and Mermaid forms (a lab scenario's name).
+    pub title: Option<String>,
+    arrows: Vec<Arrow>,
+    omitted: usize,
+    first_ts: Option<Timestamp>,
+    notes: notes::Notes,
+}
+
+impl Ladder {
+    /// An empty ladder between `client` and `server`; [`Ladder::push`] adds
+    /// the segments.
+    pub fn new(client: EndpointInfo, server: EndpointInfo) -> Self {
+        Ladder {
+            client,
+            server,
+            title: None,
+            arrows: Vec::new(),
+            omitted: 0,
+            first_ts: None,
+            notes: notes::Notes::default(),
+        }
+    }
+
+    /// The ladder of a traced connection (`trace`, `lab`): the packets of
+    /// the stream whose ports are the connection's; a second connection
+    /// that happened to use the server's port is left out.
+    pub fn of_connection(connection: &Connection, packets: &[TracedPacket]) -> Self {
+        let (c, s) = (connection.client.port, connection.server.port);
+        let stream = packets
+            .iter()
+            .find(|p| {
+                let ports = (p.record.sport, p.record.dport);
+                ports == (Some(c), Some(s)) || ports == (Some(s), Some(c))
+            })
+            .or_else(|| packets.iter().find(|p| p.direction.is_some()))
+            .and_then(|p| p.record.stream);
+        let mut ladder = Ladder::new(connection.client.clone(), connection.server.clone());
+        for p in packets.iter().filter(|p| p.record.stream == stream) {
+            ladder.push(p);
+        }
+        ladder
+    }
+
+    /// The ladder of stream `stream` among `packets` (`replay --stream N`),
+    /// its ends taken from the first segment; `None` if the stream has none.
+    pub fn of_stream(packets: &[TracedPacket], stream: u32) -> Option<Self> {
+        let mut ladder: Option<Ladder> = None;
+        for p in packets.iter().filter(|p| p.record.stream == Some(stream)) {
+            if ladder.is_none() {
+                let (client, server) = endpoints(p)?;
+                ladder = Some(Ladder::new(client, server));
+            }
+            if let Some(l) = ladder.as_mut() {
+                l.push(p);
+            }
+        }
+        ladder
+    }
+
+    /// Adds one segment of this connection (anything that is not a placed
+    /// TCP segment is skipped). After [`MAX_ARROWS`] arrows, segments are
+    /// only counted ([`Ladder::omitted`]).
+    pub fn push(&mut self, p: &TracedPacket) {
+        let (Some(direction), Some(flags)) = (p.direction, p.flags) else {
+            return;
+        };
+        let first = *self.first_ts.get_or_insert(p.ts);
+        let len = p.record.payload_len.unwrap_or(0);
+        let mut arrow = Arrow {
+            frame: p.record.frame,
+            t_ms: p.ts.secs_since(first) * 1000.0,
+            direction,
+            kind: SegmentKind::of(flags, len),
+            flags,
+            seq: p.record.seq.unwrap_or(0),
+            ack: flags
+                .contains(Flags::ACK)
+                .then(|| p.record.ack.unwrap_or(0)),
+            len,
+            preview: (len > 0).then(|| preview(p.payload(), PREVIEW_CHARS)),
+            phase: p.phase,
+            notes: Vec::new(),
+        };
+        // The note state sees every segment, drawn or not, so it stays right.
+        arrow.notes = self.notes.observe(&arrow, p);
+        if self.arrows.len() < MAX_ARROWS {
+            self.arrows.push(arrow);
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    /// The arrows, in capture order.
+    pub fn arrows(&self) -> &[Arrow] {
+        &self.arrows
+    }
+
+    /// Segments after the first [`MAX_ARROWS`], counted but not drawn.
+    pub fn omitted(&self) -> usize {
+        self.omitted
+    }
+
+    /// True if no segment was added.
+    pub fn is_empty(&self) -> bool {
+        self.arrows.is_empty()
+    }
+
+    /// The role name of a direction's sender: `client` or `server`.
+    fn sender(direction: Direction) -> &'static str {
+        match direction {
+            Direction::ClientToServer => "client",
+            Direction::ServerToClient => "server",
+        }
+    }
+}
+
+/// The client and server ends of `p`'s connection, from its addresses and
+/// direction; `None` if it is not a placed TCP segment.
+pub fn endpoints(p: &TracedPacket) -> Option<(EndpointInfo, EndpointInfo)> {
+    let r = &p.record;
+    let family = if r.ip_version == Some(6) {
+        "IPv6"
+    } else {
+        "IPv4"
+    };
+    let src = EndpointInfo {
+        address: r.src.clone()?,
+        port: r.sport?,
+        family,
+    };
+    let dst = EndpointInfo {
+        address: r.dst.clone()?,
+        port: r.dport?,
+        family,
+    };
+    match p.direction? {
+        Direction::ClientToServer => Some((src, dst)),
+        Direction::ServerToClient => Some((dst, src)),
+    }
+}
+
+/// `127.0.0.1:45116`, or `[::1]:45116` for IPv6.
+pub fn endpoint_text(e: &EndpointInfo) -> String {
+    if e.address.contains(':') {
+        format!("[{}]:{}", e.address, e.port)
+    } else {
+        format!("{}:{}", e.address, e.port)
+    }
+}

@@ -1,0 +1,388 @@
+//! The ladder as a self-contained SVG for slides: no external fonts, CSS or
+//! scripts, type large enough for a projector (18 to 26 px), colours per
+//! segment kind with a legend, endpoint boxes over the two lifelines,
+//! slightly sloping arrows (time runs down the page) with arrowheads, the
+//! label above each arrow and the notes beside the server's lifeline.
+//!
+//! Labels and notes are set in a monospace font so their widths can be
+//! computed without font metrics (0.6 em per character, the advance of
+//! DejaVu Sans Mono, Menlo and Courier); everything else is laid out
+//! around them. Each segment is one `<line class="arrow ...">` with a
+//! `<title>` (a tooltip in browsers) and its label `<text>`.
+
+use std::io::{self, Write};
+
+use super::{endpoint_text, Arrow, Ladder, SegmentKind, MAX_ARROWS};
+use crate::render::text::wrap;
+
+const MARGIN: f64 = 32.0;
+const LABEL_PX: f64 = 20.0;
+const NOTE_PX: f64 = 18.0;
+const GUTTER_PX: f64 = 18.0;
+const TITLE_PX: f64 = 22.0;
+const HEADING_PX: f64 = 26.0;
+/// Advance of one monospace character, in em.
+const MONO_EM: f64 = 0.6;
+/// Sans-serif text is estimated wider than it usually is, to leave room.
+const SANS_EM: f64 = 0.62;
+/// Notes wrap at this many characters.
+const NOTE_CHARS: usize = 44;
+const NOTE_LINE: f64 = 23.0;
+/// Space between two notes' boxes.
+const NOTE_GAP: f64 = 6.0;
+/// How far an arrow falls from sender to receiver: time passes on the wire.
+const DROP: f64 = 16.0;
+const ROW: f64 = 74.0;
+const HEAD: f64 = 14.0;
+const MONO: &str = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace";
+const SANS: &str = "DejaVu Sans, Helvetica, Arial, Liberation Sans, sans-serif";
+const INK: &str = "#1f2937";
+const GREY: &str = "#6b7280";
+
+/// A kind's colour: dark enough to read on white from the back row.
+fn colour(kind: SegmentKind) -> &'static str {
+    match kind {
+        SegmentKind::Syn => "#15803d",
+        SegmentKind::Data => "#a21caf",
+        SegmentKind::Fin => "#b45309",
+        SegmentKind::Rst => "#dc2626",
+        SegmentKind::Ack => "#334155",
+    }
+}
+
+fn id(kind: SegmentKind) -> &'static str {
+    match kind {
+        SegmentKind::Syn => "syn",
+        SegmentKind::Data => "data",
+        SegmentKind::Fin => "fin",
+        SegmentKind::Rst => "rst",
+        SegmentKind::Ack => "ack",
+    }
+}
+
+/// Text made safe for XML character data and attribute values. Control
+/// characters, which XML 1.0 forbids, become spaces.
+pub(super) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn mono_width(text: &str, px: f64) -> f64 {
+    text.chars().count() as f64 * MONO_EM * px
+}
+
+fn sans_width(text: &str, px: f64) -> f64 {
+    text.chars().count() as f64 * SANS_EM * px
+}
+
+/// Numbers with at most one decimal: SVG needs no more.
+fn n(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{}", r as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+fn gutter_text(a: &Arrow) -> String {
+    format!("#{}  {} ms", a.frame, a.time())
+}
+
+/// A note's lines in its box.
+fn wrap_note(note: &str) -> Vec<String> {
+    wrap("", note, NOTE_CHARS, "")
+}
+
+/// Writes the ladder as an SVG document.
+pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
+    let arrows = ladder.arrows();
+    let client = endpoint_text(&ladder.client);
+    let server = endpoint_text(&ladder.server);
+
+    // Horizontal layout.
+    let gutter_w = arrows
+        .iter()
+        .map(|a| mono_width(&gutter_text(a), GUTTER_PX))
+        .fold(0.0, f64::max);
+    let box_w = |addr: &str| mono_width(addr, LABEL_PX).max(sans_width("server", TITLE_PX)) + 36.0;
+    let (client_box, server_box) = (box_w(&client), box_w(&server));
+    let label_w = arrows
+        .iter()
+        .map(|a| mono_width(&label_text(a), LABEL_PX))
+        .fold(0.0, f64::max);
+    let client_x = (MARGIN + gutter_w + 40.0).max(MARGIN + client_box / 2.0);
+    let span = (label_w + 110.0)
+        .max(560.0)
+        .max(client_box / 2.0 + server_box / 2.0 + 48.0);
+    let server_x = client_x + span;
+    let notes_x = server_x + 30.0;
+    let notes_w = arrows
+        .iter()
+        .flat_map(|a| &a.notes)
+        .flat_map(|note| wrap_note(note))
+        .map(|l| mono_width(&l, NOTE_PX))
+        .fold(0.0, f64::max);
+    let legend: Vec<(SegmentKind, &str)> = SegmentKind::ALL
+        .iter()
+        .map(|k| {
+            let what = match k {
+                SegmentKind::Syn => "SYN: opens",
+                SegmentKind::Data => "data",
+                SegmentKind::Fin => "FIN: closes",
+                SegmentKind::Rst => "RST: aborts",
+                SegmentKind::Ack => "ACK only",
+            };
+            (*k, what)
+        })
+        .collect();
+    let legend_w: f64 = legend
+        .iter()
+        .map(|(_, t)| 56.0 + mono_width(t, NOTE_PX) + 28.0)
+        .sum();
+    let width = (notes_x + notes_w + 28.0)
+        .max(server_x + server_box / 2.0)
+        .max(MARGIN + legend_w)
+        + MARGIN;
+
+    // Vertical layout: heading, boxes, rows, legend.
+    let mut body = String::new();
+    let mut y = MARGIN;
+    let title = ladder
+        .title
+        .clone()
+        .unwrap_or_else(|| default_title(ladder));
+    body.push_str(&format!(
+        r#"<text x="{}" y="{}" font-family="{SANS}" font-size="{HEADING_PX}" font-weight="bold" fill="{INK}">{}</text>
+"#,
+        n(MARGIN),
+        n(y + HEADING_PX),
+        escape(&title)
+    ));
+    y += HEADING_PX + 24.0;
+    let box_top = y;
+    let box_h = 66.0;
+    for (x, role, addr, bw) in [
+        (client_x, "client", &client, client_box),
+        (server_x, "server", &server, server_box),
+    ] {
+        body.push_str(&format!(
+            r##"<rect x="{}" y="{}" width="{}" height="{}" rx="10" fill="#f3f4f6" stroke="{INK}" stroke-width="2"/>
+<text x="{}" y="{}" text-anchor="middle" font-family="{SANS}" font-size="{TITLE_PX}" font-weight="bold" fill="{INK}">{role}</text>
+<text x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{INK}">{}</text>
+"##,
+            n(x - bw / 2.0),
+            n(box_top),
+            n(bw),
+            n(box_h),
+            n(x),
+            n(box_top + 28.0),
+            n(x),
+            n(box_top + 54.0),
+            escape(addr)
+        ));
+    }
+    y = box_top + box_h + 46.0;
+
+    let mut rows = String::new();
+    for a in arrows {
+        let (from, to) = if a.from_client() {
+            (client_x, server_x)
+        } else {
+            (server_x, client_x)
+        };
+        let colour = colour(a.kind);
+        let (y1, y2) = (y, y + DROP);
+        // The line stops where the arrowhead's base begins.
+        let len = ((to - from).powi(2) + DROP * DROP).sqrt();
+        let x2 = to - (to - from) / len * HEAD;
+        let y2 = y2 - DROP / len * HEAD;
+        let baseline = y - 12.0;
+        let classes = format!("arrow {}", id(a.kind));
+        rows.push_str(&format!(
+            r#"<g class="segment" data-frame="{frame}">
+<line class="{classes}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3" marker-end="url(#head-{kid})"><title>frame {frame}: {}</title></line>
+<text class="label" x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{colour}">{}"#,
+            n(from),
+            n(y1),
+            n(x2),
+            n(y2),
+            escape(&label_text(a)),
+            n((client_x + server_x) / 2.0),
+            n(baseline),
+            escape(&a.label()),
+            frame = a.frame,
+            kid = id(a.kind),
+        ));
+        if let Some(p) = &a.preview {
+            rows.push_str(&format!(
+                r#" <tspan font-weight="bold" fill="{INK}">{}</tspan>"#,
+                escape(p)
+            ));
+        }
+        rows.push_str("</text>\n");
+        rows.push_str(&format!(
+            r#"<text class="time" x="{}" y="{}" text-anchor="end" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
+"#,
+            n(MARGIN + gutter_w),
+            n(baseline),
+            escape(&gutter_text(a))
+        ));
+        // One box per note, stacked beside the server's lifeline.
+        let mut top = baseline - NOTE_PX - 2.0;
+        for note in &a.notes {
+            let lines = wrap_note(note);
+            let h = lines.len() as f64 * NOTE_LINE + 10.0;
+            let bw = lines
+                .iter()
+                .map(|l| mono_width(l, NOTE_PX))
+                .fold(0.0, f64::max)
+                + 20.0;
+            rows.push_str(&format!(
+                r##"<rect class="note" x="{}" y="{}" width="{}" height="{}" rx="6" fill="#fffbeb" stroke="#f59e0b" stroke-width="1.5"/>
+"##,
+                n(notes_x),
+                n(top),
+                n(bw),
+                n(h)
+            ));
+            for (i, line) in lines.iter().enumerate() {
+                rows.push_str(&format!(
+                    r#"<text class="note" x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{INK}">{}</text>
+"#,
+                    n(notes_x + 10.0),
+                    n(top + NOTE_PX + 2.0 + i as f64 * NOTE_LINE),
+                    escape(line)
+                ));
+            }
+            top += h + NOTE_GAP;
+        }
+        rows.push_str("</g>\n");
+        let notes_h = top - (baseline - NOTE_PX - 2.0);
+        y += ROW.max(notes_h + 26.0);
+    }
+    if arrows.is_empty() {
+        rows.push_str(&format!(
+            r#"<text x="{}" y="{}" text-anchor="middle" font-family="{SANS}" font-size="{NOTE_PX}" fill="{GREY}">no TCP segments to draw</text>
+"#,
+            n((client_x + server_x) / 2.0),
+            n(y)
+        ));
+        y += ROW;
+    }
+    let lifeline_end = y - ROW + DROP + 24.0;
+    for x in [client_x, server_x] {
+        body.push_str(&format!(
+            r##"<line class="lifeline" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#9ca3af" stroke-width="2"/>
+"##,
+            n(x),
+            n(box_top + box_h),
+            n(x),
+            n(lifeline_end.max(box_top + box_h + 40.0))
+        ));
+    }
+    body.push_str(&rows);
+    y = lifeline_end + 20.0;
+    if ladder.omitted() > 0 {
+        y += NOTE_PX + 8.0;
+        body.push_str(&format!(
+            r#"<text x="{}" y="{}" font-family="{SANS}" font-size="{NOTE_PX}" fill="{GREY}">… {} more segments not drawn (a ladder shows the first {MAX_ARROWS})</text>
+"#,
+            n(MARGIN),
+            n(y),
+            ladder.omitted()
+        ));
+    }
+
+    // Legend: one short arrow per kind.
+    y += 40.0;
+    let mut x = MARGIN;
+    for (kind, what) in &legend {
+        body.push_str(&format!(
+            r#"<g class="legend"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="3" marker-end="url(#head-{})"/><text x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{c}">{}</text></g>
+"#,
+            n(x),
+            n(y - 6.0),
+            n(x + 48.0 - HEAD),
+            n(y - 6.0),
+            id(*kind),
+            n(x + 56.0),
+            n(y),
+            escape(what),
+            c = colour(*kind),
+        ));
+        x += 56.0 + mono_width(what, NOTE_PX) + 28.0;
+    }
+    let height = y + MARGIN;
+
+    let (wd, ht) = (n(width), n(height));
+    write!(
+        w,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="{wd}" height="{ht}" viewBox="0 0 {wd} {ht}" role="img" aria-label="{}">
+<title>{}</title>
+<defs>
+"#,
+        escape(&title),
+        escape(&title)
+    )?;
+    for kind in SegmentKind::ALL {
+        writeln!(
+            w,
+            r#"<marker id="head-{}" viewBox="0 0 12 12" refX="0" refY="6" markerWidth="{HEAD}" markerHeight="{HEAD}" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L12,6 L0,12 z" fill="{}"/></marker>"#,
+            id(kind),
+            colour(kind)
+        )?;
+    }
+    writeln!(w, "</defs>")?;
+    writeln!(w, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##)?;
+    w.write_all(body.as_bytes())?;
+    writeln!(w, "</svg>")
+}
+
+/// `One TCP connection: 10 segments in 0.880 ms`.
+fn default_title(ladder: &Ladder) -> String {
+    let count = ladder.arrows().len() + ladder.omitted();
+    let last = ladder.arrows().last().map(|a| a.time()).unwrap_or_default();
+    match count {
+        0 => "One TCP connection: no segments".to_string(),
+        1 => "One TCP connection: 1 segment".to_string(),
+        _ => format!("One TCP connection: {count} segments in {last} ms"),
+    }
+}
+
+/// What the label shows, preview included (for widths and tooltips).
+fn label_text(a: &Arrow) -> String {
+    match &a.preview {
+        Some(p) => format!("{} {p}", a.label()),
+        None => a.label(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_controls() {
+        assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(escape("x\u{1}y"), "x y");
+    }
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(n(12.0), "12");
+        assert_eq!(n(12.345), "12.3");
+    }
+}

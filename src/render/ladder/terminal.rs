@@ -1,0 +1,387 @@
+//! The ladder in the terminal: two lifelines (`│`), one arrow per segment
+//! (`───▶` client to server, `◀───` back) with its label on the arrow, the
+//! frame number and time in a gutter, notes to the right.
+//!
+//! ```text
+//!  #    ms client 127.0.0.1:45116     server 127.0.0.1:33805
+//!  1 0.000 │────────── SYN seq 0 ──────────▶│  seq 0 is relative: the real ISN is 2866581310
+//!  2 0.017 │◀──── SYN-ACK seq 0 ack 1 ──────│  ack 1 = client's ISN + 1: the SYN uses one
+//!          │                                │  sequence number
+//! ```
+//!
+//! No line is wider than `TextOptions::width`. Layouts are tried from the
+//! roomiest to the narrowest: payload previews on the arrows and notes to
+//! the right; no previews; notes on their own lines between the lifelines;
+//! finally labels above their arrows too.
+
+use std::io::{self, BufRead, Write};
+
+use super::{endpoint_text, Arrow, Ladder, SegmentKind, MAX_ARROWS};
+use crate::render::text::{cut, visible_width, wrap};
+use crate::render::{Paint, Palette, TextOptions};
+
+/// Narrowest room for notes beside the server's lifeline.
+const NOTE_MIN: usize = 28;
+/// Widest note line: longer notes wrap, a line stays easy to read.
+const NOTE_MAX: usize = 64;
+/// Widths beyond this are treated as this (a pipe has no width).
+const WIDTH_CAP: usize = 1000;
+
+/// The ladder as lines, grouped so `--step` can show one arrow at a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LadderLines {
+    /// Endpoint titles and the column heading.
+    pub head: Vec<String>,
+    /// One group per arrow: its label (when above), the arrow, its notes.
+    pub arrows: Vec<Vec<String>>,
+    /// The lifelines' end, the omitted count, the colour legend.
+    pub tail: Vec<String>,
+}
+
+impl LadderLines {
+    /// Every line, in order.
+    pub fn lines(&self) -> impl Iterator<Item = &String> {
+        self.head
+            .iter()
+            .chain(self.arrows.iter().flatten())
+            .chain(&self.tail)
+    }
+}
+
+/// How the arrows are laid out.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    num_w: usize,
+    time_w: usize,
+    /// Columns between the two lifelines.
+    span: usize,
+    previews: bool,
+    labels_above: bool,
+    /// Wrap width of notes beside the server's lifeline; `None`: below.
+    notes_right: Option<usize>,
+}
+
+impl Layout {
+    fn gutter(&self) -> usize {
+        self.num_w + 1 + self.time_w + 1
+    }
+
+    fn choose(ladder: &Ladder, width: usize) -> Layout {
+        let arrows = ladder.arrows();
+        let num_w = arrows
+            .iter()
+            .map(|a| a.frame.to_string().len())
+            .max()
+            .unwrap_or(1);
+        let time_w = arrows
+            .iter()
+            .map(|a| a.time().len())
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        let gutter = num_w + 1 + time_w + 1;
+        let between = width.saturating_sub(gutter + 2);
+        let label_w = |previews| {
+            arrows
+                .iter()
+                .map(|a| visible_width(&arrow_text(a, previews)))
+                .max()
+                .unwrap_or(0)
+        };
+        let note_w = arrows
+            .iter()
+            .flat_map(|a| &a.notes)
+            .map(|n| visible_width(n))
+            .max()
+            .unwrap_or(0);
+        let base = Layout {
+            num_w,
+            time_w,
+            span: between.min(40),
+            previews: false,
+            labels_above: true,
+            notes_right: None,
+        };
+        // Every layout that fits, in order of preference; the one with the
+        // fewest lines wins (the first of equals): wrapped notes cost lines.
+        let mut best: Option<(usize, Layout)> = None;
+        for (previews, right) in [(true, true), (false, true), (true, false), (false, false)] {
+            let lw = label_w(previews);
+            for span in [(lw + 10).max(36), lw + 8, lw + 6] {
+                if span > between {
+                    continue;
+                }
+                let used = gutter + 2 + span;
+                let notes_right = if note_w == 0 {
+                    Some(0)
+                } else if right && used + 2 + NOTE_MIN.min(note_w) <= width {
+                    Some((width - used - 2).min(NOTE_MAX))
+                } else if right {
+                    continue;
+                } else {
+                    None
+                };
+                let layout = Layout {
+                    span,
+                    previews,
+                    labels_above: false,
+                    notes_right,
+                    ..base
+                };
+                let lines = layout.lines_needed(ladder);
+                if best.as_ref().map_or(true, |(fewest, _)| lines < *fewest) {
+                    best = Some((lines, layout));
+                }
+            }
+        }
+        best.map_or(base, |(_, layout)| layout)
+    }
+
+    /// Lines the arrows take in this layout.
+    fn lines_needed(&self, ladder: &Ladder) -> usize {
+        let note_width = self.notes_right.unwrap_or(self.span.saturating_sub(2));
+        ladder
+            .arrows()
+            .iter()
+            .map(|a| {
+                let notes: usize = a
+                    .notes
+                    .iter()
+                    .map(|n| wrap("", n, note_width, "  ").len())
+                    .sum();
+                let beside = usize::from(self.notes_right.is_some() && notes > 0);
+                1 + usize::from(self.labels_above) + notes - beside
+            })
+            .sum()
+    }
+}
+
+/// The label drawn on (or above) an arrow, with the payload preview when
+/// `previews`.
+fn arrow_text(a: &Arrow, previews: bool) -> String {
+    match (&a.preview, previews) {
+        (Some(p), true) => format!("{} {p}", a.label()),
+        _ => a.label(),
+    }
+}
+
+/// The paint of a segment kind: SYN green, data magenta, FIN yellow, RST
+/// red, a bare ACK uncoloured.
+fn paint_of(kind: SegmentKind) -> Option<Paint> {
+    match kind {
+        SegmentKind::Syn => Some(Paint::Good),
+        SegmentKind::Data => Some(Paint::Payload),
+        SegmentKind::Fin => Some(Paint::Warn),
+        SegmentKind::Rst => Some(Paint::Bad),
+        SegmentKind::Ack => None,
+    }
+}
+
+fn painted(pal: Palette, kind: SegmentKind, text: &str) -> String {
+    match paint_of(kind) {
+        Some(p) => pal.paint(p, text),
+        None => text.to_string(),
+    }
+}
+
+/// `text` centred in `width` columns (cut if wider).
+fn centred(text: &str, width: usize) -> String {
+    let text = cut(text, width);
+    let pad = width.saturating_sub(visible_width(&text));
+    let left = pad / 2;
+    format!("{}{text}{}", " ".repeat(left), " ".repeat(pad - left))
+}
+
+/// The arrow between the lifelines, `span` columns, `text` on it.
+fn arrow_body(a: &Arrow, text: &str, span: usize) -> String {
+    let shown = if text.is_empty() {
+        String::new()
+    } else {
+        format!(" {text} ")
+    };
+    let dashes = span.saturating_sub(1 + visible_width(&shown));
+    let left = dashes / 2;
+    let (l, r) = ("─".repeat(left), "─".repeat(dashes - left));
+    if a.from_client() {
+        format!("{l}{shown}{r}▶")
+    } else {
+        format!("◀{l}{shown}{r}")
+    }
+}
+
+/// The ladder's lines for a terminal `opts.width` columns wide.
+pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
+    let width = opts.width.clamp(1, WIDTH_CAP);
+    let pal = opts.palette;
+    let lay = Layout::choose(ladder, width);
+    let gutter = lay.gutter();
+    let blank = " ".repeat(gutter);
+    let empty_row = format!("{blank}│{}│", " ".repeat(lay.span));
+    let fit = |l: String| cut(l.trim_end(), width);
+
+    let mut out = LadderLines {
+        head: titles(ladder, &lay, pal, width),
+        ..LadderLines::default()
+    };
+    let heading = format!("{:>n$} {:>t$} ", "#", "ms", n = lay.num_w, t = lay.time_w);
+    out.head.push(format!(
+        "{}│{}│",
+        pal.paint(Paint::Dim, &heading),
+        " ".repeat(lay.span)
+    ));
+
+    for a in ladder.arrows() {
+        let mut group = Vec::new();
+        let text = arrow_text(a, lay.previews);
+        if lay.labels_above {
+            let label = painted(pal, a.kind, &centred(&text, lay.span));
+            group.push(format!("{blank}│{label}│"));
+        }
+        let on_arrow = if lay.labels_above { "" } else { &text };
+        let body = painted(pal, a.kind, &arrow_body(a, on_arrow, lay.span));
+        let stamp = format!(
+            "{:>n$} {:>t$} ",
+            a.frame,
+            a.time(),
+            n = lay.num_w,
+            t = lay.time_w
+        );
+        let row = format!("{}│{body}│", pal.paint(Paint::Dim, &stamp));
+        match lay.notes_right {
+            Some(w) if !a.notes.is_empty() => {
+                let mut lines = a.notes.iter().flat_map(|n| wrap("", n, w, "  "));
+                group.push(format!("{row}  {}", lines.next().unwrap_or_default()));
+                group.extend(lines.map(|l| format!("{empty_row}  {l}")));
+            }
+            _ => {
+                group.push(row);
+                let inner = lay.span.saturating_sub(2);
+                for line in a.notes.iter().flat_map(|n| wrap("", n, inner, "  ")) {
+                    let pad = inner.saturating_sub(visible_width(&line));
+                    group.push(format!("{blank}│ {line}{} │", " ".repeat(pad)));
+                }
+            }
+        }
+        out.arrows.push(group.into_iter().map(fit).collect());
+    }
+
+    out.tail.push(empty_row);
+    if ladder.is_empty() {
+        out.tail.push(format!("{blank}(no TCP segments to draw)"));
+    }
+    if ladder.omitted() > 0 {
+        out.tail.push(pal.paint(
+            Paint::Dim,
+            &format!(
+                "… {} more segments not drawn (a ladder shows the first {MAX_ARROWS})",
+                ladder.omitted()
+            ),
+        ));
+    }
+    if pal.enabled && !ladder.is_empty() {
+        let keys: Vec<String> = SegmentKind::ALL
+            .iter()
+            .filter(|k| paint_of(**k).is_some())
+            .map(|k| painted(pal, *k, &format!("── {}", k.name())))
+            .collect();
+        out.tail.push(format!("{blank}{}", keys.join("  ")));
+    }
+    out.head = out.head.into_iter().map(fit).collect();
+    out.tail = out.tail.into_iter().map(fit).collect();
+    out
+}
+
+/// `client ADDR` over the client's lifeline, `server ADDR` ending over the
+/// server's; on two lines when the terminal is too narrow for one.
+fn titles(ladder: &Ladder, lay: &Layout, pal: Palette, width: usize) -> Vec<String> {
+    let left = format!("client {}", endpoint_text(&ladder.client));
+    let right = format!("server {}", endpoint_text(&ladder.server));
+    let gutter = lay.gutter();
+    // The server's lifeline is at column gutter + span + 1.
+    let end = gutter + lay.span + 2;
+    let (lw, rw) = (visible_width(&left), visible_width(&right));
+    let bold = |s: &str| pal.paint(Paint::Heading, s);
+    // Right-aligned over the server's lifeline, or overhanging it to the
+    // right when the lifelines are closer than the titles are wide.
+    let start = (gutter + lw + 2).max(end.saturating_sub(rw));
+    if start + rw <= width {
+        let gap = start - gutter - lw;
+        vec![format!(
+            "{}{}{}{}",
+            " ".repeat(gutter),
+            bold(&left),
+            " ".repeat(gap),
+            bold(&right)
+        )]
+    } else {
+        vec![
+            format!("{}{}", " ".repeat(gutter), bold(&left)),
+            format!("{}{}", " ".repeat(end.saturating_sub(rw)), bold(&right)),
+        ]
+    }
+}
+
+/// Writes the whole ladder.
+pub fn write_ladder(w: &mut dyn Write, ladder: &Ladder, opts: &TextOptions) -> io::Result<()> {
+    for line in ladder_lines(ladder, opts).lines() {
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Writes the ladder one arrow at a time (`--step`): the titles and the
+/// first arrow at once, then one more arrow per line read from `input`
+/// (Enter at a terminal; each line of a pipe or file). A line `q` stops;
+/// the end of `input` draws the rest at once. When `prompt` is given (a
+/// terminal), a hint is written there before each wait and erased after.
+pub fn write_ladder_stepped(
+    w: &mut dyn Write,
+    ladder: &Ladder,
+    opts: &TextOptions,
+    input: &mut dyn BufRead,
+    mut prompt: Option<&mut dyn Write>,
+) -> io::Result<()> {
+    let lines = ladder_lines(ladder, opts);
+    for line in &lines.head {
+        writeln!(w, "{line}")?;
+    }
+    let mut waiting = true;
+    for (i, group) in lines.arrows.iter().enumerate() {
+        if i > 0 && waiting {
+            w.flush()?;
+            if let Some(p) = prompt.as_deref_mut() {
+                let hint = format!(
+                    "Enter: segment {} of {} · q: stop",
+                    i + 1,
+                    lines.arrows.len()
+                );
+                write!(p, "{}", opts.palette.paint(Paint::Dim, &hint))?;
+                p.flush()?;
+            }
+            let mut answer = String::new();
+            let read = input.read_line(&mut answer)?;
+            if let Some(p) = prompt.as_deref_mut() {
+                // Enter moved the cursor down: go back up and clear the hint.
+                let up = if answer.ends_with('\n') {
+                    "\x1b[1A"
+                } else {
+                    ""
+                };
+                write!(p, "\r{up}\x1b[2K")?;
+                p.flush()?;
+            }
+            if read == 0 {
+                waiting = false;
+            } else if answer.trim() == "q" {
+                return Ok(());
+            }
+        }
+        for line in group {
+            writeln!(w, "{line}")?;
+        }
+    }
+    for line in &lines.tail {
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}
