@@ -103,3 +103,54 @@ fn an_unknown_lab_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tcplab lab list"));
 }
+
+#[test]
+fn labs_draw_their_ladders() {
+    if !can_capture("labs_draw_their_ladders") {
+        return;
+    }
+    let out = tcplab()
+        .args(["lab", "handshake", "--diagram", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("SYN seq 0") && text.contains('▶') && text.contains('◀'),
+        "{text}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("tcplab-lab-svg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("reset.svg");
+    let out = tcplab()
+        .args([
+            "lab",
+            "reset",
+            "--svg",
+            svg.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    for file in [svg.clone(), dir.join("reset-2.svg")] {
+        let body =
+            std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} missing", file.display()));
+        assert!(
+            body.starts_with("<svg") || body.starts_with("<?xml"),
+            "{}",
+            file.display()
+        );
+    }
+    let out = tcplab()
+        .args(["lab", "reset", "--mermaid"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("sequenceDiagram").count(), 2, "{text}");
+    assert!(text.contains("RST"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

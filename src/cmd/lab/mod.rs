@@ -10,6 +10,7 @@ mod facts;
 mod session;
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -18,7 +19,7 @@ use crate::capture::{Frame, TsPrecision};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, LabArgs};
 use crate::decode::LinkType;
 use crate::render::{
-    write_trace_text, Paint, Palette, RowWriter, TextOptions, TraceReport, TracedPacket,
+    write_trace_text, Ladder, Paint, Palette, RowWriter, TextOptions, TraceReport, TracedPacket,
 };
 use crate::{Error, Result};
 
@@ -213,6 +214,8 @@ pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()
         return Ok(());
     }
     let lab = find(&args.name).ok_or_else(|| unknown(&args.name))?;
+    let text = args.format == Format::Text;
+    super::trace::check_diagram(&args.diagram, text)?;
     // Two threads: the server reads while the client writes, as two
     // programs would (on one thread the server read only after all writes).
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -223,9 +226,22 @@ pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()
     let outcome = rt.block_on(run_lab(lab.name))?;
     let written = match args.format {
         Format::Json => write_json(out, lab, &outcome),
+        // --mermaid makes stdout the diagrams alone, for redirecting to a file.
+        Format::Text if args.diagram.mermaid => Ok(()),
         Format::Text => write_text(out, lab, &outcome, &opts),
     };
     written.map_err(output_error)?;
+    if super::trace::wants_ladder(&args.diagram) {
+        for (i, ladder) in ladders(&outcome).iter().enumerate() {
+            // One SVG file per diagram: FILE, then FILE-2.svg, FILE-3.svg...
+            let mut diagram = args.diagram.clone();
+            if let (Some(path), true) = (&args.diagram.svg, i > 0) {
+                let stem = path.with_extension("");
+                diagram.svg = Some(PathBuf::from(format!("{}-{}.svg", stem.display(), i + 1)));
+            }
+            super::trace::draw_diagram(&diagram, ladder, &opts, text, out)?;
+        }
+    }
     if args.check && !outcome.passed() {
         out.flush().map_err(output_error)?;
         let failed: Vec<&str> = outcome
@@ -287,6 +303,34 @@ fn write_text(
         )?;
     }
     Ok(())
+}
+
+/// A ladder per part: its connection, or each of its streams.
+fn ladders(o: &Outcome) -> Vec<Ladder> {
+    let mut out = Vec::new();
+    for part in &o.parts {
+        match &part.report {
+            Some(r) => {
+                let mut l = Ladder::of_connection(&r.connection, &r.packets);
+                l.title = Some(part.title.clone());
+                out.push(l);
+            }
+            None => {
+                let streams: std::collections::BTreeSet<u32> = part
+                    .packets
+                    .iter()
+                    .filter_map(|p| p.record.stream)
+                    .collect();
+                for s in streams {
+                    if let Some(mut l) = Ladder::of_stream(&part.packets, s) {
+                        l.title = Some(format!("{} · stream {s}", part.title));
+                        out.push(l);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Several interleaved streams as replay's rows (stream column included).
