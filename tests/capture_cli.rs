@@ -242,3 +242,56 @@ fn count_watches_a_send() {
     assert_eq!(flags, ["SYN", "SYN-ACK", "ACK", "PSH-ACK"]);
     assert_eq!(records[3]["payload_hex"], "68656c6c6f");
 }
+
+/// `--user` (tcpdump's -Z): the capture keeps working after root is dropped.
+#[test]
+fn user_drops_root_after_opening_the_capture() {
+    if !can_capture("user_drops_root_after_opening_the_capture") {
+        return;
+    }
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    if !is_root {
+        panic!("dropping privileges needs root: run the tests as root (CI does)");
+    }
+    let port = free_port();
+    let child = start_capture(&[
+        "--port",
+        &port.to_string(),
+        "--count",
+        "10",
+        "--user",
+        "nobody",
+        "--format",
+        "ndjson",
+    ]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    assert!(
+        uid_line.split_whitespace().skip(1).all(|u| u != "0"),
+        "still root after --user: {uid_line}"
+    );
+    trace_on(port);
+    let out = wait_within(child, Duration::from_secs(10));
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 10);
+}
+
+#[test]
+fn an_unknown_user_is_a_usage_error() {
+    if !can_capture("an_unknown_user_is_a_usage_error") {
+        return;
+    }
+    let out = tcplab()
+        .args(["capture", "--count", "1", "--user", "no-such-user-tcplab"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+}

@@ -8,6 +8,7 @@ mod file;
 mod filter;
 mod frame;
 mod live;
+pub mod privileges;
 mod reader;
 mod savefile;
 

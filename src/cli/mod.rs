@@ -140,6 +140,11 @@ pub struct CaptureArgs {
     /// Cut hex dumps and payload_hex after this many bytes.
     #[arg(long, default_value_t = 4096, value_name = "BYTES")]
     pub max_hex: usize,
+
+    /// After opening the capture (and the --write file), drop root and run
+    /// as this user, as tcpdump's -Z does.
+    #[arg(short = 'Z', long = "user", value_name = "NAME")]
+    pub user: Option<String>,
 }
 
 /// Output format of `capture`.

@@ -58,12 +58,19 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
             }
             None => None,
         };
+        if let Some(user) = &args.user {
+            crate::capture::privileges::drop_to(user)?;
+        }
         eprintln!(
-            "tcplab capture: listening on {interface} ({}), filter '{filter}'{}; Ctrl-C stops",
+            "tcplab capture: listening on {interface} ({}), filter '{filter}'{}{}; Ctrl-C stops",
             link.label(),
             args.write
                 .as_ref()
                 .map(|p| format!(", saving to {}", p.display()))
+                .unwrap_or_default(),
+            args.user
+                .as_ref()
+                .map(|u| format!(", running as {u}"))
                 .unwrap_or_default()
         );
         let mut pipeline = Pipeline::new(args.max_hex);
