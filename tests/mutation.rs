@@ -209,7 +209,7 @@ fn committed_captures_cut_at_every_byte() {
         let mut cuts: Vec<usize> = if bytes.len() <= 4096 {
             (0..bytes.len()).collect()
         } else {
-            let mut rng = Rng(0x7c9_1ab);
+            let mut rng = Rng(0x07c9_01ab);
             let mut c: Vec<usize> = (0..300).map(|_| rng.below(bytes.len())).collect();
             if let Some(ends) = &ends {
                 for _ in 0..100 {
@@ -228,7 +228,7 @@ fn committed_captures_cut_at_every_byte() {
 
 #[test]
 fn committed_captures_with_flipped_bytes() {
-    let mut rng = Rng(0x5eed_f11);
+    let mut rng = Rng(0x05ee_df11);
     for path in committed() {
         let bytes = std::fs::read(&path).unwrap();
         for i in 0..200 {
