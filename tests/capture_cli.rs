@@ -18,7 +18,20 @@ fn free_port() -> u16 {
 }
 
 /// Starts `tcplab capture ARGS` and waits for its "listening on" line.
-fn start_capture(args: &[&str]) -> Child {
+/// A running capture whose stdout is drained as it comes (a full pipe
+/// would stall it).
+struct Running {
+    child: Child,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl Running {
+    fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+fn start_capture(args: &[&str]) -> Running {
     let mut child = tcplab()
         .arg("capture")
         .args(args)
@@ -33,12 +46,18 @@ fn start_capture(args: &[&str]) -> Child {
         line.contains("listening on"),
         "capture did not start: {line}"
     );
-    // Keep draining stderr so the child never blocks on it.
+    // Keep draining stderr and stdout so the child never blocks on them.
     std::thread::spawn(move || {
         let mut rest = String::new();
         while err.read_line(&mut rest).unwrap_or(0) > 0 {}
     });
-    child
+    let mut out = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut all);
+        all
+    });
+    Running { child, stdout }
 }
 
 fn trace_on(port: u16) {
@@ -57,7 +76,7 @@ fn trace_on(port: u16) {
     assert_success(&out);
 }
 
-fn signal(child: &Child, sig: &str) {
+fn signal(child: &Running, sig: &str) {
     let ok = std::process::Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()
@@ -66,16 +85,23 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok, "kill {sig}");
 }
 
-fn wait_within(mut child: Child, limit: Duration) -> std::process::Output {
+fn wait_within(mut run: Running, limit: Duration) -> std::process::Output {
     let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = run.child.try_wait().unwrap() {
+            break status;
+        }
         if start.elapsed() > limit {
-            let _ = child.kill();
+            let _ = run.child.kill();
             panic!("capture did not stop within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: run.stdout.join().unwrap(),
+        stderr: Vec::new(),
     }
-    child.wait_with_output().unwrap()
 }
 
 /// Every frame of a pcap file through libpcap (as tcpdump reads it): the
@@ -294,4 +320,81 @@ fn an_unknown_user_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+}
+
+/// SIGINT or SIGTERM at a random moment while traffic flows: the file is
+/// always whole for tcpdump -r (fixed seed, 10 stops).
+#[test]
+fn stops_at_random_moments_leave_readable_files() {
+    if !can_capture("stops_at_random_moments_leave_readable_files") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tcplab-capture-rand-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("payload.bin");
+    std::fs::write(&big, vec![0x5au8; 256 * 1024]).unwrap();
+    let mut seed = 0x2545_f491_u64;
+    for i in 0..10 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let wait_ms = 20 + seed % 300;
+        let sig = if i % 2 == 0 { "-INT" } else { "-TERM" };
+        let port = free_port();
+        let path = dir.join(format!("rand{i}.pcap"));
+        let child = start_capture(&[
+            "--port",
+            &port.to_string(),
+            "--write",
+            path.to_str().unwrap(),
+            "--format",
+            "ndjson",
+        ]);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let traffic = {
+            let stop = stop.clone();
+            let big = big.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = tcplab()
+                        .args([
+                            "trace",
+                            "--port",
+                            &port.to_string(),
+                            "--file",
+                            big.to_str().unwrap(),
+                        ])
+                        .args(["--format", "json", "--timeout-ms", "2000"])
+                        .output();
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        signal(&child, sig);
+        let out = wait_within(child, Duration::from_secs(10));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        traffic.join().unwrap();
+        assert!(
+            out.status.success(),
+            "stop {i} ({sig} after {wait_ms} ms): {:?}",
+            out.status
+        );
+        let frames = libpcap_frames(&path).unwrap_or_else(|e| panic!("stop {i}: libpcap: {e}"));
+        let tcpdump = std::process::Command::new("tcpdump")
+            .args(["-nn", "-r"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            tcpdump.status.success(),
+            "stop {i}: tcpdump -r: {}",
+            String::from_utf8_lossy(&tcpdump.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&tcpdump.stdout).lines().count(),
+            frames,
+            "stop {i}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
