@@ -9,7 +9,7 @@
 //! reading) is dropped, so one slow reader cannot make the server grow
 //! without bound or hold up the others.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -36,7 +36,13 @@ pub(crate) struct ChatHub {
 struct Rooms {
     members: BTreeMap<ConnId, Member>,
     guests: u64,
+    /// `* NICK left #CHANNEL` lines not announced yet, by channel (see
+    /// [`ChatConn::leave`]).
+    departures: BTreeMap<String, String>,
 }
+
+/// Connection numbers start at 1: a broadcast to everyone excepts this one.
+const NOBODY: ConnId = 0;
 
 #[derive(Debug)]
 struct Member {
@@ -60,6 +66,20 @@ pub(crate) struct Inbox {
 impl Inbox {
     pub(crate) async fn recv(&mut self) -> Option<Arc<[u8]>> {
         self.rx.recv().await
+    }
+
+    /// `first` and the messages queued behind it, up to about `max` bytes
+    /// (one message more at most), as one write: a client that fell behind
+    /// (2,000 joins in a row) catches up in a few writes, not one per line.
+    pub(crate) fn batch(&mut self, first: Arc<[u8]>, max: usize) -> Vec<u8> {
+        let mut bytes = first.to_vec();
+        while bytes.len() < max {
+            match self.rx.try_recv() {
+                Ok(m) => bytes.extend_from_slice(&m),
+                Err(_) => break,
+            }
+        }
+        bytes
     }
 
     /// A message of `len` bytes has been written to the socket.
@@ -86,9 +106,31 @@ impl ChatHub {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Sends `text` to everyone in `channel` but `except`, after the
+    /// channel's departures not announced yet (so the order is kept).
+    fn broadcast(&self, rooms: &mut Rooms, channel: &str, except: ConnId, text: &str) {
+        self.announce_departures(rooms, channel);
+        self.send_all(rooms, channel, except, text);
+    }
+
+    fn announce_departures(&self, rooms: &mut Rooms, channel: &str) {
+        if let Some(lines) = rooms.departures.remove(channel) {
+            self.send_all(rooms, channel, NOBODY, &lines);
+        }
+    }
+
+    /// Announces every departure not announced yet, in every channel.
+    fn announce_all_departures(&self) {
+        let mut rooms = self.rooms();
+        let channels: Vec<String> = rooms.departures.keys().cloned().collect();
+        for channel in channels {
+            self.announce_departures(&mut rooms, &channel);
+        }
+    }
+
     /// Sends `text` to everyone in `channel` but `except`; drops (and
     /// announces the leaving of) any that are too far behind.
-    fn broadcast(&self, rooms: &mut Rooms, channel: &str, except: ConnId, text: &str) {
+    fn send_all(&self, rooms: &mut Rooms, channel: &str, except: ConnId, text: &str) {
         let mut pending = vec![(channel.to_string(), except, text.to_string())];
         while let Some((channel, except, text)) = pending.pop() {
             let bytes: Arc<[u8]> = Arc::from(text.as_bytes());
@@ -125,8 +167,6 @@ pub(crate) struct ChatConn {
     hub: Arc<ChatHub>,
     id: ConnId,
     lines: Lines,
-    /// Lines read and not handled yet (from one read at most).
-    pending: VecDeque<Frame>,
     max_line: usize,
 }
 
@@ -160,7 +200,6 @@ impl ChatConn {
             hub,
             id,
             lines: Lines::new(max_line),
-            pending: VecDeque::new(),
             max_line,
         };
         (conn, Inbox { rx, queued, kicked })
@@ -188,17 +227,17 @@ impl ChatConn {
 
     /// Takes a read's bytes; [`step`](Self::step) handles its lines.
     pub(crate) fn data(&mut self, chunk: &[u8]) {
-        self.pending.extend(self.lines.feed(chunk));
+        self.lines.push(chunk);
     }
 
     /// The peer ended: an unfinished last line is still a line.
     pub(crate) fn end(&mut self) {
-        self.pending.extend(self.lines.finish());
+        self.lines.end();
     }
 
     /// Handles the next line; false when there is none.
     pub(crate) fn step(&mut self, out: &mut Out) -> bool {
-        match self.pending.pop_front() {
+        match self.lines.next() {
             Some(frame) => {
                 self.frame(frame, out);
                 true
@@ -317,15 +356,33 @@ impl ChatConn {
 
     /// The client is gone: tell its channel (unless the hub dropped it
     /// already, and said so).
+    ///
+    /// The news waits for the connection tasks already woken to run: when
+    /// 2,000 clients drop at once (a loop killed with Ctrl-C), their leaves
+    /// go out as one message per member that stays, not as 2,000 x 2,000
+    /// messages, most of them to clients that are leaving too, while new
+    /// clients wait their turn.
     pub(crate) fn leave(&mut self) {
         let mut rooms = self.hub.rooms();
-        if let Some(me) = rooms.members.remove(&self.id) {
-            self.hub.broadcast(
-                &mut rooms,
-                &me.channel,
-                self.id,
-                &format!("* {} left #{}\n", me.nick, me.channel),
-            );
+        let Some(me) = rooms.members.remove(&self.id) else {
+            return;
+        };
+        // The first departure of a burst schedules the announcement.
+        let schedule = rooms.departures.is_empty();
+        rooms
+            .departures
+            .entry(me.channel.clone())
+            .or_default()
+            .push_str(&format!("* {} left #{}\n", me.nick, me.channel));
+        drop(rooms);
+        if schedule {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    let hub = self.hub.clone();
+                    runtime.spawn(async move { hub.announce_all_departures() });
+                }
+                Err(_) => self.hub.announce_all_departures(),
+            }
         }
     }
 }
@@ -421,6 +478,33 @@ mod tests {
         assert!(c.step(&mut out));
         assert!(out.close);
         assert_eq!(text(&out), "* bye\n");
+    }
+
+    #[tokio::test]
+    async fn leaves_in_a_burst_are_announced_together_and_in_order() {
+        let hub = Arc::new(ChatHub::new(1 << 20));
+        let (mut a, _) = ChatConn::join(hub.clone(), 1, 100);
+        let (mut b, _) = ChatConn::join(hub.clone(), 2, 100);
+        let (mut c, mut ic) = ChatConn::join(hub.clone(), 3, 100);
+        a.leave();
+        b.leave();
+        assert!(
+            ic.rx.try_recv().is_err(),
+            "announced before the burst ended"
+        );
+        tokio::task::yield_now().await;
+        let m = ic.rx.try_recv().unwrap();
+        assert_eq!(&m[..], b"* guest1 left #general\n* guest2 left #general\n");
+        // A departure not announced yet goes out before the next line.
+        let (_e, mut ie) = ChatConn::join(hub.clone(), 4, 100);
+        let (mut d, _) = ChatConn::join(hub.clone(), 5, 100);
+        d.leave();
+        said(&mut c, "hello");
+        assert_eq!(drain(&mut ie), "* guest5 left #general\nguest3: hello\n");
+        assert_eq!(drain(&mut ic), "* guest5 left #general\n");
+        tokio::task::yield_now().await;
+        assert!(ic.rx.try_recv().is_err(), "announced twice");
+        assert!(ie.rx.try_recv().is_err(), "announced twice");
     }
 
     #[test]

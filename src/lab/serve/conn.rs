@@ -3,8 +3,8 @@
 //!
 //! Reads and writes are one at a time: a peer that does not read its
 //! replies stops the server reading from it (TCP's own flow control), so a
-//! connection never holds more than its read buffer, its unfinished line and
-//! one reply.
+//! connection never holds more than its read buffer, one read's unanswered
+//! bytes, its unfinished line and one reply (or one batch of chat lines).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -367,11 +367,13 @@ async fn run_connection(
         let mut out = Out::default();
         match step {
             Step::Message(None) => return Ended::Kicked,
-            Step::Message(Some(message)) => {
-                let sent = conn.send(&message).await;
-                if let Some(inbox) = inbox.as_ref() {
-                    inbox.sent(message.len());
-                }
+            Step::Message(Some(first)) => {
+                let Some(inbox) = inbox.as_mut() else {
+                    continue;
+                };
+                let batch = inbox.batch(first, READ_CHUNK);
+                let sent = conn.send(&batch).await;
+                inbox.sent(batch.len());
                 if let Err(ended) = sent {
                     return ended;
                 }

@@ -100,12 +100,16 @@ impl JsonConn {
                 } else {
                     format!("invalid JSON: {e}")
                 };
-                // Drop the bad message up to its newline (or all of it).
-                let cut = rest
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(rest.len(), |i| i + 1);
-                self.start += cut;
+                // Drop the bad message up to its newline, even if that
+                // comes in a later read: one error per bad line, not one
+                // per read of it.
+                match rest.iter().position(|&b| b == b'\n') {
+                    Some(i) => self.start += i + 1,
+                    None => {
+                        self.start = self.buf.len();
+                        self.discarding = !self.eof;
+                    }
+                }
                 self.error(&what, out);
                 true
             }
@@ -207,6 +211,19 @@ mod tests {
         assert!(r[0]["error"].as_str().unwrap().starts_with("invalid JSON"));
         assert_eq!(r[1]["received"]["ok"], true);
         assert_eq!(r[1]["seq"], 1);
+    }
+
+    #[test]
+    fn invalid_json_is_dropped_to_its_newline_across_reads() {
+        let mut c = JsonConn::new(1000);
+        let r = replies(&mut c, b"not json");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0]["type"], "error");
+        assert!(replies(&mut c, b" at all").is_empty());
+        assert!(replies(&mut c, &[b'x'; 5000]).is_empty());
+        let r = replies(&mut c, b"still not\n{\"ok\":1}\n");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0]["received"]["ok"], 1);
     }
 
     #[test]

@@ -14,8 +14,6 @@
 //! the rest of the line. `OK` to a change means it is on disk (see
 //! [`store`](super::store)).
 
-use std::collections::VecDeque;
-
 use super::conn::Out;
 use super::lines::{Frame, Lines};
 use super::store::{KvStore, Refused};
@@ -176,8 +174,6 @@ pub(crate) async fn execute(store: &KvStore, command: Command<'_>) -> (String, S
 pub(crate) struct KvConn {
     store: KvStore,
     lines: Lines,
-    /// Lines read and not run yet (from one read at most).
-    pending: VecDeque<Frame>,
     max_line: usize,
 }
 
@@ -186,25 +182,24 @@ impl KvConn {
         KvConn {
             store,
             lines: Lines::new(max_line),
-            pending: VecDeque::new(),
             max_line,
         }
     }
 
     /// Takes a read's bytes; [`step`](Self::step) runs its commands.
     pub(crate) fn data(&mut self, chunk: &[u8]) {
-        self.pending.extend(self.lines.feed(chunk));
+        self.lines.push(chunk);
     }
 
     /// The peer ended: an unfinished last line is still a command.
     pub(crate) fn end(&mut self) {
-        self.pending.extend(self.lines.finish());
+        self.lines.end();
     }
 
     /// Runs the next command; false when there is none. One at a time, so
     /// each reply is written before the next command runs.
     pub(crate) async fn step(&mut self, out: &mut Out) -> bool {
-        match self.pending.pop_front() {
+        match self.lines.next() {
             Some(frame) => {
                 self.frame(frame, out).await;
                 true

@@ -16,62 +16,95 @@ pub(crate) enum Frame {
     TooLong,
 }
 
-/// Splits a byte stream into lines of at most `max` bytes.
+/// Splits a byte stream into lines of at most `max` bytes, one line at a
+/// time: a read full of short lines is kept as its bytes, not as thousands
+/// of small lines waiting for their replies.
 #[derive(Debug)]
 pub(crate) struct Lines {
+    /// The unfinished line, at most `max` bytes.
     buf: Vec<u8>,
+    /// Bytes read and not framed yet: one read's worth, since a connection
+    /// answers every line of a read before it reads again.
+    input: Vec<u8>,
+    /// How much of `input` has been framed.
+    pos: usize,
     max: usize,
     /// Dropping the rest of a too long line, up to its newline.
     discarding: bool,
+    /// The peer ended the stream: an unfinished last line is still a line.
+    ended: bool,
 }
+
+/// `input` keeps its allocation between reads up to this size; a larger
+/// one is given back, so idle connections stay small.
+const KEEP_INPUT: usize = 4096;
 
 impl Lines {
     pub(crate) fn new(max: usize) -> Self {
         Lines {
             buf: Vec::new(),
+            input: Vec::new(),
+            pos: 0,
             max: max.max(1),
             discarding: false,
+            ended: false,
         }
     }
 
-    /// The frames completed by `chunk`, in order.
-    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Vec<Frame> {
-        let mut frames = Vec::new();
-        let mut rest = chunk;
-        while !rest.is_empty() {
-            let (segment, newline) = match rest.iter().position(|&b| b == b'\n') {
-                Some(i) => (&rest[..i], true),
-                None => (rest, false),
+    /// Takes a read's bytes; [`next`](Self::next) frames them.
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
+        self.input.drain(..self.pos);
+        self.pos = 0;
+        self.input.extend_from_slice(chunk);
+    }
+
+    /// The peer will send nothing more: once the bytes pushed are framed,
+    /// [`next`](Self::next) gives the unfinished last line, if any.
+    pub(crate) fn end(&mut self) {
+        self.ended = true;
+    }
+
+    /// The next frame completed by the bytes pushed so far, if any.
+    pub(crate) fn next(&mut self) -> Option<Frame> {
+        while self.pos < self.input.len() {
+            let rest = &self.input[self.pos..];
+            let (len, newline) = match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => (i, true),
+                None => (rest.len(), false),
             };
-            rest = if newline {
-                &rest[segment.len() + 1..]
-            } else {
-                &[]
-            };
+            let segment = &rest[..len];
+            self.pos += len + usize::from(newline);
             if self.discarding {
                 self.discarding = !newline;
                 continue;
             }
             // The limit counts the line's bytes, not its CR LF (a CR at the
             // end of a read may be the first half of one).
-            let len = self.buf.len() + segment.len();
+            let line_len = self.buf.len() + segment.len();
             let cr = usize::from(segment.last() == Some(&b'\r'));
-            if len - cr > self.max {
+            if line_len - cr > self.max {
                 self.buf.clear();
                 self.discarding = !newline;
-                frames.push(Frame::TooLong);
-                continue;
+                return Some(Frame::TooLong);
             }
             self.buf.extend_from_slice(segment);
             if newline {
-                frames.push(Frame::Line(self.take()));
+                return Some(Frame::Line(self.take()));
             }
         }
-        frames
+        self.input.clear();
+        self.pos = 0;
+        if self.input.capacity() > KEEP_INPUT {
+            self.input = Vec::new();
+        }
+        if self.ended {
+            return self.finish();
+        }
+        None
     }
 
-    /// The unfinished last line when the peer ends the stream, if any.
-    pub(crate) fn finish(&mut self) -> Option<Frame> {
+    /// The unfinished last line at the end of the stream, once.
+    fn finish(&mut self) -> Option<Frame> {
         if self.discarding || self.buf.is_empty() {
             self.discarding = false;
             return None;
@@ -96,6 +129,19 @@ mod tests {
         Frame::Line(s.as_bytes().to_vec())
     }
 
+    impl Lines {
+        /// Every frame completed by `chunk`, in order.
+        fn feed(&mut self, chunk: &[u8]) -> Vec<Frame> {
+            self.push(chunk);
+            std::iter::from_fn(|| self.next()).collect()
+        }
+
+        fn finished(&mut self) -> Option<Frame> {
+            self.end();
+            self.next()
+        }
+    }
+
     #[test]
     fn lines_span_reads_and_reads_hold_several_lines() {
         let mut l = Lines::new(100);
@@ -106,8 +152,8 @@ mod tests {
             vec![line("world"), line(""), line("x")]
         );
         assert_eq!(l.feed(b"tail"), vec![]);
-        assert_eq!(l.finish(), Some(line("tail")));
-        assert_eq!(l.finish(), None);
+        assert_eq!(l.finished(), Some(line("tail")));
+        assert_eq!(l.finished(), None);
     }
 
     #[test]
@@ -121,7 +167,7 @@ mod tests {
         assert_eq!(l.feed(b"still\nok\n"), vec![line("ok")]);
         assert_eq!(l.feed(b"toolong\nok\n"), vec![Frame::TooLong, line("ok")]);
         assert_eq!(l.feed(b"abcdefgh"), vec![Frame::TooLong]);
-        assert_eq!(l.finish(), None);
+        assert_eq!(l.finished(), None);
     }
 
     #[test]
@@ -131,5 +177,22 @@ mod tests {
             l.feed(&[b'x'; 3]);
             assert!(l.buf.len() <= 8 + 1);
         }
+    }
+
+    #[test]
+    fn a_read_of_many_lines_is_framed_one_line_at_a_time() {
+        let mut l = Lines::new(8);
+        l.push(&b"a\nbb\n".repeat(1000));
+        assert_eq!(l.next(), Some(line("a")));
+        assert_eq!(l.next(), Some(line("bb")));
+        // The rest stays as bytes, not as 1,998 lines; the next read goes
+        // behind them.
+        assert_eq!(l.input.len() - l.pos, 5 * 1000 - 5);
+        l.push(b"tail");
+        assert_eq!(std::iter::from_fn(|| l.next()).count(), 1998);
+        assert!(l.input.capacity() <= KEEP_INPUT);
+        l.end();
+        assert_eq!(l.next(), Some(line("tail")));
+        assert_eq!(l.next(), None);
     }
 }
