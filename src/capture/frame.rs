@@ -20,8 +20,10 @@ pub struct Timestamp {
 
 impl Timestamp {
     /// Seconds since `earlier` as a float (negative if `earlier` is later).
+    /// Any two timestamps a file can hold: the difference is taken in i128.
     pub fn secs_since(self, earlier: Timestamp) -> f64 {
-        (self.sec - earlier.sec) as f64 + (self.nsec as f64 - earlier.nsec as f64) / 1e9
+        (i128::from(self.sec) - i128::from(earlier.sec)) as f64
+            + (self.nsec as f64 - earlier.nsec as f64) / 1e9
     }
 
     /// Decimal text with as many fraction digits as the precision keeps,
@@ -111,5 +113,21 @@ mod tests {
             nsec: 100_000_000,
         };
         assert!((b.secs_since(a) - 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn secs_since_spans_the_whole_i64_range() {
+        let (lo, hi) = (
+            Timestamp {
+                sec: i64::MIN,
+                nsec: 0,
+            },
+            Timestamp {
+                sec: i64::MAX,
+                nsec: 999_999_999,
+            },
+        );
+        assert!(hi.secs_since(lo) > 1.8e19);
+        assert!(lo.secs_since(hi) < -1.8e19);
     }
 }

@@ -263,7 +263,11 @@ impl State {
         let ts = match ts_units {
             Some(units) => {
                 let per = iface.units_per_sec;
-                let sec = (units / per) as i64 + iface.offset;
+                // Saturating: a damaged file's huge count or offset must not
+                // wrap into the past (or panic in a debug build).
+                let sec = i64::try_from(units / per)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(iface.offset);
                 let frac = units % per;
                 let nsec = (u128::from(frac) * 1_000_000_000 / u128::from(per)) as u32;
                 Timestamp { sec, nsec }

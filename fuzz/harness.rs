@@ -1,0 +1,262 @@
+//! The code paths the fuzz targets drive, shared with
+//! `tests/fuzz_regressions.rs` (which includes this file by path) so a
+//! crashing input is replayed without the fuzzer.
+//!
+//! `frame` input: a link byte, an options byte, then frames, each as a
+//! two-byte little-endian length, a timing byte and that many bytes (the
+//! last frame takes what is left). The link byte picks one of [`LINKS`]
+//! (its value modulo 8; 7 means all of them in turn): the frames go through
+//! the pipeline with that link type, then every renderer draws what the
+//! pipeline made. (Rendering each input seven times made the target seven
+//! times slower; the fuzzer finds the link byte's eight values at once.)
+//!
+//! `savefile` input: a whole capture file.
+
+use std::io::{self, Cursor, Write};
+
+use tcplab::capture::{Frame, SavefileReader, Timestamp, TsPrecision};
+use tcplab::cmd::trace::wire_totals;
+use tcplab::cmd::Pipeline;
+use tcplab::decode::{decode_frame, LinkType};
+use tcplab::flow::{Reassembler, Summary};
+use tcplab::render::{
+    endpoints, hexdump, layout_spans, write_ladder, write_ladder_mermaid, write_ladder_stepped,
+    write_ladder_svg, write_summary, write_summary_json, write_trace_json, write_trace_text,
+    CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder, Palette, RowWriter,
+    Sockets, TextOptions, TraceReport,
+};
+
+/// Every link type the decoder knows, and one it does not.
+pub const LINKS: [LinkType; 7] = [
+    LinkType::Ethernet,
+    LinkType::LinuxSll,
+    LinkType::LinuxSll2,
+    LinkType::Null,
+    LinkType::Loop,
+    LinkType::Raw,
+    LinkType::Other(105),
+];
+
+/// Frames read from one savefile input at most.
+pub const MAX_SAVEFILE_FRAMES: usize = 10_000;
+
+/// Splits a `frame` input into its link types, its options byte and its
+/// frames' timestamps, original lengths and bytes.
+/// One frame cut from a fuzz input: its time, original length and bytes.
+pub type FuzzFrame<'a> = (Timestamp, u32, &'a [u8]);
+
+pub fn split_frames(data: &[u8]) -> (&'static [LinkType], u8, Vec<FuzzFrame<'_>>) {
+    let &[link, opts, ref rest @ ..] = data else {
+        return (&[], 0, Vec::new());
+    };
+    let mut rest: &[u8] = rest;
+    let links = match usize::from(link % 8) {
+        7 => &LINKS[..],
+        i => std::slice::from_ref(&LINKS[i]),
+    };
+    let mut frames = Vec::new();
+    let mut ts = Timestamp {
+        sec: 1_700_000_000,
+        nsec: 0,
+    };
+    while rest.len() >= 3 {
+        let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+        let timing = rest[2];
+        rest = &rest[3..];
+        let take = len.min(rest.len());
+        let (bytes, tail) = rest.split_at(take);
+        rest = tail;
+        // Low seven bits: milliseconds since the previous frame; 0x7f steps
+        // back a second (clocks do), 0x7e leaps i64::MAX seconds (a pcapng
+        // if_tsoffset can say anything). High bit: the snaplen cut the frame.
+        if timing & 0x7f == 0x7f {
+            ts.sec = ts.sec.wrapping_sub(1);
+        } else if timing & 0x7f == 0x7e {
+            ts.sec = ts.sec.wrapping_add(i64::MAX);
+        } else {
+            ts.nsec += u32::from(timing & 0x7f) * 1_000_000;
+            ts.sec = ts.sec.wrapping_add(i64::from(ts.nsec / 1_000_000_000));
+            ts.nsec %= 1_000_000_000;
+        }
+        let orig_len = bytes.len() as u32 + if timing & 0x80 != 0 { 1500 } else { 0 };
+        frames.push((ts, orig_len, bytes));
+    }
+    (links, opts, frames)
+}
+
+/// Text options from the options byte: width, colour, hex mode, raw seq.
+pub fn text_options(opts: u8) -> TextOptions {
+    const WIDTHS: [usize; 8] = [0, 1, 20, 40, 60, 80, 132, usize::MAX];
+    TextOptions {
+        palette: Palette {
+            enabled: opts & 0x08 != 0,
+        },
+        width: WIDTHS[usize::from(opts & 0x07)],
+        hexdump: match (opts >> 4) & 0x03 {
+            0 => HexdumpMode::Payload,
+            1 => HexdumpMode::Frame,
+            _ => HexdumpMode::None,
+        },
+        raw_seq: opts & 0x40 != 0,
+        max_hex: if opts & 0x80 != 0 { 16 } else { 4096 },
+    }
+}
+
+/// The `frame` target: every link type, every renderer.
+pub fn frame(data: &[u8]) {
+    let (links, opts, frames) = split_frames(data);
+    let opts = text_options(opts);
+    for &link in links {
+        let frames = frames.iter().map(|&(ts, orig_len, bytes)| Frame {
+            ts,
+            link,
+            precision: TsPrecision::Nano,
+            orig_len,
+            data: bytes.to_vec(),
+        });
+        render_all(frames, &opts, &mut io::sink()).expect("a sink never fails");
+    }
+}
+
+/// Runs `frames` through the pipeline and every renderer into `out`.
+pub fn render_all(
+    frames: impl IntoIterator<Item = Frame>,
+    opts: &TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut pipeline = Pipeline::new(opts.max_hex);
+    let mut rows = RowWriter::new(*opts);
+    let mut summary = Summary::new();
+    let mut reassembler = Reassembler::new();
+    let mut follow = FollowWriter::new(*opts, opts.hexdump != HexdumpMode::None);
+    let mut packets = Vec::new();
+    let mut first_ts = None;
+    for frame in frames {
+        first_ts.get_or_insert(frame.ts);
+        let (link, ts, orig_len) = (frame.link, frame.ts, frame.orig_len);
+        let (traced, placed) = pipeline.push(frame);
+        // The streaming renderers (`replay`) see the decoded frame again.
+        let packet = decode_frame(link, &traced.data, orig_len);
+        let flow = placed.as_ref().map(|(_, f)| f);
+        rows.row(out, traced.record.frame, ts, &packet, flow)?;
+        serde_json::to_writer(&mut *out, &traced.record)?;
+        let spans = layout_spans(&traced.layout);
+        hexdump(out, &traced.data, &spans, opts.palette, 16, "  ")?;
+        hexdump(out, traced.payload(), &spans, opts.palette, 8, "")?;
+        if let Some((seg, flow)) = &placed {
+            summary.add(ts, orig_len, seg, flow);
+            if flow.stream == 0 {
+                for piece in
+                    reassembler.push(traced.record.frame, seg, flow.direction, packet.payload)
+                {
+                    follow.piece(out, &piece)?;
+                }
+            }
+        }
+        packets.push(traced);
+    }
+    for piece in reassembler.finish() {
+        follow.piece(out, &piece)?;
+    }
+    follow.finish(out)?;
+    write_summary(out, &summary.conversations, first_ts, opts)?;
+    write_summary_json(out, &summary.conversations, first_ts)?;
+
+    let loopback = |port| EndpointInfo {
+        address: "127.0.0.1".into(),
+        port,
+        family: "IPv4",
+    };
+    let (client, server) = packets
+        .iter()
+        .find_map(endpoints)
+        .unwrap_or_else(|| (loopback(40000), loopback(8080)));
+    let report = TraceReport {
+        connection: Connection {
+            client,
+            server,
+            client_seen_by_server: None,
+        },
+        wire: wire_totals(&packets),
+        packets,
+        sockets: Sockets {
+            client: Default::default(),
+            server: Default::default(),
+        },
+        capture: CaptureInfo {
+            interface: "fuzz".into(),
+            link: "ethernet",
+            snaplen: 65535,
+            dropped: 0,
+            link_label: "Ethernet",
+            stats: Default::default(),
+        },
+        server_mode: "echo",
+        warning: Some("fuzzed input".into()),
+    };
+    write_trace_text(out, &report, opts)?;
+    write_trace_json(out, &report)?;
+
+    let mut ladders = vec![Ladder::of_connection(&report.connection, &report.packets)];
+    ladders.extend(Ladder::of_stream(&report.packets, 0));
+    ladders.extend(Ladder::of_stream(&report.packets, 1));
+    for ladder in &ladders {
+        write_ladder(out, ladder, opts)?;
+        write_ladder_svg(out, ladder)?;
+        write_ladder_mermaid(out, ladder)?;
+        let mut answers = Cursor::new(b"\n\nq\n".to_vec());
+        write_ladder_stepped(out, ladder, opts, &mut answers, None)?;
+    }
+    Ok(())
+}
+
+/// The `savefile` target: a whole capture file through the reader, the
+/// pipeline and `replay`'s streaming renderers (rows, JSON records, the
+/// summary), at most [`MAX_SAVEFILE_FRAMES`] frames.
+pub fn savefile(data: &[u8]) {
+    let Ok(mut reader) = SavefileReader::new(Cursor::new(data)) else {
+        return;
+    };
+    let _ = reader.first_link();
+    let _ = reader.precision();
+    let opts = text_options(0x25);
+    let mut out = io::sink();
+    let mut pipeline = Pipeline::new(64);
+    let mut rows = RowWriter::new(opts);
+    let mut summary = Summary::new();
+    let mut first_ts = None;
+    let mut number = 0u64;
+    while number < MAX_SAVEFILE_FRAMES as u64 {
+        let raw = match reader.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = e.to_string();
+                break;
+            }
+        };
+        number += 1;
+        first_ts.get_or_insert(raw.ts);
+        let (raw_link, ts, orig_len) = (raw.link, raw.ts, raw.orig_len);
+        let frame = Frame {
+            ts: raw.ts,
+            link: raw.link,
+            precision: raw.precision,
+            orig_len: raw.orig_len,
+            data: raw.data.to_vec(),
+        };
+        let (traced, placed) = pipeline.push(frame);
+        let packet = decode_frame(raw_link, &traced.data, orig_len);
+        let flow = placed.as_ref().map(|(_, f)| f);
+        rows.row(&mut out, number, ts, &packet, flow)
+            .expect("a sink never fails");
+        serde_json::to_writer(&mut out, &traced.record).expect("records serialize");
+        if let Some((seg, flow)) = &placed {
+            summary.add(ts, orig_len, seg, flow);
+        }
+    }
+    assert_eq!(reader.frames_read(), number);
+    assert_eq!(pipeline.frames(), number);
+    write_summary(&mut out, &summary.conversations, first_ts, &opts).expect("a sink never fails");
+    write_summary_json(&mut out, &summary.conversations, first_ts).expect("a sink never fails");
+}
