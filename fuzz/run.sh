@@ -49,7 +49,7 @@ for target in $targets; do
         status=1
         echo "!! $target found a crash: see logs/$target.log and artifacts/$target/"
     fi
-    grep -E '^#[0-9]+ +DONE|^stat::' "logs/$target.log" || true
+    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::' "logs/$target.log" || true
     echo "corpus/$target: $(ls "corpus/$target" | wc -l) inputs"
 done
 exit "$status"
