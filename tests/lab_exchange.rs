@@ -1,21 +1,13 @@
 //! The traced exchange without capture: a real tokio server and client on
 //! loopback, checked through what each application saw. Needs no privileges.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tcplab::lab::{run_exchange, CloseMode, EventKind, Exchange, ExchangePlan, ServerMode};
 use tokio::net::TcpListener;
 
 fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan {
-    ExchangePlan {
-        writes: writes.iter().map(|w| w.to_vec()).collect(),
-        server,
-        close,
-        nodelay: false,
-        cork: false,
-        server_read_delay: Duration::ZERO,
-        timeout: Duration::from_secs(5),
-    }
+    ExchangePlan::new(writes, server, close)
 }
 
 async fn run(plan: ExchangePlan) -> Exchange {

@@ -47,6 +47,22 @@ pub struct ExchangePlan {
     pub timeout: Duration,
 }
 
+impl ExchangePlan {
+    /// The plain exchange: these writes, Nagle on, no cork, a prompt
+    /// reader, five seconds to finish.
+    pub fn new(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> Self {
+        ExchangePlan {
+            writes: writes.iter().map(|w| w.to_vec()).collect(),
+            server,
+            close,
+            nodelay: false,
+            cork: false,
+            server_read_delay: Duration::ZERO,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// The outcome: addresses and each application's view.
 #[derive(Debug, Clone)]
 pub struct Exchange {

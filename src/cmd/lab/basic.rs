@@ -14,15 +14,7 @@ use crate::render::TraceReport;
 use crate::Result;
 
 pub(super) fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan {
-    ExchangePlan {
-        writes: writes.iter().map(|w| w.to_vec()).collect(),
-        server,
-        close,
-        nodelay: false,
-        cork: false,
-        server_read_delay: Duration::ZERO,
-        timeout: Duration::from_secs(5),
-    }
+    ExchangePlan::new(writes, server, close)
 }
 
 /// Runs one traced exchange on loopback.
