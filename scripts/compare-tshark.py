@@ -3,7 +3,7 @@
 stream, relative seq/ack, duplicate-ACK number and every analysis flag.
 Prints one line per file that differs (count and the first difference) and a total.
 
-Usage: python3 scripts/compare-tshark.py ../shared/captures-wild/*
+Usage: python3 scripts/compare-tshark.py tests/data/wild/*.pcap*
 Needs tshark and a built target/debug/tcplab."""
 import json, os, subprocess, sys
 F = ["retransmission","fast_retransmission","spurious_retransmission","out_of_order","lost_segment","ack_lost_segment","duplicate_ack","zero_window","window_full","window_update","keep_alive","keep_alive_ack"]

@@ -6,6 +6,8 @@
 //! lies whole before a cut. A sample also runs through the binary: exit 0
 //! or 65, never a panic.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -176,20 +178,7 @@ fn committed() -> Vec<PathBuf> {
 }
 
 fn wild() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures-wild");
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|_| {
-        panic!(
-            "{} is missing: the tcpdump captures belong beside the checkout",
-            dir.display()
-        )
-    });
-    let mut v: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x != "md"))
-        .collect();
-    v.sort();
-    v
+    common::wild_captures()
 }
 
 fn name(p: &Path) -> String {

@@ -1,10 +1,12 @@
 //! Our savefile reader against libpcap's on every capture we have: the
 //! committed ones and the tcpdump project's 830 test captures beside the
-//! checkout (`../shared/captures-wild`), many of them damaged on purpose.
+//! repository (`tests/data/wild/`), many of them damaged on purpose.
 //! Where libpcap reads a file, we must return the same frames (time,
 //! lengths, bytes, link type); where it stops with an error, we must stop
 //! too, after the same frames. pcapng files libpcap refuses for mixed link
 //! types are the reason the reader exists; they are only read to the end.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -14,19 +16,14 @@ use tcplab::decode::LinkType;
 
 fn files() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for dir in [root.join("captures"), root.join("../shared/captures-wild")] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_file() && !p.extension().is_some_and(|x| x == "md") {
-                out.push(p);
-            }
-        }
-    }
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("captures"))
+        .expect("captures/ is in the repository")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && !p.extension().is_some_and(|x| x == "md"))
+        .collect();
     out.sort();
+    out.extend(common::wild_captures());
     out
 }
 

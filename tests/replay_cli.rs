@@ -252,19 +252,8 @@ fn truncated_files_report_the_frames_before_the_damage() {
 
 #[test]
 fn every_wild_capture_is_survived() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures-wild");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        panic!(
-            "{} is missing: the tcpdump project's captures are expected beside the checkout",
-            dir.display()
-        );
-    };
     let mut seen = 0;
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "md") {
-            continue;
-        }
+    for p in common::wild_captures() {
         for mode in [
             &["--format", "ndjson"][..],
             &["--summary"][..],
@@ -282,5 +271,5 @@ fn every_wild_capture_is_survived() {
         }
         seen += 1;
     }
-    assert!(seen > 800, "only {seen} captures");
+    assert_eq!(seen, common::WILD_CAPTURES);
 }

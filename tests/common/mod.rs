@@ -84,3 +84,26 @@ pub fn has(p: &serde_json::Value, flag: &str) -> bool {
 pub fn from_client(report: &serde_json::Value, p: &serde_json::Value) -> bool {
     p["sport"] == report["connection"]["client"]["port"]
 }
+
+/// The tcpdump project's 830 test captures carried in `tests/data/wild/`,
+/// sorted. Panics if any is missing, so a test over them cannot pass on fewer.
+pub fn wild_captures() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wild");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && !p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    v.sort();
+    assert_eq!(
+        v.len(),
+        WILD_CAPTURES,
+        "{} should hold the tcpdump captures",
+        dir.display()
+    );
+    v
+}
+
+/// How many captures `tests/data/wild/` holds.
+pub const WILD_CAPTURES: usize = 830;
