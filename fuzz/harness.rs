@@ -14,10 +14,10 @@
 
 use std::io::{self, Cursor, Write};
 
-use tcplab::capture::{Frame, SavefileReader, Timestamp, TsPrecision};
+use tcplab::capture::{Frame, SavefileReader};
 use tcplab::cmd::trace::wire_totals;
 use tcplab::cmd::Pipeline;
-use tcplab::decode::{decode_frame, LinkType};
+use tcplab::decode::decode_frame;
 use tcplab::flow::{Reassembler, Summary};
 use tcplab::render::{
     endpoints, hexdump, layout_spans, write_ladder, write_ladder_mermaid, write_ladder_stepped,
@@ -25,6 +25,7 @@ use tcplab::render::{
     CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder, Palette, RowWriter,
     Sockets, TextOptions, TraceReport,
 };
+use tcplab::values::{LinkType, Timestamp, TsPrecision};
 
 /// Every link type the decoder knows, and one it does not.
 pub const LINKS: [LinkType; 7] = [
@@ -185,10 +186,9 @@ pub fn render_all(
         },
         capture: CaptureInfo {
             interface: "fuzz".into(),
-            link: "ethernet",
+            link: LinkType::Ethernet,
             snaplen: 65535,
             dropped: 0,
-            link_label: "Ethernet",
             stats: Default::default(),
         },
         server_mode: "echo",

@@ -20,5 +20,6 @@ pub mod error;
 pub mod flow;
 pub mod lab;
 pub mod render;
+pub mod values;
 
 pub use error::{Error, NetKind, Result};

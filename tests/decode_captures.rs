@@ -12,10 +12,11 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use tcplab::capture::{FileSource, Frame, PacketSource, TsPrecision};
+use tcplab::capture::{FileSource, Frame, PacketSource};
 use tcplab::cmd::Pipeline;
-use tcplab::decode::{decode, Flags, Layer, LinkType};
+use tcplab::decode::{decode, Flags, Layer};
 use tcplab::render::TracedPacket;
+use tcplab::values::{LinkType, TsPrecision};
 
 fn capture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

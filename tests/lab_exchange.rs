@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use tcplab::lab::{run_exchange, CloseMode, EventKind, Exchange, ExchangePlan, ServerMode};
+use tcplab::lab::{run_exchange, CloseMode, Exchange, ExchangePlan, ServerMode};
+use tcplab::values::EventKind;
 use tokio::net::TcpListener;
 
 fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan {
@@ -15,7 +16,7 @@ async fn run(plan: ExchangePlan) -> Exchange {
     run_exchange(listener, &plan, Instant::now()).await.unwrap()
 }
 
-fn kinds(events: &[tcplab::lab::SocketEvent]) -> Vec<EventKind> {
+fn kinds(events: &[tcplab::values::SocketEvent]) -> Vec<EventKind> {
     events.iter().map(|e| e.event).collect()
 }
 

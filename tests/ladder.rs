@@ -11,14 +11,15 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use common::*;
-use tcplab::capture::{FileSource, Frame, PacketSource, Timestamp, TsPrecision};
+use tcplab::capture::{FileSource, Frame, PacketSource};
 use tcplab::cmd::Pipeline;
-use tcplab::decode::LinkType;
 use tcplab::flow::Direction;
 use tcplab::render::{
     ladder_lines, visible_width, write_ladder_mermaid, write_ladder_stepped, write_ladder_svg,
     Connection, HexdumpMode, Ladder, Palette, TextOptions, TracedPacket, MAX_ARROWS,
 };
+use tcplab::values::LinkType;
+use tcplab::values::{Timestamp, TsPrecision};
 
 const CAPTURES: [&str; 3] = ["hello-ethernet.pcap", "reset.pcap", "half-close.pcap"];
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use pcap::{Capture, Precision};
 use tcplab::capture::SavefileReader;
-use tcplab::decode::LinkType;
+use tcplab::values::LinkType;
 
 fn files() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

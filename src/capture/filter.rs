@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use pcap::{BpfProgram, Capture, Linktype};
 
-use crate::decode::LinkType;
+use crate::values::LinkType;
 use crate::{Error, Result};
 
 /// A compiled filter expression.

@@ -1,46 +1,6 @@
-//! One captured frame and its timestamp.
+//! One captured frame.
 
-use std::fmt;
-
-use crate::decode::LinkType;
-
-/// How many digits of a second a source keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TsPrecision {
-    Micro,
-    Nano,
-}
-
-/// A capture timestamp: seconds since the epoch plus nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Timestamp {
-    pub sec: i64,
-    pub nsec: u32,
-}
-
-impl Timestamp {
-    /// Seconds since `earlier` as a float (negative if `earlier` is later).
-    /// Any two timestamps a file can hold: the difference is taken in i128.
-    pub fn secs_since(self, earlier: Timestamp) -> f64 {
-        (i128::from(self.sec) - i128::from(earlier.sec)) as f64
-            + (self.nsec as f64 - earlier.nsec as f64) / 1e9
-    }
-
-    /// Decimal text with as many fraction digits as the precision keeps,
-    /// as tshark prints `frame.time_epoch`.
-    pub fn display(self, precision: TsPrecision) -> impl fmt::Display {
-        struct D(Timestamp, TsPrecision);
-        impl fmt::Display for D {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.1 {
-                    TsPrecision::Micro => write!(f, "{}.{:06}", self.0.sec, self.0.nsec / 1000),
-                    TsPrecision::Nano => write!(f, "{}.{:09}", self.0.sec, self.0.nsec),
-                }
-            }
-        }
-        D(self, precision)
-    }
-}
+use crate::values::{LinkType, Timestamp, TsPrecision};
 
 /// A frame as the capture layer saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,53 +41,3 @@ pub(crate) fn timeval_secs(tv_sec: TimeT) -> i64 {
 }
 
 type TimeT = std::os::raw::c_long;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_print_with_their_precision() {
-        let ts = Timestamp {
-            sec: 1_700_000_000,
-            nsec: 1_234_567,
-        };
-        assert_eq!(
-            ts.display(TsPrecision::Nano).to_string(),
-            "1700000000.001234567"
-        );
-        assert_eq!(
-            ts.display(TsPrecision::Micro).to_string(),
-            "1700000000.001234"
-        );
-    }
-
-    #[test]
-    fn secs_since_borrows_across_the_second() {
-        let a = Timestamp {
-            sec: 10,
-            nsec: 900_000_000,
-        };
-        let b = Timestamp {
-            sec: 11,
-            nsec: 100_000_000,
-        };
-        assert!((b.secs_since(a) - 0.2).abs() < 1e-9);
-    }
-
-    #[test]
-    fn secs_since_spans_the_whole_i64_range() {
-        let (lo, hi) = (
-            Timestamp {
-                sec: i64::MIN,
-                nsec: 0,
-            },
-            Timestamp {
-                sec: i64::MAX,
-                nsec: 999_999_999,
-            },
-        );
-        assert!(hi.secs_since(lo) > 1.8e19);
-        assert!(lo.secs_since(hi) < -1.8e19);
-    }
-}

@@ -9,8 +9,8 @@
 use futures_util::StreamExt;
 use pcap::{Active, Capture, Packet, PacketCodec, PacketStream, Precision};
 
-use super::{Frame, Timestamp};
-use crate::decode::LinkType;
+use super::Frame;
+use crate::values::{CaptureStats, LinkType, Timestamp, TsPrecision};
 use crate::{Error, Result};
 
 /// What to open.
@@ -37,15 +37,6 @@ impl LiveConfig {
     }
 }
 
-/// Packet counts from libpcap at the end of a capture.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct CaptureStats {
-    /// Packets dropped because the buffer was full.
-    pub dropped: u32,
-    /// Packets dropped by the interface or driver.
-    pub if_dropped: u32,
-}
-
 /// The loopback interface's name (`lo` on Linux).
 pub fn loopback_interface() -> String {
     pcap::Device::list()
@@ -68,7 +59,7 @@ impl PacketCodec for ToFrame {
                 nsec: h.ts.tv_usec as u32,
             },
             link: self.0,
-            precision: super::TsPrecision::Nano,
+            precision: TsPrecision::Nano,
             orig_len: h.len,
             data: packet.data.to_vec(),
         }

@@ -14,12 +14,12 @@ mod savefile;
 
 pub use file::FileSource;
 pub use filter::FrameFilter;
-pub use frame::{Frame, Timestamp, TsPrecision};
-pub use live::{loopback_interface, CaptureStats, LiveCapture, LiveConfig};
+pub use frame::Frame;
+pub use live::{loopback_interface, LiveCapture, LiveConfig};
 pub use reader::{RawFrame, ReadError, SavefileReader};
 pub use savefile::PcapWriter;
 
-use crate::decode::LinkType;
+use crate::values::{LinkType, TsPrecision};
 use crate::Result;
 
 /// Anything that hands out frames one at a time: a file, or memory in tests.

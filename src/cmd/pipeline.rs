@@ -77,6 +77,7 @@ impl Pipeline {
         let record = self.record(&raw, &step);
         let traced = TracedPacket {
             record,
+            link: frame.link,
             ts: frame.ts,
             layout: step.packet.layout,
             flags: step.packet.flags(),

@@ -6,13 +6,14 @@ use std::io::Write;
 
 use super::trace::{check_diagram, draw_diagram, wants_ladder};
 use super::{output_error, Pipeline, Step};
-use crate::capture::{FileSource, FrameFilter, RawFrame, Timestamp};
+use crate::capture::{FileSource, FrameFilter, RawFrame};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, ReplayArgs, ReplayFormat};
 use crate::flow::{Analysis, Direction, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoints, hexdump, layout_spans, write_summary, FollowWriter, HexdumpMode,
     Ladder, Paint, Palette, RowWriter, Span, TextOptions, TracedPacket,
 };
+use crate::values::Timestamp;
 use crate::{Error, Result};
 
 /// What is written per frame.
@@ -150,6 +151,7 @@ fn traced(pipeline: &Pipeline, frame: &RawFrame<'_>, step: &Step<'_>) -> TracedP
     let flow = step.flow();
     TracedPacket {
         record: pipeline.record(frame, step),
+        link: frame.link,
         ts: frame.ts,
         data: frame.data.to_vec(),
         layout: step.packet.layout,

@@ -10,8 +10,8 @@ use clap::ArgMatches;
 use super::output_error;
 use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, SendArgs, SendClose};
 use crate::lab::client::{self, Attempt, ClientEvent, Ending, RetryPolicy};
-use crate::lab::SocketLog;
 use crate::render::{hexdump, Paint, Palette, Span};
+use crate::values::SocketLog;
 use crate::{Error, NetKind, Result};
 
 /// Runs `send` and writes what happens to `out` as it happens.

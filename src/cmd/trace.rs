@@ -19,7 +19,6 @@ use tokio::net::TcpListener;
 use super::{output_error, Pipeline};
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, DiagramArgs, Format, TraceArgs};
-use crate::decode::LinkType;
 use crate::flow::{CloseWatch, Direction};
 use crate::lab::{run_exchange, ExchangePlan};
 use crate::render::{
@@ -266,8 +265,7 @@ pub async fn trace(
         },
         capture: CaptureInfo {
             interface: cap.config().interface.clone(),
-            link: link.name(),
-            link_label: link.label(),
+            link,
             snaplen: cap.config().snaplen as u32,
             dropped: stats.dropped + stats.if_dropped,
             stats,
@@ -308,7 +306,7 @@ fn save(path: &Path, report: &TraceReport) -> Result<()> {
         source,
     };
     let file = std::fs::File::create(path).map_err(file_err)?;
-    let link = LinkType::from_name(report.capture.link).unwrap_or(LinkType::Ethernet);
+    let link = report.capture.link;
     let mut w = PcapWriter::new(std::io::BufWriter::new(file), link, report.capture.snaplen)
         .map_err(file_err)?;
     for p in &report.packets {

@@ -13,6 +13,5 @@ mod packet;
 mod tcp;
 
 pub use error::{DecodeError, Layer};
-pub use link::LinkType;
 pub use packet::{decode, decode_frame, IpInfo, Layout, Packet};
 pub use tcp::{Flags, TcpOptions};

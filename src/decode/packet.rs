@@ -6,7 +6,8 @@ use std::ops::Range;
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::link::{split_link, NextLayer};
-use super::{DecodeError, Flags, Layer, LinkType, TcpOptions};
+use super::{DecodeError, Flags, Layer, TcpOptions};
+use crate::values::LinkType;
 
 /// The network-layer facts of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]

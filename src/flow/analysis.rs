@@ -8,9 +8,10 @@
 
 use std::collections::VecDeque;
 
-use super::{Segment, SeqNumber};
-use crate::capture::Timestamp;
+use super::Segment;
 use crate::decode::Flags;
+use crate::values::SeqNumber;
+use crate::values::Timestamp;
 
 /// Wireshark's TCP_MAX_UNACKED_SEGMENTS.
 pub const MAX_UNACKED: usize = 10_000;

@@ -1,8 +1,9 @@
 //! Knows when a connection is completely closed: both FINs acknowledged
 //! (RFC 9293 §3.6), or a reset.
 
-use super::{Direction, Segment, SeqNumber};
+use super::{Direction, Segment};
 use crate::decode::Flags;
+use crate::values::SeqNumber;
 
 /// Watches one connection's segments for the end of its teardown.
 #[derive(Debug, Default, Clone)]

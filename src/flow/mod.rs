@@ -9,7 +9,6 @@ mod analysis;
 mod close;
 mod phase;
 mod reassembly;
-mod seq;
 mod summary;
 mod tracker;
 
@@ -17,13 +16,13 @@ pub use analysis::{Analysis, ConnectionAnalysis, Findings, MAX_UNACKED};
 pub use close::CloseWatch;
 pub use phase::{Phase, PhaseState};
 pub use reassembly::{Piece, Reassembler, MAX_HELD};
-pub use seq::SeqNumber;
 pub use summary::{Conversation, Summary, Totals};
 pub use tracker::{Direction, FlowInfo, Tracker};
 
 use std::net::SocketAddr;
 
 use crate::decode::{Flags, Packet, TcpOptions};
+use crate::values::SeqNumber;
 
 /// The values of one TCP segment that flow logic needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Direction, Segment, SeqNumber};
+use super::{Direction, Segment};
+use crate::values::SeqNumber;
 use crate::decode::Flags;
 
 /// Out-of-order bytes held per direction before a gap is given up on.

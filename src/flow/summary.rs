@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use super::{Analysis, Direction, FlowInfo, Segment};
-use crate::capture::Timestamp;
 use crate::decode::Flags;
+use crate::values::Timestamp;
 
 /// Frames and bytes one way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

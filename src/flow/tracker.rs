@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 
 use rustc_hash::FxHashMap;
 
-use super::{ConnectionAnalysis, Findings, Phase, PhaseState, Segment, SeqNumber};
-use crate::capture::Timestamp;
+use super::{ConnectionAnalysis, Findings, Phase, PhaseState, Segment};
 use crate::decode::Flags;
+use crate::values::SeqNumber;
+use crate::values::Timestamp;
 
 /// Which way a segment goes, relative to the side that opened the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use super::{EventKind, SocketLog};
 use crate::error::NetKind;
+use crate::values::{EventKind, SocketLog};
 
 /// When to give up connecting.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +68,7 @@ pub async fn connect(
                     });
                     return Ok(stream);
                 }
-                Ok(Err(e)) => (NetKind::of(&e), super::events::errno_name(&e)),
+                Ok(Err(e)) => (NetKind::of(&e), crate::values::errno_name(&e)),
                 Err(_) => (
                     NetKind::TimedOut,
                     format!("no answer within {} ms", policy.connect_timeout.as_millis()),
@@ -153,7 +153,7 @@ async fn read_replies(
             Ok(Err(e)) => {
                 log.error(clock, &e);
                 let kind = NetKind::of(&e);
-                on_event(&ClientEvent::Error(kind, super::events::errno_name(&e)));
+                on_event(&ClientEvent::Error(kind, crate::values::errno_name(&e)));
                 return Err(kind);
             }
         }
@@ -174,7 +174,7 @@ pub async fn converse(
     log.push(clock, EventKind::Connect);
     let fail = |log: &mut SocketLog, e: std::io::Error| {
         log.error(clock, &e);
-        Some((NetKind::of(&e), super::events::errno_name(&e)))
+        Some((NetKind::of(&e), crate::values::errno_name(&e)))
     };
     for w in writes {
         if let Err(e) = sock.write_all(w).await {
@@ -234,7 +234,7 @@ pub async fn interactive(
                 Err(e) => {
                     log.error(clock, &e);
                     let kind = NetKind::of(&e);
-                    on_event(&ClientEvent::Error(kind, super::events::errno_name(&e)));
+                    on_event(&ClientEvent::Error(kind, crate::values::errno_name(&e)));
                     break Err(kind);
                 }
             },

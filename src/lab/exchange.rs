@@ -13,7 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::{EventKind, ServerMode, SocketLog};
+use super::ServerMode;
+use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
 
 /// How the client ends the connection.

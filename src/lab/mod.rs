@@ -6,11 +6,9 @@
 //! ports and tests can drive them; nothing here decodes or prints.
 
 pub mod client;
-mod events;
 mod exchange;
 mod modes;
 pub mod serve;
 
-pub use events::{describe_io_error, EventKind, SocketEvent, SocketLog};
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
 pub use modes::{frame, Pending, ServerMode, FRAME_HEADER};

@@ -31,8 +31,7 @@ pub use trace_json::write_trace_json;
 
 use serde::Serialize;
 
-use crate::capture::CaptureStats;
-use crate::lab::SocketLog;
+use crate::values::{CaptureStats, LinkType, SocketLog};
 
 /// An address as the lessons print it (`socket.address()`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,11 +90,9 @@ pub struct Wire {
 #[derive(Debug, Clone, Serialize)]
 pub struct CaptureInfo {
     pub interface: String,
-    pub link: &'static str,
+    pub link: LinkType,
     pub snaplen: u32,
     pub dropped: u32,
-    #[serde(skip)]
-    pub link_label: &'static str,
     #[serde(skip)]
     pub stats: CaptureStats,
 }

@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-use crate::capture::{RawFrame, Timestamp};
+use crate::capture::RawFrame;
 use crate::decode::{Flags, Layout, Packet, TcpOptions};
 use crate::flow::{Analysis, Direction, Findings, FlowInfo, Phase};
+use crate::values::{LinkType, Timestamp};
 
 /// One packet as JSON and NDJSON show it. Fields that do not apply (no IP,
 /// not TCP) are left out rather than given placeholder values.
@@ -124,6 +125,7 @@ impl PacketRecord {
 #[derive(Debug, Clone)]
 pub struct TracedPacket {
     pub record: PacketRecord,
+    pub link: LinkType,
     pub ts: Timestamp,
     /// The captured bytes of the whole frame.
     pub data: Vec<u8>,

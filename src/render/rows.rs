@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 
 use super::text::{prose, visible_width, TextOptions};
 use super::{options_text, Paint};
-use crate::capture::Timestamp;
 use crate::decode::{Flags, Packet, TcpOptions};
 use crate::flow::{Analysis, Findings, FlowInfo};
+use crate::values::Timestamp;
 
 /// Writes timeline rows one frame at a time.
 pub struct RowWriter {

@@ -6,8 +6,8 @@ use comfy_table::{Cell, CellAlignment, ColumnConstraint};
 
 use super::text::{cut, fitting_lines, new_table, prose, TextOptions};
 use super::Paint;
-use crate::capture::Timestamp;
 use crate::flow::{Analysis, Conversation};
+use crate::values::Timestamp;
 
 /// Writes the conversation table (in the widest layout that fits), then
 /// each conversation's analysis counts and the totals.

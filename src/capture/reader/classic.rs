@@ -7,8 +7,8 @@
 use std::io::{BufRead, Read};
 
 use super::{at_eof, read_exact_or, Bytes, Endian, FrameMeta, ReadError, MAX_FRAME};
-use crate::capture::{Timestamp, TsPrecision};
-use crate::decode::LinkType;
+use crate::values::LinkType;
+use crate::values::{Timestamp, TsPrecision};
 
 const MAGIC_MICRO: u32 = 0xa1b2_c3d4;
 const MAGIC_NANO: u32 = 0xa1b2_3c4d;

@@ -13,8 +13,7 @@ mod pcapng;
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use super::{Timestamp, TsPrecision};
-use crate::decode::LinkType;
+use crate::values::{LinkType, Timestamp, TsPrecision};
 
 /// One frame borrowed from the reader's buffer.
 #[derive(Debug, Clone, Copy)]

@@ -7,8 +7,8 @@ use std::io::{BufRead, Read};
 use std::ops::Range;
 
 use super::{at_eof, read_exact_or, Bytes, Endian, FrameMeta, ReadError};
-use crate::capture::{Timestamp, TsPrecision};
-use crate::decode::LinkType;
+use crate::values::LinkType;
+use crate::values::{Timestamp, TsPrecision};
 
 /// Block type of a Section Header Block, the same in either byte order.
 pub(crate) const SHB_TYPE: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];

@@ -9,8 +9,9 @@ use super::facts::{data_segments, first, flag_names, from_client, from_server, h
 use super::{Outcome, Part};
 use crate::cmd::trace::trace;
 use crate::decode::Flags;
-use crate::lab::{frame, CloseMode, EventKind, ExchangePlan, ServerMode};
+use crate::lab::{frame, CloseMode, ExchangePlan, ServerMode};
 use crate::render::TraceReport;
+use crate::values::EventKind;
 use crate::Result;
 
 pub(super) fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan {

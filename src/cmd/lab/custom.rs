@@ -15,7 +15,7 @@ use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::lab::client::{self, Ending, RetryPolicy};
 use crate::lab::serve::{self, KvStore, Limits, Mode, ServeConfig, ServerEvent};
-use crate::lab::{EventKind, SocketLog};
+use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
 
 /// A port nothing listens on right now.
@@ -147,7 +147,7 @@ pub(super) async fn crash() -> Result<Outcome> {
         let a_end = match tokio::time::timeout(Duration::from_secs(2), a.read(&mut buf)).await {
             Ok(Ok(0)) => "end (the server's kernel sent FIN)".to_string(),
             Ok(Ok(n)) => format!("{n} more bytes"),
-            Ok(Err(e)) => crate::lab::describe_io_error(&e),
+            Ok(Err(e)) => crate::values::describe_io_error(&e),
             Err(_) => "nothing within 2 s".to_string(),
         };
         // B reads the FIN too, then writes anyway: the dead side's kernel
@@ -157,7 +157,7 @@ pub(super) async fn crash() -> Result<Outcome> {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let second = b.write_all(b"hello?").await;
         let b_end = match (first, second) {
-            (Err(e), _) | (Ok(()), Err(e)) => crate::lab::describe_io_error(&e),
+            (Err(e), _) | (Ok(()), Err(e)) => crate::values::describe_io_error(&e),
             (Ok(()), Ok(())) => "both writes accepted".to_string(),
         };
         drop((a, b));

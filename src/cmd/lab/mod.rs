@@ -15,12 +15,12 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::{output_error, Pipeline};
-use crate::capture::{Frame, TsPrecision};
+use crate::capture::Frame;
 use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, LabArgs};
-use crate::decode::LinkType;
 use crate::render::{
     write_trace_text, Ladder, Paint, Palette, RowWriter, TextOptions, TraceReport, TracedPacket,
 };
+use crate::values::TsPrecision;
 use crate::{Error, Result};
 
 /// A scenario: its name, the seed lesson it comes from, and what to watch.
@@ -340,7 +340,7 @@ fn rows(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) -> std:
     for p in packets {
         let frame = Frame {
             ts: p.ts,
-            link: LinkType::from_name(p.record.link).unwrap_or(LinkType::Ethernet),
+            link: p.link,
             precision: TsPrecision::Nano,
             orig_len: p.record.frame_len,
             data: p.data.clone(),

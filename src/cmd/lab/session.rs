@@ -12,8 +12,8 @@ use crate::capture::{loopback_interface, LiveCapture, LiveConfig};
 use crate::cmd::trace::wire_totals;
 use crate::cmd::Pipeline;
 use crate::flow::CloseWatch;
-use crate::lab::SocketLog;
 use crate::render::{CaptureInfo, Connection, Sockets, TraceReport, TracedPacket};
+use crate::values::SocketLog;
 use crate::Result;
 
 /// Wait this long for the last packets once the work is done.
@@ -69,8 +69,7 @@ pub async fn capture_during<T>(
     let link = cap.link();
     let info = CaptureInfo {
         interface: cap.config().interface.clone(),
-        link: link.name(),
-        link_label: link.label(),
+        link,
         snaplen: cap.config().snaplen as u32,
         dropped: stats.dropped + stats.if_dropped,
         stats,

@@ -22,7 +22,7 @@ use super::json::JsonConn;
 use super::kv::KvConn;
 use super::limits::ActiveSlot;
 use super::store::KvStore;
-use crate::lab::events::describe_io_error;
+use crate::values::describe_io_error;
 
 /// How long a closing connection may take to get its last bytes and FIN out.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);

@@ -52,7 +52,7 @@ use self::chat::ChatHub;
 use self::chunked::Chunked;
 use self::conn::{connection_event, serve_connection, Service, Shared};
 use self::limits::ActiveCount;
-use crate::lab::events::describe_io_error;
+use crate::values::describe_io_error;
 use crate::{Error, Result};
 
 /// How long open connections get to close after the shutdown signal.

@@ -32,10 +32,10 @@ pub use mermaid::write_ladder_mermaid;
 pub use svg::write_ladder_svg;
 pub use terminal::{ladder_lines, write_ladder, write_ladder_stepped, LadderLines};
 
-use crate::capture::Timestamp;
 use crate::decode::Flags;
 use crate::flow::{Direction, Phase};
 use crate::render::{preview, Connection, EndpointInfo, TracedPacket};
+use crate::values::Timestamp;
 
 /// Arrows kept per diagram; later segments are only counted. A ladder of
 /// thousands of arrows teaches nothing, and `replay` must keep memory flat.

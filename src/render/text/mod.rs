@@ -82,7 +82,7 @@ fn heading(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result
     let c = &r.connection;
     let parts: Vec<String> = [
         "tcplab trace".to_string(),
-        format!("{} ({})", r.capture.interface, r.capture.link_label),
+        format!("{} ({})", r.capture.interface, r.capture.link.label()),
         format!(
             "server \"{}\" on {} port {}",
             r.server_mode, c.server.address, c.server.port

@@ -3,7 +3,6 @@
 use std::io::{self, Write};
 
 use super::{prose, TextOptions};
-use crate::decode::LinkType;
 use crate::render::{Paint, Palette, TracedPacket};
 
 pub(crate) fn ip_name(version: Option<u8>) -> &'static str {
@@ -15,9 +14,7 @@ pub(crate) fn ip_name(version: Option<u8>) -> &'static str {
 
 /// The link layer's name as people say it, from the record's link type.
 pub(crate) fn link_label(p: &TracedPacket) -> &'static str {
-    LinkType::from_name(p.record.link)
-        .map(LinkType::label)
-        .unwrap_or("link")
+    p.link.label()
 }
 
 /// `74 bytes on the wire = 14 Ethernet + 20 IPv4 + 40 TCP (20 + 20 options) + 0 payload`

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use comfy_table::{Cell, CellAlignment, Table};
 
 use super::{cut, fitting_lines, new_table, prose, TextOptions};
-use crate::lab::SocketLog;
 use crate::render::{Paint, TraceReport, WireTotals};
+use crate::values::SocketLog;
 
 fn right_align(t: &mut Table, cols: &[usize]) {
     for &i in cols {

@@ -1,4 +1,5 @@
-//! What an application sees of its socket: events and byte counts.
+//! What an application sees of its socket: events and byte counts, and
+//! I/O errors named as Node names them.
 
 use std::time::Instant;
 
@@ -82,10 +83,11 @@ impl SocketLog {
     }
 }
 
-/// The errno name Node would show (`ECONNREFUSED`...), or the OS text.
-pub fn errno_name(e: &std::io::Error) -> String {
+/// The errno name Node gives an I/O error (`ECONNREFUSED`...), if it has one.
+/// The one errno table: clients, servers and the socket log all read it.
+pub fn errno_code(e: &std::io::Error) -> Option<&'static str> {
     use std::io::ErrorKind::*;
-    match e.kind() {
+    Some(match e.kind() {
         ConnectionReset => "ECONNRESET",
         ConnectionRefused => "ECONNREFUSED",
         ConnectionAborted => "ECONNABORTED",
@@ -93,21 +95,19 @@ pub fn errno_name(e: &std::io::Error) -> String {
         TimedOut => "ETIMEDOUT",
         HostUnreachable => "EHOSTUNREACH",
         NetworkUnreachable => "ENETUNREACH",
-        _ => return e.to_string(),
-    }
-    .to_string()
+        _ => return None,
+    })
+}
+
+/// The errno name Node would show (`ECONNREFUSED`...), or the OS text.
+pub fn errno_name(e: &std::io::Error) -> String {
+    errno_code(e).map_or_else(|| e.to_string(), str::to_string)
 }
 
 /// An I/O error in the words Node uses (`ECONNRESET`, ...), plus the OS text.
 pub fn describe_io_error(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    let code = match e.kind() {
-        ConnectionReset => "ECONNRESET",
-        ConnectionRefused => "ECONNREFUSED",
-        ConnectionAborted => "ECONNABORTED",
-        BrokenPipe => "EPIPE",
-        TimedOut => "ETIMEDOUT",
-        _ => return e.to_string(),
-    };
-    format!("{code}: {e}")
+    match errno_code(e) {
+        Some(code) => format!("{code}: {e}"),
+        None => e.to_string(),
+    }
 }

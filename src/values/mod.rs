@@ -1,0 +1,17 @@
+//! Leaf values every layer may use: capture time, link types, sequence
+//! numbers with wrapping order, what the kernel dropped, and what an
+//! application saw of its socket. They import nothing else of the crate.
+
+mod capture_stats;
+pub mod link;
+mod seq;
+mod socket_log;
+mod time;
+
+pub use capture_stats::CaptureStats;
+pub use link::LinkType;
+pub use seq::SeqNumber;
+pub use socket_log::{
+    describe_io_error, errno_code, errno_name, EventKind, SocketEvent, SocketLog,
+};
+pub use time::{Timestamp, TsPrecision};
