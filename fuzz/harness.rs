@@ -14,18 +14,16 @@
 
 use std::io::{self, Cursor, Write};
 
-use tcplab::capture::{Frame, SavefileReader};
+use tcplab::capture::SavefileReader;
 use tcplab::cmd::trace::wire_totals;
-use tcplab::cmd::Pipeline;
-use tcplab::decode::decode_frame;
-use tcplab::flow::{Reassembler, Summary};
+use tcplab::flow::{Pipeline, Reassembler, Summary};
 use tcplab::render::{
     endpoints, hexdump, layout_spans, write_ladder, write_ladder_mermaid, write_ladder_stepped,
     write_ladder_svg, write_summary, write_summary_json, write_trace_json, write_trace_text,
-    CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder, Palette, RowWriter,
-    Sockets, TextOptions, TraceReport,
+    CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder, PacketRecord,
+    Palette, RowWriter, Sockets, TextOptions, TraceReport,
 };
-use tcplab::values::{LinkType, Timestamp, TsPrecision};
+use tcplab::values::{Frame, LinkType, Timestamp, TsPrecision};
 
 /// Every link type the decoder knows, and one it does not.
 pub const LINKS: [LinkType; 7] = [
@@ -125,7 +123,7 @@ pub fn render_all(
     opts: &TextOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut pipeline = Pipeline::new(opts.max_hex);
+    let mut pipeline = Pipeline::new();
     let mut rows = RowWriter::new(*opts);
     let mut summary = Summary::new();
     let mut reassembler = Reassembler::new();
@@ -134,27 +132,22 @@ pub fn render_all(
     let mut first_ts = None;
     for frame in frames {
         first_ts.get_or_insert(frame.ts);
-        let (link, ts, orig_len) = (frame.link, frame.ts, frame.orig_len);
-        let (traced, placed) = pipeline.push(frame);
-        // The streaming renderers (`replay`) see the decoded frame again.
-        let packet = decode_frame(link, &traced.data, orig_len);
-        let flow = placed.as_ref().map(|(_, f)| f);
-        rows.row(out, traced.record.frame, ts, &packet, flow)?;
-        serde_json::to_writer(&mut *out, &traced.record)?;
-        let spans = layout_spans(&traced.layout);
-        hexdump(out, &traced.data, &spans, opts.palette, 16, "  ")?;
-        hexdump(out, traced.payload(), &spans, opts.palette, 8, "")?;
-        if let Some((seg, flow)) = &placed {
-            summary.add(ts, orig_len, seg, flow);
+        let packet = pipeline.push(&frame.as_raw());
+        rows.row(out, &packet)?;
+        serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, opts.max_hex))?;
+        let spans = layout_spans(&packet.layout);
+        hexdump(out, &packet.data, &spans, opts.palette, 16, "  ")?;
+        hexdump(out, packet.payload(), &spans, opts.palette, 8, "")?;
+        if let (Some(seg), Some(flow)) = (packet.segment(), &packet.flow) {
+            summary.add(packet.ts, packet.frame_len, &seg, flow);
             if flow.stream == 0 {
-                for piece in
-                    reassembler.push(traced.record.frame, seg, flow.direction, packet.payload)
+                for piece in reassembler.push(packet.number, &seg, flow.direction, packet.payload())
                 {
                     follow.piece(out, &piece)?;
                 }
             }
         }
-        packets.push(traced);
+        packets.push(packet);
     }
     for piece in reassembler.finish() {
         follow.piece(out, &piece)?;
@@ -195,7 +188,7 @@ pub fn render_all(
         warning: Some("fuzzed input".into()),
     };
     write_trace_text(out, &report, opts)?;
-    write_trace_json(out, &report)?;
+    write_trace_json(out, &report, opts.max_hex)?;
 
     let mut ladders = vec![Ladder::of_connection(&report.connection, &report.packets)];
     ladders.extend(Ladder::of_stream(&report.packets, 0));
@@ -221,7 +214,8 @@ pub fn savefile(data: &[u8]) {
     let _ = reader.precision();
     let opts = text_options(0x25);
     let mut out = io::sink();
-    let mut pipeline = Pipeline::new(64);
+    let mut pipeline = Pipeline::new();
+    let mut packet = tcplab::flow::Packet::default();
     let mut rows = RowWriter::new(opts);
     let mut summary = Summary::new();
     let mut first_ts = None;
@@ -237,22 +231,11 @@ pub fn savefile(data: &[u8]) {
         };
         number += 1;
         first_ts.get_or_insert(raw.ts);
-        let (raw_link, ts, orig_len) = (raw.link, raw.ts, raw.orig_len);
-        let frame = Frame {
-            ts: raw.ts,
-            link: raw.link,
-            precision: raw.precision,
-            orig_len: raw.orig_len,
-            data: raw.data.to_vec(),
-        };
-        let (traced, placed) = pipeline.push(frame);
-        let packet = decode_frame(raw_link, &traced.data, orig_len);
-        let flow = placed.as_ref().map(|(_, f)| f);
-        rows.row(&mut out, number, ts, &packet, flow)
-            .expect("a sink never fails");
-        serde_json::to_writer(&mut out, &traced.record).expect("records serialize");
-        if let Some((seg, flow)) = &placed {
-            summary.add(ts, orig_len, seg, flow);
+        pipeline.step_into(number, &raw, &mut packet);
+        rows.row(&mut out, &packet).expect("a sink never fails");
+        serde_json::to_writer(&mut out, &PacketRecord::of(&packet, 64)).expect("records serialize");
+        if let (Some(seg), Some(flow)) = (packet.segment(), &packet.flow) {
+            summary.add(packet.ts, packet.frame_len, &seg, flow);
         }
     }
     assert_eq!(reader.frames_read(), number);

@@ -12,11 +12,11 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use tcplab::capture::{FileSource, Frame, PacketSource};
-use tcplab::cmd::Pipeline;
+use tcplab::capture::{FileSource, PacketSource};
 use tcplab::decode::{decode, Flags, Layer};
-use tcplab::render::TracedPacket;
-use tcplab::values::{LinkType, TsPrecision};
+use tcplab::flow::{Packet, Pipeline};
+use tcplab::render::PacketRecord;
+use tcplab::values::{Frame, LinkType, TsPrecision};
 
 fn capture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,12 +40,12 @@ fn read_capture(name: &str) -> (LinkType, TsPrecision, Vec<Frame>) {
 }
 
 /// Every frame of a capture through the whole per-packet pipeline.
-fn trace_capture(name: &str) -> Vec<TracedPacket> {
+fn trace_capture(name: &str) -> Vec<Packet> {
     let (link, precision, frames) = read_capture(name);
     let _ = link;
     let _ = precision;
-    let mut pipeline = Pipeline::new(usize::MAX);
-    frames.into_iter().map(|f| pipeline.push(f).0).collect()
+    let mut pipeline = Pipeline::new();
+    frames.iter().map(|f| pipeline.push(&f.as_raw())).collect()
 }
 
 /// What one capture is expected to contain.
@@ -118,7 +118,7 @@ fn hello(file: &'static str, link: LinkType, precision: TsPrecision) -> Expect {
 }
 
 /// The checks every capture gets; returns the traced packets for more.
-fn check(e: &Expect) -> Vec<TracedPacket> {
+fn check(e: &Expect) -> Vec<Packet> {
     let (link, precision, frames) = read_capture(e.file);
     assert_eq!(link, e.link, "{}: link type", e.file);
     assert_eq!(precision, e.precision, "{}: timestamp precision", e.file);
@@ -149,7 +149,7 @@ fn check(e: &Expect) -> Vec<TracedPacket> {
         assert_eq!(flags.spoken(), e.flags[i], "{at}: flags");
         // Options on loopback (LIBPCAP-NOTES): SYNs carry mss, sack_perm,
         // ts, nop, wscale (40-byte TCP header); later segments nop nop ts (32).
-        let opts = p.options().expect("TCP has options");
+        let opts = p.tcp_values().expect("TCP has options").options;
         assert_eq!(opts.error, None, "{at}: options parse");
         assert!(opts.ts_val.is_some(), "{at}: timestamps on every segment");
         if flags.contains(Flags::SYN) {
@@ -184,11 +184,11 @@ fn check(e: &Expect) -> Vec<TracedPacket> {
 
     // The same frames through the pipeline: records, streams, relative numbers.
     let traced = trace_capture(e.file);
-    let client_port = traced[0].record.sport.expect("SYN has ports");
-    let server_port = traced[0].record.dport.expect("SYN has ports");
+    let client_port = rec(&traced[0]).sport.expect("SYN has ports");
+    let server_port = rec(&traced[0]).dport.expect("SYN has ports");
     assert_ne!(client_port, server_port, "{}: two ends", e.file);
     for (i, t) in traced.iter().enumerate() {
-        let r = &t.record;
+        let r = &rec(t);
         let at = format!("{} frame {}", e.file, i + 1);
         assert_eq!(r.frame, i as u64 + 1, "{at}: frame number");
         assert_eq!(r.link, e.link_name, "{at}: record link");
@@ -246,7 +246,7 @@ fn hello_ipv6() {
         mss: 65476,
         ..hello("hello-ipv6.pcap", LinkType::Ethernet, TsPrecision::Nano)
     });
-    assert_eq!(traced[0].record.frame_len, 14 + 40 + 40, "IPv6 SYN");
+    assert_eq!(rec(&traced[0]).frame_len, 14 + 40 + 40, "IPv6 SYN");
     let (_, _, frames) = read_capture("hello-ipv6.pcap");
     assert_eq!(&frames[0].data[12..14], &[0x86, 0xdd], "EtherType IPv6");
 }
@@ -271,9 +271,9 @@ fn buffer_0c22() {
     });
     let psh = &traced[3];
     assert_eq!(psh.payload(), [0x0c, 0x22]);
-    assert_eq!(psh.record.payload_hex.as_deref(), Some("0c22"));
-    assert_eq!(psh.record.payload_len, Some(2));
-    assert_eq!(psh.record.frame_len, 14 + 20 + 32 + 2);
+    assert_eq!(rec(psh).payload_hex.as_deref(), Some("0c22"));
+    assert_eq!(rec(psh).payload_len, Some(2));
+    assert_eq!(rec(psh).frame_len, 14 + 20 + 32 + 2);
 }
 
 #[test]
@@ -295,20 +295,17 @@ fn reset() {
         ..hello("reset.pcap", LinkType::Ethernet, TsPrecision::Nano)
     });
     let last = traced.last().unwrap();
-    assert_eq!(last.record.flags.as_deref(), Some(&["RST", "ACK"][..]));
+    assert_eq!(rec(last).flags.as_deref(), Some(&["RST", "ACK"][..]));
     assert!(
-        last.flags.unwrap().contains(Flags::RST),
+        last.flags().unwrap().contains(Flags::RST),
         "ends with a reset"
     );
     // The client destroyed its socket: the reset comes from the client.
-    assert_eq!(
-        last.record.sport, traced[0].record.sport,
-        "client sends RST"
-    );
+    assert_eq!(rec(last).sport, rec(&traced[0]).sport, "client sends RST");
     assert!(
         traced
             .iter()
-            .all(|t| !t.flags.unwrap().contains(Flags::FIN)),
+            .all(|t| !t.flags().unwrap().contains(Flags::FIN)),
         "no FIN in a reset exchange"
     );
 }
@@ -336,9 +333,9 @@ fn half_close() {
         ..hello("half-close.pcap", LinkType::Ethernet, TsPrecision::Nano)
     });
     // The client's FIN comes first; the server still answers after it.
-    let client = traced[0].record.sport;
-    assert_eq!(traced[5].record.sport, client, "client FIN");
-    assert_eq!(traced[6].record.dport, client, "server data after the FIN");
+    let client = rec(&traced[0]).sport;
+    assert_eq!(rec(&traced[5]).sport, client, "client FIN");
+    assert_eq!(rec(&traced[6]).dport, client, "server data after the FIN");
     assert_eq!(traced[6].payload(), b"Echo: HELLO");
 }
 
@@ -489,15 +486,15 @@ fn cut_everywhere(
                 orig_len: data.len() as u32,
                 data: cut.to_vec(),
             };
-            let (traced, _) = Pipeline::new(4096).push(frame);
-            let r = traced.record;
+            let packet = Pipeline::new().push(&frame.as_raw());
+            let r = PacketRecord::of(&packet, 4096);
             if r.cap_len as usize != len || r.frame_len as usize != data.len() {
                 return Err(format!("record lengths {} / {}", r.cap_len, r.frame_len));
             }
             if want.is_some() && r.error.is_none() {
                 return Err("record has no error".to_string());
             }
-            let _ = traced.data.get(traced.layout.payload_range());
+            let _ = packet.payload();
             Ok(())
         }));
         match outcome {
@@ -564,4 +561,9 @@ fn every_link_type_syn_cut_at_every_length() {
             40,
         );
     }
+}
+
+/// The JSON record of a packet, payload whole.
+fn rec(p: &Packet) -> PacketRecord {
+    PacketRecord::of(p, usize::MAX)
 }

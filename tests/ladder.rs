@@ -11,15 +11,15 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use common::*;
-use tcplab::capture::{FileSource, Frame, PacketSource};
-use tcplab::cmd::Pipeline;
+use tcplab::capture::{FileSource, PacketSource};
 use tcplab::flow::Direction;
+use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{
     ladder_lines, visible_width, write_ladder_mermaid, write_ladder_stepped, write_ladder_svg,
-    Connection, HexdumpMode, Ladder, Palette, TextOptions, TracedPacket, MAX_ARROWS,
+    Connection, HexdumpMode, Ladder, Palette, TextOptions, MAX_ARROWS,
 };
 use tcplab::values::LinkType;
-use tcplab::values::{Timestamp, TsPrecision};
+use tcplab::values::{Frame, Timestamp, TsPrecision};
 
 const CAPTURES: [&str; 3] = ["hello-ethernet.pcap", "reset.pcap", "half-close.pcap"];
 
@@ -30,22 +30,19 @@ fn capture(name: &str) -> PathBuf {
 }
 
 /// Every frame of a capture through the per-packet pipeline.
-fn packets(name: &str) -> Vec<TracedPacket> {
+fn packets(name: &str) -> Vec<Packet> {
     let mut src = FileSource::open(&capture(name)).expect("open capture");
-    let mut pipeline = Pipeline::new(4096);
+    let mut pipeline = Pipeline::new();
     let mut out = Vec::new();
     while let Some(frame) = src.next_frame().expect("read frame") {
-        out.push(pipeline.push(frame).0);
+        out.push(pipeline.push(&frame.as_raw()));
     }
     out
 }
 
 /// The segments of stream 0, the ones a ladder draws.
-fn segments(packets: &[TracedPacket]) -> Vec<&TracedPacket> {
-    packets
-        .iter()
-        .filter(|p| p.record.stream == Some(0))
-        .collect()
+fn segments(packets: &[Packet]) -> Vec<&Packet> {
+    packets.iter().filter(|p| p.stream() == Some(0)).collect()
 }
 
 fn ladder(name: &str) -> Ladder {
@@ -96,7 +93,7 @@ fn terminal_fits_every_width_with_one_arrow_per_segment() {
         assert_eq!(l.arrows().len(), segs.len(), "{name}");
         let directions: Vec<bool> = segs
             .iter()
-            .map(|p| p.direction == Some(Direction::ClientToServer))
+            .map(|p| p.direction() == Some(Direction::ClientToServer))
             .collect();
         for width in 40..=200 {
             for colour in [false, true] {
@@ -243,7 +240,7 @@ fn svg_is_xml_with_one_arrow_per_segment() {
         for (arrow, p) in arrows.iter().zip(&segs) {
             let x1: f64 = arrow.attribute("x1").unwrap().parse().unwrap();
             let x2: f64 = arrow.attribute("x2").unwrap().parse().unwrap();
-            assert_eq!(x2 > x1, p.direction == Some(Direction::ClientToServer));
+            assert_eq!(x2 > x1, p.direction() == Some(Direction::ClientToServer));
             let marker = arrow.attribute("marker-end").unwrap();
             let id = marker.trim_start_matches("url(#").trim_end_matches(')');
             assert!(
@@ -259,7 +256,7 @@ fn svg_is_xml_with_one_arrow_per_segment() {
             .collect::<Vec<_>>()
             .join(" ");
         for p in &segs {
-            let spoken = p.flags.unwrap().spoken();
+            let spoken = p.flags().unwrap().spoken();
             assert!(words.contains(&spoken), "{name}: {spoken} in the SVG text");
         }
         for legend in ["SYN", "data", "FIN", "RST", "ACK"] {
@@ -295,9 +292,9 @@ fn mermaid_has_participants_and_one_message_per_segment() {
             .collect();
         assert_eq!(messages.len(), segs.len(), "{name}:\n{text}");
         for (m, p) in messages.iter().zip(&segs) {
-            let right = p.direction == Some(Direction::ClientToServer);
+            let right = p.direction() == Some(Direction::ClientToServer);
             assert_eq!(m.starts_with("C->>S"), right, "{m}");
-            assert!(m.contains(&p.flags.unwrap().spoken()), "{m}");
+            assert!(m.contains(&p.flags().unwrap().spoken()), "{m}");
         }
         assert!(text.contains("Note over C,S: "));
         assert_mermaid_safe(&text);
@@ -326,7 +323,7 @@ fn assert_mermaid_safe(text: &str) {
 
 /// A hand-made exchange whose payload holds every character SVG, XML and
 /// Mermaid treat specially.
-fn nasty() -> Vec<TracedPacket> {
+fn nasty() -> Vec<Packet> {
     use etherparse::PacketBuilder;
     let (c, s) = ([127, 0, 0, 1], [127, 0, 0, 1]);
     let mut frames = Vec::new();
@@ -385,8 +382,8 @@ fn nasty() -> Vec<TracedPacket> {
         .write(&mut v, &[])
         .unwrap();
     push(std::mem::take(&mut v), 5);
-    let mut pipeline = Pipeline::new(4096);
-    frames.into_iter().map(|f| pipeline.push(f).0).collect()
+    let mut pipeline = Pipeline::new();
+    frames.iter().map(|f| pipeline.push(&f.as_raw())).collect()
 }
 
 #[test]
@@ -454,7 +451,7 @@ fn step_mode_waits_for_a_line_per_arrow() {
 #[test]
 fn of_connection_picks_the_connection_among_streams() {
     let all = packets("interleaved.pcap");
-    let stream2: Vec<&TracedPacket> = all.iter().filter(|p| p.record.stream == Some(2)).collect();
+    let stream2: Vec<&Packet> = all.iter().filter(|p| p.stream() == Some(2)).collect();
     let (client, server) = tcplab::render::endpoints(stream2[0]).unwrap();
     let l = Ladder::of_connection(
         &Connection {
@@ -469,7 +466,7 @@ fn of_connection_picks_the_connection_among_streams() {
         .arrows()
         .iter()
         .zip(&stream2)
-        .all(|(a, p)| a.frame == p.record.frame));
+        .all(|(a, p)| a.frame == p.number));
     assert_eq!(l.client, client);
 }
 

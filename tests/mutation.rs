@@ -13,8 +13,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use tcplab::capture::SavefileReader;
-use tcplab::cmd::Pipeline;
-use tcplab::render::{Palette, RowWriter, TextOptions};
+use tcplab::flow::Pipeline;
+use tcplab::render::{PacketRecord, Palette, RowWriter, TextOptions};
 
 /// A small deterministic generator (xorshift64*): the same mutations every run.
 struct Rng(u64);
@@ -53,7 +53,7 @@ fn read_all(bytes: Vec<u8>, what: &str) -> Read {
                     failed: true,
                 };
             };
-            let mut pipeline = Pipeline::new(4096);
+            let mut pipeline = Pipeline::new();
             let opts = TextOptions {
                 palette: Palette { enabled: true },
                 width: 80,
@@ -69,11 +69,10 @@ fn read_all(bytes: Vec<u8>, what: &str) -> Read {
                     Ok(Some(f)) => {
                         n += 1;
                         frames.push(f.data.to_vec());
-                        let step = pipeline.step(n, &f);
-                        let record = pipeline.record(&f, &step);
+                        let packet = pipeline.step(n, &f);
+                        let record = PacketRecord::of(&packet, 4096);
                         serde_json::to_writer(&mut sink, &record).unwrap();
-                        rows.row(&mut sink, step.number, f.ts, &step.packet, step.flow())
-                            .unwrap();
+                        rows.row(&mut sink, &packet).unwrap();
                     }
                     Ok(None) => {
                         return Read {

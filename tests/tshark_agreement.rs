@@ -4,7 +4,7 @@
 //! holds what tshark 4.0 printed for each frame (made by
 //! `scripts/tshark-fixtures.sh`; tshark is not needed to run this test). The
 //! test runs the capture through tcplab's pipeline (`FileSource` ->
-//! `Pipeline::push`) and compares every field of every `PacketRecord` with
+//! `flow::Pipeline::push`) and compares every field of every `PacketRecord` with
 //! tshark's value. A mismatch is printed as `frame N field: ours X, tshark Y`
 //! and fails the test; every mismatch of a capture is listed, not only the
 //! first.
@@ -44,7 +44,7 @@ use std::fmt::Display;
 use std::path::PathBuf;
 
 use tcplab::capture::{FileSource, PacketSource};
-use tcplab::cmd::Pipeline;
+use tcplab::flow::Pipeline;
 use tcplab::render::PacketRecord;
 
 /// Disagreements with tshark found when this test was written, reported to
@@ -202,14 +202,14 @@ fn csv_reader_reads_tsharks_quoting() {
 fn our_records(capture_file: &str) -> Vec<(PacketRecord, Option<u32>)> {
     let path = root().join("captures").join(capture_file);
     let mut src = FileSource::open(&path).unwrap_or_else(|e| panic!("{capture_file}: {e}"));
-    let mut pipeline = Pipeline::new(usize::MAX);
+    let mut pipeline = Pipeline::new();
     let mut records = Vec::new();
     while let Some(frame) = src
         .next_frame()
         .unwrap_or_else(|e| panic!("{capture_file}: {e}"))
     {
-        let traced = pipeline.push(frame).0;
-        records.push((traced.record, traced.window));
+        let p = pipeline.push(&frame.as_raw());
+        records.push((PacketRecord::of(&p, usize::MAX), p.flow.map(|f| f.window)));
     }
     records
 }

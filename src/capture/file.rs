@@ -5,8 +5,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::reader::{ReadError, SavefileReader};
-use super::{Frame, PacketSource};
-use crate::values::{LinkType, TsPrecision};
+use super::PacketSource;
+use crate::values::{Frame, LinkType, TsPrecision};
 use crate::{Error, Result};
 
 /// A capture file read frame by frame (constant memory).

@@ -9,8 +9,7 @@
 use futures_util::StreamExt;
 use pcap::{Active, Capture, Packet, PacketCodec, PacketStream, Precision};
 
-use super::Frame;
-use crate::values::{CaptureStats, LinkType, Timestamp, TsPrecision};
+use crate::values::{CaptureStats, Frame, LinkType, Timestamp, TsPrecision};
 use crate::{Error, Result};
 
 /// What to open.
@@ -55,7 +54,7 @@ impl PacketCodec for ToFrame {
         Frame {
             // With Precision::Nano libpcap stores nanoseconds in tv_usec.
             ts: Timestamp {
-                sec: super::frame::timeval_secs(h.ts.tv_sec),
+                sec: timeval_secs(h.ts.tv_sec),
                 nsec: h.ts.tv_usec as u32,
             },
             link: self.0,
@@ -155,3 +154,11 @@ fn capture_error(interface: &str, e: pcap::Error) -> Error {
         }
     }
 }
+
+/// `tv_sec` is `time_t`: 64 bits here, 32 on some targets.
+#[allow(clippy::unnecessary_cast)]
+fn timeval_secs(tv_sec: TimeT) -> i64 {
+    tv_sec as i64
+}
+
+type TimeT = std::os::raw::c_long;

@@ -6,7 +6,6 @@
 
 mod file;
 mod filter;
-mod frame;
 mod live;
 pub mod privileges;
 mod reader;
@@ -14,12 +13,11 @@ mod savefile;
 
 pub use file::FileSource;
 pub use filter::FrameFilter;
-pub use frame::Frame;
 pub use live::{loopback_interface, LiveCapture, LiveConfig};
-pub use reader::{RawFrame, ReadError, SavefileReader};
+pub use reader::{ReadError, SavefileReader};
 pub use savefile::PcapWriter;
 
-use crate::values::{LinkType, TsPrecision};
+use crate::values::{Frame, LinkType, TsPrecision};
 use crate::Result;
 
 /// Anything that hands out frames one at a time: a file, or memory in tests.

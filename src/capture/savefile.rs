@@ -4,8 +4,7 @@
 
 use std::io::Write;
 
-use super::Frame;
-use crate::values::{LinkType, Timestamp};
+use crate::values::{Frame, LinkType, Timestamp};
 
 /// Magic of a pcap file with nanosecond timestamps (pcap-savefile(5)).
 const MAGIC_NANO: u32 = 0xa1b2_3c4d;

@@ -7,10 +7,11 @@ use std::io::{BufWriter, Write};
 
 use tokio::signal::unix::{signal, SignalKind};
 
-use super::{output_error, Pipeline};
+use super::output_error;
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
 use crate::cli::{resolve_color, terminal_width, CaptureArgs, CaptureFormat, ColorChoice};
-use crate::render::{Palette, RowWriter, TextOptions};
+use crate::flow::{Packet, Pipeline};
+use crate::render::{PacketRecord, Palette, RowWriter, TextOptions};
 use crate::{Error, Result};
 
 /// Why the capture stopped.
@@ -73,7 +74,8 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
                 .map(|u| format!(", running as {u}"))
                 .unwrap_or_default()
         );
-        let mut pipeline = Pipeline::new(args.max_hex);
+        let mut pipeline = Pipeline::new();
+        let mut packet = Packet::default();
         let mut rows = RowWriter::new(opts);
         let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
         let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
@@ -88,11 +90,10 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
                         let path = args.write.clone().unwrap_or_default();
                         w.write_frame(&frame).map_err(|source| Error::File { path, source })?;
                     }
-                    let raw = frame.as_raw();
-                    let step = pipeline.step(frames, &raw);
+                    pipeline.step_into(frames, &frame.as_raw(), &mut packet);
                     let written = match args.format {
-                        CaptureFormat::Text => rows.row(out, step.number, raw.ts, &step.packet, step.flow()),
-                        CaptureFormat::Ndjson => serde_json::to_writer(&mut *out, &pipeline.record(&raw, &step))
+                        CaptureFormat::Text => rows.row(out, &packet),
+                        CaptureFormat::Ndjson => serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, args.max_hex))
                             .map_err(std::io::Error::from)
                             .and_then(|()| out.write_all(b"\n")),
                     };

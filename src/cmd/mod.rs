@@ -4,13 +4,10 @@
 
 pub mod capture;
 pub mod lab;
-mod pipeline;
 pub mod replay;
 pub mod send;
 pub mod serve;
 pub mod trace;
-
-pub use pipeline::{Pipeline, Step};
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -4,14 +4,14 @@
 
 use std::io::Write;
 
+use super::output_error;
 use super::trace::{check_diagram, draw_diagram, wants_ladder};
-use super::{output_error, Pipeline, Step};
-use crate::capture::{FileSource, FrameFilter, RawFrame};
+use crate::capture::{FileSource, FrameFilter};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, ReplayArgs, ReplayFormat};
-use crate::flow::{Analysis, Direction, Reassembler, Summary};
+use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoints, hexdump, layout_spans, write_summary, FollowWriter, HexdumpMode,
-    Ladder, Paint, Palette, RowWriter, Span, TextOptions, TracedPacket,
+    Ladder, PacketRecord, Paint, Palette, RowWriter, Span, TextOptions,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};
@@ -71,7 +71,9 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
             ReplayFormat::Ndjson => Output::Ndjson,
         }
     };
-    let mut pipeline = Pipeline::new(args.max_hex);
+    let mut pipeline = Pipeline::new();
+    // One packet, refilled per frame: no allocation per frame.
+    let mut p = Packet::default();
     let mut totals = Totals {
         analysis: vec![0; Analysis::all_names().count()],
         ..Totals::default()
@@ -97,9 +99,8 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
             }
         }
         first_ts.get_or_insert(frame.ts);
-        let step = pipeline.step(number, &frame);
-        if wants_ladder(&args.diagram) && step.flow().map(|f| f.stream) == Some(drawn_stream) {
-            let p = traced(&pipeline, &frame, &step);
+        pipeline.step_into(number, &frame, &mut p);
+        if wants_ladder(&args.diagram) && p.stream() == Some(drawn_stream) {
             if ladder.is_none() {
                 ladder = endpoints(&p).map(|(c, s)| Ladder::new(c, s));
             }
@@ -111,17 +112,15 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
             continue;
         }
         if let Some(want) = args.stream {
-            if step.flow().map(|f| f.stream) != Some(want) {
+            if p.stream() != Some(want) {
                 continue;
             }
         }
         totals.shown += 1;
-        if let Some(flow) = step.flow() {
-            for i in flow.findings.flags.indices() {
-                totals.analysis[i] += 1;
-            }
+        for i in p.findings().flags.indices() {
+            totals.analysis[i] += 1;
         }
-        emit(&mut output, out, &pipeline, &frame, &step, &opts).map_err(output_error)?;
+        emit(&mut output, out, &p, &opts, args.max_hex).map_err(output_error)?;
     };
     if rows_shown {
         finish(&mut output, out, &totals, first_ts, &opts, args).map_err(output_error)?;
@@ -145,50 +144,31 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
     }
 }
 
-/// The owned packet the ladder needs, for a frame of the drawn stream
-/// (what `Pipeline::push` makes from an owned frame).
-fn traced(pipeline: &Pipeline, frame: &RawFrame<'_>, step: &Step<'_>) -> TracedPacket {
-    let flow = step.flow();
-    TracedPacket {
-        record: pipeline.record(frame, step),
-        link: frame.link,
-        ts: frame.ts,
-        data: frame.data.to_vec(),
-        layout: step.packet.layout,
-        flags: step.packet.flags(),
-        direction: flow.map(|f| f.direction),
-        phase: step.phase,
-        findings: flow.map(|f| f.findings).unwrap_or_default(),
-        window: flow.map(|f| f.window),
-    }
-}
-
 fn emit(
     output: &mut Output,
     out: &mut dyn Write,
-    pipeline: &Pipeline,
-    frame: &RawFrame<'_>,
-    step: &Step<'_>,
+    p: &Packet,
     opts: &TextOptions,
+    max_hex: usize,
 ) -> std::io::Result<()> {
     match output {
         Output::Rows(rows) => {
-            rows.row(out, step.number, frame.ts, &step.packet, step.flow())?;
-            dump(out, frame, step, opts)
+            rows.row(out, p)?;
+            dump(out, p, opts)
         }
         Output::Json { first } => {
             out.write_all(if *first { b"[\n" } else { b",\n" })?;
             *first = false;
-            serde_json::to_writer(&mut *out, &pipeline.record(frame, step))?;
+            serde_json::to_writer(&mut *out, &PacketRecord::of(p, max_hex))?;
             Ok(())
         }
         Output::Ndjson => {
-            serde_json::to_writer(&mut *out, &pipeline.record(frame, step))?;
+            serde_json::to_writer(&mut *out, &PacketRecord::of(p, max_hex))?;
             out.write_all(b"\n")
         }
         Output::Summary(summary) => {
-            if let Some((seg, flow)) = &step.placed {
-                summary.add(frame.ts, frame.orig_len, seg, flow);
+            if let (Some(seg), Some(flow)) = (p.segment(), &p.flow) {
+                summary.add(p.ts, p.frame_len, &seg, flow);
             }
             Ok(())
         }
@@ -198,7 +178,7 @@ fn emit(
             writer,
             announced,
         } => {
-            let Some((seg, flow)) = &step.placed else {
+            let (Some(seg), Some(flow)) = (p.segment(), &p.flow) else {
                 return Ok(());
             };
             if flow.stream != *stream {
@@ -212,7 +192,7 @@ fn emit(
                 writer.heading(out, &format!("stream {stream}: client {c} ⇄ server {s}"))?;
                 *announced = true;
             }
-            for piece in reassembler.push(step.number, seg, flow.direction, step.packet.payload) {
+            for piece in reassembler.push(p.number, &seg, flow.direction, p.payload()) {
                 writer.piece(out, &piece)?;
             }
             Ok(())
@@ -221,19 +201,14 @@ fn emit(
 }
 
 /// Hex dumps under a row, as `--hexdump` asks.
-fn dump(
-    out: &mut dyn Write,
-    frame: &RawFrame<'_>,
-    step: &Step<'_>,
-    opts: &TextOptions,
-) -> std::io::Result<()> {
+fn dump(out: &mut dyn Write, packet: &Packet, opts: &TextOptions) -> std::io::Result<()> {
     // The dumps sit under the rows, indented by nine columns.
     let per_line = bytes_per_line(opts.width.saturating_sub(7));
     let (bytes, spans) = match opts.hexdump {
         HexdumpMode::None => return Ok(()),
-        HexdumpMode::Payload if step.packet.payload.is_empty() => return Ok(()),
+        HexdumpMode::Payload if packet.payload().is_empty() => return Ok(()),
         HexdumpMode::Payload => {
-            let p = step.packet.payload;
+            let p = packet.payload();
             (
                 p,
                 vec![Span {
@@ -242,7 +217,7 @@ fn dump(
                 }],
             )
         }
-        HexdumpMode::Frame => (frame.data, layout_spans(&step.packet.layout)),
+        HexdumpMode::Frame => (&packet.data[..], layout_spans(&packet.layout)),
     };
     let shown = &bytes[..bytes.len().min(opts.max_hex)];
     hexdump(out, shown, &spans, opts.palette, per_line, "         ")?;

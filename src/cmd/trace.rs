@@ -16,15 +16,15 @@ use std::time::{Duration, Instant};
 use clap::ArgMatches;
 use tokio::net::TcpListener;
 
-use super::{output_error, Pipeline};
+use super::output_error;
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, DiagramArgs, Format, TraceArgs};
-use crate::flow::{CloseWatch, Direction};
+use crate::flow::{CloseWatch, Direction, Packet, Pipeline};
 use crate::lab::{run_exchange, ExchangePlan};
 use crate::render::{
     write_ladder, write_ladder_mermaid, write_ladder_stepped, write_ladder_svg, write_trace_json,
     write_trace_text, CaptureInfo, Connection, Ladder, Palette, Sockets, TextOptions, TraceReport,
-    TracedPacket, Wire,
+    Wire,
 };
 use crate::{Error, Result};
 
@@ -61,7 +61,7 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
-    let (report, cap) = rt.block_on(trace(SocketAddr::new(ip, args.port), plan, args.max_hex))?;
+    let (report, cap) = rt.block_on(trace(SocketAddr::new(ip, args.port), plan))?;
     if let Some(path) = &args.write {
         save(path, &report)?;
     }
@@ -80,7 +80,7 @@ pub fn run(
     let written = match args.format {
         // --mermaid makes stdout the Mermaid text alone, ready to redirect.
         _ if args.diagram.mermaid => Ok(()),
-        Format::Json => write_trace_json(out, &report).map_err(output_error),
+        Format::Json => write_trace_json(out, &report, args.max_hex).map_err(output_error),
         Format::Text => write_trace_text(out, &report, &opts).map_err(output_error),
     };
     // Closing a packet socket waits for the kernel (about 25 ms here): the
@@ -183,11 +183,7 @@ pub fn draw_diagram(
 
 /// Does the traced exchange and returns its report (which keeps every
 /// frame's bytes) and the still open capture, for the caller to close.
-pub async fn trace(
-    bind: SocketAddr,
-    plan: ExchangePlan,
-    max_hex: usize,
-) -> Result<(TraceReport, LiveCapture)> {
+pub async fn trace(bind: SocketAddr, plan: ExchangePlan) -> Result<(TraceReport, LiveCapture)> {
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| Error::Bind {
@@ -202,7 +198,7 @@ pub async fn trace(
         format!("tcp port {}", server_addr.port()),
     );
     let mut cap = LiveCapture::open(config)?;
-    let mut pipeline = Pipeline::new(max_hex);
+    let mut pipeline = Pipeline::new();
     let server_mode = plan.server.name();
 
     let clock = Instant::now();
@@ -210,7 +206,7 @@ pub async fn trace(
     let mut outcome = None;
     let mut grace = None;
     let mut watch = CloseWatch::new();
-    let mut packets: Vec<TracedPacket> = Vec::new();
+    let mut packets: Vec<Packet> = Vec::new();
     let mut warning = None;
 
     loop {
@@ -218,11 +214,11 @@ pub async fn trace(
             frame = cap.next_frame() => {
                 let Some(frame) = frame else { break };
                 let frame = frame?;
-                let (traced, placed) = pipeline.push(frame);
-                packets.push(traced);
-                if let Some((seg, info)) = placed {
-                    watch.observe(&seg, info.direction);
+                let packet = pipeline.push(&frame.as_raw());
+                if let (Some(seg), Some(dir)) = (packet.segment(), packet.direction()) {
+                    watch.observe(&seg, dir);
                 }
+                packets.push(packet);
                 if watch.is_closed() {
                     break;
                 }
@@ -284,17 +280,17 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Frames, bytes and payload per direction.
-pub fn wire_totals(packets: &[TracedPacket]) -> Wire {
+pub fn wire_totals(packets: &[Packet]) -> Wire {
     let mut wire = Wire::default();
     for p in packets {
-        let totals = match p.direction {
+        let totals = match p.direction() {
             Some(Direction::ClientToServer) => &mut wire.client_to_server,
             Some(Direction::ServerToClient) => &mut wire.server_to_client,
             None => continue,
         };
         totals.frames += 1;
-        totals.bytes += u64::from(p.record.frame_len);
-        totals.payload_bytes += p.record.payload_len.unwrap_or(0) as u64;
+        totals.bytes += u64::from(p.frame_len);
+        totals.payload_bytes += p.payload_len as u64;
     }
     wire
 }
@@ -310,7 +306,7 @@ fn save(path: &Path, report: &TraceReport) -> Result<()> {
     let mut w = PcapWriter::new(std::io::BufWriter::new(file), link, report.capture.snaplen)
         .map_err(file_err)?;
     for p in &report.packets {
-        w.write_record(p.ts, p.record.frame_len, &p.data)
+        w.write_record(p.ts, p.frame_len, &p.data)
             .map_err(file_err)?;
     }
     w.finish().map_err(file_err)?;

@@ -4,14 +4,14 @@
 //! Parsing is done by etherparse's lax slicer: a frame cut by the snaplen
 //! still yields the headers that fit, and the first layer that broke is kept
 //! as a [`DecodeError`] saying layer, offset and rule. [`decode`] checks
-//! lengths once; after it returns no accessor of [`Packet`] can panic.
+//! lengths once; after it returns no accessor of [`Sliced`] can panic.
 //! No time, no I/O, no flows here.
 
 mod error;
 mod link;
-mod packet;
+mod sliced;
 mod tcp;
 
 pub use error::{DecodeError, Layer};
-pub use packet::{decode, decode_frame, IpInfo, Layout, Packet};
-pub use tcp::{Flags, TcpOptions};
+pub use sliced::{decode, decode_frame, IpInfo, Layout, Sliced};
+pub use tcp::{Flags, Tcp, TcpOptions};

@@ -152,6 +152,40 @@ impl TcpOptions {
     }
 }
 
+/// The TCP header's values, owned: the normalized view of [`TcpSlice`]
+/// that the flow logic and every renderer read (RFC 9293 §3.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tcp {
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// The sequence number on the wire.
+    pub seq: u32,
+    /// The acknowledgment number on the wire (meaningful only with ACK).
+    pub ack: u32,
+    pub flags: Flags,
+    /// The window field as sent, unscaled.
+    pub window: u16,
+    /// Header bytes, options included (data offset × 4).
+    pub hdr_len: usize,
+    pub options: TcpOptions,
+}
+
+impl Tcp {
+    /// Reads the values of a TCP header that etherparse has checked.
+    pub fn of(tcp: &TcpSlice<'_>) -> Self {
+        Tcp {
+            src_port: tcp.source_port(),
+            dst_port: tcp.destination_port(),
+            seq: tcp.sequence_number(),
+            ack: tcp.acknowledgment_number(),
+            flags: Flags::of(tcp),
+            window: tcp.window_size(),
+            hdr_len: tcp.header_slice().len(),
+            options: TcpOptions::of(tcp),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,26 +2,31 @@
 //! as Wireshark computes them, the phase of each segment (handshake, data,
 //! teardown) and when a connection is completely closed.
 //!
-//! Flow works on [`Segment`], the normalized TCP values of a decoded frame;
-//! it knows nothing of pcap, tokio or terminals.
+//! Flow works on [`Segment`], the normalized TCP values of a decoded frame.
+//! [`Pipeline`] turns each frame into the typed [`Packet`] every view reads.
+//! Flow knows nothing of pcap, tokio or terminals.
 
 mod analysis;
 mod close;
+mod packet;
 mod phase;
+mod pipeline;
 mod reassembly;
 mod summary;
 mod tracker;
 
 pub use analysis::{Analysis, ConnectionAnalysis, Findings, MAX_UNACKED};
 pub use close::CloseWatch;
+pub use packet::Packet;
 pub use phase::{Phase, PhaseState};
+pub use pipeline::Pipeline;
 pub use reassembly::{Piece, Reassembler, MAX_HELD};
 pub use summary::{Conversation, Summary, Totals};
 pub use tracker::{Direction, FlowInfo, Tracker};
 
 use std::net::SocketAddr;
 
-use crate::decode::{Flags, Packet, TcpOptions};
+use crate::decode::Flags;
 use crate::values::SeqNumber;
 
 /// The values of one TCP segment that flow logic needs.
@@ -41,26 +46,6 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// The segment of a decoded frame, if it is TCP over IP.
-    pub fn of(p: &Packet<'_>) -> Option<Segment> {
-        let ip = p.ip.as_ref()?;
-        let tcp = p.tcp.as_ref()?;
-        Some(Segment {
-            src: SocketAddr::new(ip.src, tcp.source_port()),
-            dst: SocketAddr::new(ip.dst, tcp.destination_port()),
-            seq: SeqNumber(tcp.sequence_number()),
-            ack: SeqNumber(tcp.acknowledgment_number()),
-            flags: Flags::of(tcp),
-            window: tcp.window_size(),
-            payload_len: p.payload_len as u32,
-            wscale: if Flags::of(tcp).contains(Flags::SYN) {
-                TcpOptions::of(tcp).wscale
-            } else {
-                None
-            },
-        })
-    }
-
     /// Sequence space the segment occupies: payload plus one for SYN and FIN.
     pub fn seq_len(&self) -> u32 {
         self.payload_len

@@ -18,7 +18,7 @@ pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
     write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, SegmentKind, MAX_ARROWS,
 };
-pub use record::{PacketRecord, TracedPacket};
+pub use record::PacketRecord;
 pub use rows::{explain, push_preview, RowWriter};
 pub use style::{Paint, Palette};
 pub use summary::{write_summary, write_summary_json};
@@ -27,10 +27,11 @@ pub use text::{
     bytes_per_line, layout_spans, options_text, preview, size_line, timeline, visible_width,
     write_trace_text, HexdumpMode, TextOptions,
 };
-pub use trace_json::write_trace_json;
+pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 
 use serde::Serialize;
 
+use crate::flow::Packet;
 use crate::values::{CaptureStats, LinkType, SocketLog};
 
 /// An address as the lessons print it (`socket.address()`).
@@ -97,18 +98,17 @@ pub struct CaptureInfo {
     pub stats: CaptureStats,
 }
 
-/// Everything a trace found: what `trace` prints as text or JSON.
-#[derive(Debug, Clone, Serialize)]
+/// Everything a trace found: what `trace` prints as text or JSON
+/// ([`trace_json`] is its JSON object).
+#[derive(Debug, Clone)]
 pub struct TraceReport {
     pub connection: Connection,
-    pub packets: Vec<TracedPacket>,
+    pub packets: Vec<Packet>,
     pub sockets: Sockets,
     pub wire: Wire,
     pub capture: CaptureInfo,
     /// The server mode's name, for the heading.
-    #[serde(skip)]
     pub server_mode: &'static str,
     /// Why the run ended early, if the teardown was not seen.
-    #[serde(skip)]
     pub warning: Option<String>,
 }

@@ -1,12 +1,11 @@
-//! The per-packet record shared by `trace`, `capture` and `replay`.
+//! The per-packet JSON record shared by `trace`, `capture` and `replay`:
+//! only a projection of the typed [`Packet`], built when JSON is written.
 //! Its field names are a contract (SPEC.md): they follow tshark's meanings.
 
 use serde::Serialize;
 
-use crate::capture::RawFrame;
-use crate::decode::{Flags, Layout, Packet, TcpOptions};
-use crate::flow::{Analysis, Direction, Findings, FlowInfo, Phase};
-use crate::values::{LinkType, Timestamp};
+use crate::decode::TcpOptions;
+use crate::flow::{Analysis, Packet};
 
 /// One packet as JSON and NDJSON show it. Fields that do not apply (no IP,
 /// not TCP) are left out rather than given placeholder values.
@@ -64,51 +63,44 @@ pub struct PacketRecord {
 }
 
 impl PacketRecord {
-    /// Builds the record of frame number `number` (1-based). `max_hex` cuts
-    /// `payload_hex` to that many payload bytes.
-    pub fn build(
-        number: u64,
-        frame: &RawFrame<'_>,
-        packet: &Packet<'_>,
-        flow: Option<&FlowInfo>,
-        max_hex: usize,
-    ) -> Self {
+    /// The record of a packet. `max_hex` cuts `payload_hex` to that many
+    /// payload bytes.
+    pub fn of(p: &Packet, max_hex: usize) -> Self {
         let mut r = PacketRecord {
-            frame: number,
-            ts: frame.ts.display(frame.precision).to_string(),
-            frame_len: frame.orig_len,
-            cap_len: frame.data.len() as u32,
-            link: packet.link.name(),
-            link_hdr_len: packet.layout.link,
-            error: packet.error.as_ref().map(|e| e.to_string()),
-            note: packet.note.clone(),
+            frame: p.number,
+            ts: p.ts.display(p.precision).to_string(),
+            frame_len: p.frame_len,
+            cap_len: p.cap_len(),
+            link: p.link.name(),
+            link_hdr_len: p.layout.link,
+            error: p.error.as_ref().map(|e| e.to_string()),
+            note: p.note.clone(),
             ..Default::default()
         };
-        if let Some(ip) = &packet.ip {
+        if let Some(ip) = &p.ip {
             r.ip_version = Some(ip.version);
             r.ip_hdr_len = Some(ip.hdr_len);
             r.src = Some(ip.src.to_string());
             r.dst = Some(ip.dst.to_string());
         }
-        if let Some(tcp) = &packet.tcp {
-            r.sport = Some(tcp.source_port());
-            r.dport = Some(tcp.destination_port());
-            r.flags = Some(Flags::of(tcp).names());
-            r.seq_raw = Some(tcp.sequence_number());
-            r.ack_raw = Some(tcp.acknowledgment_number());
-            r.tcp_hdr_len = Some(packet.layout.tcp);
-            r.payload_len = Some(packet.payload_len);
-            r.window = Some(tcp.window_size());
-            let options = TcpOptions::of(tcp);
-            if let (Some(e), None) = (&options.error, &r.error) {
+        if let Some(tcp) = &p.tcp {
+            r.sport = Some(tcp.src_port);
+            r.dport = Some(tcp.dst_port);
+            r.flags = Some(tcp.flags.names());
+            r.seq_raw = Some(tcp.seq);
+            r.ack_raw = Some(tcp.ack);
+            r.tcp_hdr_len = Some(p.layout.tcp);
+            r.payload_len = Some(p.payload_len);
+            r.window = Some(tcp.window);
+            if let (Some(e), None) = (&tcp.options.error, &r.error) {
                 r.note = Some(format!("TCP options: {e}"));
             }
-            r.options = Some(options);
+            r.options = Some(tcp.options.clone());
             r.analysis = Some(Vec::new());
-            let shown = &packet.payload[..packet.payload.len().min(max_hex)];
-            r.payload_hex = Some(hex::encode(shown));
+            let payload = p.payload();
+            r.payload_hex = Some(hex::encode(&payload[..payload.len().min(max_hex)]));
         }
-        if let Some(f) = flow {
+        if let Some(f) = &p.flow {
             r.stream = Some(f.stream);
             r.seq = Some(f.seq);
             r.ack = Some(f.ack);
@@ -118,38 +110,5 @@ impl PacketRecord {
             }
         }
         r
-    }
-}
-
-/// A packet with what the text view needs beside its record.
-#[derive(Debug, Clone)]
-pub struct TracedPacket {
-    pub record: PacketRecord,
-    pub link: LinkType,
-    pub ts: Timestamp,
-    /// The captured bytes of the whole frame.
-    pub data: Vec<u8>,
-    pub layout: Layout,
-    pub flags: Option<Flags>,
-    pub direction: Option<Direction>,
-    pub phase: Option<Phase>,
-    /// The TCP analysis, for explanations in the text view.
-    pub findings: Findings,
-    /// The window in bytes, scaled as the handshake agreed.
-    pub window: Option<u32>,
-}
-
-impl TracedPacket {
-    /// The captured payload bytes.
-    pub fn payload(&self) -> &[u8] {
-        self.data
-            .get(self.layout.payload_range())
-            .unwrap_or_default()
-    }
-}
-
-impl Serialize for TracedPacket {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.record.serialize(s)
     }
 }

@@ -3,7 +3,7 @@
 //! TCP analysis explained in words in the row.
 //!
 //! This is the hot path of `replay`: the row is formatted straight from the
-//! decoded packet into one reused buffer, without building a record.
+//! typed packet into one reused buffer, without building a record.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use super::text::{prose, visible_width, TextOptions};
 use super::{options_text, Paint};
-use crate::decode::{Flags, Packet, TcpOptions};
-use crate::flow::{Analysis, Findings, FlowInfo};
+use crate::decode::Flags;
+use crate::flow::{Analysis, Findings, Packet};
 use crate::values::Timestamp;
 
 /// Writes timeline rows one frame at a time.
@@ -38,21 +38,10 @@ impl RowWriter {
         }
     }
 
-    /// The options rows are written with.
-    pub fn options(&self) -> &TextOptions {
-        &self.opts
-    }
-
     /// One row: number, seconds since the first frame, stream, endpoints,
     /// flags, numbers, and what is notable about the segment.
-    pub fn row(
-        &mut self,
-        w: &mut dyn Write,
-        number: u64,
-        ts: Timestamp,
-        packet: &Packet<'_>,
-        flow: Option<&FlowInfo>,
-    ) -> io::Result<()> {
+    pub fn row(&mut self, w: &mut dyn Write, packet: &Packet) -> io::Result<()> {
+        let (number, ts, flow) = (packet.number, packet.ts, packet.flow.as_ref());
         let pal = self.opts.palette;
         let t0 = *self.first_ts.get_or_insert(ts);
         let line = &mut self.line;
@@ -93,22 +82,19 @@ impl RowWriter {
             let _ = write!(
                 line,
                 "{} bytes · {}",
-                packet.layout.link + packet.layout.ip + packet.layout.tcp + packet.payload.len(),
+                packet.layout.link + packet.layout.ip + packet.layout.tcp + packet.payload().len(),
                 pal.paint(paint, &why)
             );
             return self.flush_line(w, lead_width);
         };
-        let flags = Flags::of(tcp);
-        let (stream, seq, ack) = flow.map_or(
-            (0, tcp.sequence_number(), tcp.acknowledgment_number()),
-            |f| (f.stream, f.seq, f.ack),
-        );
+        let flags = tcp.flags;
+        let (stream, seq, ack) = flow.map_or((0, tcp.seq, tcp.ack), |f| (f.stream, f.seq, f.ack));
         line.push('s');
         line.push_str(n.format(stream));
         line.push(' ');
-        push_endpoint(line, ip.src, tcp.source_port());
+        push_endpoint(line, ip.src, tcp.src_port);
         line.push_str(" → ");
-        push_endpoint(line, ip.dst, tcp.destination_port());
+        push_endpoint(line, ip.dst, tcp.dst_port);
         line.push(' ');
         if pal.enabled {
             line.push_str(&pal.paint(flag_paint(flags), spoken(flags)));
@@ -122,23 +108,18 @@ impl RowWriter {
             line.push_str(n.format(ack));
         }
         if self.opts.raw_seq {
-            let _ = write!(
-                line,
-                " (raw {}/{})",
-                tcp.sequence_number(),
-                tcp.acknowledgment_number()
-            );
+            let _ = write!(line, " (raw {}/{})", tcp.seq, tcp.ack);
         }
         line.push_str(" win ");
-        line.push_str(n.format(flow.map_or(u32::from(tcp.window_size()), |f| f.window)));
+        line.push_str(n.format(flow.map_or(u32::from(tcp.window), |f| f.window)));
         line.push_str(" len ");
         line.push_str(n.format(packet.payload_len));
         if packet.payload_len > 0 {
             line.push(' ');
-            push_preview(line, packet.payload, 24);
+            push_preview(line, packet.payload(), 24);
         }
         if flags.contains(Flags::SYN) {
-            let o = options_text(&TcpOptions::of(tcp));
+            let o = options_text(&tcp.options);
             if !o.is_empty() {
                 let _ = write!(line, " [{o}]");
             }

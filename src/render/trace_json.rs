@@ -1,12 +1,44 @@
 //! The trace report as one JSON object (SPEC.md: `connection`, `packets`,
-//! `sockets`, `wire`, `capture`).
+//! `sockets`, `wire`, `capture`), the packets as their records.
 
 use std::io::{self, Write};
 
-use super::TraceReport;
+use serde::Serialize;
+
+use super::{CaptureInfo, Connection, PacketRecord, Sockets, TraceReport, Wire};
+use crate::flow::Packet;
+
+/// The JSON object of a trace report.
+#[derive(Debug, Serialize)]
+pub struct TraceJson<'a> {
+    pub connection: &'a Connection,
+    pub packets: Vec<PacketRecord>,
+    pub sockets: &'a Sockets,
+    pub wire: &'a Wire,
+    pub capture: &'a CaptureInfo,
+}
+
+/// The records of `packets`, each `payload_hex` cut at `max_hex` bytes.
+pub fn records(packets: &[Packet], max_hex: usize) -> Vec<PacketRecord> {
+    packets
+        .iter()
+        .map(|p| PacketRecord::of(p, max_hex))
+        .collect()
+}
+
+/// The report as its JSON object.
+pub fn trace_json(report: &TraceReport, max_hex: usize) -> TraceJson<'_> {
+    TraceJson {
+        connection: &report.connection,
+        packets: records(&report.packets, max_hex),
+        sockets: &report.sockets,
+        wire: &report.wire,
+        capture: &report.capture,
+    }
+}
 
 /// Writes the report as pretty JSON followed by a newline.
-pub fn write_trace_json(w: &mut dyn Write, report: &TraceReport) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, report)?;
+pub fn write_trace_json(w: &mut dyn Write, report: &TraceReport, max_hex: usize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &trace_json(report, max_hex))?;
     writeln!(w)
 }

@@ -3,12 +3,14 @@
 //! application saw of its socket. They import nothing else of the crate.
 
 mod capture_stats;
+mod frame;
 pub mod link;
 mod seq;
 mod socket_log;
 mod time;
 
 pub use capture_stats::CaptureStats;
+pub use frame::{Frame, RawFrame};
 pub use link::LinkType;
 pub use seq::SeqNumber;
 pub use socket_log::{

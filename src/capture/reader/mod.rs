@@ -13,17 +13,7 @@ mod pcapng;
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use crate::values::{LinkType, Timestamp, TsPrecision};
-
-/// One frame borrowed from the reader's buffer.
-#[derive(Debug, Clone, Copy)]
-pub struct RawFrame<'a> {
-    pub ts: Timestamp,
-    pub orig_len: u32,
-    pub data: &'a [u8],
-    pub link: LinkType,
-    pub precision: TsPrecision,
-}
+use crate::values::{LinkType, RawFrame, Timestamp, TsPrecision};
 
 /// Why a file could not be read further.
 #[derive(Debug)]

@@ -21,7 +21,7 @@ pub(super) fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> Ex
 /// Runs one traced exchange on loopback.
 pub(super) async fn traced(plan: ExchangePlan, bind: &str) -> Result<TraceReport> {
     let bind: SocketAddr = bind.parse().expect("a literal address");
-    let (report, capture) = trace(bind, plan, 4096).await?;
+    let (report, capture) = trace(bind, plan).await?;
     drop(capture);
     Ok(report)
 }
@@ -45,7 +45,7 @@ fn teardown_checks(r: &TraceReport, out: &mut Outcome) {
     out.check(
         "the last segment is the ACK of the last FIN",
         p.last()
-            .and_then(|x| x.flags)
+            .and_then(|x| x.flags())
             .map(|f| f.spoken())
             .as_deref()
             == Some("ACK"),
@@ -91,7 +91,7 @@ pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
     let data = r
         .packets
         .iter()
-        .find(|x| from_client(x) && x.record.payload_len.unwrap_or(0) > 0);
+        .find(|x| from_client(x) && x.payload_len > 0);
     out.check(
         &format!("the client's {} bytes travel in one PSH-ACK", bytes.len()),
         data.is_some_and(|d| d.payload() == bytes && has(d, Flags::PSH | Flags::ACK)),
@@ -101,21 +101,21 @@ pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
         payload(&r.packets, false) == bytes,
     );
     if let Some(d) = data {
-        let rec = &d.record;
+        let l = &d.layout;
         out.happened.push(format!(
             "frame {}: {} bytes of payload in a {}-byte frame: {} link + {} IP + {} TCP ({} of options) + {} payload",
-            rec.frame,
+            d.number,
             bytes.len(),
-            rec.frame_len,
-            rec.link_hdr_len,
-            rec.ip_hdr_len.unwrap_or(0),
-            rec.tcp_hdr_len.unwrap_or(0),
-            rec.tcp_hdr_len.unwrap_or(20).saturating_sub(20),
-            rec.payload_len.unwrap_or(0)
+            d.frame_len,
+            l.link,
+            l.ip,
+            l.tcp,
+            l.tcp.saturating_sub(20),
+            d.payload_len
         ));
         out.check(
             "headers are larger than the payload",
-            rec.frame_len as usize > 2 * bytes.len(),
+            d.frame_len as usize > 2 * bytes.len(),
         );
     }
     teardown_checks(&r, &mut out);
@@ -300,9 +300,7 @@ pub(super) async fn half_close() -> Result<Outcome> {
     let mut out = Outcome::default();
     let p = &r.packets;
     let fin = first(p, |x| from_client(x) && has(x, Flags::FIN));
-    let data = first(p, |x| {
-        from_server(x) && x.record.payload_len.unwrap_or(0) > 0
-    });
+    let data = first(p, |x| from_server(x) && x.payload_len > 0);
     out.check(
         "the client's FIN comes before the server's data",
         matches!((fin, data), (Some(f), Some(d)) if f < d),
@@ -385,7 +383,10 @@ pub(super) async fn ipv6_mapped() -> Result<Outcome> {
     )
     .await?;
     let mut out = Outcome::default();
-    let all_v4 = r.packets.iter().all(|x| x.record.ip_version == Some(4));
+    let all_v4 = r
+        .packets
+        .iter()
+        .all(|x| x.ip.as_ref().is_some_and(|ip| ip.version == 4));
     out.check(
         "every packet on the wire is IPv4",
         all_v4 && !r.packets.is_empty(),
@@ -403,7 +404,7 @@ pub(super) async fn ipv6_mapped() -> Result<Outcome> {
             r.connection.client.family,
             s.address,
             s.family,
-            r.packets.first().and_then(|x| x.record.ip_hdr_len).unwrap_or(0)
+            r.packets.first().and_then(|x| x.ip.as_ref()).map_or(0, |ip| ip.hdr_len)
         ));
     }
     out.parts

@@ -1,59 +1,58 @@
 //! Facts about a captured exchange, for a lab's "what happened" and checks.
 
 use crate::decode::Flags;
-use crate::flow::Direction;
-use crate::render::TracedPacket;
+use crate::flow::{Direction, Packet};
 
 /// A packet sent by the client (the side that opened its stream).
-pub fn from_client(p: &TracedPacket) -> bool {
-    p.direction == Some(Direction::ClientToServer)
+pub fn from_client(p: &Packet) -> bool {
+    p.direction() == Some(Direction::ClientToServer)
 }
 
 /// A packet sent by the server.
-pub fn from_server(p: &TracedPacket) -> bool {
-    p.direction == Some(Direction::ServerToClient)
+pub fn from_server(p: &Packet) -> bool {
+    p.direction() == Some(Direction::ServerToClient)
 }
 
-pub fn has(p: &TracedPacket, f: Flags) -> bool {
-    p.flags.is_some_and(|x| x.contains(f))
+pub fn has(p: &Packet, f: Flags) -> bool {
+    p.flags().is_some_and(|x| x.contains(f))
 }
 
 /// The spoken flags of every TCP packet, in order.
-pub fn flag_names(packets: &[TracedPacket]) -> Vec<String> {
+pub fn flag_names(packets: &[Packet]) -> Vec<String> {
     packets
         .iter()
-        .filter_map(|p| p.flags.map(|f| f.spoken()))
+        .filter_map(|p| p.flags().map(|f| f.spoken()))
         .collect()
 }
 
 /// The frame number of the first packet matching `pred`.
-pub fn first(packets: &[TracedPacket], pred: impl Fn(&TracedPacket) -> bool) -> Option<u64> {
-    packets.iter().find(|p| pred(p)).map(|p| p.record.frame)
+pub fn first(packets: &[Packet], pred: impl Fn(&Packet) -> bool) -> Option<u64> {
+    packets.iter().find(|p| pred(p)).map(|p| p.number)
 }
 
 /// Packets that carry payload, from one side.
-pub fn data_segments(packets: &[TracedPacket], client: bool) -> usize {
+pub fn data_segments(packets: &[Packet], client: bool) -> usize {
     packets
         .iter()
-        .filter(|p| from_client(p) == client && p.direction.is_some())
-        .filter(|p| p.record.payload_len.unwrap_or(0) > 0)
+        .filter(|p| from_client(p) == client && p.flow.is_some())
+        .filter(|p| p.payload_len > 0)
         .count()
 }
 
 /// All payload bytes one side sent, in capture order.
-pub fn payload(packets: &[TracedPacket], client: bool) -> Vec<u8> {
+pub fn payload(packets: &[Packet], client: bool) -> Vec<u8> {
     packets
         .iter()
-        .filter(|p| from_client(p) == client && p.direction.is_some())
+        .filter(|p| from_client(p) == client && p.flow.is_some())
         .flat_map(|p| p.payload().to_vec())
         .collect()
 }
 
 /// Streams seen.
-pub fn streams(packets: &[TracedPacket]) -> usize {
+pub fn streams(packets: &[Packet]) -> usize {
     packets
         .iter()
-        .filter_map(|p| p.record.stream)
+        .filter_map(Packet::stream)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
 }

@@ -14,14 +14,17 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{output_error, Pipeline};
-use crate::capture::Frame;
+use super::output_error;
 use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, LabArgs};
+use crate::flow::Packet;
 use crate::render::{
-    write_trace_text, Ladder, Paint, Palette, RowWriter, TextOptions, TraceReport, TracedPacket,
+    records, trace_json, write_trace_text, Ladder, Paint, Palette, RowWriter, TextOptions,
+    TraceReport,
 };
-use crate::values::TsPrecision;
 use crate::{Error, Result};
+
+/// Payload bytes shown per packet, in hex dumps and JSON records.
+const LAB_MAX_HEX: usize = 4096;
 
 /// A scenario: its name, the seed lesson it comes from, and what to watch.
 pub struct Lab {
@@ -113,7 +116,7 @@ pub struct Check {
 pub struct Part {
     pub title: String,
     pub report: Option<TraceReport>,
-    pub packets: Vec<TracedPacket>,
+    pub packets: Vec<Packet>,
 }
 
 impl Part {
@@ -125,7 +128,7 @@ impl Part {
         }
     }
 
-    fn rows(title: &str, packets: Vec<TracedPacket>) -> Part {
+    fn rows(title: &str, packets: Vec<Packet>) -> Part {
         Part {
             title: title.to_string(),
             report: None,
@@ -134,7 +137,7 @@ impl Part {
     }
 
     /// The part's packets, whichever view it has.
-    pub fn packets(&self) -> &[TracedPacket] {
+    pub fn packets(&self) -> &[Packet] {
         self.report.as_ref().map_or(&self.packets, |r| &r.packets)
     }
 }
@@ -205,7 +208,7 @@ pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()
         width: terminal_width().unwrap_or(100),
         hexdump: args.hexdump,
         raw_seq: false,
-        max_hex: 4096,
+        max_hex: LAB_MAX_HEX,
     };
     if args.name == "list" {
         for l in LABS {
@@ -316,11 +319,8 @@ fn ladders(o: &Outcome) -> Vec<Ladder> {
                 out.push(l);
             }
             None => {
-                let streams: std::collections::BTreeSet<u32> = part
-                    .packets
-                    .iter()
-                    .filter_map(|p| p.record.stream)
-                    .collect();
+                let streams: std::collections::BTreeSet<u32> =
+                    part.packets.iter().filter_map(Packet::stream).collect();
                 for s in streams {
                     if let Some(mut l) = Ladder::of_stream(&part.packets, s) {
                         l.title = Some(format!("{} · stream {s}", part.title));
@@ -334,20 +334,10 @@ fn ladders(o: &Outcome) -> Vec<Ladder> {
 }
 
 /// Several interleaved streams as replay's rows (stream column included).
-fn rows(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) -> std::io::Result<()> {
-    let mut pipeline = Pipeline::new(opts.max_hex);
+fn rows(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> std::io::Result<()> {
     let mut writer = RowWriter::new(*opts);
     for p in packets {
-        let frame = Frame {
-            ts: p.ts,
-            link: p.link,
-            precision: TsPrecision::Nano,
-            orig_len: p.record.frame_len,
-            data: p.data.clone(),
-        };
-        let raw = frame.as_raw();
-        let step = pipeline.step(p.record.frame, &raw);
-        writer.row(w, step.number, raw.ts, &step.packet, step.flow())?;
+        writer.row(w, p)?;
     }
     Ok(())
 }
@@ -357,8 +347,10 @@ fn write_json(w: &mut dyn Write, lab: &Lab, o: &Outcome) -> std::io::Result<()> 
         .parts
         .iter()
         .map(|p| match &p.report {
-            Some(r) => serde_json::json!({"title": p.title, "trace": r}),
-            None => serde_json::json!({"title": p.title, "packets": p.packets}),
+            Some(r) => serde_json::json!({"title": p.title, "trace": trace_json(r, LAB_MAX_HEX)}),
+            None => {
+                serde_json::json!({"title": p.title, "packets": records(&p.packets, LAB_MAX_HEX)})
+            }
         })
         .collect();
     let doc = serde_json::json!({

@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig};
 use crate::cmd::trace::wire_totals;
-use crate::cmd::Pipeline;
-use crate::flow::CloseWatch;
-use crate::render::{CaptureInfo, Connection, Sockets, TraceReport, TracedPacket};
+use crate::flow::{CloseWatch, Packet, Pipeline};
+use crate::render::{CaptureInfo, Connection, Sockets, TraceReport};
 use crate::values::SocketLog;
 use crate::Result;
 
@@ -21,7 +20,7 @@ const GRACE: Duration = Duration::from_millis(1000);
 
 /// What a capture around some work saw.
 pub struct Captured {
-    pub packets: Vec<TracedPacket>,
+    pub packets: Vec<Packet>,
     pub info: CaptureInfo,
 }
 
@@ -34,7 +33,7 @@ pub async fn capture_during<T>(
         loopback_interface(),
         format!("tcp port {port}"),
     ))?;
-    let mut pipeline = Pipeline::new(4096);
+    let mut pipeline = Pipeline::new();
     let mut watches: HashMap<u32, CloseWatch> = HashMap::new();
     let mut packets = Vec::new();
     let mut result = None;
@@ -46,11 +45,11 @@ pub async fn capture_during<T>(
         tokio::select! {
             frame = cap.next_frame() => {
                 let Some(frame) = frame else { break };
-                let (traced, placed) = pipeline.push(frame?);
-                packets.push(traced);
-                if let Some((seg, info)) = placed {
+                let packet = pipeline.push(&frame?.as_raw());
+                if let (Some(seg), Some(info)) = (packet.segment(), packet.flow) {
                     watches.entry(info.stream).or_default().observe(&seg, info.direction);
                 }
+                packets.push(packet);
                 if result.is_some() && all_closed(&watches) {
                     break;
                 }

@@ -3,7 +3,7 @@
 //! where beginners stumble (why the SYN-ACK acknowledges 1, what `seq 1:6`
 //! covers, why the FIN moves the sequence number).
 //!
-//! [`Ladder`] is the model, built from [`TracedPacket`]s one at a time (so
+//! [`Ladder`] is the model, built from typed [`Packet`]s one at a time (so
 //! `replay` can stream a capture and keep only the arrows); the three forms
 //! draw it into a writer the caller passes:
 //!
@@ -33,8 +33,8 @@ pub use svg::write_ladder_svg;
 pub use terminal::{ladder_lines, write_ladder, write_ladder_stepped, LadderLines};
 
 use crate::decode::Flags;
-use crate::flow::{Direction, Phase};
-use crate::render::{preview, Connection, EndpointInfo, TracedPacket};
+use crate::flow::{Direction, Packet, Phase};
+use crate::render::{preview, Connection, EndpointInfo};
 use crate::values::Timestamp;
 
 /// Arrows kept per diagram; later segments are only counted. A ladder of
@@ -183,18 +183,18 @@ impl Ladder {
     /// The ladder of a traced connection (`trace`, `lab`): the packets of
     /// the stream whose ports are the connection's; a second connection
     /// that happened to use the server's port is left out.
-    pub fn of_connection(connection: &Connection, packets: &[TracedPacket]) -> Self {
+    pub fn of_connection(connection: &Connection, packets: &[Packet]) -> Self {
         let (c, s) = (connection.client.port, connection.server.port);
         let stream = packets
             .iter()
             .find(|p| {
-                let ports = (p.record.sport, p.record.dport);
-                ports == (Some(c), Some(s)) || ports == (Some(s), Some(c))
+                let ports = p.tcp.as_ref().map(|t| (t.src_port, t.dst_port));
+                ports == Some((c, s)) || ports == Some((s, c))
             })
-            .or_else(|| packets.iter().find(|p| p.direction.is_some()))
-            .and_then(|p| p.record.stream);
+            .or_else(|| packets.iter().find(|p| p.flow.is_some()))
+            .and_then(Packet::stream);
         let mut ladder = Ladder::new(connection.client.clone(), connection.server.clone());
-        for p in packets.iter().filter(|p| p.record.stream == stream) {
+        for p in packets.iter().filter(|p| p.stream() == stream) {
             ladder.push(p);
         }
         ladder
@@ -202,9 +202,9 @@ impl Ladder {
 
     /// The ladder of stream `stream` among `packets` (`replay --stream N`),
     /// its ends taken from the first segment; `None` if the stream has none.
-    pub fn of_stream(packets: &[TracedPacket], stream: u32) -> Option<Self> {
+    pub fn of_stream(packets: &[Packet], stream: u32) -> Option<Self> {
         let mut ladder: Option<Ladder> = None;
-        for p in packets.iter().filter(|p| p.record.stream == Some(stream)) {
+        for p in packets.iter().filter(|p| p.stream() == Some(stream)) {
             if ladder.is_none() {
                 let (client, server) = endpoints(p)?;
                 ladder = Some(Ladder::new(client, server));
@@ -219,25 +219,23 @@ impl Ladder {
     /// Adds one segment of this connection (anything that is not a placed
     /// TCP segment is skipped). After [`MAX_ARROWS`] arrows, segments are
     /// only counted ([`Ladder::omitted`]).
-    pub fn push(&mut self, p: &TracedPacket) {
-        let (Some(direction), Some(flags)) = (p.direction, p.flags) else {
+    pub fn push(&mut self, p: &Packet) {
+        let (Some(flow), Some(flags)) = (p.flow, p.flags()) else {
             return;
         };
         let first = *self.first_ts.get_or_insert(p.ts);
-        let len = p.record.payload_len.unwrap_or(0);
+        let len = p.payload_len;
         let mut arrow = Arrow {
-            frame: p.record.frame,
+            frame: p.number,
             t_ms: p.ts.secs_since(first) * 1000.0,
-            direction,
+            direction: flow.direction,
             kind: SegmentKind::of(flags, len),
             flags,
-            seq: p.record.seq.unwrap_or(0),
-            ack: flags
-                .contains(Flags::ACK)
-                .then(|| p.record.ack.unwrap_or(0)),
+            seq: flow.seq,
+            ack: flags.contains(Flags::ACK).then_some(flow.ack),
             len,
             preview: (len > 0).then(|| preview(p.payload(), PREVIEW_CHARS)),
-            phase: p.phase,
+            phase: Some(flow.phase),
             notes: Vec::new(),
         };
         // The note state sees every segment, drawn or not, so it stays right.
@@ -275,24 +273,10 @@ impl Ladder {
 
 /// The client and server ends of `p`'s connection, from its addresses and
 /// direction; `None` if it is not a placed TCP segment.
-pub fn endpoints(p: &TracedPacket) -> Option<(EndpointInfo, EndpointInfo)> {
-    let r = &p.record;
-    let family = if r.ip_version == Some(6) {
-        "IPv6"
-    } else {
-        "IPv4"
-    };
-    let src = EndpointInfo {
-        address: r.src.clone()?,
-        port: r.sport?,
-        family,
-    };
-    let dst = EndpointInfo {
-        address: r.dst.clone()?,
-        port: r.dport?,
-        family,
-    };
-    match p.direction? {
+pub fn endpoints(p: &Packet) -> Option<(EndpointInfo, EndpointInfo)> {
+    let seg = p.segment()?;
+    let (src, dst) = (EndpointInfo::from(seg.src), EndpointInfo::from(seg.dst));
+    match p.direction()? {
         Direction::ClientToServer => Some((src, dst)),
         Direction::ServerToClient => Some((dst, src)),
     }

@@ -7,8 +7,9 @@
 
 use super::{Arrow, Ladder};
 use crate::decode::Flags;
+use crate::flow::Packet;
 use crate::flow::{Analysis, Phase};
-use crate::render::{explain, TracedPacket};
+use crate::render::explain;
 
 /// What has been seen and told so far; arrays are indexed by the sending
 /// direction (client → server is 0).
@@ -31,16 +32,17 @@ pub(super) struct Notes {
 
 impl Notes {
     /// The notes for `arrow`, made from `p`, updating what was told.
-    pub(super) fn observe(&mut self, arrow: &Arrow, p: &TracedPacket) -> Vec<String> {
+    pub(super) fn observe(&mut self, arrow: &Arrow, p: &Packet) -> Vec<String> {
         let d = arrow.direction.index();
         let o = 1 - d;
         let me = Ladder::sender(arrow.direction);
         let peer = if d == 0 { "server" } else { "client" };
         let f = arrow.flags;
         let mut notes = Vec::new();
-        let resent = p.findings.flags.contains(Analysis::RETRANSMISSION)
-            || p.findings.flags.contains(Analysis::FAST_RETRANSMISSION)
-            || p.findings.flags.contains(Analysis::SPURIOUS_RETRANSMISSION);
+        let findings = p.findings();
+        let resent = findings.flags.contains(Analysis::RETRANSMISSION)
+            || findings.flags.contains(Analysis::FAST_RETRANSMISSION)
+            || findings.flags.contains(Analysis::SPURIOUS_RETRANSMISSION);
 
         if f.contains(Flags::RST) {
             if self.sent_syn[o] && !self.syn_ack_seen {
@@ -59,7 +61,7 @@ impl Notes {
                         "ack 1 = {peer}'s ISN + 1: the SYN uses one sequence number"
                     ));
                 }
-            } else if let (0, Some(raw)) = (arrow.seq, p.record.seq_raw) {
+            } else if let (0, Some(raw)) = (arrow.seq, p.tcp.as_ref().map(|t| t.seq)) {
                 notes.push(format!("seq 0 is relative: the real ISN is {raw}"));
             }
         } else if arrow.phase == Some(Phase::Handshake(3)) && !self.handshake_told {
@@ -117,7 +119,7 @@ impl Notes {
             arrow.seq,
             arrow.len as u32,
             arrow.ack.unwrap_or(0),
-            &p.findings,
+            &p.findings(),
         ));
         notes
     }

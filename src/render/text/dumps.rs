@@ -2,10 +2,10 @@
 
 use std::io::{self, Write};
 
-use super::sizes::{ip_name, link_label};
+use super::sizes::ip_name;
 use super::{prose, HexdumpMode, TextOptions};
-use crate::flow::Direction;
-use crate::render::{hexdump, Paint, Palette, Span, TracedPacket};
+use crate::flow::{Direction, Packet};
+use crate::render::{hexdump, Paint, Palette, Span};
 
 fn direction_text(d: Option<Direction>) -> &'static str {
     match d {
@@ -23,10 +23,6 @@ pub fn bytes_per_line(width: usize) -> usize {
         .into_iter()
         .find(|&n| line_width(n) <= width)
         .unwrap_or(1)
-}
-
-fn layer_spans(p: &TracedPacket) -> Vec<Span> {
-    layout_spans(&p.layout)
 }
 
 /// Each layer's bytes of a frame with `l`'s layout, in its colour.
@@ -52,7 +48,7 @@ pub fn layout_spans(l: &crate::decode::Layout) -> Vec<Span> {
 }
 
 /// `bytes 0-13 Ethernet · 14-33 IPv4 · 34-73 TCP · 74-78 payload`, coloured.
-fn legend(p: &TracedPacket, pal: Palette) -> String {
+fn legend(p: &Packet, pal: Palette) -> String {
     let l = &p.layout;
     let mut parts = Vec::new();
     let mut add = |r: std::ops::Range<usize>, name: &str, paint: Paint| {
@@ -60,28 +56,28 @@ fn legend(p: &TracedPacket, pal: Palette) -> String {
             parts.push(pal.paint(paint, &format!("{}-{} {name}", r.start, r.end - 1)));
         }
     };
-    add(l.link_range(), link_label(p), Paint::Link);
-    add(l.ip_range(), ip_name(p.record.ip_version), Paint::Ip);
+    add(l.link_range(), p.link.label(), Paint::Link);
+    add(
+        l.ip_range(),
+        ip_name(p.ip.as_ref().map(|ip| ip.version)),
+        Paint::Ip,
+    );
     add(l.tcp_range(), "TCP", Paint::Tcp);
     add(l.payload_range(), "payload", Paint::Payload);
     format!("bytes {}", parts.join(" · "))
 }
 
 /// Dumps each payload, or each whole frame, as the options say.
-pub fn dumps(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) -> io::Result<()> {
+pub fn dumps(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     let per_line = bytes_per_line(opts.width);
     let mut any = false;
     for p in packets {
-        let dir = direction_text(p.direction);
+        let dir = direction_text(p.direction());
         let (bytes, title, spans) = match opts.hexdump {
             HexdumpMode::Payload if !p.payload().is_empty() => {
                 let payload = p.payload();
-                let title = format!(
-                    "#{} {dir}, {} bytes of payload",
-                    p.record.frame,
-                    payload.len()
-                );
+                let title = format!("#{} {dir}, {} bytes of payload", p.number, payload.len());
                 let spans = vec![Span {
                     range: 0..payload.len(),
                     paint: Paint::Payload,
@@ -89,8 +85,8 @@ pub fn dumps(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) ->
                 (payload, title, spans)
             }
             HexdumpMode::Frame => {
-                let title = format!("#{} {dir}, frame of {} bytes", p.record.frame, p.data.len());
-                (&p.data[..], title, layer_spans(p))
+                let title = format!("#{} {dir}, frame of {} bytes", p.number, p.data.len());
+                (&p.data[..], title, layout_spans(&p.layout))
             }
             _ => continue,
         };

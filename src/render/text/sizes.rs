@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 
 use super::{prose, TextOptions};
-use crate::render::{Paint, Palette, TracedPacket};
+use crate::flow::Packet;
+use crate::render::{Paint, Palette};
 
 pub(crate) fn ip_name(version: Option<u8>) -> &'static str {
     match version {
@@ -12,45 +13,43 @@ pub(crate) fn ip_name(version: Option<u8>) -> &'static str {
     }
 }
 
-/// The link layer's name as people say it, from the record's link type.
-pub(crate) fn link_label(p: &TracedPacket) -> &'static str {
-    p.link.label()
-}
-
 /// `74 bytes on the wire = 14 Ethernet + 20 IPv4 + 40 TCP (20 + 20 options) + 0 payload`
-pub fn size_line(p: &TracedPacket, pal: Palette) -> Option<String> {
-    let r = &p.record;
-    let tcp_len = r.tcp_hdr_len?;
+pub fn size_line(p: &Packet, pal: Palette) -> Option<String> {
+    p.tcp.as_ref()?;
+    let tcp_len = p.layout.tcp;
     let tcp = if tcp_len > 20 {
         format!("{tcp_len} TCP (20 + {} options)", tcp_len - 20)
     } else {
         format!("{tcp_len} TCP")
     };
-    let ip = format!("{} {}", r.ip_hdr_len.unwrap_or(0), ip_name(r.ip_version));
-    let link = format!("{} {}", r.link_hdr_len, link_label(p));
-    let payload = format!("{} payload", r.payload_len.unwrap_or(0));
+    let (ip_len, version) =
+        p.ip.as_ref()
+            .map_or((0, None), |ip| (ip.hdr_len, Some(ip.version)));
+    let ip = format!("{ip_len} {}", ip_name(version));
+    let link = format!("{} {}", p.layout.link, p.link.label());
+    let payload = format!("{} payload", p.payload_len);
     let mut line = format!(
         "{} bytes on the wire = {} + {} + {} + {}",
-        r.frame_len,
+        p.frame_len,
         pal.paint(Paint::Link, &link),
         pal.paint(Paint::Ip, &ip),
         pal.paint(Paint::Tcp, &tcp),
         pal.paint(Paint::Payload, &payload),
     );
-    if r.cap_len < r.frame_len {
-        line.push_str(&format!(" ({} captured)", r.cap_len));
+    if p.cap_len() < p.frame_len {
+        line.push_str(&format!(" ({} captured)", p.cap_len()));
     }
     Some(line)
 }
 
 /// The size line of every TCP segment, under a heading.
-pub fn sizes(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) -> io::Result<()> {
+pub fn sizes(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     writeln!(w, "{}", pal.paint(Paint::Heading, "header sizes"))?;
     let width = packets.len().to_string().len() + 1;
     for p in packets {
         if let Some(line) = size_line(p, pal) {
-            let n = format!("#{}", p.record.frame);
+            let n = format!("#{}", p.number);
             prose(w, &format!("  {n:>width$}  "), &line, opts)?;
         }
     }

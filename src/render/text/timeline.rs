@@ -6,8 +6,7 @@ use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 
 use super::{cut, fitting_lines, new_table, TextOptions};
 use crate::decode::{Flags, TcpOptions};
-use crate::flow::{Direction, Phase};
-use crate::render::TracedPacket;
+use crate::flow::{Direction, Packet, Phase};
 
 /// Options in short words: `mss 65495 · sack ok · ts · wscale 10`.
 pub fn options_text(o: &TcpOptions) -> String {
@@ -128,39 +127,40 @@ fn flag_color(flags: Flags) -> Color {
 
 /// One cell. A frame that is not TCP shows its number, time, and why in
 /// `reason_col` (the details, or the flags when details are left out).
-fn cell(p: &TracedPacket, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
-    let r = &p.record;
-    let Some(flags) = p.flags else {
+fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
+    let Some(tcp) = &p.tcp else {
         return match col {
-            Col::Num => Cell::new(r.frame),
+            Col::Num => Cell::new(p.number),
             Col::Ms => Cell::new(format!("{ms:.3}")),
             c if c == reason_col => {
-                let why = r
+                let why = p
                     .error
-                    .clone()
-                    .or_else(|| r.note.clone())
+                    .as_ref()
+                    .map(|e| e.to_string())
+                    .or_else(|| p.note.clone())
                     .unwrap_or_default();
                 Cell::new(why).fg(Color::Red)
             }
             _ => Cell::new(""),
         };
     };
+    let flags = tcp.flags;
     let opt = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
     match col {
-        Col::Num => Cell::new(r.frame),
+        Col::Num => Cell::new(p.number),
         Col::Ms => Cell::new(format!("{ms:.3}")),
-        Col::Dir => Cell::new(direction_text(p.direction, short)),
+        Col::Dir => Cell::new(direction_text(p.direction(), short)),
         Col::Flags => Cell::new(flags.spoken()).fg(flag_color(flags)),
-        Col::Seq => Cell::new(opt(r.seq)),
+        Col::Seq => Cell::new(opt(p.flow.map(|f| f.seq))),
         Col::Ack if !flags.contains(Flags::ACK) => Cell::new("-"),
-        Col::Ack => Cell::new(opt(r.ack)),
-        Col::SeqRaw => Cell::new(opt(r.seq_raw)),
-        Col::AckRaw => Cell::new(opt(r.ack_raw)),
-        Col::Len => Cell::new(r.payload_len.unwrap_or(0)),
-        Col::Window => Cell::new(p.window.or(r.window.map(u32::from)).unwrap_or(0)),
+        Col::Ack => Cell::new(opt(p.flow.map(|f| f.ack))),
+        Col::SeqRaw => Cell::new(tcp.seq),
+        Col::AckRaw => Cell::new(tcp.ack),
+        Col::Len => Cell::new(p.payload_len),
+        Col::Window => Cell::new(p.flow.map_or(u32::from(tcp.window), |f| f.window)),
         Col::Phase => {
-            let text = p.phase.map(|ph| ph.to_string()).unwrap_or_default();
-            let color = match p.phase {
+            let text = p.phase().map(|ph| ph.to_string()).unwrap_or_default();
+            let color = match p.phase() {
                 Some(Phase::Reset) => Color::Red,
                 _ => Color::Reset,
             };
@@ -168,12 +168,10 @@ fn cell(p: &TracedPacket, col: Col, ms: f64, short: bool, reason_col: Col) -> Ce
         }
         Col::Details => {
             // Timestamps ride on every segment; show options where they say more.
-            let text = if r.payload_len.unwrap_or(0) > 0 {
+            let text = if p.payload_len > 0 {
                 preview(p.payload(), 24)
-            } else if flags.contains(Flags::SYN)
-                || r.options.as_ref().is_some_and(|o| !o.sack.is_empty())
-            {
-                r.options.as_ref().map(options_text).unwrap_or_default()
+            } else if flags.contains(Flags::SYN) || !tcp.options.sack.is_empty() {
+                options_text(&tcp.options)
             } else {
                 String::new()
             };
@@ -183,7 +181,7 @@ fn cell(p: &TracedPacket, col: Col, ms: f64, short: bool, reason_col: Col) -> Ce
 }
 
 /// Writes the timeline table in the widest layout that fits.
-pub fn timeline(w: &mut dyn Write, packets: &[TracedPacket], opts: &TextOptions) -> io::Result<()> {
+pub fn timeline(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
     let t0 = packets.first().map(|p| p.ts);
     let mut last = Vec::new();
     for (cols, short) in layouts(opts.raw_seq) {

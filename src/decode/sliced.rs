@@ -1,4 +1,5 @@
-//! One frame decoded down to TCP: the borrowed view every later stage reads.
+//! One frame sliced into its layers down to TCP: the borrowed view the
+//! pipeline reads once per frame, to fill the owned packet.
 
 use std::net::IpAddr;
 use std::ops::Range;
@@ -6,7 +7,7 @@ use std::ops::Range;
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::link::{split_link, NextLayer};
-use super::{DecodeError, Flags, Layer, TcpOptions};
+use super::{DecodeError, Flags, Layer, Tcp};
 use crate::values::LinkType;
 
 /// The network-layer facts of a frame.
@@ -54,7 +55,7 @@ impl Layout {
 /// A decoded frame. Built only by [`decode`], which checked every length:
 /// the fields can be read without further checks.
 #[derive(Debug, Clone)]
-pub struct Packet<'a> {
+pub struct Sliced<'a> {
     pub link: LinkType,
     pub layout: Layout,
     pub ip: Option<IpInfo>,
@@ -70,9 +71,9 @@ pub struct Packet<'a> {
     pub note: Option<String>,
 }
 
-impl<'a> Packet<'a> {
+impl<'a> Sliced<'a> {
     fn empty(link: LinkType) -> Self {
-        Packet {
+        Sliced {
             link,
             layout: Layout::default(),
             ip: None,
@@ -89,9 +90,9 @@ impl<'a> Packet<'a> {
         self.tcp.as_ref().map(Flags::of)
     }
 
-    /// TCP options, if this is a TCP segment.
-    pub fn options(&self) -> Option<TcpOptions> {
-        self.tcp.as_ref().map(TcpOptions::of)
+    /// The TCP header's values, if this is a TCP segment.
+    pub fn tcp_values(&self) -> Option<Tcp> {
+        self.tcp.as_ref().map(Tcp::of)
     }
 }
 
@@ -117,15 +118,15 @@ fn map_layer(layer: etherparse::err::Layer) -> Layer {
 /// Decodes a frame of link type `link`. Never fails: problems are recorded in
 /// the returned packet's `error` or `note`, with the layers that did parse.
 /// Lengths are taken as the IP header declares them (see [`decode_frame`]).
-pub fn decode(link: LinkType, data: &[u8]) -> Packet<'_> {
+pub fn decode(link: LinkType, data: &[u8]) -> Sliced<'_> {
     decode_frame(link, data, u32::MAX)
 }
 
 /// Like [`decode`] for a frame that was `orig_len` bytes on the wire: an IP
 /// length claiming more than the frame held is cut to what it held, as
 /// Wireshark does (`tcp.len` never exceeds the frame).
-pub fn decode_frame(link: LinkType, data: &[u8], orig_len: u32) -> Packet<'_> {
-    let mut p = Packet::empty(link);
+pub fn decode_frame(link: LinkType, data: &[u8], orig_len: u32) -> Sliced<'_> {
+    let mut p = Sliced::empty(link);
     let sliced = match split_link(link, data) {
         Err(e) => {
             p.error = Some(e);
@@ -173,7 +174,7 @@ pub fn decode_frame(link: LinkType, data: &[u8], orig_len: u32) -> Packet<'_> {
     p
 }
 
-fn fill<'a>(p: &mut Packet<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_len: usize) {
+fn fill<'a>(p: &mut Sliced<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_len: usize) {
     let (ip_start, ip) = match &s.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();

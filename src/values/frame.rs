@@ -1,6 +1,18 @@
-//! One captured frame.
+//! A captured frame: its time, lengths, link type and bytes, owned or
+//! borrowed. Capture makes them; the pipeline reads them.
 
-use crate::values::{LinkType, Timestamp, TsPrecision};
+use super::{LinkType, Timestamp, TsPrecision};
+
+/// One frame borrowed from where it lies (a file reader's buffer, an owned
+/// [`Frame`]): what the per-packet pipeline reads.
+#[derive(Debug, Clone, Copy)]
+pub struct RawFrame<'a> {
+    pub ts: Timestamp,
+    pub orig_len: u32,
+    pub data: &'a [u8],
+    pub link: LinkType,
+    pub precision: TsPrecision,
+}
 
 /// A frame as the capture layer saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +35,8 @@ impl Frame {
     }
 
     /// A borrowed view, as the file reader hands frames out.
-    pub fn as_raw(&self) -> super::RawFrame<'_> {
-        super::RawFrame {
+    pub fn as_raw(&self) -> RawFrame<'_> {
+        RawFrame {
             ts: self.ts,
             orig_len: self.orig_len,
             data: &self.data,
@@ -33,11 +45,3 @@ impl Frame {
         }
     }
 }
-
-/// `tv_sec` is `time_t`: 64 bits here, 32 on some targets.
-#[allow(clippy::unnecessary_cast)]
-pub(crate) fn timeval_secs(tv_sec: TimeT) -> i64 {
-    tv_sec as i64
-}
-
-type TimeT = std::os::raw::c_long;

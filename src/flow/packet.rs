@@ -1,0 +1,110 @@
+//! The typed packet: one frame decoded once, with its place in its
+//! conversation. Every view, ladder, lab check and test reads this; the
+//! JSON record is only its projection (`render::PacketRecord`).
+
+use super::{Direction, Findings, FlowInfo, Phase, Segment};
+use crate::decode::{DecodeError, Flags, IpInfo, Layout, Tcp};
+use crate::values::{LinkType, SeqNumber, Timestamp, TsPrecision};
+
+/// One frame after the per-packet pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// 1-based frame number in the capture.
+    pub number: u64,
+    pub ts: Timestamp,
+    /// Digits of a second the source keeps.
+    pub precision: TsPrecision,
+    pub link: LinkType,
+    /// Length on the wire; `data` may be shorter (the snaplen).
+    pub frame_len: u32,
+    /// The captured bytes of the whole frame.
+    pub data: Vec<u8>,
+    /// Where each layer lies in `data`.
+    pub layout: Layout,
+    pub ip: Option<IpInfo>,
+    /// The TCP header's values, if the frame is a TCP segment.
+    pub tcp: Option<Tcp>,
+    /// TCP payload bytes as the IP header declares them (tshark's `tcp.len`).
+    pub payload_len: usize,
+    /// Stream, direction, relative numbers, analysis and phase, if TCP over IP.
+    pub flow: Option<FlowInfo>,
+    /// The first layer that failed, with offset and rule.
+    pub error: Option<DecodeError>,
+    /// Why a well-formed frame has no TCP (ARP, UDP, a fragment...).
+    pub note: Option<String>,
+}
+
+impl Default for Packet {
+    fn default() -> Self {
+        Packet {
+            number: 0,
+            ts: Timestamp::default(),
+            precision: TsPrecision::Nano,
+            link: LinkType::Ethernet,
+            frame_len: 0,
+            data: Vec::new(),
+            layout: Layout::default(),
+            ip: None,
+            tcp: None,
+            payload_len: 0,
+            flow: None,
+            error: None,
+            note: None,
+        }
+    }
+}
+
+impl Packet {
+    /// Captured length.
+    pub fn cap_len(&self) -> u32 {
+        self.data.len() as u32
+    }
+
+    /// The captured payload bytes (fewer than `payload_len` when cut).
+    pub fn payload(&self) -> &[u8] {
+        self.data
+            .get(self.layout.payload_range())
+            .unwrap_or_default()
+    }
+
+    pub fn flags(&self) -> Option<Flags> {
+        self.tcp.as_ref().map(|t| t.flags)
+    }
+
+    pub fn stream(&self) -> Option<u32> {
+        self.flow.map(|f| f.stream)
+    }
+
+    pub fn direction(&self) -> Option<Direction> {
+        self.flow.map(|f| f.direction)
+    }
+
+    pub fn phase(&self) -> Option<Phase> {
+        self.flow.map(|f| f.phase)
+    }
+
+    /// The TCP analysis (empty when the frame is not placed in a stream).
+    pub fn findings(&self) -> Findings {
+        self.flow.map(|f| f.findings).unwrap_or_default()
+    }
+
+    /// The segment's values as the flow logic reads them, if TCP over IP.
+    pub fn segment(&self) -> Option<Segment> {
+        let (ip, tcp) = (self.ip.as_ref()?, self.tcp.as_ref()?);
+        Some(Segment {
+            src: std::net::SocketAddr::new(ip.src, tcp.src_port),
+            dst: std::net::SocketAddr::new(ip.dst, tcp.dst_port),
+            seq: SeqNumber(tcp.seq),
+            ack: SeqNumber(tcp.ack),
+            flags: tcp.flags,
+            window: tcp.window,
+            payload_len: self.payload_len as u32,
+            // Window scale counts only on a SYN (RFC 7323 §2.2).
+            wscale: tcp
+                .flags
+                .contains(Flags::SYN)
+                .then_some(tcp.options.wscale)
+                .flatten(),
+        })
+    }
+}

@@ -1,0 +1,66 @@
+//! The per-packet pipeline every command, lab, fuzz target and test runs:
+//! a frame in, decoded once, placed in its conversation (stream, direction,
+//! relative numbers, analysis, phase), a typed [`Packet`] out.
+
+use super::{Packet, Tracker};
+use crate::decode::decode_frame;
+use crate::values::RawFrame;
+
+/// The per-packet state: the conversations seen so far.
+#[derive(Debug, Default)]
+pub struct Pipeline {
+    tracker: Tracker,
+    frames: u64,
+}
+
+impl Pipeline {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Frames seen so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Streams seen so far.
+    pub fn streams(&self) -> u32 {
+        self.tracker.streams()
+    }
+
+    /// Decodes and places frame number `number` (1-based, its number in the
+    /// source) into `into`, reusing its byte buffer: the hot path of replay
+    /// allocates nothing per frame.
+    pub fn step_into(&mut self, number: u64, frame: &RawFrame<'_>, into: &mut Packet) {
+        self.frames += 1;
+        let sliced = decode_frame(frame.link, frame.data, frame.orig_len);
+        into.number = number;
+        into.ts = frame.ts;
+        into.precision = frame.precision;
+        into.link = frame.link;
+        into.frame_len = frame.orig_len;
+        into.data.clear();
+        into.data.extend_from_slice(frame.data);
+        into.layout = sliced.layout;
+        into.ip = sliced.ip.clone();
+        into.tcp = sliced.tcp_values();
+        into.payload_len = sliced.payload_len;
+        into.error = sliced.error;
+        into.note = sliced.note;
+        into.flow = into
+            .segment()
+            .map(|seg| self.tracker.observe(number, frame.ts, &seg));
+    }
+
+    /// Like [`Pipeline::step_into`], into a new packet.
+    pub fn step(&mut self, number: u64, frame: &RawFrame<'_>) -> Packet {
+        let mut p = Packet::default();
+        self.step_into(number, frame, &mut p);
+        p
+    }
+
+    /// The next frame of a live capture: numbered in arrival order.
+    pub fn push(&mut self, frame: &RawFrame<'_>) -> Packet {
+        self.step(self.frames + 1, frame)
+    }
+}
