@@ -15,13 +15,12 @@
 use std::io::{self, Cursor, Write};
 
 use tcplab::capture::SavefileReader;
-use tcplab::cmd::trace::wire_totals;
 use tcplab::flow::{Pipeline, Reassembler, Summary};
 use tcplab::render::{
     endpoints, hexdump, layout_spans, write_ladder, write_ladder_mermaid, write_ladder_stepped,
     write_ladder_svg, write_summary, write_summary_json, write_trace_json, write_trace_text,
     CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder, PacketRecord,
-    Palette, RowWriter, Sockets, TextOptions, TraceReport,
+    Palette, RowWriter, Sockets, TextOptions, TraceReport, Wire,
 };
 use tcplab::values::{Frame, LinkType, Timestamp, TsPrecision};
 
@@ -171,7 +170,7 @@ pub fn render_all(
             server,
             client_seen_by_server: None,
         },
-        wire: wire_totals(&packets),
+        wire: Wire::of(&packets),
         packets,
         sockets: Sockets {
             client: Default::default(),

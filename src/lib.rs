@@ -20,6 +20,7 @@ pub mod error;
 pub mod flow;
 pub mod lab;
 pub mod render;
+pub mod scenario;
 pub mod values;
 
 pub use error::{Error, NetKind, Result};

@@ -4,6 +4,7 @@
 //! lengths, the link type and the raw bytes. It knows nothing of TCP, flows or
 //! output. End of input is `Ok(None)`, not an error.
 
+mod around;
 mod file;
 mod filter;
 mod live;
@@ -11,6 +12,7 @@ pub mod privileges;
 mod reader;
 mod savefile;
 
+pub use around::{capture_around, Ended, Verdict};
 pub use file::FileSource;
 pub use filter::FrameFilter;
 pub use live::{loopback_interface, LiveCapture, LiveConfig};

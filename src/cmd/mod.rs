@@ -3,6 +3,7 @@
 //! runs the command, and reports errors like a Unix tool.
 
 pub mod capture;
+mod diagram;
 pub mod lab;
 pub mod replay;
 pub mod send;

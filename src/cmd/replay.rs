@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
+use super::diagram::{check_diagram, draw_diagram, wants_ladder};
 use super::output_error;
-use super::trace::{check_diagram, draw_diagram, wants_ladder};
 use crate::capture::{FileSource, FrameFilter};
 use crate::cli::{resolve_color, terminal_width, ColorChoice, ReplayArgs, ReplayFormat};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};

@@ -1,7 +1,7 @@
 //! Knows when a connection is completely closed: both FINs acknowledged
-//! (RFC 9293 §3.6), or a reset.
+//! (RFC 9293 §3.6), or a reset; and when every connection seen is.
 
-use super::{Direction, Segment};
+use super::{Direction, Packet, Segment};
 use crate::decode::Flags;
 use crate::values::SeqNumber;
 
@@ -41,9 +41,32 @@ impl CloseWatch {
     pub fn is_closed(&self) -> bool {
         self.reset || (self.fin_acked[0] && self.fin_acked[1])
     }
+}
 
-    /// True if the connection ended with a reset.
-    pub fn was_reset(&self) -> bool {
-        self.reset
+/// Every stream's [`CloseWatch`]: knows when all the connections a capture
+/// saw are closed (what ends a live trace or lab).
+#[derive(Debug, Default)]
+pub struct Closes {
+    watches: rustc_hash::FxHashMap<u32, CloseWatch>,
+}
+
+impl Closes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds a packet; anything but a placed TCP segment is ignored.
+    pub fn observe(&mut self, p: &Packet) {
+        if let (Some(seg), Some(flow)) = (p.segment(), p.flow) {
+            self.watches
+                .entry(flow.stream)
+                .or_default()
+                .observe(&seg, flow.direction);
+        }
+    }
+
+    /// True once at least one stream was seen and every one is closed.
+    pub fn all_closed(&self) -> bool {
+        !self.watches.is_empty() && self.watches.values().all(CloseWatch::is_closed)
     }
 }

@@ -16,7 +16,7 @@ mod summary;
 mod tracker;
 
 pub use analysis::{Analysis, ConnectionAnalysis, Findings, MAX_UNACKED};
-pub use close::CloseWatch;
+pub use close::{CloseWatch, Closes};
 pub use packet::Packet;
 pub use phase::{Phase, PhaseState};
 pub use pipeline::Pipeline;

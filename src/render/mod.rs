@@ -4,6 +4,7 @@
 
 mod follow;
 mod hexdump;
+mod lab;
 mod ladder;
 mod record;
 mod rows;
@@ -14,6 +15,9 @@ mod trace_json;
 
 pub use follow::{escape, FollowWriter};
 pub use hexdump::{hexdump, Span};
+pub use lab::{
+    lab_ladders, write_lab_json, write_lab_text, Check, Lab, Outcome, Part, LAB_MAX_HEX,
+};
 pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
     write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, SegmentKind, MAX_ARROWS,
@@ -31,7 +35,7 @@ pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 
 use serde::Serialize;
 
-use crate::flow::Packet;
+use crate::flow::{Direction, Packet};
 use crate::values::{CaptureStats, LinkType, SocketLog};
 
 /// An address as the lessons print it (`socket.address()`).
@@ -85,6 +89,24 @@ pub struct WireTotals {
 pub struct Wire {
     pub client_to_server: WireTotals,
     pub server_to_client: WireTotals,
+}
+
+impl Wire {
+    /// Frames, bytes and payload per direction of the placed segments.
+    pub fn of(packets: &[Packet]) -> Wire {
+        let mut wire = Wire::default();
+        for p in packets {
+            let totals = match p.direction() {
+                Some(Direction::ClientToServer) => &mut wire.client_to_server,
+                Some(Direction::ServerToClient) => &mut wire.server_to_client,
+                None => continue,
+            };
+            totals.frames += 1;
+            totals.bytes += u64::from(p.frame_len);
+            totals.payload_bytes += p.payload_len as u64;
+        }
+        wire
+    }
 }
 
 /// How the capture was made.

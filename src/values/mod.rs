@@ -1,8 +1,9 @@
-//! Leaf values every layer may use: capture time, link types, sequence
-//! numbers with wrapping order, what the kernel dropped, and what an
-//! application saw of its socket. They import nothing else of the crate.
+//! Leaf values every layer may use: capture time, link types, frames,
+//! sequence numbers with wrapping order, deadlines, what the kernel dropped,
+//! and what an application saw of its socket. They import nothing else of the crate.
 
 mod capture_stats;
+mod deadline;
 mod frame;
 pub mod link;
 mod seq;
@@ -10,6 +11,7 @@ mod socket_log;
 mod time;
 
 pub use capture_stats::CaptureStats;
+pub use deadline::Deadline;
 pub use frame::{Frame, RawFrame};
 pub use link::LinkType;
 pub use seq::SeqNumber;

@@ -10,11 +10,11 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::facts::{first, from_server, has, streams};
-use super::session::capture_during;
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::lab::client::{self, Ending, RetryPolicy};
 use crate::lab::serve::{self, KvStore, Limits, Mode, ServeConfig, ServerEvent};
+use crate::scenario::session::{capture_port, connection};
 use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
 
@@ -78,7 +78,7 @@ pub(super) async fn refused() -> Result<Outcome> {
         server.await.map_err(|e| Error::Trace(e.to_string()))??;
         Ok((attempts, log, failure))
     };
-    let (cap, (attempts, log, failure)) = capture_during(port, work).await?;
+    let (cap, (attempts, log, failure)) = capture_port(port, work).await?;
     let mut out = Outcome::default();
     let p = &cap.packets;
     let rst = first(p, |x| from_server(x) && has(x, Flags::RST | Flags::ACK));
@@ -163,7 +163,7 @@ pub(super) async fn crash() -> Result<Outcome> {
         drop((a, b));
         Ok((echoed, a_end, b_end))
     };
-    let (cap, (echoed, a_end, b_end)) = capture_during(addr.port(), work).await?;
+    let (cap, (echoed, a_end, b_end)) = capture_port(addr.port(), work).await?;
     let _ = child.lock().map(|mut c| c.kill());
     let mut out = Outcome::default();
     let p = &cap.packets;
@@ -316,7 +316,7 @@ pub(super) async fn chat() -> Result<Outcome> {
         }
         Ok(got)
     };
-    let (cap, got) = capture_during(addr.port(), work).await?;
+    let (cap, got) = capture_port(addr.port(), work).await?;
     server.stop().await?;
     let mut out = Outcome::default();
     out.check(
@@ -373,7 +373,7 @@ pub(super) async fn kv() -> Result<Outcome> {
         log.push(clock, EventKind::Close);
         Ok((local, log, replies))
     };
-    let (cap, (local, client_log, replies)) = capture_during(addr.port(), work).await?;
+    let (cap, (local, client_log, replies)) = capture_port(addr.port(), work).await?;
     let events = server.stop().await?;
     let _ = std::fs::remove_dir_all(&dir);
     let mut out = Outcome::default();
@@ -417,7 +417,7 @@ pub(super) async fn kv() -> Result<Outcome> {
             _ => {}
         }
     }
-    let report = cap.report(local, addr, client_log, server_log, "kv");
+    let report = cap.report(connection(local, addr), client_log, server_log, "kv");
     out.parts.push(Part::trace(
         "a CRUD session, one request and reply at a time",
         report,

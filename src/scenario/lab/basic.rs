@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use super::facts::{data_segments, first, flag_names, from_client, from_server, has, payload};
 use super::{Outcome, Part};
-use crate::cmd::trace::trace;
 use crate::decode::Flags;
 use crate::lab::{frame, CloseMode, ExchangePlan, ServerMode};
 use crate::render::TraceReport;
+use crate::scenario::trace::trace;
 use crate::values::EventKind;
 use crate::Result;
 

@@ -1,0 +1,78 @@
+//! `tcplab lab NAME`: runs a scenario of `scenario::lab` and prints its
+//! report. `--check` turns a missed point into exit 1, for teachers' CI.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::diagram::{check_diagram, draw_diagram, wants_ladder};
+use super::output_error;
+use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, LabArgs};
+use crate::render::{
+    lab_ladders, write_lab_json, write_lab_text, Palette, TextOptions, LAB_MAX_HEX,
+};
+use crate::scenario::lab::{find, run_lab, unknown, LABS};
+use crate::{Error, Result};
+
+/// Runs `tcplab lab`.
+pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+    let pal = Palette {
+        enabled: resolve_color(color),
+    };
+    let opts = TextOptions {
+        palette: pal,
+        width: terminal_width().unwrap_or(100),
+        hexdump: args.hexdump,
+        raw_seq: false,
+        max_hex: LAB_MAX_HEX,
+    };
+    if args.name == "list" {
+        for l in LABS {
+            writeln!(out, "{:<12} seed {:<8} {}", l.name, l.seed, l.title).map_err(output_error)?;
+        }
+        return Ok(());
+    }
+    let lab = find(&args.name).ok_or_else(|| unknown(&args.name))?;
+    let text = args.format == Format::Text;
+    check_diagram(&args.diagram, text)?;
+    // Two threads: the server reads while the client writes, as two
+    // programs would (on one thread the server read only after all writes).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the runtime", e))?;
+    let outcome = rt.block_on(run_lab(lab.name))?;
+    let written = match args.format {
+        Format::Json => write_lab_json(out, lab, &outcome),
+        // --mermaid makes stdout the diagrams alone, for redirecting to a file.
+        Format::Text if args.diagram.mermaid => Ok(()),
+        Format::Text => write_lab_text(out, lab, &outcome, &opts),
+    };
+    written.map_err(output_error)?;
+    if wants_ladder(&args.diagram) {
+        for (i, ladder) in lab_ladders(&outcome).iter().enumerate() {
+            // One SVG file per diagram: FILE, then FILE-2.svg, FILE-3.svg...
+            let mut diagram = args.diagram.clone();
+            if let (Some(path), true) = (&args.diagram.svg, i > 0) {
+                let stem = path.with_extension("");
+                diagram.svg = Some(PathBuf::from(format!("{}-{}.svg", stem.display(), i + 1)));
+            }
+            draw_diagram(&diagram, ladder, &opts, text, out)?;
+        }
+    }
+    if args.check && !outcome.passed() {
+        out.flush().map_err(output_error)?;
+        let failed: Vec<&str> = outcome
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.what.as_str())
+            .collect();
+        return Err(Error::Trace(format!(
+            "lab {}: the point did not show: {}",
+            lab.name,
+            failed.join("; ")
+        )));
+    }
+    Ok(())
+}

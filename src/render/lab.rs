@@ -1,0 +1,187 @@
+//! A lab's report: its narrative, each traced part (the trace view, or rows
+//! for several streams), what happened, and the checks; as text or JSON.
+//! The scenarios in `scenario::lab` fill it in.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint, RowWriter};
+use super::{TextOptions, TraceReport};
+use crate::flow::Packet;
+
+/// Payload bytes shown per packet, in hex dumps and JSON records.
+pub const LAB_MAX_HEX: usize = 4096;
+
+/// A scenario: its name, the seed lesson it comes from, and what to watch.
+pub struct Lab {
+    pub name: &'static str,
+    pub seed: &'static str,
+    pub title: &'static str,
+    pub narrative: &'static [&'static str],
+}
+
+/// One check of a lab's point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub what: String,
+    pub passed: bool,
+}
+
+/// A traced part of a lab: one connection (the trace view) or several
+/// interleaved (rows).
+pub struct Part {
+    pub title: String,
+    pub report: Option<TraceReport>,
+    pub packets: Vec<Packet>,
+}
+
+impl Part {
+    pub fn trace(title: &str, report: TraceReport) -> Part {
+        Part {
+            title: title.to_string(),
+            report: Some(report),
+            packets: Vec::new(),
+        }
+    }
+
+    pub fn rows(title: &str, packets: Vec<Packet>) -> Part {
+        Part {
+            title: title.to_string(),
+            report: None,
+            packets,
+        }
+    }
+
+    /// The part's packets, whichever view it has.
+    pub fn packets(&self) -> &[Packet] {
+        self.report.as_ref().map_or(&self.packets, |r| &r.packets)
+    }
+}
+
+/// What a lab run found.
+#[derive(Default)]
+pub struct Outcome {
+    pub parts: Vec<Part>,
+    pub happened: Vec<String>,
+    pub checks: Vec<Check>,
+}
+
+impl Outcome {
+    pub fn check(&mut self, what: &str, passed: bool) {
+        self.checks.push(Check {
+            what: what.to_string(),
+            passed,
+        });
+    }
+
+    /// True if every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+}
+
+pub fn write_lab_text(
+    w: &mut dyn Write,
+    lab: &Lab,
+    o: &Outcome,
+    opts: &TextOptions,
+) -> std::io::Result<()> {
+    let pal = opts.palette;
+    let heading = format!("lab {} · {} (seed {})", lab.name, lab.title, lab.seed);
+    writeln!(w, "{}", pal.paint(Paint::Heading, &heading))?;
+    for line in lab.narrative {
+        text_prose(w, "  ", line, opts)?;
+    }
+    for part in &o.parts {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            pal.paint(Paint::Heading, &format!("── {}", part.title))
+        )?;
+        match &part.report {
+            Some(r) => write_trace_text(w, r, opts)?,
+            None => rows(w, &part.packets, opts)?,
+        }
+    }
+    writeln!(w)?;
+    writeln!(w, "{}", pal.paint(Paint::Heading, "what happened"))?;
+    for line in &o.happened {
+        text_prose(w, "  ", line, opts)?;
+    }
+    writeln!(w)?;
+    for c in &o.checks {
+        let (mark, paint) = if c.passed {
+            ("✓", Paint::Good)
+        } else {
+            ("✗", Paint::Bad)
+        };
+        text_prose(
+            w,
+            "",
+            &pal.paint(paint, &format!("{mark} {}", c.what)),
+            opts,
+        )?;
+    }
+    Ok(())
+}
+
+/// A ladder per part: its connection, or each of its streams.
+pub fn lab_ladders(o: &Outcome) -> Vec<Ladder> {
+    let mut out = Vec::new();
+    for part in &o.parts {
+        match &part.report {
+            Some(r) => {
+                let mut l = Ladder::of_connection(&r.connection, &r.packets);
+                l.title = Some(part.title.clone());
+                out.push(l);
+            }
+            None => {
+                let streams: std::collections::BTreeSet<u32> =
+                    part.packets.iter().filter_map(Packet::stream).collect();
+                for s in streams {
+                    if let Some(mut l) = Ladder::of_stream(&part.packets, s) {
+                        l.title = Some(format!("{} · stream {s}", part.title));
+                        out.push(l);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Several interleaved streams as replay's rows (stream column included).
+fn rows(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> std::io::Result<()> {
+    let mut writer = RowWriter::new(*opts);
+    for p in packets {
+        writer.row(w, p)?;
+    }
+    Ok(())
+}
+
+pub fn write_lab_json(w: &mut dyn Write, lab: &Lab, o: &Outcome) -> std::io::Result<()> {
+    let parts: Vec<serde_json::Value> = o
+        .parts
+        .iter()
+        .map(|p| match &p.report {
+            Some(r) => serde_json::json!({"title": p.title, "trace": trace_json(r, LAB_MAX_HEX)}),
+            None => {
+                serde_json::json!({"title": p.title, "packets": records(&p.packets, LAB_MAX_HEX)})
+            }
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "lab": lab.name,
+        "seed": lab.seed,
+        "title": lab.title,
+        "narrative": lab.narrative,
+        "parts": parts,
+        "happened": o.happened,
+        "checks": o.checks,
+        "passed": o.passed(),
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
+}

@@ -1,0 +1,115 @@
+//! The classroom labs: each is real traffic on the loopback interface,
+//! captured and explained. A lab's function makes its point happen on
+//! purpose, then computes "what happened" and its checks from the capture
+//! and the socket events, into a [`render::Outcome`](crate::render::Outcome).
+
+mod basic;
+mod custom;
+mod facts;
+
+pub use crate::render::{Check, Lab, Outcome, Part};
+use crate::{Error, Result};
+
+/// Every scenario, in teaching order.
+pub const LABS: &[Lab] = &[
+    Lab { name: "handshake", seed: "001", title: "connect and close, no data", narrative: &[
+        "A connection opens with three segments: SYN, SYN-ACK, ACK (the three-way handshake).",
+        "Each SYN uses one sequence number, so the first data byte is number 1.",
+        "It closes with a FIN from each side, each acknowledged: three segments when the second FIN carries the ACK of the first, else four.",
+        "Watch the phase column and the options the SYNs carry (MSS, SACK, timestamps, window scale).",
+    ]},
+    Lab { name: "hello", seed: "002", title: "one text write and its PSH-ACK", narrative: &[
+        "socket.write(\"hello\") sends 5 bytes. How many bytes cross the wire?",
+        "Watch the PSH-ACK that carries them and the size line: Ethernet, IP and TCP headers",
+        "(with timestamp options) are far larger than the payload.",
+    ]},
+    Lab { name: "buffer", seed: "002", title: "the raw two-byte Buffer [12, 34]", narrative: &[
+        "Buffer.alloc(2) with bytes 12 and 34 is sent as they are: 0c 22 in hex.",
+        "Watch the hex dump: no text encoding, no terminator, just two bytes.",
+    ]},
+    Lab { name: "echo", seed: "003/004", title: "the upper-case echo, socket stats and events", narrative: &[
+        "The client writes two lines; the server answers each read with \"Echo: \" + upper case.",
+        "Two writes may arrive as one read (one reply): TCP carries bytes, not messages.",
+        "Compare bytesWritten and bytesRead on both sides with what crossed the wire,",
+        "and the events each program saw: connect, data, end, close.",
+    ]},
+    Lab { name: "json", seed: "000", title: "a JSON message and its reply", narrative: &[
+        "TCP carries bytes; JSON is text the programs agree on, one message per line.",
+        "Watch the newline at the end of the message: it is what marks where one ends.",
+    ]},
+    Lab { name: "coalesce", seed: "003", title: "writes are not messages", narrative: &[
+        "Ten small writes. Do they arrive as ten reads? Three runs show when they do not:",
+        "a receiver that reads late gets them in one read; a corked sender sends one segment;",
+        "with TCP_NODELAY and a prompt reader they usually stay apart. The run reports what it saw.",
+    ]},
+    Lab { name: "framing", seed: "003", title: "length-prefixed messages across segments", narrative: &[
+        "Each message is sent as a 4-byte length and its text, the stream cut in 7-byte writes.",
+        "Segments end in the middle of messages; the server's decoder still gets every message.",
+        "This is how a protocol puts message boundaries back into a byte stream.",
+    ]},
+    Lab { name: "half-close", seed: "003", title: "end() while the server still sends", narrative: &[
+        "The client calls end() right after writing: its FIN says \"I will send no more\".",
+        "The server can still send: watch its data arrive after the client's FIN,",
+        "and the client read it. Each direction closes on its own.",
+    ]},
+    Lab { name: "reset", seed: "003", title: "end() against an abortive close: FIN against RST", narrative: &[
+        "The same exchange twice: closed with end(), then aborted (zero linger, as Node's",
+        "socket.resetAndDestroy() does; plain destroy() sends RST only when data is still unread).",
+        "end() sends FIN and waits for the other side; the abort sends RST and forgets.",
+        "Watch the last segments, and the error the server sees the second time.",
+    ]},
+    Lab { name: "refused", seed: "003", title: "a closed port, then retry with backoff", narrative: &[
+        "Nothing listens yet: the SYN is answered at once by RST-ACK (ECONNREFUSED).",
+        "The client retries, doubling its wait each time, until a server starts late.",
+    ]},
+    Lab { name: "crash", seed: "003", title: "the server is killed under its clients", narrative: &[
+        "Two clients are connected; the server process gets kill -9.",
+        "Watch what each client sees: the kernel closes a dead process's sockets.",
+    ]},
+    Lab { name: "chat", seed: "003/004", title: "three clients, broadcast", narrative: &[
+        "Three clients join a chat server; one says hello.",
+        "Watch three interleaved streams: the server writes the line once per other client.",
+    ]},
+    Lab { name: "ipv6-mapped", seed: "001", title: "an IPv4 client of a dual-stack server", narrative: &[
+        "The server's socket is IPv6, bound to the IPv4-mapped loopback address.",
+        "An IPv4 client connects: the wire carries IPv4, the server sees ::ffff:127.0.0.1.",
+    ]},
+    Lab { name: "kv", seed: "004", title: "a CRUD session against serve kv", narrative: &[
+        "create, read, update, delete, list: one request line and one reply line at a time.",
+        "Each OK is sent only after the store is safely on disk.",
+    ]},
+];
+
+/// Finds a lab by name.
+pub fn find(name: &str) -> Option<&'static Lab> {
+    LABS.iter().find(|l| l.name == name)
+}
+
+/// Runs one lab's traffic and computes its outcome.
+pub async fn run_lab(name: &str) -> Result<Outcome> {
+    match name {
+        "handshake" => basic::handshake().await,
+        "hello" => basic::one_write(b"hello").await,
+        "buffer" => basic::one_write(&[12, 34]).await,
+        "echo" => basic::echo().await,
+        "json" => basic::json().await,
+        "coalesce" => basic::coalesce().await,
+        "framing" => basic::framing().await,
+        "half-close" => basic::half_close().await,
+        "reset" => basic::reset().await,
+        "ipv6-mapped" => basic::ipv6_mapped().await,
+        "refused" => custom::refused().await,
+        "crash" => custom::crash().await,
+        "chat" => custom::chat().await,
+        "kv" => custom::kv().await,
+        other => Err(unknown(other)),
+    }
+}
+
+pub fn unknown(name: &str) -> Error {
+    let names: Vec<&str> = LABS.iter().map(|l| l.name).collect();
+    Error::Usage(format!(
+        "no lab named '{name}'; try one of: {} (tcplab lab list)",
+        names.join(", ")
+    ))
+}

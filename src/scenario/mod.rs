@@ -1,0 +1,10 @@
+//! Scenarios script the lab's sockets and the pipeline together: traffic
+//! made on purpose, captured whole, and the report it fills in.
+//!
+//! - [`session`]: capture around any work until every stream is closed;
+//! - [`trace`]: the one traced exchange behind `tcplab trace`;
+//! - [`lab`]: the classroom labs, each with its narrative and checks.
+
+pub mod lab;
+pub mod session;
+pub mod trace;
