@@ -10,6 +10,7 @@ mod events;
 mod exchange;
 mod modes;
 pub mod serve;
+pub mod time;
 
 pub use events::{describe_io_error, EventKind, SocketEvent, SocketLog};
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};

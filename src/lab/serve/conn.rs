@@ -23,6 +23,7 @@ use super::kv::KvConn;
 use super::limits::ActiveSlot;
 use super::store::KvStore;
 use crate::lab::events::describe_io_error;
+use crate::lab::time::{deadline_after, sleep_until};
 
 /// How long a closing connection may take to get its last bytes and FIN out.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
@@ -191,7 +192,7 @@ struct Conn {
 
 impl Conn {
     fn touch(&mut self) {
-        self.deadline = self.shared.idle.map(|d| Instant::now() + d);
+        self.deadline = self.shared.idle.and_then(deadline_after);
     }
 
     fn emit(&self, event: ServerEvent) {
@@ -429,13 +430,6 @@ async fn kicked(kick: Option<&mut watch::Receiver<bool>>) {
 async fn next_message(inbox: &mut Option<Inbox>) -> Option<Arc<[u8]>> {
     match inbox {
         Some(inbox) => inbox.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
 }
