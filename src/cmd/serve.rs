@@ -14,8 +14,8 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{resolve_color, ColorChoice, ServeArgs, ServeMode};
-use crate::lab::serve::{self, EventSink, KvStore, Limit, Limits, Mode, ServeConfig, ServerEvent};
+use crate::cli::{resolve_color, ColorChoice, ServeArgs};
+use crate::lab::serve::{self, EventSink, KvStore, Limit, Limits, ServeConfig, ServerEvent};
 use crate::render::{hexdump, Paint, Palette, Span};
 use crate::{Error, Result};
 
@@ -38,15 +38,7 @@ pub fn run(args: &ServeArgs, color: ColorChoice, out: &mut dyn Write) -> Result<
     if args.max_line == 0 {
         return Err(Error::Usage("--max-line must be at least 1".to_string()));
     }
-    let mode = match args.mode {
-        ServeMode::Echo => Mode::Echo,
-        ServeMode::Upper => Mode::Upper,
-        ServeMode::Greet => Mode::Greet,
-        ServeMode::Json => Mode::Json,
-        ServeMode::Chat => Mode::Chat,
-        ServeMode::Kv => Mode::Kv(KvStore::open(&args.data)?),
-        ServeMode::Discard => Mode::Discard,
-    };
+    let mode = args.mode.with_store(|| KvStore::open(&args.data))?;
     let addrs = resolve(&args.host, args.port)?;
     let limits = Limits {
         max_connections: args.max_connections,
