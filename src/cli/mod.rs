@@ -11,8 +11,7 @@ use std::path::PathBuf;
 
 use clap::{ArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::lab::serve::ServeMode;
-use crate::lab::{CloseMode, ServerMode};
+use crate::lab::{CloseMode, ServeMode, ServerMode};
 use crate::render::HexdumpMode;
 use crate::{Error, Result};
 
@@ -157,6 +156,9 @@ pub enum CaptureFormat {
 
 /// The modes `tcplab serve` offers, in the order help lists them.
 const SERVE_MODES: &[&str] = &["echo", "upper", "greet", "json", "chat", "kv", "discard"];
+
+/// The modes `trace --server` offers: one client, no store file.
+const TRACE_MODES: &[&str] = &["echo", "upper", "discard", "json", "frames"];
 
 /// Parses one of `names` into a [`ServeMode`], each listed in `--help`
 /// with what it does (the lab enum does not derive clap's `ValueEnum`).
@@ -467,7 +469,7 @@ pub struct TraceArgs {
     pub writes: WriteArgs,
 
     /// What the server does with what it reads.
-    #[arg(long, value_enum, default_value_t = ServerMode::Echo)]
+    #[arg(long, value_parser = mode_parser(TRACE_MODES), default_value_t = ServerMode::Echo)]
     pub server: ServerMode,
 
     /// How the client closes: end (FIN), destroy (RST), half (FIN right after writing).

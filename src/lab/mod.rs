@@ -8,10 +8,13 @@
 pub mod client;
 mod events;
 mod exchange;
-mod modes;
 pub mod serve;
 pub mod time;
 
 pub use events::{describe_io_error, EventKind, SocketEvent, SocketLog};
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
-pub use modes::{frame, Pending, ServerMode, FRAME_HEADER};
+pub use serve::{frame, ServeMode, FRAME_HEADER};
+
+/// `trace`'s server mode, under the name it had before [`ServeMode`] served
+/// both (kept for `cli` and `cmd`, which still say `ServerMode`).
+pub type ServerMode = ServeMode;

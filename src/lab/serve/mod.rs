@@ -55,6 +55,9 @@ pub use limits::{busy_message, Limits};
 pub use mode::ServeMode;
 pub use store::{Entries, KvStore, MAX_KEYS, MAX_STORE_BYTES};
 
+pub(crate) use mode::protocols;
+pub(crate) use protocol::{Out, Protocol};
+
 /// The serving mode with its store, under the name it had before
 /// [`ServeMode`] (kept for `cmd/lab` and the tests that say `Mode::Echo`).
 pub type Mode = ServeMode<KvStore>;
@@ -71,7 +74,6 @@ use tokio::task::{JoinError, JoinSet};
 
 use self::conn::{connection_event, serve_connection, Shared};
 use self::limits::{ActiveCount, ActiveSlot};
-use self::mode::protocols;
 use crate::lab::events::describe_io_error;
 use crate::{Error, Result};
 
