@@ -283,22 +283,7 @@ impl Log<'_> {
                 self.line(t, Some(*id), "timeout", Paint::Warn, &text)
             }
             E::Limit { id, limit } => {
-                let (name, text) = match limit {
-                    Limit::Busy { peer, active } => (
-                        "busy",
-                        format!(
-                            "{peer} turned away: {active} connections open (--max-connections)"
-                        ),
-                    ),
-                    Limit::LineTooLong { max } => (
-                        "limit",
-                        format!("line longer than {max} bytes (--max-line): error reply, dropped"),
-                    ),
-                    Limit::SlowReader { queued } => (
-                        "limit",
-                        format!("not reading: {queued} bytes queued for it; disconnected"),
-                    ),
-                };
+                let (name, text) = limit_text(limit);
                 self.line(t, Some(*id), name, Paint::Warn, &text)
             }
             // Notes are labelled with the mode that wrote them.
@@ -320,6 +305,24 @@ impl Log<'_> {
             }
             E::Stopped => self.line(t, None, "stopped", Paint::Heading, "bye"),
         }
+    }
+}
+
+/// A limit's event name and what the server did, naming the option.
+fn limit_text(limit: &Limit) -> (&'static str, String) {
+    match limit {
+        Limit::Busy { peer, active } => (
+            "busy",
+            format!("{peer} turned away: {active} connections open (--max-connections)"),
+        ),
+        Limit::LineTooLong { max } => (
+            "limit",
+            format!("line longer than {max} bytes (--max-line): error reply, dropped"),
+        ),
+        Limit::SlowReader { queued } => (
+            "limit",
+            format!("not reading: {queued} bytes queued for it; disconnected"),
+        ),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One connection's life: greet, read, answer, watch the idle clock and the
-//! shutdown signal, close, and report each step as an event.
+//! shutdown signal, close, and report each step as an event. What the bytes
+//! mean is the [`Protocol`]'s business: this file names no mode.
 //!
 //! Reads and writes are one at a time: a peer that does not read its
 //! replies stops the server reading from it (TCP's own flow control), so a

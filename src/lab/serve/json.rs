@@ -1,4 +1,5 @@
-//! `serve json`: JSON messages in, one JSON object per message out (seed 000).
+//! `serve json` (and `trace --server json`): JSON messages in, one JSON
+//! object per message out (seed 000).
 //!
 //! Messages are found by parsing, not by newlines alone: one per line
 //! (newline-delimited JSON, what `nc` sends), but also back to back without

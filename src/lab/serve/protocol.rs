@@ -97,8 +97,8 @@ pub(crate) trait Protocol: Send {
     }
 }
 
-/// Drives `protocol` through one read without a socket: its writes, in
-/// order (for tests and the traced exchange's checks).
+/// Drives `protocol` through one read without a socket, as the connection
+/// loop would: everything it wants done, writes in order.
 #[cfg(test)]
 pub(crate) async fn answer(protocol: &mut dyn Protocol, chunk: &[u8]) -> Out {
     let mut out = Out::default();
