@@ -17,7 +17,7 @@
 //! | `events.rs` | what the server reports |
 //! | `limits.rs` | connection count, line length, idle time, queue sizes |
 //! | `protocol.rs` | the one interface a mode implements, and its output |
-//! | `conn.rs` | one connection's life: read, answer, time out, close; knows only [`protocol`] |
+//! | `conn.rs` | one connection's life: read, answer, time out, close; names no mode, only the trait of `protocol.rs` |
 //! | `inbox.rs` | messages one connection sends another (chat) |
 //! | `mode.rs` | [`ServeMode`], and the one function that turns a mode into its protocol |
 //! | `echo.rs`, `upper.rs`, `greet.rs`, `discard.rs` | one answer per read |
@@ -27,7 +27,7 @@
 //! | `chat.rs` | `chat`: broadcast, channels, nicks |
 //! | `kv.rs`, `store.rs` | `kv`: commands, and the atomically saved file |
 //!
-//! Modes import [`protocol`]; [`mode`] imports the modes; `conn.rs` imports
+//! Modes import `protocol.rs`; `mode.rs` imports the modes; `conn.rs` imports
 //! neither, so no file imports one that imports it back.
 
 mod chat;
