@@ -94,3 +94,34 @@ async fn a_large_write_arrives_whole() {
     assert_eq!(x.server.bytes_read, 1 << 20);
     assert_eq!(x.client.bytes_read, 1 << 20);
 }
+
+/// trace's JSON server is serve's: the same reply, byte for byte.
+#[tokio::test]
+async fn json_answers_as_serve_json_does() {
+    let x = run(plan(
+        &[b"{\"message\":\"Hello, server!\"}\n"],
+        ServerMode::Json,
+        CloseMode::End,
+    ))
+    .await;
+    let reply = "{\"type\":\"reply\",\"seq\":1,\"received\":{\"message\":\"Hello, server!\"},\"bytes\":28}\n";
+    assert_eq!(x.server.bytes_written, reply.len() as u64);
+    assert_eq!(x.client.bytes_read, reply.len() as u64);
+}
+
+#[tokio::test]
+async fn greet_greets_first_in_a_trace_too() {
+    let x = run(plan(&[b"hi"], ServerMode::Greet, CloseMode::End)).await;
+    let expected = "Hello from the server!\n".len() + "HI".len() + "QUIT".len();
+    assert_eq!(x.client.bytes_read, expected as u64);
+}
+
+#[tokio::test]
+async fn kv_without_a_store_is_refused_before_connecting() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plan = plan(&[b"list\n"], ServerMode::Kv(()), CloseMode::End);
+    let err = run_exchange(listener, &plan, Instant::now())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("kv"), "{err}");
+}

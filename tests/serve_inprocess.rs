@@ -13,6 +13,13 @@ use tokio::sync::oneshot;
 type Events = Arc<Mutex<Vec<ServerEvent>>>;
 
 async fn start(mode: Mode) -> (std::net::SocketAddr, Events, oneshot::Sender<()>) {
+    start_with(mode, Limits::default()).await
+}
+
+async fn start_with(
+    mode: Mode,
+    limits: Limits,
+) -> (std::net::SocketAddr, Events, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let events: Events = Arc::default();
@@ -23,7 +30,7 @@ async fn start(mode: Mode) -> (std::net::SocketAddr, Events, oneshot::Sender<()>
     let (stop, stopped) = oneshot::channel::<()>();
     let config = ServeConfig {
         mode,
-        limits: Limits::default(),
+        limits,
         keep_bytes: 16,
     };
     tokio::spawn(async move {
@@ -119,4 +126,33 @@ async fn shutdown_closes_open_connections_and_stops_accepting() {
         active: 0
     }));
     assert!(TcpStream::connect(addr).await.is_err());
+}
+
+/// `--idle-timeout 10000000000000000000`: a deadline past what the clock can
+/// hold is no deadline, not a panic in every connection task.
+#[tokio::test]
+async fn an_idle_timeout_past_the_clock_never_fires() {
+    let limits = Limits {
+        idle_timeout: Some(Duration::from_secs(10_000_000_000_000_000_000)),
+        ..Limits::default()
+    };
+    let (addr, events, stop) = start_with(Mode::Echo, limits).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"hi").await.unwrap();
+    let mut back = [0u8; 2];
+    c.read_exact(&mut back).await.unwrap();
+    assert_eq!(&back, b"hi");
+    c.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).await.unwrap();
+    wait_for(&events, |e| matches!(e, ServerEvent::Close { .. })).await;
+    stop.send(()).unwrap();
+    wait_for(&events, |e| *e == ServerEvent::Stopped).await;
+    let events = events.lock().unwrap().clone();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Error { .. } | ServerEvent::Timeout { .. })),
+        "{events:?}"
+    );
 }

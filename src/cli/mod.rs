@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{ArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::lab::{CloseMode, ServerMode};
+use crate::lab::{CloseMode, ServeMode, ServerMode};
 use crate::render::HexdumpMode;
 use crate::{Error, Result};
 
@@ -154,30 +154,30 @@ pub enum CaptureFormat {
     Ndjson,
 }
 
-/// The lesson servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ServeMode {
-    /// Writes back exactly what it reads (seed 004, `client.pipe(client)`).
-    Echo,
-    /// Replies `Echo: ` + the upper-cased text (seed 003).
-    Upper,
-    /// Greets, then for each chunk writes it upper-cased and `QUIT` (seed 004).
-    Greet,
-    /// Newline-delimited JSON: each message answered with a JSON object (seed 000).
-    Json,
-    /// Lines broadcast to the other clients; /nick, /join, /who (seeds 003, 004).
-    Chat,
-    /// A small CRUD store: create, read, update, delete, list; saved atomically.
-    Kv,
-    /// Reads and counts, never replies.
-    Discard,
+/// The modes `tcplab serve` offers, in the order help lists them.
+const SERVE_MODES: &[&str] = &["echo", "upper", "greet", "json", "chat", "kv", "discard"];
+
+/// The modes `trace --server` offers: one client, no store file.
+const TRACE_MODES: &[&str] = &["echo", "upper", "discard", "json", "frames"];
+
+/// Parses one of `names` into a [`ServeMode`], each listed in `--help`
+/// with what it does (the lab enum does not derive clap's `ValueEnum`).
+fn mode_parser(
+    names: &'static [&'static str],
+) -> impl clap::builder::TypedValueParser<Value = ServeMode> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = names.iter().map(|&name| {
+        let about = name.parse::<ServeMode>().map_or("", ServeMode::about);
+        PossibleValue::new(name).help(about)
+    });
+    PossibleValuesParser::new(values).try_map(|name| name.parse::<ServeMode>())
 }
 
 /// Arguments of `tcplab serve`.
 #[derive(Debug, Parser)]
 pub struct ServeArgs {
     /// What the server does.
-    #[arg(value_enum)]
+    #[arg(value_parser = mode_parser(SERVE_MODES))]
     pub mode: ServeMode,
 
     /// Address to listen on (another host only when asked).
@@ -469,7 +469,7 @@ pub struct TraceArgs {
     pub writes: WriteArgs,
 
     /// What the server does with what it reads.
-    #[arg(long, value_enum, default_value_t = ServerMode::Echo)]
+    #[arg(long, value_parser = mode_parser(TRACE_MODES), default_value_t = ServerMode::Echo)]
     pub server: ServerMode,
 
     /// How the client closes: end (FIN), destroy (RST), half (FIN right after writing).

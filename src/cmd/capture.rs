@@ -12,6 +12,7 @@ use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
 use crate::cli::{resolve_color, terminal_width, CaptureArgs, CaptureFormat, ColorChoice};
 use crate::flow::{Packet, Pipeline};
 use crate::render::{PacketRecord, Palette, RowWriter, TextOptions};
+use crate::values::Deadline;
 use crate::{Error, Result};
 
 /// Why the capture stopped.
@@ -78,7 +79,7 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
         let mut packet = Packet::default();
         let mut rows = RowWriter::new(opts);
         let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
-        let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+        let deadline = Deadline::after_opt(args.duration);
         let mut frames = 0u64;
         let stop = loop {
             tokio::select! {
@@ -109,7 +110,7 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
                 }
                 _ = tokio::signal::ctrl_c() => break Stop::Interrupted,
                 _ = term.recv() => break Stop::Interrupted,
-                _ = sleep_until(deadline) => break Stop::Duration,
+                () = deadline.reached() => break Stop::Duration,
             }
         };
         if let Some(w) = file.take() {
@@ -132,11 +133,4 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
         );
         Ok(())
     })
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending::<()>().await,
-    }
 }

@@ -14,8 +14,8 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{resolve_color, ColorChoice, ServeArgs, ServeMode};
-use crate::lab::serve::{self, EventSink, KvStore, Limit, Limits, Mode, ServeConfig, ServerEvent};
+use crate::cli::{resolve_color, ColorChoice, ServeArgs};
+use crate::lab::serve::{self, EventSink, KvStore, Limit, Limits, ServeConfig, ServerEvent};
 use crate::render::{hexdump, Paint, Palette, Span};
 use crate::{Error, Result};
 
@@ -38,15 +38,7 @@ pub fn run(args: &ServeArgs, color: ColorChoice, out: &mut dyn Write) -> Result<
     if args.max_line == 0 {
         return Err(Error::Usage("--max-line must be at least 1".to_string()));
     }
-    let mode = match args.mode {
-        ServeMode::Echo => Mode::Echo,
-        ServeMode::Upper => Mode::Upper,
-        ServeMode::Greet => Mode::Greet,
-        ServeMode::Json => Mode::Json,
-        ServeMode::Chat => Mode::Chat,
-        ServeMode::Kv => Mode::Kv(KvStore::open(&args.data)?),
-        ServeMode::Discard => Mode::Discard,
-    };
+    let mode = args.mode.with_store(|| KvStore::open(&args.data))?;
     let addrs = resolve(&args.host, args.port)?;
     let limits = Limits {
         max_connections: args.max_connections,
@@ -291,22 +283,7 @@ impl Log<'_> {
                 self.line(t, Some(*id), "timeout", Paint::Warn, &text)
             }
             E::Limit { id, limit } => {
-                let (name, text) = match limit {
-                    Limit::Busy { peer, active } => (
-                        "busy",
-                        format!(
-                            "{peer} turned away: {active} connections open (--max-connections)"
-                        ),
-                    ),
-                    Limit::LineTooLong { max } => (
-                        "limit",
-                        format!("line longer than {max} bytes (--max-line): error reply, dropped"),
-                    ),
-                    Limit::SlowReader { queued } => (
-                        "limit",
-                        format!("not reading: {queued} bytes queued for it; disconnected"),
-                    ),
-                };
+                let (name, text) = limit_text(limit);
                 self.line(t, Some(*id), name, Paint::Warn, &text)
             }
             // Notes are labelled with the mode that wrote them.
@@ -328,6 +305,24 @@ impl Log<'_> {
             }
             E::Stopped => self.line(t, None, "stopped", Paint::Heading, "bye"),
         }
+    }
+}
+
+/// A limit's event name and what the server did, naming the option.
+fn limit_text(limit: &Limit) -> (&'static str, String) {
+    match limit {
+        Limit::Busy { peer, active } => (
+            "busy",
+            format!("{peer} turned away: {active} connections open (--max-connections)"),
+        ),
+        Limit::LineTooLong { max } => (
+            "limit",
+            format!("line longer than {max} bytes (--max-line): error reply, dropped"),
+        ),
+        Limit::SlowReader { queued } => (
+            "limit",
+            format!("not reading: {queued} bytes queued for it; disconnected"),
+        ),
     }
 }
 

@@ -12,6 +12,9 @@ use tokio::net::TcpStream;
 use crate::error::NetKind;
 use crate::values::{EventKind, SocketLog};
 
+/// The failure of [`connect`] given no address.
+const NO_ADDRESS: &str = "no address to connect to";
+
 /// When to give up connecting.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -46,13 +49,19 @@ pub struct Attempt {
 }
 
 /// Connects to the first address that accepts, trying them all per attempt.
+/// An empty `addrs` fails at once (reported as `0.0.0.0:0`, "no address
+/// to connect to"): there is nothing to try, and nothing to retry.
 pub async fn connect(
     addrs: &[SocketAddr],
     policy: &RetryPolicy,
     mut on_attempt: impl FnMut(&Attempt),
 ) -> Result<TcpStream, (SocketAddr, NetKind, String)> {
+    let Some(&last_addr) = addrs.last() else {
+        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+        return Err((nowhere, NetKind::Other, NO_ADDRESS.to_string()));
+    };
     let mut number = 0;
-    let mut last = None;
+    let mut last = (last_addr, NetKind::Other, NO_ADDRESS.to_string());
     for retry in 0..=policy.retries {
         for &addr in addrs {
             number += 1;
@@ -74,21 +83,21 @@ pub async fn connect(
                     format!("no answer within {} ms", policy.connect_timeout.as_millis()),
                 ),
             };
-            let last_addr = addr == *addrs.last().expect("at least one address");
-            let retry_in = (retry < policy.retries && last_addr).then(|| policy.delay(retry));
+            let retry_in =
+                (retry < policy.retries && addr == last_addr).then(|| policy.delay(retry));
             on_attempt(&Attempt {
                 number,
                 addr,
                 failure: Some(failure.clone()),
                 retry_in,
             });
-            last = Some((addr, failure.0, failure.1));
+            last = (addr, failure.0, failure.1);
         }
         if retry < policy.retries {
             tokio::time::sleep(policy.delay(retry)).await;
         }
     }
-    Err(last.expect("at least one attempt"))
+    Err(last)
 }
 
 /// How the client ends the connection.
@@ -280,4 +289,24 @@ async fn shutdown(
     sock.shutdown().await.map_err(|e| NetKind::of(&e))?;
     on_event(&ClientEvent::SentFin);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn no_address_is_an_error_not_a_panic() {
+        let policy = RetryPolicy {
+            retries: 3,
+            first_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+        };
+        let mut attempts = 0;
+        let err = connect(&[], &policy, |_| attempts += 1).await.unwrap_err();
+        assert_eq!(err.1, NetKind::Other);
+        assert_eq!(err.2, "no address to connect to");
+        assert_eq!(attempts, 0);
+    }
 }

@@ -2,6 +2,9 @@
 //! planned buffers, each side logs what its application saw, and the client
 //! closes the way the plan says.
 //!
+//! The server is one of the lesson servers' protocols ([`ServeMode`]), with
+//! their default limits, run on the one connection.
+//!
 //! The client waits for the server's replies by watching the server's own
 //! byte counts (both ends live in this process), not by sleeping: it closes
 //! once the server has read everything and the client has read every reply.
@@ -13,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::ServerMode;
+use super::serve::{protocols, Limits, Out, Protocol, ServeMode};
 use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
 
@@ -34,7 +37,7 @@ pub enum CloseMode {
 pub struct ExchangePlan {
     /// One client write each.
     pub writes: Vec<Vec<u8>>,
-    pub server: ServerMode,
+    pub server: ServeMode,
     pub close: CloseMode,
     /// TCP_NODELAY on both sockets.
     pub nodelay: bool,
@@ -51,7 +54,7 @@ pub struct ExchangePlan {
 impl ExchangePlan {
     /// The plain exchange: these writes, Nagle on, no cork, a prompt
     /// reader, five seconds to finish.
-    pub fn new(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> Self {
+    pub fn new(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> Self {
         ExchangePlan {
             writes: writes.iter().map(|w| w.to_vec()).collect(),
             server,
@@ -87,6 +90,8 @@ struct Progress {
 const READ_BUF: usize = 64 * 1024;
 
 /// Runs the exchange against `listener`; `clock` is time zero of the events.
+/// A mode that needs more than one connection's worth of setup (kv and its
+/// store file) is refused before anything connects.
 pub async fn run_exchange(
     listener: TcpListener,
     plan: &ExchangePlan,
@@ -95,8 +100,15 @@ pub async fn run_exchange(
     let server_addr = listener
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
+    let protocol = protocols(&plan.server, &Limits::default())?(1);
     let (progress_tx, progress_rx) = watch::channel(Progress::default());
-    let server = tokio::spawn(serve_one(listener, plan.clone(), clock, progress_tx));
+    let server = tokio::spawn(serve_one(
+        listener,
+        plan.clone(),
+        protocol,
+        clock,
+        progress_tx,
+    ));
     let run = async {
         let (client_addr, client) = run_client(server_addr, plan, clock, progress_rx).await?;
         let (server, client_seen_by_server) = server
@@ -121,60 +133,143 @@ pub async fn run_exchange(
 async fn serve_one(
     listener: TcpListener,
     plan: ExchangePlan,
+    mut protocol: Box<dyn Protocol>,
     clock: Instant,
     progress: watch::Sender<Progress>,
 ) -> Result<(SocketLog, SocketAddr)> {
-    let mut log = SocketLog::default();
-    let (mut sock, peer) = listener
+    let (sock, peer) = listener
         .accept()
         .await
         .map_err(|e| Error::io("accept", e))?;
-    log.push(clock, EventKind::Connection);
+    let mut server = ServerSide {
+        sock,
+        log: SocketLog::default(),
+        clock,
+        progress,
+        half: plan.close == CloseMode::Half,
+        deferred: Vec::new(),
+    };
+    server.log.push(clock, EventKind::Connection);
     if plan.nodelay {
-        sock.set_nodelay(true)
+        server
+            .sock
+            .set_nodelay(true)
             .map_err(|e| Error::io("TCP_NODELAY", e))?;
     }
-    let mut buf = vec![0u8; READ_BUF];
-    let mut deferred: Vec<Vec<u8>> = Vec::new();
-    let mut pending = super::modes::Pending::default();
     if !plan.server_read_delay.is_zero() {
         tokio::time::sleep(plan.server_read_delay).await;
     }
-    loop {
-        match sock.read(&mut buf).await {
-            Ok(0) => {
-                log.push(clock, EventKind::End);
-                break;
-            }
-            Ok(n) => {
-                log.data(clock, n);
-                progress.send_modify(|p| p.read += n as u64);
-                for reply in plan.server.replies(&mut pending, &buf[..n]) {
-                    if plan.close == CloseMode::Half {
-                        deferred.push(reply);
-                    } else if !write_reply(&mut sock, &reply, &mut log, clock, &progress).await {
-                        return Ok((log, peer));
+    let served = server.serve(&mut *protocol).await;
+    protocol.close();
+    if served {
+        server.finish().await;
+    }
+    Ok((server.log, peer))
+}
+
+/// The server's socket and what its application saw.
+struct ServerSide {
+    sock: TcpStream,
+    log: SocketLog,
+    clock: Instant,
+    progress: watch::Sender<Progress>,
+    /// The client half-closes: replies wait until its FIN has been read,
+    /// then go out over the half-open connection.
+    half: bool,
+    deferred: Vec<Vec<u8>>,
+}
+
+impl ServerSide {
+    /// Reads and answers until the client's FIN; false if the connection
+    /// failed (logged, closed) or the protocol closed it.
+    async fn serve(&mut self, protocol: &mut dyn Protocol) -> bool {
+        let mut out = Out::default();
+        protocol.open(&mut out);
+        if !self.answer(protocol, out).await {
+            return false;
+        }
+        let mut buf = vec![0u8; protocol.read_size(READ_BUF)];
+        loop {
+            match self.sock.read(&mut buf).await {
+                Ok(0) => {
+                    self.log.push(self.clock, EventKind::End);
+                    protocol.end();
+                    return self.answer(protocol, Out::default()).await;
+                }
+                Ok(n) => {
+                    self.log.data(self.clock, n);
+                    self.progress.send_modify(|p| p.read += n as u64);
+                    let mut out = Out::default();
+                    protocol.data(&buf[..n], &mut out);
+                    if !self.answer(protocol, out).await {
+                        return false;
                     }
                 }
-            }
-            Err(e) => {
-                log.error(clock, &e);
-                log.push(clock, EventKind::Close);
-                return Ok((log, peer));
+                Err(e) => {
+                    self.log.error(self.clock, &e);
+                    self.log.push(self.clock, EventKind::Close);
+                    return false;
+                }
             }
         }
     }
-    for reply in deferred {
-        if !write_reply(&mut sock, &reply, &mut log, clock, &progress).await {
-            return Ok((log, peer));
+
+    /// Writes (or keeps) `out`'s replies, then those of every unit the
+    /// protocol kept, one at a time; false if a write failed or the
+    /// protocol closed the connection.
+    async fn answer(&mut self, protocol: &mut dyn Protocol, mut out: Out) -> bool {
+        loop {
+            for reply in std::mem::take(&mut out.writes) {
+                if !self.reply(reply).await {
+                    return false;
+                }
+            }
+            if out.close {
+                self.finish().await;
+                return false;
+            }
+            if !protocol.step(&mut out).await {
+                return true;
+            }
         }
     }
-    // Node's default (allowHalfOpen false): the server ends when the client does.
-    if let Err(e) = sock.shutdown().await {
-        log.error(clock, &e);
+
+    async fn reply(&mut self, reply: Vec<u8>) -> bool {
+        if self.half {
+            self.deferred.push(reply);
+            return true;
+        }
+        write_reply(
+            &mut self.sock,
+            &reply,
+            &mut self.log,
+            self.clock,
+            &self.progress,
+        )
+        .await
     }
-    log.push(clock, EventKind::Close);
-    Ok((log, peer))
+
+    /// The replies kept for after the FIN, then the server's own FIN.
+    async fn finish(&mut self) {
+        for reply in std::mem::take(&mut self.deferred) {
+            if !write_reply(
+                &mut self.sock,
+                &reply,
+                &mut self.log,
+                self.clock,
+                &self.progress,
+            )
+            .await
+            {
+                return;
+            }
+        }
+        // Node's default (allowHalfOpen false): the server ends when the client does.
+        if let Err(e) = self.sock.shutdown().await {
+            self.log.error(self.clock, &e);
+        }
+        self.log.push(self.clock, EventKind::Close);
+    }
 }
 
 /// Writes one reply; on failure logs `error` and `close` and returns false.

@@ -7,8 +7,11 @@
 
 pub mod client;
 mod exchange;
-mod modes;
 pub mod serve;
 
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
-pub use modes::{frame, Pending, ServerMode, FRAME_HEADER};
+pub use serve::{frame, ServeMode, FRAME_HEADER};
+
+/// `trace`'s server mode, under the name it had before [`ServeMode`] served
+/// both (kept for `cli` and `cmd`, which still say `ServerMode`).
+pub type ServerMode = ServeMode;

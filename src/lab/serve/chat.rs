@@ -10,14 +10,12 @@
 //! without bound or hold up the others.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{mpsc, watch};
-
-use super::conn::Out;
 use super::events::ConnId;
+use super::inbox::{inbox, Inbox, Mailbox};
 use super::lines::{Frame, Lines};
+use super::protocol::{done, Out, Protocol, Step};
 
 /// The channel everyone starts in.
 pub const DEFAULT_CHANNEL: &str = "general";
@@ -48,48 +46,7 @@ const NOBODY: ConnId = 0;
 struct Member {
     nick: String,
     channel: String,
-    tx: mpsc::UnboundedSender<Arc<[u8]>>,
-    /// Bytes sent to `tx` and not yet written to the socket.
-    queued: Arc<AtomicUsize>,
-    kick: watch::Sender<bool>,
-}
-
-/// A client's incoming messages, read by its connection task.
-#[derive(Debug)]
-pub(crate) struct Inbox {
-    rx: mpsc::UnboundedReceiver<Arc<[u8]>>,
-    queued: Arc<AtomicUsize>,
-    /// Turns true when the hub dropped this client as too slow.
-    pub(crate) kicked: watch::Receiver<bool>,
-}
-
-impl Inbox {
-    pub(crate) async fn recv(&mut self) -> Option<Arc<[u8]>> {
-        self.rx.recv().await
-    }
-
-    /// `first` and the messages queued behind it, up to about `max` bytes
-    /// (one message more at most), as one write: a client that fell behind
-    /// (2,000 joins in a row) catches up in a few writes, not one per line.
-    pub(crate) fn batch(&mut self, first: Arc<[u8]>, max: usize) -> Vec<u8> {
-        let mut bytes = first.to_vec();
-        while bytes.len() < max {
-            match self.rx.try_recv() {
-                Ok(m) => bytes.extend_from_slice(&m),
-                Err(_) => break,
-            }
-        }
-        bytes
-    }
-
-    /// A message of `len` bytes has been written to the socket.
-    pub(crate) fn sent(&self, len: usize) {
-        self.queued.fetch_sub(len, Ordering::SeqCst);
-    }
-
-    pub(crate) fn queued(&self) -> usize {
-        self.queued.load(Ordering::SeqCst)
-    }
+    mailbox: Mailbox,
 }
 
 impl ChatHub {
@@ -139,17 +96,15 @@ impl ChatHub {
                 if id == except || m.channel != channel {
                     continue;
                 }
-                let queued = m.queued.load(Ordering::SeqCst);
-                if queued + bytes.len() > self.queue_limit {
+                if m.mailbox.queued() + bytes.len() > self.queue_limit {
                     slow.push(id);
                     continue;
                 }
-                m.queued.fetch_add(bytes.len(), Ordering::SeqCst);
-                let _ = m.tx.send(bytes.clone());
+                m.mailbox.send(bytes.clone());
             }
             for id in slow {
                 if let Some(m) = rooms.members.remove(&id) {
-                    let _ = m.kick.send(true);
+                    m.mailbox.kick();
                     pending.push((
                         m.channel.clone(),
                         id,
@@ -168,14 +123,21 @@ pub(crate) struct ChatConn {
     id: ConnId,
     lines: Lines,
     max_line: usize,
+    /// Given to the connection loop by [`Protocol::inbox`].
+    inbox: Option<Inbox>,
 }
 
 impl ChatConn {
+    /// The chat protocol of connection `id`: a guest in the default channel.
+    pub(crate) fn new(hub: Arc<ChatHub>, id: ConnId, max_line: usize) -> ChatConn {
+        let (mut conn, inbox) = ChatConn::join(hub, id, max_line);
+        conn.inbox = Some(inbox);
+        conn
+    }
+
     /// Registers connection `id` as the next guest, in the default channel.
     pub(crate) fn join(hub: Arc<ChatHub>, id: ConnId, max_line: usize) -> (ChatConn, Inbox) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (kick, kicked) = watch::channel(false);
-        let queued = Arc::new(AtomicUsize::new(0));
+        let (mailbox, inbox) = inbox();
         {
             let mut rooms = hub.rooms();
             let nick = loop {
@@ -190,9 +152,7 @@ impl ChatConn {
                 Member {
                     nick,
                     channel: DEFAULT_CHANNEL.to_string(),
-                    tx,
-                    queued: queued.clone(),
-                    kick,
+                    mailbox,
                 },
             );
         }
@@ -201,42 +161,13 @@ impl ChatConn {
             id,
             lines: Lines::new(max_line),
             max_line,
+            inbox: None,
         };
-        (conn, Inbox { rx, queued, kicked })
-    }
-
-    /// Welcomes the newcomer and tells its channel.
-    pub(crate) fn open(&mut self, out: &mut Out) {
-        let mut rooms = self.hub.rooms();
-        let Some(me) = rooms.members.get(&self.id) else {
-            return;
-        };
-        let (nick, channel) = (me.nick.clone(), me.channel.clone());
-        let here = count_in(&rooms, &channel);
-        out.write(format!(
-            "* welcome, {nick}: you are in #{channel} ({here} here); commands: {COMMANDS}\n"
-        ));
-        out.note(format!("{nick} joined #{channel}"));
-        self.hub.broadcast(
-            &mut rooms,
-            &channel,
-            self.id,
-            &format!("* {nick} joined #{channel}\n"),
-        );
-    }
-
-    /// Takes a read's bytes; [`step`](Self::step) handles its lines.
-    pub(crate) fn data(&mut self, chunk: &[u8]) {
-        self.lines.push(chunk);
-    }
-
-    /// The peer ended: an unfinished last line is still a line.
-    pub(crate) fn end(&mut self) {
-        self.lines.end();
+        (conn, inbox)
     }
 
     /// Handles the next line; false when there is none.
-    pub(crate) fn step(&mut self, out: &mut Out) -> bool {
+    pub(crate) fn next_line(&mut self, out: &mut Out) -> bool {
         match self.lines.next() {
             Some(frame) => {
                 self.frame(frame, out);
@@ -268,13 +199,20 @@ impl ChatConn {
         let Some(me) = rooms.members.get(&self.id) else {
             return;
         };
-        let (nick, channel) = (me.nick.clone(), me.channel.clone());
+        let me = Me {
+            id: self.id,
+            nick: me.nick.clone(),
+            channel: me.channel.clone(),
+        };
         let trimmed = line.trim();
         if !trimmed.starts_with('/') {
-            let others = count_in(&rooms, &channel) - 1;
-            out.note(format!("{nick}: message to {others} in #{channel}"));
-            self.hub
-                .broadcast(&mut rooms, &channel, self.id, &format!("{nick}: {line}\n"));
+            let others = count_in(&rooms, &me.channel) - 1;
+            out.note(format!(
+                "{}: message to {others} in #{}",
+                me.nick, me.channel
+            ));
+            let text = format!("{}: {line}\n", me.nick);
+            self.hub.broadcast(&mut rooms, &me.channel, me.id, &text);
             return;
         }
         let (command, arg) = match trimmed.split_once(char::is_whitespace) {
@@ -282,67 +220,9 @@ impl ChatConn {
             None => (trimmed, ""),
         };
         match command {
-            "/nick" => {
-                if let Err(e) = check_name(arg, "nick") {
-                    return out.write(format!("ERR {e}\n"));
-                }
-                if arg == nick {
-                    return out.write(format!("* you are {nick} already\n"));
-                }
-                if nick_taken(&rooms, arg) {
-                    return out.write(format!("ERR nick {arg} is taken\n"));
-                }
-                if let Some(me) = rooms.members.get_mut(&self.id) {
-                    me.nick = arg.to_string();
-                }
-                out.write(format!("* you are now {arg}\n"));
-                out.note(format!("{nick} is now {arg}"));
-                self.hub.broadcast(
-                    &mut rooms,
-                    &channel,
-                    self.id,
-                    &format!("* {nick} is now {arg}\n"),
-                );
-            }
-            "/join" => {
-                let to = arg.trim_start_matches('#');
-                if let Err(e) = check_name(to, "channel") {
-                    return out.write(format!("ERR {e}\n"));
-                }
-                if to == channel {
-                    return out.write(format!("* you are in #{channel} already\n"));
-                }
-                self.hub.broadcast(
-                    &mut rooms,
-                    &channel,
-                    self.id,
-                    &format!("* {nick} left #{channel}\n"),
-                );
-                if let Some(me) = rooms.members.get_mut(&self.id) {
-                    me.channel = to.to_string();
-                }
-                let here = count_in(&rooms, to);
-                out.write(format!(
-                    "* you left #{channel} and joined #{to} ({here} here)\n"
-                ));
-                out.note(format!("{nick} left #{channel}, joined #{to}"));
-                self.hub
-                    .broadcast(&mut rooms, to, self.id, &format!("* {nick} joined #{to}\n"));
-            }
-            "/who" => {
-                let mut nicks: Vec<&str> = rooms
-                    .members
-                    .values()
-                    .filter(|m| m.channel == channel)
-                    .map(|m| m.nick.as_str())
-                    .collect();
-                nicks.sort_unstable();
-                out.write(format!(
-                    "* in #{channel} ({}): {}\n",
-                    nicks.len(),
-                    nicks.join(", ")
-                ));
-            }
+            "/nick" => self.nick(&mut rooms, &me, arg, out),
+            "/join" => self.join_channel(&mut rooms, &me, arg.trim_start_matches('#'), out),
+            "/who" => who(&rooms, &me.channel, out),
             "/quit" => {
                 out.write("* bye\n");
                 out.close = true;
@@ -352,6 +232,49 @@ impl ChatConn {
                 "ERR unknown command {command}; commands: {COMMANDS}\n"
             )),
         }
+    }
+
+    /// `/nick NAME`: a new name, unique case-insensitively.
+    fn nick(&self, rooms: &mut Rooms, me: &Me, to: &str, out: &mut Out) {
+        if let Err(e) = check_name(to, "nick") {
+            return out.write(format!("ERR {e}\n"));
+        }
+        if to == me.nick {
+            return out.write(format!("* you are {} already\n", me.nick));
+        }
+        if nick_taken(rooms, to) {
+            return out.write(format!("ERR nick {to} is taken\n"));
+        }
+        if let Some(m) = rooms.members.get_mut(&me.id) {
+            m.nick = to.to_string();
+        }
+        out.write(format!("* you are now {to}\n"));
+        out.note(format!("{} is now {to}", me.nick));
+        let text = format!("* {} is now {to}\n", me.nick);
+        self.hub.broadcast(rooms, &me.channel, me.id, &text);
+    }
+
+    /// `/join CHANNEL`: leave one channel (telling it) for another.
+    fn join_channel(&self, rooms: &mut Rooms, me: &Me, to: &str, out: &mut Out) {
+        let (nick, channel) = (&me.nick, &me.channel);
+        if let Err(e) = check_name(to, "channel") {
+            return out.write(format!("ERR {e}\n"));
+        }
+        if to == channel {
+            return out.write(format!("* you are in #{channel} already\n"));
+        }
+        let text = format!("* {nick} left #{channel}\n");
+        self.hub.broadcast(rooms, channel, me.id, &text);
+        if let Some(m) = rooms.members.get_mut(&me.id) {
+            m.channel = to.to_string();
+        }
+        let here = count_in(rooms, to);
+        out.write(format!(
+            "* you left #{channel} and joined #{to} ({here} here)\n"
+        ));
+        out.note(format!("{nick} left #{channel}, joined #{to}"));
+        self.hub
+            .broadcast(rooms, to, me.id, &format!("* {nick} joined #{to}\n"));
     }
 
     /// The client is gone: tell its channel (unless the hub dropped it
@@ -385,6 +308,72 @@ impl ChatConn {
             }
         }
     }
+}
+
+/// Who is speaking: the sender as the rooms knew it when its line arrived.
+struct Me {
+    id: ConnId,
+    nick: String,
+    channel: String,
+}
+
+impl Protocol for ChatConn {
+    /// Welcomes the newcomer and tells its channel.
+    fn open(&mut self, out: &mut Out) {
+        let mut rooms = self.hub.rooms();
+        let Some(me) = rooms.members.get(&self.id) else {
+            return;
+        };
+        let (nick, channel) = (me.nick.clone(), me.channel.clone());
+        let here = count_in(&rooms, &channel);
+        out.write(format!(
+            "* welcome, {nick}: you are in #{channel} ({here} here); commands: {COMMANDS}\n"
+        ));
+        out.note(format!("{nick} joined #{channel}"));
+        let text = format!("* {nick} joined #{channel}\n");
+        self.hub.broadcast(&mut rooms, &channel, self.id, &text);
+    }
+
+    /// Keeps a read's bytes; [`step`](Protocol::step) handles its lines.
+    fn data(&mut self, chunk: &[u8], _out: &mut Out) {
+        self.lines.push(chunk);
+    }
+
+    fn step<'a>(&'a mut self, out: &'a mut Out) -> Step<'a> {
+        done(self.next_line(out))
+    }
+
+    fn end(&mut self) {
+        self.lines.end();
+    }
+
+    fn close(&mut self) {
+        self.leave();
+    }
+
+    fn inbox(&mut self) -> Option<Inbox> {
+        self.inbox.take()
+    }
+
+    fn shutdown_notice(&self) -> Option<&'static [u8]> {
+        Some(b"* server shutting down\n")
+    }
+}
+
+/// `/who`: the nicks in `channel`, sorted.
+fn who(rooms: &Rooms, channel: &str, out: &mut Out) {
+    let mut nicks: Vec<&str> = rooms
+        .members
+        .values()
+        .filter(|m| m.channel == channel)
+        .map(|m| m.nick.as_str())
+        .collect();
+    nicks.sort_unstable();
+    out.write(format!(
+        "* in #{channel} ({}): {}\n",
+        nicks.len(),
+        nicks.join(", ")
+    ));
 }
 
 fn nick_taken(rooms: &Rooms, nick: &str) -> bool {
@@ -432,14 +421,14 @@ mod tests {
 
     fn said(conn: &mut ChatConn, line: &str) -> String {
         let mut out = Out::default();
-        conn.data(format!("{line}\n").as_bytes());
-        while conn.step(&mut out) {}
+        conn.data(format!("{line}\n").as_bytes(), &mut out);
+        while conn.next_line(&mut out) {}
         text(&out)
     }
 
     fn drain(inbox: &mut Inbox) -> String {
         let mut s = String::new();
-        while let Ok(m) = inbox.rx.try_recv() {
+        while let Some(m) = inbox.try_recv() {
             inbox.sent(m.len());
             s.push_str(&String::from_utf8_lossy(&m));
         }
@@ -474,8 +463,8 @@ mod tests {
         b.leave();
         assert_eq!(drain(&mut ia), "* guest2 left #general\n");
         let mut out = Out::default();
-        c.data(b"/quit\nnot sent\n");
-        assert!(c.step(&mut out));
+        c.data(b"/quit\nnot sent\n", &mut out);
+        assert!(c.next_line(&mut out));
         assert!(out.close);
         assert_eq!(text(&out), "* bye\n");
     }
@@ -488,12 +477,9 @@ mod tests {
         let (mut c, mut ic) = ChatConn::join(hub.clone(), 3, 100);
         a.leave();
         b.leave();
-        assert!(
-            ic.rx.try_recv().is_err(),
-            "announced before the burst ended"
-        );
+        assert!(ic.try_recv().is_none(), "announced before the burst ended");
         tokio::task::yield_now().await;
-        let m = ic.rx.try_recv().unwrap();
+        let m = ic.try_recv().unwrap();
         assert_eq!(&m[..], b"* guest1 left #general\n* guest2 left #general\n");
         // A departure not announced yet goes out before the next line.
         let (_e, mut ie) = ChatConn::join(hub.clone(), 4, 100);
@@ -503,8 +489,8 @@ mod tests {
         assert_eq!(drain(&mut ie), "* guest5 left #general\nguest3: hello\n");
         assert_eq!(drain(&mut ic), "* guest5 left #general\n");
         tokio::task::yield_now().await;
-        assert!(ic.rx.try_recv().is_err(), "announced twice");
-        assert!(ie.rx.try_recv().is_err(), "announced twice");
+        assert!(ic.try_recv().is_none(), "announced twice");
+        assert!(ie.try_recv().is_none(), "announced twice");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! One connection's life: greet, read, answer, watch the idle clock and the
-//! shutdown signal, close, and report each step as an event.
+//! shutdown signal, close, and report each step as an event. What the bytes
+//! mean is the [`Protocol`]'s business: this file names no mode.
 //!
 //! Reads and writes are one at a time: a peer that does not read its
 //! replies stops the server reading from it (TCP's own flow control), so a
@@ -13,142 +14,21 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
-use super::chat::{ChatConn, ChatHub, Inbox};
-use super::chunked::Chunked;
 use super::events::{ConnId, EventSink, Limit, ServerEvent};
-use super::json::JsonConn;
-use super::kv::KvConn;
+use super::inbox::Inbox;
 use super::limits::ActiveSlot;
-use super::store::KvStore;
-use crate::values::describe_io_error;
+use super::protocol::{NewProtocol, Out, Protocol, READ_CHUNK};
+use crate::values::{describe_io_error, Deadline};
 
 /// How long a closing connection may take to get its last bytes and FIN out.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
-/// Chunk modes read at most this much at a time (and at most `--max-line`).
-pub(crate) const READ_CHUNK: usize = 64 * 1024;
-
-/// What a mode wants done after it handled some input.
-#[derive(Debug, Default)]
-pub(crate) struct Out {
-    /// Each a separate write, in order.
-    pub(crate) writes: Vec<Vec<u8>>,
-    /// Lines for the log.
-    pub(crate) notes: Vec<String>,
-    /// Lines or messages dropped for being longer than this.
-    pub(crate) too_long: Option<usize>,
-    /// Close the connection after the writes (chat's /quit).
-    pub(crate) close: bool,
-}
-
-impl Out {
-    pub(crate) fn write(&mut self, bytes: impl Into<Vec<u8>>) {
-        self.writes.push(bytes.into());
-    }
-
-    pub(crate) fn extend(&mut self, bytes: Option<Vec<u8>>) {
-        self.writes.extend(bytes);
-    }
-
-    pub(crate) fn note(&mut self, text: impl Into<String>) {
-        self.notes.push(text.into());
-    }
-}
-
-/// A mode, as shared by all its connections.
-#[derive(Debug, Clone)]
-pub(crate) enum Service {
-    Chunked(Chunked),
-    Json,
-    Chat(Arc<ChatHub>),
-    Kv(KvStore),
-}
-
-/// A mode's state for one connection.
-pub(crate) enum Handler {
-    Chunked(Chunked),
-    Json(JsonConn),
-    Chat(ChatConn),
-    Kv(KvConn),
-}
-
-impl Handler {
-    /// The handler for connection `id`, and the chat inbox if the mode has one.
-    fn new(service: &Service, id: ConnId, max_line: usize) -> (Handler, Option<Inbox>) {
-        match service {
-            Service::Chunked(mode) => (Handler::Chunked(*mode), None),
-            Service::Json => (Handler::Json(JsonConn::new(max_line)), None),
-            Service::Chat(hub) => {
-                let (conn, inbox) = ChatConn::join(hub.clone(), id, max_line);
-                (Handler::Chat(conn), Some(inbox))
-            }
-            Service::Kv(store) => (Handler::Kv(KvConn::new(store.clone(), max_line)), None),
-        }
-    }
-
-    fn open(&mut self, out: &mut Out) {
-        match self {
-            Handler::Chunked(mode) => mode.open(out),
-            Handler::Chat(chat) => chat.open(out),
-            Handler::Json(_) | Handler::Kv(_) => {}
-        }
-    }
-
-    /// A read's bytes: chunk modes answer at once; line modes keep the
-    /// lines for [`step`](Self::step).
-    fn data(&mut self, chunk: &[u8], out: &mut Out) {
-        match self {
-            Handler::Chunked(mode) => mode.data(chunk, out),
-            Handler::Json(json) => json.data(chunk),
-            Handler::Chat(chat) => chat.data(chunk),
-            Handler::Kv(kv) => kv.data(chunk),
-        }
-    }
-
-    /// Handles the next kept line or message; false when there is none.
-    /// One at a time, so each reply is written before the next is made:
-    /// a read full of short commands cannot pile up long replies.
-    async fn step(&mut self, out: &mut Out) -> bool {
-        match self {
-            Handler::Chunked(_) => false,
-            Handler::Json(json) => json.step(out),
-            Handler::Chat(chat) => chat.step(out),
-            Handler::Kv(kv) => kv.step(out).await,
-        }
-    }
-
-    /// The peer will send nothing more: an unfinished last line is still a line.
-    fn end(&mut self) {
-        match self {
-            Handler::Chunked(_) => {}
-            Handler::Json(json) => json.end(),
-            Handler::Chat(chat) => chat.end(),
-            Handler::Kv(kv) => kv.end(),
-        }
-    }
-
-    /// The connection is going away, whatever the reason.
-    fn close(&mut self) {
-        if let Handler::Chat(chat) = self {
-            chat.leave();
-        }
-    }
-
-    /// A last line for the peer when the server shuts down.
-    fn shutdown_notice(&self) -> Option<&'static [u8]> {
-        match self {
-            Handler::Chat(_) => Some(b"* server shutting down\n"),
-            _ => None,
-        }
-    }
-}
-
 /// What every connection shares.
 pub(crate) struct Shared {
     pub(crate) sink: EventSink,
-    pub(crate) service: Service,
+    /// The mode: each connection's protocol.
+    pub(crate) protocols: NewProtocol,
     pub(crate) max_line: usize,
     pub(crate) idle: Option<Duration>,
     pub(crate) keep_bytes: usize,
@@ -186,12 +66,12 @@ struct Conn {
     read: u64,
     written: u64,
     /// When the idle clock runs out (reset by every read and write).
-    deadline: Option<Instant>,
+    deadline: Deadline,
 }
 
 impl Conn {
     fn touch(&mut self) {
-        self.deadline = self.shared.idle.map(|d| Instant::now() + d);
+        self.deadline = Deadline::after_opt(self.shared.idle);
     }
 
     fn emit(&self, event: ServerEvent) {
@@ -225,7 +105,7 @@ impl Conn {
             biased;
             () = stopped(&mut self.stop) => return Err(Ended::Shutdown),
             () = kicked(self.kick.as_mut()) => return Err(Ended::Kicked),
-            () = sleep_until(deadline) => None,
+            () = deadline.reached() => None,
             r = self.stream.write_all(bytes) => Some(r),
         };
         match result {
@@ -263,10 +143,10 @@ impl Conn {
     }
 
     /// Handles and answers every line or message kept from the last read.
-    async fn answer_all(&mut self, handler: &mut Handler) -> Result<(), Ended> {
+    async fn answer_all(&mut self, protocol: &mut dyn Protocol) -> Result<(), Ended> {
         for n in 1u32.. {
             let mut out = Out::default();
-            if !handler.step(&mut out).await {
+            if !protocol.step(&mut out).await {
                 return Ok(());
             }
             self.flush(out).await?;
@@ -302,11 +182,9 @@ pub(crate) async fn serve_connection(
     shared: Arc<Shared>,
     slot: ActiveSlot,
 ) {
-    let (mut handler, mut inbox) = Handler::new(&shared.service, id, shared.max_line);
-    let read_size = match handler {
-        Handler::Chunked(_) => shared.max_line.clamp(1, READ_CHUNK),
-        _ => READ_CHUNK,
-    };
+    let mut protocol = (shared.protocols)(id);
+    let mut inbox = protocol.inbox();
+    let read_size = protocol.read_size(shared.max_line);
     let mut conn = Conn {
         id,
         stream,
@@ -315,14 +193,14 @@ pub(crate) async fn serve_connection(
         shared,
         read: 0,
         written: 0,
-        deadline: None,
+        deadline: Deadline::NEVER,
     };
     conn.touch();
-    let ended = run_connection(&mut conn, &mut handler, &mut inbox, read_size).await;
-    handler.close();
+    let ended = run_connection(&mut conn, &mut *protocol, &mut inbox, read_size).await;
+    protocol.close();
     match ended {
         Ended::Error => {}
-        Ended::Shutdown => conn.last_words(handler.shutdown_notice()).await,
+        Ended::Shutdown => conn.last_words(protocol.shutdown_notice()).await,
         Ended::Kicked => {
             let queued = inbox.as_ref().map_or(0, Inbox::queued);
             conn.emit(ServerEvent::Limit {
@@ -344,12 +222,12 @@ pub(crate) async fn serve_connection(
 
 async fn run_connection(
     conn: &mut Conn,
-    handler: &mut Handler,
+    protocol: &mut dyn Protocol,
     inbox: &mut Option<Inbox>,
     read_size: usize,
 ) -> Ended {
     let mut out = Out::default();
-    handler.open(&mut out);
+    protocol.open(&mut out);
     if let Err(ended) = conn.flush(out).await {
         return ended;
     }
@@ -362,7 +240,7 @@ async fn run_connection(
             () = kicked(conn.kick.as_mut()) => return Ended::Kicked,
             message = next_message(inbox) => Step::Message(message),
             r = conn.stream.read(&mut buf) => Step::Read(r),
-            () = sleep_until(deadline) => return conn.timed_out(),
+            () = deadline.reached() => return conn.timed_out(),
         };
         let mut out = Out::default();
         match step {
@@ -382,8 +260,8 @@ async fn run_connection(
             Step::Read(Err(e)) => return conn.failed(&e),
             Step::Read(Ok(0)) => {
                 conn.emit(ServerEvent::End { id: conn.id });
-                handler.end();
-                return conn.answer_all(handler).await.err().unwrap_or(Ended::Peer);
+                protocol.end();
+                return conn.answer_all(protocol).await.err().unwrap_or(Ended::Peer);
             }
             Step::Read(Ok(n)) => {
                 conn.read += n as u64;
@@ -394,13 +272,13 @@ async fn run_connection(
                     bytes: (conn.shared.keep_bytes > 0)
                         .then(|| buf[..n.min(conn.shared.keep_bytes)].to_vec()),
                 });
-                handler.data(&buf[..n], &mut out);
+                protocol.data(&buf[..n], &mut out);
             }
         }
         if let Err(ended) = conn.flush(out).await {
             return ended;
         }
-        if let Err(ended) = conn.answer_all(handler).await {
+        if let Err(ended) = conn.answer_all(protocol).await {
             return ended;
         }
     }
@@ -429,13 +307,6 @@ async fn kicked(kick: Option<&mut watch::Receiver<bool>>) {
 async fn next_message(inbox: &mut Option<Inbox>) -> Option<Arc<[u8]>> {
     match inbox {
         Some(inbox) => inbox.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
 }

@@ -1,4 +1,5 @@
-//! `serve json`: JSON messages in, one JSON object per message out (seed 000).
+//! `serve json` (and `trace --server json`): JSON messages in, one JSON
+//! object per message out (seed 000).
 //!
 //! Messages are found by parsing, not by newlines alone: one per line
 //! (newline-delimited JSON, what `nc` sends), but also back to back without
@@ -12,7 +13,7 @@
 
 use serde_json::Value;
 
-use super::conn::Out;
+use super::protocol::{done, Out, Protocol, Step};
 
 /// One connection's unfinished input and message count.
 #[derive(Debug)]
@@ -41,8 +42,8 @@ impl JsonConn {
         }
     }
 
-    /// Takes a read's bytes; [`step`](Self::step) answers them.
-    pub(crate) fn data(&mut self, chunk: &[u8]) {
+    /// Keeps a read's bytes; [`next_message`](Self::next_message) answers them.
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
         self.buf.drain(..self.start);
         self.start = 0;
         let mut chunk = chunk;
@@ -58,18 +59,9 @@ impl JsonConn {
         self.buf.extend_from_slice(chunk);
     }
 
-    pub(crate) fn end(&mut self) {
-        self.eof = true;
-        if self.discarding {
-            self.discarding = false;
-            self.buf.clear();
-            self.start = 0;
-        }
-    }
-
     /// Answers the next message (or bad input); false when there is none
     /// yet, and nothing was written.
-    pub(crate) fn step(&mut self, out: &mut Out) -> bool {
+    pub(crate) fn next_message(&mut self, out: &mut Out) -> bool {
         let rest = &self.buf[self.start..];
         let skip = rest
             .iter()
@@ -157,18 +149,37 @@ impl JsonConn {
     }
 }
 
+impl Protocol for JsonConn {
+    fn data(&mut self, chunk: &[u8], _out: &mut Out) {
+        self.push(chunk);
+    }
+
+    fn step<'a>(&'a mut self, out: &'a mut Out) -> Step<'a> {
+        done(self.next_message(out))
+    }
+
+    fn end(&mut self) {
+        self.eof = true;
+        if self.discarding {
+            self.discarding = false;
+            self.buf.clear();
+            self.start = 0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn answer(conn: &mut JsonConn, out: &mut Out) {
-        while conn.step(out) {}
+        while conn.next_message(out) {}
     }
 
     fn replies(conn: &mut JsonConn, chunk: &[u8]) -> Vec<Value> {
         let mut out = Out::default();
-        conn.data(chunk);
+        conn.push(chunk);
         answer(conn, &mut out);
         out.writes
             .iter()
@@ -181,7 +192,7 @@ mod tests {
 
     fn out_text(conn: &mut JsonConn, chunk: &[u8]) -> String {
         let mut out = Out::default();
-        conn.data(chunk);
+        conn.push(chunk);
         answer(conn, &mut out);
         String::from_utf8(out.writes.concat()).unwrap()
     }

@@ -14,8 +14,8 @@
 //! the rest of the line. `OK` to a change means it is on disk (see
 //! [`store`](super::store)).
 
-use super::conn::Out;
 use super::lines::{Frame, Lines};
+use super::protocol::{Out, Protocol, Step};
 use super::store::{KvStore, Refused};
 
 const USAGE: &str = "create KEY VALUE, read KEY, update KEY VALUE, delete KEY, list";
@@ -186,28 +186,6 @@ impl KvConn {
         }
     }
 
-    /// Takes a read's bytes; [`step`](Self::step) runs its commands.
-    pub(crate) fn data(&mut self, chunk: &[u8]) {
-        self.lines.push(chunk);
-    }
-
-    /// The peer ended: an unfinished last line is still a command.
-    pub(crate) fn end(&mut self) {
-        self.lines.end();
-    }
-
-    /// Runs the next command; false when there is none. One at a time, so
-    /// each reply is written before the next command runs.
-    pub(crate) async fn step(&mut self, out: &mut Out) -> bool {
-        match self.lines.next() {
-            Some(frame) => {
-                self.frame(frame, out).await;
-                true
-            }
-            None => false,
-        }
-    }
-
     async fn frame(&mut self, frame: Frame, out: &mut Out) {
         let line = match frame {
             Frame::TooLong => {
@@ -234,6 +212,32 @@ impl KvConn {
                 out.write(format!("ERR {e}\n"));
             }
         }
+    }
+}
+
+impl Protocol for KvConn {
+    /// Keeps a read's bytes; [`step`](Protocol::step) runs its commands.
+    fn data(&mut self, chunk: &[u8], _out: &mut Out) {
+        self.lines.push(chunk);
+    }
+
+    /// Runs the next command; false when there is none. One at a time, so
+    /// each reply is written (and each change saved) before the next runs.
+    fn step<'a>(&'a mut self, out: &'a mut Out) -> Step<'a> {
+        Box::pin(async move {
+            match self.lines.next() {
+                Some(frame) => {
+                    self.frame(frame, out).await;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    /// The peer ended: an unfinished last line is still a command.
+    fn end(&mut self) {
+        self.lines.end();
     }
 }
 

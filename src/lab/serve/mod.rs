@@ -16,42 +16,64 @@
 //! | --- | --- |
 //! | `events.rs` | what the server reports |
 //! | `limits.rs` | connection count, line length, idle time, queue sizes |
-//! | `conn.rs` | one connection's life: read, answer, time out, close |
-//! | `chunked.rs` | `echo`, `upper`, `greet`, `discard`: one answer per read |
+//! | `protocol.rs` | the one interface a mode implements, and its output |
+//! | `conn.rs` | one connection's life: read, answer, time out, close; names no mode, only the trait of `protocol.rs` |
+//! | `inbox.rs` | messages one connection sends another (chat) |
+//! | `mode.rs` | [`ServeMode`], and the one function that turns a mode into its protocol |
+//! | `echo.rs`, `upper.rs`, `greet.rs`, `discard.rs` | one answer per read |
 //! | `lines.rs` | newline framing with a length limit |
 //! | `json.rs` | `json`: a JSON reply to each JSON message |
+//! | `frames.rs` | `frames`: length-prefixed messages |
 //! | `chat.rs` | `chat`: broadcast, channels, nicks |
 //! | `kv.rs`, `store.rs` | `kv`: commands, and the atomically saved file |
+//!
+//! Modes import `protocol.rs`; `mode.rs` imports the modes; `conn.rs` imports
+//! neither, so no file imports one that imports it back.
 
 mod chat;
-mod chunked;
 mod conn;
+mod discard;
+mod echo;
 mod events;
+mod frames;
+mod greet;
+mod inbox;
 mod json;
 mod kv;
 mod limits;
 mod lines;
+mod mode;
+mod protocol;
 mod store;
+mod upper;
 
 pub use chat::DEFAULT_CHANNEL;
-pub use chunked::{GREETING, QUIT};
 pub use events::{family, ConnId, EventSink, Limit, ServerEvent};
+pub use frames::{frame, FRAME_HEADER};
+pub use greet::{GREETING, QUIT};
 pub use limits::{busy_message, Limits};
+pub use mode::ServeMode;
 pub use store::{Entries, KvStore, MAX_KEYS, MAX_STORE_BYTES};
 
+pub(crate) use mode::protocols;
+pub(crate) use protocol::{Out, Protocol};
+
+/// The serving mode with its store, under the name it had before
+/// [`ServeMode`] (kept for `cmd/lab` and the tests that say `Mode::Echo`).
+pub type Mode = ServeMode<KvStore>;
+
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
-use self::chat::ChatHub;
-use self::chunked::Chunked;
-use self::conn::{connection_event, serve_connection, Service, Shared};
-use self::limits::ActiveCount;
+use self::conn::{connection_event, serve_connection, Shared};
+use self::limits::{ActiveCount, ActiveSlot};
 use crate::values::describe_io_error;
 use crate::{Error, Result};
 
@@ -61,45 +83,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// How long a turned-away connection gets to receive its "busy" line.
 const BUSY_GRACE: Duration = Duration::from_secs(1);
 
-/// What the server does with the bytes it reads.
-#[derive(Debug, Clone)]
-pub enum Mode {
-    /// Writes back exactly what it reads (`client.pipe(client)`, seed 004).
-    Echo,
-    /// Replies `Echo: ` + the upper-cased text, one write per read (seed 003).
-    Upper,
-    /// Writes `Hello from the server!\n` on connect; answers each read with
-    /// its text upper-cased, then `QUIT` as a second write (seed 004).
-    Greet,
-    /// A JSON reply to each JSON message (seed 000).
-    Json,
-    /// Lines broadcast to the other clients of a channel; /nick, /join, /who.
-    Chat,
-    /// create/read/update/delete/list, saved atomically to the store's file.
-    Kv(KvStore),
-    /// Reads and counts, never replies.
-    Discard,
-}
-
-impl Mode {
-    /// The mode's name on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Mode::Echo => "echo",
-            Mode::Upper => "upper",
-            Mode::Greet => "greet",
-            Mode::Json => "json",
-            Mode::Chat => "chat",
-            Mode::Kv(_) => "kv",
-            Mode::Discard => "discard",
-        }
-    }
-}
-
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub mode: Mode,
+    pub mode: ServeMode<KvStore>,
     pub limits: Limits,
     /// Put up to this many of the bytes of each read in its
     /// [`ServerEvent::Data`] (for hex dumps); 0 for none.
@@ -120,107 +107,137 @@ pub async fn run(
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
     let limits = config.limits;
-    let max_connections = limits.max_connections.max(1);
-    let service = match &config.mode {
-        Mode::Echo => Service::Chunked(Chunked::Echo),
-        Mode::Upper => Service::Chunked(Chunked::Upper),
-        Mode::Greet => Service::Chunked(Chunked::Greet),
-        Mode::Discard => Service::Chunked(Chunked::Discard),
-        Mode::Json => Service::Json,
-        Mode::Chat => Service::Chat(Arc::new(ChatHub::new(limits.chat_queue_bytes()))),
-        Mode::Kv(store) => Service::Kv(store.clone()),
-    };
+    let protocols = protocols(&config.mode, &limits)?;
     sink(ServerEvent::Listening {
         addr,
         mode: config.mode.name(),
     });
-    if let Mode::Kv(store) = &config.mode {
-        sink(ServerEvent::Note {
-            id: None,
-            text: store_note(store, "loaded from").await,
-        });
+    let store = config.mode.store();
+    if let Some(store) = store {
+        let text = store_note(store, "loaded from").await;
+        sink(ServerEvent::Note { id: None, text });
     }
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         sink: sink.clone(),
-        service,
+        protocols,
         max_line: limits.max_line.max(1),
         idle: limits.idle_timeout.filter(|d| !d.is_zero()),
         keep_bytes: config.keep_bytes,
         stop: stop_rx,
     });
-    let active = ActiveCount::default();
-    // Turned-away connections still waiting for their "busy" line.
-    let turning_away = ActiveCount::default();
-    let mut tasks = JoinSet::new();
-    let mut next_id: ConnId = 0;
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Err(e) = joined {
-                    if e.is_panic() {
-                        sink(ServerEvent::Error { id: None, message: format!("a connection task panicked: {e}") });
-                    }
-                }
-            }
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        sink(ServerEvent::Error { id: None, message: format!("accept: {}", describe_io_error(&e)) });
-                        // Out of file descriptors, most likely: let some close.
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                next_id += 1;
-                let id = next_id;
-                match active.acquire(max_connections) {
-                    Some(slot) => {
-                        sink(connection_event(id, peer, active.get()));
-                        tasks.spawn(serve_connection(stream, id, shared.clone(), slot));
-                    }
-                    None => {
-                        let n = active.get();
-                        sink(ServerEvent::Limit { id, limit: Limit::Busy { peer, active: n } });
-                        // At most as many waiting to be told as may be served;
-                        // beyond that, closed without a word.
-                        if let Some(slot) = turning_away.acquire(max_connections) {
-                            tasks.spawn(turn_away(stream, n, slot));
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let mut server = Server::new(shared, limits.max_connections.max(1));
+    server.accept_until(&listener, shutdown).await;
     drop(listener);
     sink(ServerEvent::ShuttingDown {
-        active: active.get(),
+        active: server.active.get(),
     });
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
-    }
-    if let Mode::Kv(store) = &config.mode {
-        sink(ServerEvent::Note {
-            id: None,
-            text: store_note(store, "saved in").await,
-        });
+    server.close_all().await;
+    if let Some(store) = store {
+        let text = store_note(store, "saved in").await;
+        sink(ServerEvent::Note { id: None, text });
     }
     sink(ServerEvent::Stopped);
     Ok(())
 }
 
+/// The accept loop's state: the connection tasks and their count.
+struct Server {
+    shared: Arc<Shared>,
+    max_connections: usize,
+    active: ActiveCount,
+    /// Turned-away connections still waiting for their "busy" line.
+    turning_away: ActiveCount,
+    tasks: JoinSet<()>,
+    next_id: ConnId,
+}
+
+impl Server {
+    fn new(shared: Arc<Shared>, max_connections: usize) -> Self {
+        Server {
+            shared,
+            max_connections,
+            active: ActiveCount::default(),
+            turning_away: ActiveCount::default(),
+            tasks: JoinSet::new(),
+            next_id: 0,
+        }
+    }
+
+    /// Accepts connections until `shutdown` resolves, reaping finished
+    /// tasks as it goes so the set stays as large as the open connections.
+    async fn accept_until(&mut self, listener: &TcpListener, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.reaped(joined),
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => self.admit(stream, peer),
+                    Err(e) => {
+                        let message = format!("accept: {}", describe_io_error(&e));
+                        self.shared.emit(ServerEvent::Error { id: None, message });
+                        // Out of file descriptors, most likely: let some close.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+    }
+
+    /// A task ended; only a panic is news (its connection had no `close`).
+    fn reaped(&self, joined: std::result::Result<(), JoinError>) {
+        if let Err(e) = joined {
+            if e.is_panic() {
+                let message = format!("a connection task panicked: {e}");
+                self.shared.emit(ServerEvent::Error { id: None, message });
+            }
+        }
+    }
+
+    /// Serves a new connection, or turns it away if the server is full.
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr) {
+        self.next_id += 1;
+        let id = self.next_id;
+        match self.active.acquire(self.max_connections) {
+            Some(slot) => {
+                self.shared
+                    .emit(connection_event(id, peer, self.active.get()));
+                let shared = self.shared.clone();
+                self.tasks.spawn(serve_connection(stream, id, shared, slot));
+            }
+            None => {
+                let n = self.active.get();
+                let limit = Limit::Busy { peer, active: n };
+                self.shared.emit(ServerEvent::Limit { id, limit });
+                // At most as many waiting to be told as may be served;
+                // beyond that, closed without a word.
+                if let Some(slot) = self.turning_away.acquire(self.max_connections) {
+                    self.tasks.spawn(turn_away(stream, n, slot));
+                }
+            }
+        }
+    }
+
+    /// Waits for every connection to close (they were told to), at most
+    /// [`SHUTDOWN_GRACE`]; then aborts the rest.
+    async fn close_all(&mut self) {
+        let tasks = &mut self.tasks;
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+    }
+}
+
 /// Tells a connection over the limit so, and closes it.
-async fn turn_away(mut stream: TcpStream, active: usize, slot: limits::ActiveSlot) {
+async fn turn_away(mut stream: TcpStream, active: usize, slot: ActiveSlot) {
     let _ = tokio::time::timeout(BUSY_GRACE, async {
         stream.write_all(busy_message(active).as_bytes()).await?;
         stream.shutdown().await

@@ -140,10 +140,10 @@ pub(super) async fn crash() -> Result<Outcome> {
         // SIGKILL: no code of the server runs again; its kernel closes the sockets.
         killer
             .lock()
-            .expect("not poisoned")
+            .unwrap_or_else(|p| p.into_inner())
             .kill()
             .map_err(io("kill the server"))?;
-        let _ = killer.lock().expect("not poisoned").wait();
+        let _ = killer.lock().unwrap_or_else(|p| p.into_inner()).wait();
         let a_end = match tokio::time::timeout(Duration::from_secs(2), a.read(&mut buf)).await {
             Ok(Ok(0)) => "end (the server's kernel sent FIN)".to_string(),
             Ok(Ok(n)) => format!("{n} more bytes"),
@@ -219,7 +219,14 @@ async fn lesson(mode: Mode) -> Result<Lesson> {
         async move {
             let _ = stopped.await;
         },
-        Arc::new(move |e| sink_events.lock().expect("not poisoned").push(e)),
+        // Called from server tasks: a poisoned list (a panic elsewhere) is
+        // still a whole list, and the sink must not panic in its turn.
+        Arc::new(move |e| {
+            sink_events
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(e)
+        }),
     ));
     Ok(Lesson {
         addr,
@@ -234,7 +241,7 @@ impl Lesson {
         let _ = self.stop.send(());
         self.task.await.map_err(|e| Error::Trace(e.to_string()))??;
         Ok(std::mem::take(
-            &mut *self.events.lock().expect("not poisoned"),
+            &mut *self.events.lock().unwrap_or_else(|p| p.into_inner()),
         ))
     }
 }
