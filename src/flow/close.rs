@@ -40,9 +40,4 @@ impl CloseWatch {
     pub fn is_closed(&self) -> bool {
         self.reset || (self.fin_acked[0] && self.fin_acked[1])
     }
-
-    /// True if the connection ended with a reset.
-    pub fn was_reset(&self) -> bool {
-        self.reset
-    }
 }
