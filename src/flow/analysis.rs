@@ -161,8 +161,9 @@ impl Default for Side {
     }
 }
 
+/// Wireshark's `GT_SEQ`, `LT_SEQ` and `LE_SEQ` on raw numbers, by [`SeqNumber`]'s one rule.
 fn gt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) > 0
+    SeqNumber(a).after(SeqNumber(b))
 }
 fn lt(a: u32, b: u32) -> bool {
     gt(b, a)
