@@ -7,7 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-cargo build --release --locked -q
+# Not -q: a first release build takes minutes, and cargo's progress (on
+# stderr) shows it is working. Later runs finish at once.
+echo "try: building the release binary (the first build takes a few minutes)" >&2
+cargo build --release --locked
 if [[ $(id -u) -ne 0 ]]; then
   sudo setcap cap_net_raw,cap_net_admin=eip target/release/tcplab
 fi

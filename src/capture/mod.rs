@@ -1,4 +1,4 @@
-//! Frames from libpcap (live or a file) or from memory, and pcap savefiles.
+//! Frames from libpcap live or from capture files, and pcap savefiles.
 //!
 //! This module owns the capture boundary: timestamps, captured and original
 //! lengths, the link type and the raw bytes. It knows nothing of TCP, flows or
@@ -22,7 +22,9 @@ pub use savefile::PcapWriter;
 use crate::values::{Frame, LinkType, TsPrecision};
 use crate::Result;
 
-/// Anything that hands out frames one at a time: a file, or memory in tests.
+/// Anything that hands out frames one at a time: today a capture file
+/// ([`FileSource`]); tests build [`Frame`]s and push them into the pipeline
+/// directly.
 pub trait PacketSource {
     /// The link type of the frames (decides how the first bytes are read).
     fn link(&self) -> LinkType;
@@ -30,34 +32,4 @@ pub trait PacketSource {
     fn precision(&self) -> TsPrecision;
     /// The next frame, `Ok(None)` at the end.
     fn next_frame(&mut self) -> Result<Option<Frame>>;
-}
-
-/// Frames held in memory: the source tests feed the pipeline with.
-#[derive(Debug, Clone)]
-pub struct MemorySource {
-    link: LinkType,
-    frames: std::collections::VecDeque<Frame>,
-}
-
-impl MemorySource {
-    /// A source that yields `frames` in order; `link` is what it reports
-    /// as its link type (each frame carries its own).
-    pub fn new(link: LinkType, frames: impl IntoIterator<Item = Frame>) -> Self {
-        Self {
-            link,
-            frames: frames.into_iter().collect(),
-        }
-    }
-}
-
-impl PacketSource for MemorySource {
-    fn link(&self) -> LinkType {
-        self.link
-    }
-    fn precision(&self) -> TsPrecision {
-        TsPrecision::Nano
-    }
-    fn next_frame(&mut self) -> Result<Option<Frame>> {
-        Ok(self.frames.pop_front())
-    }
 }

@@ -162,8 +162,9 @@ impl Default for Side {
     }
 }
 
+/// Wireshark's `GT_SEQ`, `LT_SEQ` and `LE_SEQ` on raw numbers, by [`SeqNumber`]'s one rule.
 fn gt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) > 0
+    SeqNumber(a).after(SeqNumber(b))
 }
 fn lt(a: u32, b: u32) -> bool {
     gt(b, a)
@@ -175,6 +176,34 @@ fn le(a: u32, b: u32) -> bool {
 fn nanos_between(later: Timestamp, earlier: Timestamp) -> i128 {
     (i128::from(later.sec) - i128::from(earlier.sec)) * 1_000_000_000 + i128::from(later.nsec)
         - i128::from(earlier.nsec)
+}
+
+/// The facts of one segment that the rules read.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    frame: u64,
+    ts: Timestamp,
+    flags: Flags,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    window: u32,
+}
+
+impl Seen {
+    fn syn_fin_rst(&self) -> bool {
+        self.syn_or_fin() || self.flags.contains(Flags::RST)
+    }
+
+    fn syn_or_fin(&self) -> bool {
+        self.flags.contains(Flags::SYN) || self.flags.contains(Flags::FIN)
+    }
+
+    /// No payload, no SYN/FIN/RST, and the same seq and ack as the
+    /// sender's last segment: the shape of a window update or a repeated ACK.
+    fn same_place(&self, fwd: &Side) -> bool {
+        self.len == 0 && self.seq == fwd.nextseq && self.ack == fwd.lastack && !self.syn_fin_rst()
+    }
 }
 
 /// Both directions of one connection.
@@ -189,6 +218,10 @@ impl ConnectionAnalysis {
     /// Analyses segment `seg` (frame number `frame`, captured at `ts`) sent
     /// from side `me` (0 client, 1 server); `wscale` is its window-scale
     /// option, if it carried one.
+    ///
+    /// The rule families run in Wireshark's order on the state the earlier
+    /// segments left. Only the duplicate-ACK count and the lost-ACK mark
+    /// change inside a rule; `Side::advance` and `acknowledge` move the rest.
     pub fn observe(
         &mut self,
         frame: u64,
@@ -197,147 +230,30 @@ impl ConnectionAnalysis {
         me: usize,
         wscale: Option<u8>,
     ) -> Findings {
-        let f = seg.flags;
-        let (seq, ack, seglen) = (seg.seq.0, seg.ack.0, seg.payload_len);
-        let window = u32::from(seg.window);
-        let syn_fin_rst =
-            f.contains(Flags::SYN) || f.contains(Flags::FIN) || f.contains(Flags::RST);
-        let syn_or_fin = f.contains(Flags::SYN) || f.contains(Flags::FIN);
+        let s = Seen {
+            frame,
+            ts,
+            flags: seg.flags,
+            seq: seg.seq.0,
+            ack: seg.ack.0,
+            len: seg.payload_len,
+            window: u32::from(seg.window),
+        };
         self.handshake_facts(ts, seg, me, wscale);
+        let first_rtt_ns = self.first_rtt_ns;
         let mut out = Findings::default();
-        let a = &mut out.flags;
-
-        'fwd: {
-            let (fwd, rev) = pair(&mut self.sides, me);
-            if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
-                a.insert(Analysis::ZERO_WINDOW_PROBE);
-                break 'fwd;
-            }
-            if window == 0 && !syn_fin_rst {
-                a.insert(Analysis::ZERO_WINDOW);
-            }
-            if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && !f.contains(Flags::RST) {
-                a.insert(Analysis::LOST_SEGMENT);
-            }
-            if (seglen == 0 || seglen == 1) && seq == fwd.nextseq.wrapping_sub(1) && !syn_fin_rst {
-                a.insert(Analysis::KEEP_ALIVE);
-            }
-            let same_place =
-                seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && !syn_fin_rst;
-            if same_place && window != 0 && window != fwd.window {
-                a.insert(Analysis::WINDOW_UPDATE);
-            }
-            if seglen > 0 && rev.scale != Scale::Unknown && !syn_fin_rst {
-                let shift = match (rev.is_first_ack, rev.scale) {
-                    (true, _) | (_, Scale::Off) | (_, Scale::Unknown) => 0,
-                    (false, Scale::Shift(s)) => u32::from(s),
-                };
-                let edge = rev
-                    .lastack
-                    .wrapping_add(rev.window.checked_shl(shift).unwrap_or(0));
-                if seq.wrapping_add(seglen) == edge {
-                    a.insert(Analysis::WINDOW_FULL);
-                }
-            }
-            if same_place
-                && window != 0
-                && window == fwd.window
-                && rev.lastsegmentflags.contains(Analysis::KEEP_ALIVE)
-            {
-                a.insert(Analysis::KEEP_ALIVE_ACK);
-                break 'fwd;
-            }
-            if same_place
-                && window == 0
-                && window == fwd.window
-                && rev.lastsegmentflags.contains(Analysis::ZERO_WINDOW_PROBE)
-            {
-                a.insert(Analysis::ZERO_WINDOW_PROBE_ACK);
-                break 'fwd;
-            }
-            if same_place && window != 0 && window == fwd.window {
-                fwd.dupacknum += 1;
-                a.insert(Analysis::DUPLICATE_ACK);
-                out.dup_ack_num = fwd.dupacknum;
-                out.dup_ack_frame = fwd.lastnondupack;
-            }
-        }
-
         let (fwd, rev) = pair(&mut self.sides, me);
-        if ack != fwd.lastack {
-            fwd.lastnondupack = frame;
-            fwd.dupacknum = 0;
+        // A zero-window probe skips the window and repeated-ACK rules, as in Wireshark.
+        if s.len == 1 && s.seq == fwd.nextseq && rev.window == 0 {
+            out.flags.insert(Analysis::ZERO_WINDOW_PROBE);
+        } else {
+            out.flags.insert(window_rules(fwd, rev, &s));
+            repeated_ack_rules(fwd, rev, &s, &mut out);
         }
-        // tshark 4.0's rule: flag, then move the mark so the same gap is
-        // flagged once (later Wiresharks track this differently).
-        if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(Flags::ACK) {
-            a.insert(Analysis::ACK_LOST_SEGMENT);
-            rev.maxseqtobeacked = rev.nextseq;
-        }
-
-        'retrans: {
-            if !(seglen > 0 || syn_or_fin) {
-                break 'retrans;
-            }
-            let mut not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
-            if a.contains(Analysis::KEEP_ALIVE) {
-                break 'retrans;
-            }
-            if seglen > 1 && fwd.nextseq.wrapping_sub(1) == seq {
-                not_advanced = false;
-            }
-            if seglen > 0 && rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) {
-                a.insert(Analysis::SPURIOUS_RETRANSMISSION);
-                out.original_frame = first_sender(fwd, seq);
-                break 'retrans;
-            }
-            let since_dup = nanos_between(ts, rev.lastack_time);
-            if not_advanced && rev.dupacknum >= 2 && rev.lastack == seq && since_dup < 20_000_000 {
-                a.insert(Analysis::FAST_RETRANSMISSION);
-                out.original_frame = first_sender(fwd, seq);
-                break 'retrans;
-            }
-            let since_next = nanos_between(ts, fwd.nextseq_time);
-            let threshold = self.first_rtt_ns.filter(|&r| r != 0).unwrap_or(3_000_000);
-            let end = seq.wrapping_add(seglen).wrapping_add(u32::from(syn_or_fin));
-            if not_advanced && since_next < threshold && fwd.nextseq != end {
-                a.insert(Analysis::OUT_OF_ORDER);
-                break 'retrans;
-            }
-            if not_advanced {
-                a.insert(Analysis::RETRANSMISSION);
-                out.original_frame = first_sender(fwd, seq);
-            }
-        }
-
-        let mut nextseq = seq.wrapping_add(seglen);
-        if (seglen > 0 || syn_or_fin) && fwd.unacked.len() < MAX_UNACKED {
-            if syn_or_fin {
-                nextseq = nextseq.wrapping_add(1);
-            }
-            fwd.unacked.push_front(Unacked {
-                frame,
-                seq: SeqNumber(seq),
-                nextseq: SeqNumber(nextseq),
-            });
-        }
-        let probe = a.contains(Analysis::ZERO_WINDOW_PROBE);
-        if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
-            fwd.nextseq = nextseq;
-            fwd.nextseq_frame = frame;
-            fwd.nextseq_time = ts;
-        }
-        if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !probe {
-            fwd.maxseqtobeacked = fwd.nextseq;
-        }
-        fwd.window = window;
-        fwd.lastack = ack;
-        fwd.lastack_time = ts;
-        fwd.lastsegmentflags = *a;
-        if !f.contains(Flags::SYN) {
-            fwd.is_first_ack = false;
-        }
-        out.acks_frame = acknowledge(rev, ack);
+        new_ack_rules(fwd, rev, &s, &mut out.flags);
+        retransmission_rules(fwd, rev, &s, first_rtt_ns, &mut out);
+        fwd.advance(&s, out.flags);
+        out.acks_frame = acknowledge(rev, s.ack);
         out
     }
 
@@ -384,6 +300,151 @@ fn pair(sides: &mut [Side; 2], me: usize) -> (&mut Side, &mut Side) {
         (a, b)
     } else {
         (b, a)
+    }
+}
+
+/// What the sender's position and the two windows say: a zero window, a
+/// gap before this segment (lost segment), a keep-alive, a window update,
+/// and a segment that fills the receiver's window.
+fn window_rules(fwd: &Side, rev: &Side, s: &Seen) -> Analysis {
+    let mut a = Analysis::default();
+    if s.window == 0 && !s.syn_fin_rst() {
+        a.insert(Analysis::ZERO_WINDOW);
+    }
+    if fwd.nextseq != 0 && gt(s.seq, fwd.nextseq) && !s.flags.contains(Flags::RST) {
+        a.insert(Analysis::LOST_SEGMENT);
+    }
+    if (s.len == 0 || s.len == 1) && s.seq == fwd.nextseq.wrapping_sub(1) && !s.syn_fin_rst() {
+        a.insert(Analysis::KEEP_ALIVE);
+    }
+    if s.same_place(fwd) && s.window != 0 && s.window != fwd.window {
+        a.insert(Analysis::WINDOW_UPDATE);
+    }
+    if s.len > 0 && rev.scale != Scale::Unknown && !s.syn_fin_rst() {
+        let shift = match (rev.is_first_ack, rev.scale) {
+            (true, _) | (_, Scale::Off) | (_, Scale::Unknown) => 0,
+            (false, Scale::Shift(s)) => u32::from(s),
+        };
+        let edge = rev
+            .lastack
+            .wrapping_add(rev.window.checked_shl(shift).unwrap_or(0));
+        if s.seq.wrapping_add(s.len) == edge {
+            a.insert(Analysis::WINDOW_FULL);
+        }
+    }
+    a
+}
+
+/// An ACK that repeats the sender's last one with the same window: the
+/// answer to a keep-alive or to a zero-window probe, or else a duplicate
+/// ACK (counted, and pointing at the ACK it duplicates).
+fn repeated_ack_rules(fwd: &mut Side, rev: &Side, s: &Seen, out: &mut Findings) {
+    if !s.same_place(fwd) || s.window != fwd.window {
+        return;
+    }
+    if s.window != 0 && rev.lastsegmentflags.contains(Analysis::KEEP_ALIVE) {
+        out.flags.insert(Analysis::KEEP_ALIVE_ACK);
+    } else if s.window == 0 && rev.lastsegmentflags.contains(Analysis::ZERO_WINDOW_PROBE) {
+        out.flags.insert(Analysis::ZERO_WINDOW_PROBE_ACK);
+    } else if s.window != 0 {
+        fwd.dupacknum += 1;
+        out.flags.insert(Analysis::DUPLICATE_ACK);
+        out.dup_ack_num = fwd.dupacknum;
+        out.dup_ack_frame = fwd.lastnondupack;
+    }
+}
+
+/// A new ACK restarts the duplicate count; an ACK past everything the peer
+/// was seen to send acknowledges a segment the capture missed.
+fn new_ack_rules(fwd: &mut Side, rev: &mut Side, s: &Seen, a: &mut Analysis) {
+    if s.ack != fwd.lastack {
+        fwd.lastnondupack = s.frame;
+        fwd.dupacknum = 0;
+    }
+    // tshark 4.0's rule: flag, then move the mark so the same gap is
+    // flagged once (later Wiresharks track this differently).
+    if rev.maxseqtobeacked != 0 && gt(s.ack, rev.maxseqtobeacked) && s.flags.contains(Flags::ACK) {
+        a.insert(Analysis::ACK_LOST_SEGMENT);
+        rev.maxseqtobeacked = rev.nextseq;
+    }
+}
+
+/// A segment that occupies sequence space the sender already used: a
+/// spurious, fast or plain retransmission, or out of order; the first rule
+/// that matches wins. Keep-alives are none of these.
+fn retransmission_rules(
+    fwd: &Side,
+    rev: &Side,
+    s: &Seen,
+    first_rtt_ns: Option<i128>,
+    out: &mut Findings,
+) {
+    if !(s.len > 0 || s.syn_or_fin()) || out.flags.contains(Analysis::KEEP_ALIVE) {
+        return;
+    }
+    let mut not_advanced = fwd.nextseq != 0 && lt(s.seq, fwd.nextseq);
+    if s.len > 1 && fwd.nextseq.wrapping_sub(1) == s.seq {
+        not_advanced = false;
+    }
+    if s.len > 0 && rev.lastack != 0 && le(s.seq.wrapping_add(s.len), rev.lastack) {
+        out.flags.insert(Analysis::SPURIOUS_RETRANSMISSION);
+        out.original_frame = first_sender(fwd, s.seq);
+        return;
+    }
+    let since_dup = nanos_between(s.ts, rev.lastack_time);
+    if not_advanced && rev.dupacknum >= 2 && rev.lastack == s.seq && since_dup < 20_000_000 {
+        out.flags.insert(Analysis::FAST_RETRANSMISSION);
+        out.original_frame = first_sender(fwd, s.seq);
+        return;
+    }
+    let since_next = nanos_between(s.ts, fwd.nextseq_time);
+    let threshold = first_rtt_ns.filter(|&r| r != 0).unwrap_or(3_000_000);
+    let end = s
+        .seq
+        .wrapping_add(s.len)
+        .wrapping_add(u32::from(s.syn_or_fin()));
+    if not_advanced && since_next < threshold && fwd.nextseq != end {
+        out.flags.insert(Analysis::OUT_OF_ORDER);
+        return;
+    }
+    if not_advanced {
+        out.flags.insert(Analysis::RETRANSMISSION);
+        out.original_frame = first_sender(fwd, s.seq);
+    }
+}
+
+impl Side {
+    /// Moves this side past segment `s`, whose findings are `flags`: the
+    /// unacked list, the next expected seq (a zero-window probe moves
+    /// nothing), the ACK mark, and the window, ACK and flags last seen.
+    fn advance(&mut self, s: &Seen, flags: Analysis) {
+        let mut nextseq = s.seq.wrapping_add(s.len);
+        if (s.len > 0 || s.syn_or_fin()) && self.unacked.len() < MAX_UNACKED {
+            if s.syn_or_fin() {
+                nextseq = nextseq.wrapping_add(1);
+            }
+            self.unacked.push_front(Unacked {
+                frame: s.frame,
+                seq: SeqNumber(s.seq),
+                nextseq: SeqNumber(nextseq),
+            });
+        }
+        let probe = flags.contains(Analysis::ZERO_WINDOW_PROBE);
+        if (gt(nextseq, self.nextseq) || self.nextseq == 0) && !probe {
+            self.nextseq = nextseq;
+            self.nextseq_frame = s.frame;
+            self.nextseq_time = s.ts;
+        }
+        if (s.seq == self.maxseqtobeacked || self.maxseqtobeacked == 0) && !probe {
+            self.maxseqtobeacked = self.nextseq;
+        }
+        self.window = s.window;
+        self.lastack = s.ack;
+        self.lastack_time = s.ts;
+        self.lastsegmentflags = flags;
+        if !s.flags.contains(Flags::SYN) {
+            self.is_first_ack = false;
+        }
     }
 }
 

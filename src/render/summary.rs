@@ -9,6 +9,29 @@ use super::Paint;
 use crate::flow::{Analysis, Conversation};
 use crate::values::Timestamp;
 
+/// The conversation table's columns.
+const HEADER: [&str; 10] = [
+    "stream",
+    "client",
+    "server",
+    "frames c→s",
+    "bytes c→s",
+    "frames s→c",
+    "bytes s→c",
+    "start s",
+    "duration s",
+    "rtt ms",
+];
+
+/// The table's layouts, widest first: then without start, without frame
+/// counts, and the bare minimum. Each lists columns of [`HEADER`].
+const LAYOUTS: [&[usize]; 4] = [
+    &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    &[0, 1, 2, 3, 4, 5, 6, 8, 9],
+    &[0, 1, 2, 4, 6, 8, 9],
+    &[0, 1, 2, 4, 6],
+];
+
 /// Writes the conversation table (in the widest layout that fits), then
 /// each conversation's analysis counts and the totals.
 pub fn write_summary(
@@ -17,21 +40,16 @@ pub fn write_summary(
     first_ts: Option<Timestamp>,
     opts: &TextOptions,
 ) -> io::Result<()> {
-    let pal = opts.palette;
-    let names: Vec<&str> = Analysis::all_names().collect();
-    let header = [
-        "stream",
-        "client",
-        "server",
-        "frames c→s",
-        "bytes c→s",
-        "frames s→c",
-        "bytes s→c",
-        "start s",
-        "duration s",
-        "rtt ms",
-    ];
-    let rows: Vec<Vec<String>> = conversations
+    let rows = table_rows(conversations, first_ts);
+    for line in fitted_table(&rows, opts) {
+        writeln!(w, "{line}")?;
+    }
+    write_analysis_counts(w, conversations, opts)
+}
+
+/// One row of cells per conversation, every column of [`HEADER`].
+fn table_rows(conversations: &[Conversation], first_ts: Option<Timestamp>) -> Vec<Vec<String>> {
+    conversations
         .iter()
         .map(|c| {
             let [a, b] = c.totals;
@@ -51,19 +69,17 @@ pub fn write_summary(
                     .unwrap_or_else(|| "-".into()),
             ]
         })
-        .collect();
-    // Widest first, then without start, without frame counts, and the bare minimum.
-    let layouts: [&[usize]; 4] = [
-        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        &[0, 1, 2, 3, 4, 5, 6, 8, 9],
-        &[0, 1, 2, 4, 6, 8, 9],
-        &[0, 1, 2, 4, 6],
-    ];
-    let mut lines = None;
-    for cols in layouts {
+        .collect()
+}
+
+/// The lines of the widest layout that fits `opts.width`; if none fits,
+/// the narrowest, each line cut to the width.
+fn fitted_table(rows: &[Vec<String>], opts: &TextOptions) -> Vec<String> {
+    let mut lines = Vec::new();
+    for cols in LAYOUTS {
         let mut t = new_table(opts);
-        t.set_header(cols.iter().map(|&i| header[i]).collect::<Vec<_>>());
-        for row in &rows {
+        t.set_header(cols.iter().map(|&i| HEADER[i]).collect::<Vec<_>>());
+        for row in rows {
             t.add_row(cols.iter().map(|&i| Cell::new(&row[i])).collect::<Vec<_>>());
         }
         for (pos, &i) in cols.iter().enumerate() {
@@ -75,15 +91,23 @@ pub fn write_summary(
                 }
             }
         }
-        lines = fitting_lines(&t, opts.width)
-            .or_else(|| Some(t.lines().map(|l| cut(l.trim_end(), opts.width)).collect()));
-        if fitting_lines(&t, opts.width).is_some() {
-            break;
+        if let Some(fit) = fitting_lines(&t, opts.width) {
+            return fit;
         }
+        lines = t.lines().map(|l| cut(l.trim_end(), opts.width)).collect();
     }
-    for line in lines.unwrap_or_default() {
-        writeln!(w, "{line}")?;
-    }
+    lines
+}
+
+/// Each conversation's analysis counts (only the flags seen), then the
+/// totals over all of them.
+fn write_analysis_counts(
+    w: &mut dyn Write,
+    conversations: &[Conversation],
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let pal = opts.palette;
+    let names: Vec<&str> = Analysis::all_names().collect();
     let counts = |analysis: &[u64]| -> Vec<String> {
         analysis
             .iter()

@@ -15,9 +15,15 @@ impl SeqNumber {
         SeqNumber(self.0.wrapping_add(n))
     }
 
-    /// True if `self` is at or after `other` within half the sequence space.
+    /// True if `self` is after `other` within half the sequence space
+    /// (Wireshark's `GT_SEQ`: the difference, read as signed, is positive).
+    pub fn after(self, other: SeqNumber) -> bool {
+        (self.0.wrapping_sub(other.0) as i32) > 0
+    }
+
+    /// True if `self` is `other` or after it.
     pub fn at_or_after(self, other: SeqNumber) -> bool {
-        (self.0.wrapping_sub(other.0) as i32) >= 0
+        self == other || self.after(other)
     }
 }
 
@@ -33,5 +39,9 @@ mod tests {
         assert!(wrapped.at_or_after(near_end));
         assert!(!near_end.at_or_after(wrapped));
         assert_eq!(wrapped.since(near_end), 5);
+        assert!(wrapped.after(near_end) && !wrapped.after(wrapped));
+        // Exactly half the space apart: neither is after the other.
+        let half = near_end.plus(1 << 31);
+        assert!(!half.after(near_end) && !near_end.after(half));
     }
 }

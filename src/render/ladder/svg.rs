@@ -105,195 +105,102 @@ fn wrap_note(note: &str) -> Vec<String> {
     wrap("", note, NOTE_CHARS, "")
 }
 
+/// What the legend says of each kind.
+fn legend_text(kind: SegmentKind) -> &'static str {
+    match kind {
+        SegmentKind::Syn => "SYN: opens",
+        SegmentKind::Data => "data",
+        SegmentKind::Fin => "FIN: closes",
+        SegmentKind::Rst => "RST: aborts",
+        SegmentKind::Ack => "ACK only",
+    }
+}
+
+/// Height of an endpoint's box.
+const BOX_H: f64 = 66.0;
+
+/// The horizontal layout: the columns every part is drawn in.
+struct Page {
+    client: String,
+    server: String,
+    client_box: f64,
+    server_box: f64,
+    /// Right edge of the frame-and-time gutter, from the margin.
+    gutter_w: f64,
+    client_x: f64,
+    server_x: f64,
+    notes_x: f64,
+    width: f64,
+}
+
+impl Page {
+    /// Columns wide enough for the widest gutter text, label, note and legend.
+    fn of(ladder: &Ladder) -> Page {
+        let arrows = ladder.arrows();
+        let client = endpoint_text(&ladder.client);
+        let server = endpoint_text(&ladder.server);
+        let gutter_w = arrows
+            .iter()
+            .map(|a| mono_width(&gutter_text(a), GUTTER_PX))
+            .fold(0.0, f64::max);
+        let box_w =
+            |addr: &str| mono_width(addr, LABEL_PX).max(sans_width("server", TITLE_PX)) + 36.0;
+        let (client_box, server_box) = (box_w(&client), box_w(&server));
+        let label_w = arrows
+            .iter()
+            .map(|a| mono_width(&label_text(a), LABEL_PX))
+            .fold(0.0, f64::max);
+        let client_x = (MARGIN + gutter_w + 40.0).max(MARGIN + client_box / 2.0);
+        let span = (label_w + 110.0)
+            .max(560.0)
+            .max(client_box / 2.0 + server_box / 2.0 + 48.0);
+        let server_x = client_x + span;
+        let notes_x = server_x + 30.0;
+        let notes_w = arrows
+            .iter()
+            .flat_map(|a| &a.notes)
+            .flat_map(|note| wrap_note(note))
+            .map(|l| mono_width(&l, NOTE_PX))
+            .fold(0.0, f64::max);
+        let legend_w: f64 = SegmentKind::ALL
+            .iter()
+            .map(|k| 56.0 + mono_width(legend_text(*k), NOTE_PX) + 28.0)
+            .sum();
+        let width = (notes_x + notes_w + 28.0)
+            .max(server_x + server_box / 2.0)
+            .max(MARGIN + legend_w)
+            + MARGIN;
+        Page {
+            client,
+            server,
+            client_box,
+            server_box,
+            gutter_w,
+            client_x,
+            server_x,
+            notes_x,
+            width,
+        }
+    }
+}
+
 /// Writes the ladder as an SVG document.
 pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
-    let arrows = ladder.arrows();
-    let client = endpoint_text(&ladder.client);
-    let server = endpoint_text(&ladder.server);
-
-    // Horizontal layout.
-    let gutter_w = arrows
-        .iter()
-        .map(|a| mono_width(&gutter_text(a), GUTTER_PX))
-        .fold(0.0, f64::max);
-    let box_w = |addr: &str| mono_width(addr, LABEL_PX).max(sans_width("server", TITLE_PX)) + 36.0;
-    let (client_box, server_box) = (box_w(&client), box_w(&server));
-    let label_w = arrows
-        .iter()
-        .map(|a| mono_width(&label_text(a), LABEL_PX))
-        .fold(0.0, f64::max);
-    let client_x = (MARGIN + gutter_w + 40.0).max(MARGIN + client_box / 2.0);
-    let span = (label_w + 110.0)
-        .max(560.0)
-        .max(client_box / 2.0 + server_box / 2.0 + 48.0);
-    let server_x = client_x + span;
-    let notes_x = server_x + 30.0;
-    let notes_w = arrows
-        .iter()
-        .flat_map(|a| &a.notes)
-        .flat_map(|note| wrap_note(note))
-        .map(|l| mono_width(&l, NOTE_PX))
-        .fold(0.0, f64::max);
-    let legend: Vec<(SegmentKind, &str)> = SegmentKind::ALL
-        .iter()
-        .map(|k| {
-            let what = match k {
-                SegmentKind::Syn => "SYN: opens",
-                SegmentKind::Data => "data",
-                SegmentKind::Fin => "FIN: closes",
-                SegmentKind::Rst => "RST: aborts",
-                SegmentKind::Ack => "ACK only",
-            };
-            (*k, what)
-        })
-        .collect();
-    let legend_w: f64 = legend
-        .iter()
-        .map(|(_, t)| 56.0 + mono_width(t, NOTE_PX) + 28.0)
-        .sum();
-    let width = (notes_x + notes_w + 28.0)
-        .max(server_x + server_box / 2.0)
-        .max(MARGIN + legend_w)
-        + MARGIN;
-
-    // Vertical layout: heading, boxes, rows, legend.
-    let mut body = String::new();
-    let mut y = MARGIN;
+    let page = Page::of(ladder);
     let title = ladder
         .title
         .clone()
         .unwrap_or_else(|| default_title(ladder));
-    body.push_str(&format!(
-        r#"<text x="{}" y="{}" font-family="{SANS}" font-size="{HEADING_PX}" font-weight="bold" fill="{INK}">{}</text>
-"#,
-        n(MARGIN),
-        n(y + HEADING_PX),
-        escape(&title)
-    ));
-    y += HEADING_PX + 24.0;
-    let box_top = y;
-    let box_h = 66.0;
-    for (x, role, addr, bw) in [
-        (client_x, "client", &client, client_box),
-        (server_x, "server", &server, server_box),
-    ] {
-        body.push_str(&format!(
-            r##"<rect x="{}" y="{}" width="{}" height="{}" rx="10" fill="#f3f4f6" stroke="{INK}" stroke-width="2"/>
-<text x="{}" y="{}" text-anchor="middle" font-family="{SANS}" font-size="{TITLE_PX}" font-weight="bold" fill="{INK}">{role}</text>
-<text x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{INK}">{}</text>
-"##,
-            n(x - bw / 2.0),
-            n(box_top),
-            n(bw),
-            n(box_h),
-            n(x),
-            n(box_top + 28.0),
-            n(x),
-            n(box_top + 54.0),
-            escape(addr)
-        ));
-    }
-    y = box_top + box_h + 46.0;
-
-    let mut rows = String::new();
-    for a in arrows {
-        let (from, to) = if a.from_client() {
-            (client_x, server_x)
-        } else {
-            (server_x, client_x)
-        };
-        let colour = colour(a.kind);
-        let (y1, y2) = (y, y + DROP);
-        // The line stops where the arrowhead's base begins.
-        let len = ((to - from).powi(2) + DROP * DROP).sqrt();
-        let x2 = to - (to - from) / len * HEAD;
-        let y2 = y2 - DROP / len * HEAD;
-        let baseline = y - 12.0;
-        let classes = format!("arrow {}", id(a.kind));
-        rows.push_str(&format!(
-            r#"<g class="segment" data-frame="{frame}">
-<line class="{classes}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3" marker-end="url(#head-{kid})"><title>frame {frame}: {}</title></line>
-<text class="label" x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{colour}">{}"#,
-            n(from),
-            n(y1),
-            n(x2),
-            n(y2),
-            escape(&label_text(a)),
-            n((client_x + server_x) / 2.0),
-            n(baseline),
-            escape(&a.label()),
-            frame = a.frame,
-            kid = id(a.kind),
-        ));
-        if let Some(p) = &a.preview {
-            rows.push_str(&format!(
-                r#" <tspan font-weight="bold" fill="{INK}">{}</tspan>"#,
-                escape(p)
-            ));
-        }
-        rows.push_str("</text>\n");
-        rows.push_str(&format!(
-            r#"<text class="time" x="{}" y="{}" text-anchor="end" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
-"#,
-            n(MARGIN + gutter_w),
-            n(baseline),
-            escape(&gutter_text(a))
-        ));
-        // One box per note, stacked beside the server's lifeline.
-        let mut top = baseline - NOTE_PX - 2.0;
-        for note in &a.notes {
-            let lines = wrap_note(note);
-            let h = lines.len() as f64 * NOTE_LINE + 10.0;
-            let bw = lines
-                .iter()
-                .map(|l| mono_width(l, NOTE_PX))
-                .fold(0.0, f64::max)
-                + 20.0;
-            rows.push_str(&format!(
-                r##"<rect class="note" x="{}" y="{}" width="{}" height="{}" rx="6" fill="#fffbeb" stroke="#f59e0b" stroke-width="1.5"/>
-"##,
-                n(notes_x),
-                n(top),
-                n(bw),
-                n(h)
-            ));
-            for (i, line) in lines.iter().enumerate() {
-                rows.push_str(&format!(
-                    r#"<text class="note" x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{INK}">{}</text>
-"#,
-                    n(notes_x + 10.0),
-                    n(top + NOTE_PX + 2.0 + i as f64 * NOTE_LINE),
-                    escape(line)
-                ));
-            }
-            top += h + NOTE_GAP;
-        }
-        rows.push_str("</g>\n");
-        let notes_h = top - (baseline - NOTE_PX - 2.0);
-        y += ROW.max(notes_h + 26.0);
-    }
-    if arrows.is_empty() {
-        rows.push_str(&format!(
-            r#"<text x="{}" y="{}" text-anchor="middle" font-family="{SANS}" font-size="{NOTE_PX}" fill="{GREY}">no TCP segments to draw</text>
-"#,
-            n((client_x + server_x) / 2.0),
-            n(y)
-        ));
-        y += ROW;
-    }
+    // Top to bottom: heading, endpoint boxes, lifelines under the rows,
+    // the note on omitted segments, the legend.
+    let mut body = String::new();
+    let box_top = heading(&mut body, &title);
+    endpoint_boxes(&mut body, &page, box_top);
+    let (rows, y) = segment_rows(ladder.arrows(), &page, box_top + BOX_H + 46.0);
     let lifeline_end = y - ROW + DROP + 24.0;
-    for x in [client_x, server_x] {
-        body.push_str(&format!(
-            r##"<line class="lifeline" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#9ca3af" stroke-width="2"/>
-"##,
-            n(x),
-            n(box_top + box_h),
-            n(x),
-            n(lifeline_end.max(box_top + box_h + 40.0))
-        ));
-    }
+    lifelines(&mut body, &page, box_top, lifeline_end);
     body.push_str(&rows);
-    y = lifeline_end + 20.0;
+    let mut y = lifeline_end + 20.0;
     if ladder.omitted() > 0 {
         y += NOTE_PX + 8.0;
         body.push_str(&format!(
@@ -304,11 +211,169 @@ pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
             ladder.omitted()
         ));
     }
+    let y = legend(&mut body, y + 40.0);
+    write_document(w, page.width, y + MARGIN, &title, &body)
+}
 
-    // Legend: one short arrow per kind.
-    y += 40.0;
+/// The heading at the top margin; returns where the endpoint boxes start.
+fn heading(body: &mut String, title: &str) -> f64 {
+    let y = MARGIN;
+    body.push_str(&format!(
+        r#"<text x="{}" y="{}" font-family="{SANS}" font-size="{HEADING_PX}" font-weight="bold" fill="{INK}">{}</text>
+"#,
+        n(MARGIN),
+        n(y + HEADING_PX),
+        escape(title)
+    ));
+    y + HEADING_PX + 24.0
+}
+
+/// The client's and the server's box: role and address, over each lifeline.
+fn endpoint_boxes(body: &mut String, page: &Page, box_top: f64) {
+    for (x, role, addr, bw) in [
+        (page.client_x, "client", &page.client, page.client_box),
+        (page.server_x, "server", &page.server, page.server_box),
+    ] {
+        body.push_str(&format!(
+            r##"<rect x="{}" y="{}" width="{}" height="{}" rx="10" fill="#f3f4f6" stroke="{INK}" stroke-width="2"/>
+<text x="{}" y="{}" text-anchor="middle" font-family="{SANS}" font-size="{TITLE_PX}" font-weight="bold" fill="{INK}">{role}</text>
+<text x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{INK}">{}</text>
+"##,
+            n(x - bw / 2.0),
+            n(box_top),
+            n(bw),
+            n(BOX_H),
+            n(x),
+            n(box_top + 28.0),
+            n(x),
+            n(box_top + 54.0),
+            escape(addr)
+        ));
+    }
+}
+
+/// One row per arrow from `y` down (or a line saying there is none);
+/// returns the rows and the `y` below the last.
+fn segment_rows(arrows: &[Arrow], page: &Page, mut y: f64) -> (String, f64) {
+    let mut rows = String::new();
+    for a in arrows {
+        y += segment_row(&mut rows, a, page, y);
+    }
+    if arrows.is_empty() {
+        rows.push_str(&format!(
+            r#"<text x="{}" y="{}" text-anchor="middle" font-family="{SANS}" font-size="{NOTE_PX}" fill="{GREY}">no TCP segments to draw</text>
+"#,
+            n((page.client_x + page.server_x) / 2.0),
+            n(y)
+        ));
+        y += ROW;
+    }
+    (rows, y)
+}
+
+/// One segment as a group: the arrow with its tooltip, its label above,
+/// frame and time in the gutter, its notes; returns the row's height.
+fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
+    let (from, to) = if a.from_client() {
+        (page.client_x, page.server_x)
+    } else {
+        (page.server_x, page.client_x)
+    };
+    let colour = colour(a.kind);
+    let (y1, y2) = (y, y + DROP);
+    // The line stops where the arrowhead's base begins.
+    let len = ((to - from).powi(2) + DROP * DROP).sqrt();
+    let x2 = to - (to - from) / len * HEAD;
+    let y2 = y2 - DROP / len * HEAD;
+    let baseline = y - 12.0;
+    let classes = format!("arrow {}", id(a.kind));
+    rows.push_str(&format!(
+        r#"<g class="segment" data-frame="{frame}">
+<line class="{classes}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3" marker-end="url(#head-{kid})"><title>frame {frame}: {}</title></line>
+<text class="label" x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{colour}">{}"#,
+        n(from),
+        n(y1),
+        n(x2),
+        n(y2),
+        escape(&label_text(a)),
+        n((page.client_x + page.server_x) / 2.0),
+        n(baseline),
+        escape(&a.label()),
+        frame = a.frame,
+        kid = id(a.kind),
+    ));
+    if let Some(p) = &a.preview {
+        rows.push_str(&format!(
+            r#" <tspan font-weight="bold" fill="{INK}">{}</tspan>"#,
+            escape(p)
+        ));
+    }
+    rows.push_str("</text>\n");
+    rows.push_str(&format!(
+        r#"<text class="time" x="{}" y="{}" text-anchor="end" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
+"#,
+        n(MARGIN + page.gutter_w),
+        n(baseline),
+        escape(&gutter_text(a))
+    ));
+    let top = baseline - NOTE_PX - 2.0;
+    let bottom = note_boxes(rows, &a.notes, page.notes_x, top);
+    rows.push_str("</g>\n");
+    ROW.max(bottom - top + 26.0)
+}
+
+/// One box per note, stacked from `top` beside the server's lifeline;
+/// returns the `y` below the last box and its gap.
+fn note_boxes(rows: &mut String, notes: &[String], x: f64, mut top: f64) -> f64 {
+    for note in notes {
+        let lines = wrap_note(note);
+        let h = lines.len() as f64 * NOTE_LINE + 10.0;
+        let bw = lines
+            .iter()
+            .map(|l| mono_width(l, NOTE_PX))
+            .fold(0.0, f64::max)
+            + 20.0;
+        rows.push_str(&format!(
+            r##"<rect class="note" x="{}" y="{}" width="{}" height="{}" rx="6" fill="#fffbeb" stroke="#f59e0b" stroke-width="1.5"/>
+"##,
+            n(x),
+            n(top),
+            n(bw),
+            n(h)
+        ));
+        for (i, line) in lines.iter().enumerate() {
+            rows.push_str(&format!(
+                r#"<text class="note" x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{INK}">{}</text>
+"#,
+                n(x + 10.0),
+                n(top + NOTE_PX + 2.0 + i as f64 * NOTE_LINE),
+                escape(line)
+            ));
+        }
+        top += h + NOTE_GAP;
+    }
+    top
+}
+
+/// The two lifelines, from under the boxes to `end` (at least 40 px long).
+fn lifelines(body: &mut String, page: &Page, box_top: f64, end: f64) {
+    for x in [page.client_x, page.server_x] {
+        body.push_str(&format!(
+            r##"<line class="lifeline" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#9ca3af" stroke-width="2"/>
+"##,
+            n(x),
+            n(box_top + BOX_H),
+            n(x),
+            n(end.max(box_top + BOX_H + 40.0))
+        ));
+    }
+}
+
+/// The legend on the baseline `y`: one short arrow per kind; returns `y`.
+fn legend(body: &mut String, y: f64) -> f64 {
     let mut x = MARGIN;
-    for (kind, what) in &legend {
+    for kind in SegmentKind::ALL {
+        let what = legend_text(kind);
         body.push_str(&format!(
             r#"<g class="legend"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="3" marker-end="url(#head-{})"/><text x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{c}">{}</text></g>
 "#,
@@ -316,16 +381,26 @@ pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
             n(y - 6.0),
             n(x + 48.0 - HEAD),
             n(y - 6.0),
-            id(*kind),
+            id(kind),
             n(x + 56.0),
             n(y),
             escape(what),
-            c = colour(*kind),
+            c = colour(kind),
         ));
         x += 56.0 + mono_width(what, NOTE_PX) + 28.0;
     }
-    let height = y + MARGIN;
+    y
+}
 
+/// The document around `body`: size, title, one arrowhead marker per kind
+/// and a white background.
+fn write_document(
+    w: &mut dyn Write,
+    width: f64,
+    height: f64,
+    title: &str,
+    body: &str,
+) -> io::Result<()> {
     let (wd, ht) = (n(width), n(height));
     write!(
         w,
@@ -334,8 +409,8 @@ pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
 <title>{}</title>
 <defs>
 "#,
-        escape(&title),
-        escape(&title)
+        escape(title),
+        escape(title)
     )?;
     for kind in SegmentKind::ALL {
         writeln!(
