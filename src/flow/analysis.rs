@@ -173,11 +173,6 @@ fn le(a: u32, b: u32) -> bool {
     !gt(a, b)
 }
 
-fn nanos_between(later: Timestamp, earlier: Timestamp) -> i128 {
-    (i128::from(later.sec) - i128::from(earlier.sec)) * 1_000_000_000 + i128::from(later.nsec)
-        - i128::from(earlier.nsec)
-}
-
 /// The facts of one segment that the rules read.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
@@ -288,7 +283,7 @@ impl ConnectionAnalysis {
             }
         } else if f.contains(Flags::ACK) && self.first_rtt_ns.is_none() {
             if let Some(syn) = self.syn_time {
-                self.first_rtt_ns = Some(nanos_between(ts, syn));
+                self.first_rtt_ns = Some(ts.nanos_since(syn));
             }
         }
     }
@@ -391,13 +386,13 @@ fn retransmission_rules(
         out.original_frame = first_sender(fwd, s.seq);
         return;
     }
-    let since_dup = nanos_between(s.ts, rev.lastack_time);
+    let since_dup = s.ts.nanos_since(rev.lastack_time);
     if not_advanced && rev.dupacknum >= 2 && rev.lastack == s.seq && since_dup < 20_000_000 {
         out.flags.insert(Analysis::FAST_RETRANSMISSION);
         out.original_frame = first_sender(fwd, s.seq);
         return;
     }
-    let since_next = nanos_between(s.ts, fwd.nextseq_time);
+    let since_next = s.ts.nanos_since(fwd.nextseq_time);
     let threshold = first_rtt_ns.filter(|&r| r != 0).unwrap_or(3_000_000);
     let end = s
         .seq

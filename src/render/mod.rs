@@ -20,11 +20,11 @@ pub use lab::{
 };
 pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
-    write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, SegmentKind, MAX_ARROWS,
+    write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, MAX_ARROWS,
 };
 pub use record::PacketRecord;
 pub use rows::{explain, push_preview, RowWriter};
-pub use style::{Paint, Palette};
+pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{

@@ -10,8 +10,8 @@ use std::io::{self, Write};
 use std::sync::OnceLock;
 
 use super::text::{prose, visible_width, TextOptions};
-use super::{options_text, Paint};
-use crate::decode::Flags;
+use super::{options_text, Paint, Palette, SegmentKind};
+use crate::decode::{Flags, IpInfo, Tcp};
 use crate::flow::{Analysis, Findings, Packet};
 use crate::values::Timestamp;
 
@@ -41,54 +41,25 @@ impl RowWriter {
     /// One row: number, seconds since the first frame, stream, endpoints,
     /// flags, numbers, and what is notable about the segment.
     pub fn row(&mut self, w: &mut dyn Write, packet: &Packet) -> io::Result<()> {
-        let (number, ts, flow) = (packet.number, packet.ts, packet.flow.as_ref());
-        let pal = self.opts.palette;
-        let t0 = *self.first_ts.get_or_insert(ts);
-        let line = &mut self.line;
-        line.clear();
-        // Seconds with six decimals, from integers (float formatting is slow).
-        let ns = (i128::from(ts.sec) - i128::from(t0.sec)) * 1_000_000_000 + i128::from(ts.nsec)
-            - i128::from(t0.nsec);
-        let mut n = itoa::Buffer::new();
-        pad_left(line, n.format(number), 6);
-        line.push(' ');
-        let mut secs = String::with_capacity(16);
-        if ns < 0 {
-            secs.push('-');
+        let t0 = *self.first_ts.get_or_insert(packet.ts);
+        self.line.clear();
+        push_lead(&mut self.line, packet.number, packet.ts.nanos_since(t0));
+        let lead_width = self.line.len();
+        match (&packet.tcp, &packet.ip) {
+            (Some(tcp), Some(ip)) => self.push_segment(packet, tcp, ip),
+            _ => push_not_tcp(&mut self.line, packet, self.opts.palette),
         }
-        let ns = ns.unsigned_abs();
-        secs.push_str(n.format(ns / 1_000_000_000));
-        secs.push('.');
-        let micros = n.format((ns % 1_000_000_000) / 1000);
-        for _ in micros.len()..6 {
-            secs.push('0');
-        }
-        secs.push_str(micros);
-        pad_left(line, &secs, 10);
-        line.push(' ');
-        let lead_width = line.len();
-        let (Some(tcp), Some(ip)) = (&packet.tcp, &packet.ip) else {
-            let why = packet
-                .error
-                .as_ref()
-                .map(|e| e.to_string())
-                .or_else(|| packet.note.clone())
-                .unwrap_or_default();
-            let paint = if packet.error.is_some() {
-                Paint::Bad
-            } else {
-                Paint::Dim
-            };
-            let _ = write!(
-                line,
-                "{} bytes · {}",
-                packet.layout.link + packet.layout.ip + packet.layout.tcp + packet.payload().len(),
-                pal.paint(paint, &why)
-            );
-            return self.flush_line(w, lead_width);
-        };
+        self.flush_line(w, lead_width)
+    }
+
+    /// `s0 127.0.0.1:5 → 127.0.0.1:6 PSH-ACK seq 1 ack 1 win 512 len 5 "hello"`,
+    /// the SYN's options, then the analysis in words.
+    fn push_segment(&mut self, packet: &Packet, tcp: &Tcp, ip: &IpInfo) {
+        let (pal, line) = (self.opts.palette, &mut self.line);
+        let flow = packet.flow.as_ref();
         let flags = tcp.flags;
         let (stream, seq, ack) = flow.map_or((0, tcp.seq, tcp.ack), |f| (f.stream, f.seq, f.ack));
+        let mut n = itoa::Buffer::new();
         line.push('s');
         line.push_str(n.format(stream));
         line.push(' ');
@@ -96,10 +67,9 @@ impl RowWriter {
         line.push_str(" → ");
         push_endpoint(line, ip.dst, tcp.dst_port);
         line.push(' ');
-        if pal.enabled {
-            line.push_str(&pal.paint(flag_paint(flags), spoken(flags)));
-        } else {
-            line.push_str(spoken(flags));
+        match SegmentKind::of(flags, packet.payload_len).paint() {
+            Some(paint) if pal.enabled => line.push_str(&pal.paint(paint, spoken(flags))),
+            _ => line.push_str(spoken(flags)),
         }
         line.push_str(" seq ");
         line.push_str(n.format(seq));
@@ -125,17 +95,11 @@ impl RowWriter {
             }
         }
         if let Some(f) = flow.filter(|f| !f.findings.flags.is_empty()) {
-            let len = packet.payload_len as u32;
-            for text in explain(seq, len, ack, &f.findings) {
+            for text in explain(seq, packet.payload_len as u32, ack, &f.findings) {
                 line.push_str(" · ");
-                if pal.enabled {
-                    line.push_str(&pal.paint(Paint::Warn, &text));
-                } else {
-                    line.push_str(&text);
-                }
+                line.push_str(&pal.paint(Paint::Warn, &text));
             }
         }
-        self.flush_line(w, lead_width)
     }
 
     /// Writes the line, wrapped under its lead only if it is too wide.
@@ -148,6 +112,40 @@ impl RowWriter {
         let (lead, rest) = self.line.split_at(lead_width);
         prose(w, lead, rest, &self.opts)
     }
+}
+
+/// The row's lead: the frame number in 6 columns, then seconds since the
+/// first frame with six decimals in 10, made from integers (float
+/// formatting is slow on this path).
+fn push_lead(line: &mut String, number: u64, ns: i128) {
+    let mut n = itoa::Buffer::new();
+    pad_left(line, n.format(number), 6);
+    line.push(' ');
+    let abs = ns.unsigned_abs();
+    let mut secs = itoa::Buffer::new();
+    let whole = secs.format(abs / 1_000_000_000);
+    let micros = (abs % 1_000_000_000) / 1000;
+    let width = whole.len() + 7 + usize::from(ns < 0);
+    for _ in width..10 {
+        line.push(' ');
+    }
+    if ns < 0 {
+        line.push('-');
+    }
+    line.push_str(whole);
+    let _ = write!(line, ".{micros:06}");
+    line.push(' ');
+}
+
+/// What a frame that is not a TCP segment shows: its size and why.
+fn push_not_tcp(line: &mut String, packet: &Packet, pal: Palette) {
+    let (why, paint) = match (&packet.error, &packet.note) {
+        (Some(e), _) => (e.to_string(), Paint::Bad),
+        (None, note) => (note.clone().unwrap_or_default(), Paint::Dim),
+    };
+    let l = &packet.layout;
+    let bytes = l.link + l.ip + l.tcp + packet.payload().len();
+    let _ = write!(line, "{bytes} bytes · {}", pal.paint(paint, &why));
 }
 
 /// Appends `s` right-aligned in `width` columns.
@@ -202,16 +200,6 @@ pub fn push_preview(s: &mut String, payload: &[u8], max_chars: usize) {
         }
     }
     s.push('"');
-}
-
-fn flag_paint(flags: Flags) -> Paint {
-    if flags.contains(Flags::RST) {
-        Paint::Bad
-    } else if flags.contains(Flags::SYN) || flags.contains(Flags::FIN) {
-        Paint::Good
-    } else {
-        Paint::Tcp
-    }
 }
 
 /// Each analysis flag of a segment (relative `seq`, payload `len`, relative

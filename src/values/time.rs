@@ -24,6 +24,13 @@ impl Timestamp {
             + (self.nsec as f64 - earlier.nsec as f64) / 1e9
     }
 
+    /// Nanoseconds since `earlier` (negative if `earlier` is later), exact
+    /// for any two timestamps a file can hold.
+    pub fn nanos_since(self, earlier: Timestamp) -> i128 {
+        (i128::from(self.sec) - i128::from(earlier.sec)) * 1_000_000_000 + i128::from(self.nsec)
+            - i128::from(earlier.nsec)
+    }
+
     /// Decimal text with as many fraction digits as the precision keeps,
     /// as tshark prints `frame.time_epoch`.
     pub fn display(self, precision: TsPrecision) -> impl fmt::Display {

@@ -34,7 +34,7 @@ pub use terminal::{ladder_lines, write_ladder, write_ladder_stepped, LadderLines
 
 use crate::decode::Flags;
 use crate::flow::{Direction, Packet, Phase};
-use crate::render::{preview, Connection, EndpointInfo};
+use crate::render::{preview, Connection, EndpointInfo, SegmentKind};
 use crate::values::Timestamp;
 
 /// Arrows kept per diagram; later segments are only counted. A ladder of
@@ -43,59 +43,6 @@ pub const MAX_ARROWS: usize = 1000;
 
 /// Payload characters shown in an arrow's preview (`"hello"`).
 const PREVIEW_CHARS: usize = 16;
-
-/// What a segment is, which decides its colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SegmentKind {
-    /// Opens the connection (SYN, SYN-ACK).
-    Syn,
-    /// Carries payload.
-    Data,
-    /// Closes one direction (FIN, FIN-ACK).
-    Fin,
-    /// Aborts the connection (RST, RST-ACK).
-    Rst,
-    /// Acknowledges only.
-    Ack,
-}
-
-impl SegmentKind {
-    /// Every kind, in the order legends list them.
-    pub const ALL: [SegmentKind; 5] = [
-        SegmentKind::Syn,
-        SegmentKind::Data,
-        SegmentKind::Fin,
-        SegmentKind::Rst,
-        SegmentKind::Ack,
-    ];
-
-    /// The kind of a segment with `flags` and `len` payload bytes. A reset
-    /// wins over everything, then SYN, FIN, payload.
-    pub fn of(flags: Flags, len: usize) -> SegmentKind {
-        if flags.contains(Flags::RST) {
-            SegmentKind::Rst
-        } else if flags.contains(Flags::SYN) {
-            SegmentKind::Syn
-        } else if flags.contains(Flags::FIN) {
-            SegmentKind::Fin
-        } else if len > 0 {
-            SegmentKind::Data
-        } else {
-            SegmentKind::Ack
-        }
-    }
-
-    /// The legend's word for the kind.
-    pub fn name(self) -> &'static str {
-        match self {
-            SegmentKind::Syn => "SYN",
-            SegmentKind::Data => "data",
-            SegmentKind::Fin => "FIN",
-            SegmentKind::Rst => "RST",
-            SegmentKind::Ack => "ACK",
-        }
-    }
-}
 
 /// One segment as an arrow.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,8 +12,9 @@
 
 use std::io::{self, Write};
 
-use super::{endpoint_text, Arrow, Ladder, SegmentKind, MAX_ARROWS};
+use super::{endpoint_text, Arrow, Ladder, MAX_ARROWS};
 use crate::render::text::wrap;
+use crate::render::SegmentKind;
 
 const MARGIN: f64 = 32.0;
 const LABEL_PX: f64 = 20.0;

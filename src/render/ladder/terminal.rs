@@ -16,8 +16,9 @@
 
 use std::io::{self, BufRead, Write};
 
-use super::{endpoint_text, Arrow, Ladder, SegmentKind, MAX_ARROWS};
+use super::{endpoint_text, Arrow, Ladder, MAX_ARROWS};
 use crate::render::text::{cut, visible_width, wrap};
+use crate::render::SegmentKind;
 use crate::render::{Paint, Palette, TextOptions};
 
 /// Narrowest room for notes beside the server's lifeline.
@@ -165,20 +166,8 @@ fn arrow_text(a: &Arrow, previews: bool) -> String {
     }
 }
 
-/// The paint of a segment kind: SYN green, data magenta, FIN yellow, RST
-/// red, a bare ACK uncoloured.
-fn paint_of(kind: SegmentKind) -> Option<Paint> {
-    match kind {
-        SegmentKind::Syn => Some(Paint::Good),
-        SegmentKind::Data => Some(Paint::Payload),
-        SegmentKind::Fin => Some(Paint::Warn),
-        SegmentKind::Rst => Some(Paint::Bad),
-        SegmentKind::Ack => None,
-    }
-}
-
 fn painted(pal: Palette, kind: SegmentKind, text: &str) -> String {
-    match paint_of(kind) {
+    match kind.paint() {
         Some(p) => pal.paint(p, text),
         None => text.to_string(),
     }
@@ -281,7 +270,7 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
     if pal.enabled && !ladder.is_empty() {
         let keys: Vec<String> = SegmentKind::ALL
             .iter()
-            .filter(|k| paint_of(**k).is_some())
+            .filter(|k| k.paint().is_some())
             .map(|k| painted(pal, *k, &format!("── {}", k.name())))
             .collect();
         out.tail.push(format!("{blank}{}", keys.join("  ")));

@@ -3,17 +3,10 @@
 use std::io::{self, Write};
 
 use super::sizes::ip_name;
+use super::timeline::direction_text;
 use super::{prose, HexdumpMode, TextOptions};
-use crate::flow::{Direction, Packet};
+use crate::flow::Packet;
 use crate::render::{hexdump, Paint, Palette, Span};
-
-fn direction_text(d: Option<Direction>) -> &'static str {
-    match d {
-        Some(Direction::ClientToServer) => "client → server",
-        Some(Direction::ServerToClient) => "server → client",
-        None => "",
-    }
-}
 
 /// The most bytes per dump line (16, 8, 4, 2 or 1) whose line fits: indent
 /// 2, offset 4 + 2, hex 3n - 1 plus a gap every 8, 2, then n ASCII.
@@ -73,7 +66,7 @@ pub fn dumps(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::R
     let per_line = bytes_per_line(opts.width);
     let mut any = false;
     for p in packets {
-        let dir = direction_text(p.direction());
+        let dir = direction_text(p.direction(), false);
         let (bytes, title, spans) = match opts.hexdump {
             HexdumpMode::Payload if !p.payload().is_empty() => {
                 let payload = p.payload();

@@ -7,6 +7,7 @@ use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 use super::{cut, fitting_lines, new_table, TextOptions};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase};
+use crate::render::{Paint, SegmentKind};
 
 /// Options in short words: `mss 65495 · sack ok · ts · wscale 10`.
 pub fn options_text(o: &TcpOptions) -> String {
@@ -101,27 +102,15 @@ fn layouts(raw_seq: bool) -> Vec<(Vec<Col>, bool)> {
     ]
 }
 
-fn direction_text(d: Option<Direction>, short: bool) -> &'static str {
+/// `client → server`, or `c → s` when `short`; nothing for a frame that is
+/// not a placed segment.
+pub(crate) fn direction_text(d: Option<Direction>, short: bool) -> &'static str {
     match (d, short) {
         (Some(Direction::ClientToServer), false) => "client → server",
         (Some(Direction::ServerToClient), false) => "server → client",
         (Some(Direction::ClientToServer), true) => "c → s",
         (Some(Direction::ServerToClient), true) => "s → c",
         (None, _) => "",
-    }
-}
-
-fn flag_color(flags: Flags) -> Color {
-    if flags.contains(Flags::RST) {
-        Color::Red
-    } else if flags.contains(Flags::SYN) {
-        Color::Green
-    } else if flags.contains(Flags::FIN) {
-        Color::Yellow
-    } else if flags.contains(Flags::PSH) {
-        Color::Magenta
-    } else {
-        Color::Reset
     }
 }
 
@@ -150,7 +139,10 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
         Col::Num => Cell::new(p.number),
         Col::Ms => Cell::new(format!("{ms:.3}")),
         Col::Dir => Cell::new(direction_text(p.direction(), short)),
-        Col::Flags => Cell::new(flags.spoken()).fg(flag_color(flags)),
+        Col::Flags => {
+            let kind = SegmentKind::of(flags, p.payload_len).paint();
+            Cell::new(flags.spoken()).fg(kind.map_or(Color::Reset, Paint::table_color))
+        }
         Col::Seq => Cell::new(opt(p.flow.map(|f| f.seq))),
         Col::Ack if !flags.contains(Flags::ACK) => Cell::new("-"),
         Col::Ack => Cell::new(opt(p.flow.map(|f| f.ack))),
