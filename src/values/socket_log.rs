@@ -59,13 +59,14 @@ pub struct SocketLog {
 impl SocketLog {
     pub(crate) fn push(&mut self, clock: Instant, event: EventKind) -> &mut SocketEvent {
         let t_ms = (clock.elapsed().as_secs_f64() * 1e3 * 1000.0).round() / 1000.0;
+        let at = self.events.len();
         self.events.push(SocketEvent {
             event,
             t_ms,
             bytes: None,
             message: None,
         });
-        self.events.last_mut().expect("just pushed")
+        &mut self.events[at]
     }
 
     pub(crate) fn data(&mut self, clock: Instant, n: usize) {

@@ -2,7 +2,7 @@
 //! the exchange, then what happened and the checks, computed from the
 //! capture and the socket events.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use super::facts::{data_segments, first, flag_names, from_client, from_server, has, payload};
@@ -18,9 +18,15 @@ pub(super) fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> Ex
     ExchangePlan::new(writes, server, close)
 }
 
+/// 127.0.0.1, any port.
+const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// ::ffff:127.0.0.1, the IPv4 loopback as an IPv6 socket sees it.
+const MAPPED_LOOPBACK: SocketAddr =
+    SocketAddr::new(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()), 0);
+
 /// Runs one traced exchange on loopback.
-pub(super) async fn traced(plan: ExchangePlan, bind: &str) -> Result<TraceReport> {
-    let bind: SocketAddr = bind.parse().expect("a literal address");
+pub(super) async fn traced(plan: ExchangePlan, bind: SocketAddr) -> Result<TraceReport> {
     let (report, capture) = trace(bind, plan).await?;
     drop(capture);
     Ok(report)
@@ -53,7 +59,7 @@ fn teardown_checks(r: &TraceReport, out: &mut Outcome) {
 }
 
 pub(super) async fn handshake() -> Result<Outcome> {
-    let r = traced(plan(&[], ServerMode::Echo, CloseMode::End), "127.0.0.1:0").await?;
+    let r = traced(plan(&[], ServerMode::Echo, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     handshake_checks(&r, &mut out);
     teardown_checks(&r, &mut out);
@@ -81,11 +87,7 @@ pub(super) async fn handshake() -> Result<Outcome> {
 
 /// A lab that writes `bytes` once to an echo server (hello, buffer).
 pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
-    let r = traced(
-        plan(&[bytes], ServerMode::Echo, CloseMode::End),
-        "127.0.0.1:0",
-    )
-    .await?;
+    let r = traced(plan(&[bytes], ServerMode::Echo, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     handshake_checks(&r, &mut out);
     let data = r
@@ -125,11 +127,7 @@ pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
 
 pub(super) async fn echo() -> Result<Outcome> {
     let writes: [&[u8]; 2] = [b"Hello, TCP!\n", b"Streams are powerful\n"];
-    let r = traced(
-        plan(&writes, ServerMode::Upper, CloseMode::End),
-        "127.0.0.1:0",
-    )
-    .await?;
+    let r = traced(plan(&writes, ServerMode::Upper, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     let (c, s) = (&r.sockets.client, &r.sockets.server);
     out.check(
@@ -173,11 +171,7 @@ pub(super) async fn json() -> Result<Outcome> {
     let msg = br#"{"type":"greeting","text":"Hello from the client"}"#.to_vec();
     let mut line = msg.clone();
     line.push(b'\n');
-    let r = traced(
-        plan(&[&line], ServerMode::Json, CloseMode::End),
-        "127.0.0.1:0",
-    )
-    .await?;
+    let r = traced(plan(&[&line], ServerMode::Json, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     let reply = payload(&r.packets, false);
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&reply).ok();
@@ -234,7 +228,7 @@ pub(super) async fn coalesce() -> Result<Outcome> {
         p.nodelay = nodelay;
         p.cork = cork;
         p.server_read_delay = delay;
-        let r = traced(p, "127.0.0.1:0").await?;
+        let r = traced(p, LOOPBACK).await?;
         let segments = data_segments(&r.packets, true);
         let reads = r.sockets.server.reads().len();
         out.happened.push(format!(
@@ -264,7 +258,7 @@ pub(super) async fn framing() -> Result<Outcome> {
     let chunks: Vec<&[u8]> = stream.chunks(7).collect();
     let mut p = plan(&chunks, ServerMode::Frames, CloseMode::End);
     p.nodelay = true;
-    let r = traced(p, "127.0.0.1:0").await?;
+    let r = traced(p, LOOPBACK).await?;
     let mut out = Outcome::default();
     let reply = String::from_utf8_lossy(&payload(&r.packets, false)).into_owned();
     let decoded = reply.lines().filter(|l| l.starts_with("message ")).count();
@@ -294,7 +288,7 @@ pub(super) async fn framing() -> Result<Outcome> {
 pub(super) async fn half_close() -> Result<Outcome> {
     let r = traced(
         plan(&[b"hello"], ServerMode::Upper, CloseMode::Half),
-        "127.0.0.1:0",
+        LOOPBACK,
     )
     .await?;
     let mut out = Outcome::default();
@@ -322,14 +316,10 @@ pub(super) async fn half_close() -> Result<Outcome> {
 }
 
 pub(super) async fn reset() -> Result<Outcome> {
-    let ended = traced(
-        plan(&[b"bye"], ServerMode::Echo, CloseMode::End),
-        "127.0.0.1:0",
-    )
-    .await?;
+    let ended = traced(plan(&[b"bye"], ServerMode::Echo, CloseMode::End), LOOPBACK).await?;
     let destroyed = traced(
         plan(&[b"bye"], ServerMode::Echo, CloseMode::Destroy),
-        "127.0.0.1:0",
+        LOOPBACK,
     )
     .await?;
     let mut out = Outcome::default();
@@ -379,7 +369,7 @@ pub(super) async fn ipv6_mapped() -> Result<Outcome> {
     // wire, IPv6 addresses in the programs (dual stack, IPV6_V6ONLY off).
     let r = traced(
         plan(&[b"hello"], ServerMode::Echo, CloseMode::End),
-        "[::ffff:127.0.0.1]:0",
+        MAPPED_LOOPBACK,
     )
     .await?;
     let mut out = Outcome::default();

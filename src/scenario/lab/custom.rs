@@ -116,7 +116,8 @@ pub(super) async fn crash() -> Result<Outcome> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(io("start tcplab serve"))?;
-    let stdout = child.stdout.take().expect("piped");
+    // Some: stdout was set to piped just above.
+    let stdout = child.stdout.take().expect("stdout is piped");
     let mut first_line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)
         .map_err(io("read the server's first line"))?;
