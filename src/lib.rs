@@ -3,14 +3,19 @@
 //! Data flows one way through the crate:
 //!
 //! ```text
-//!  capture (live pcap | file | memory) -> decode (bytes -> typed views)
-//!    -> flow (conversations, relative seq/ack, phases, teardown)
-//!    -> render (text, tables, hex dumps, JSON) -> a writer the caller passes
-//!  lab (tokio loopback server + client) produces the traffic and the socket-level view
+//!  capture (live pcap | file) -> values::RawFrame
+//!    -> flow::Pipeline: decode (bytes -> borrowed layer views, once per frame)
+//!                       + tracker (stream, direction, relative seq/ack, analysis, phase)
+//!    -> flow::Packet, the one typed packet every view reads
+//!    -> render (rows, trace text and JSON, hex dumps, summary, follow, ladders) -> a writer
+//!  lab (tokio servers and clients) makes the traffic and the socket-level view;
+//!  scenario captures it whole (session, trace, the classroom labs)
 //! ```
 //!
-//! `cmd` wires these together for each subcommand; `cli` turns arguments into a
-//! validated configuration; `error` holds the error types and their exit codes.
+//! `values` holds the leaf types every layer may use; `cli` turns arguments
+//! into a validated configuration; `cmd` wires the pieces per subcommand;
+//! `error` holds the error types and their exit codes. `docs/architecture.md`
+//! says what each module owns and may import (`tests/house.rs` checks it).
 
 pub mod capture;
 pub mod cli;
