@@ -154,3 +154,55 @@ fn labs_draw_their_ladders() {
     assert!(text.contains("RST"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `tcplab serve echo` processes whose parent is gone (PPID 1) and that run
+/// as `uid`: what a lab that fails after spawning its server leaves behind.
+fn orphan_servers(uid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u32>().ok())
+        };
+        let serving = cmdline.windows(11).any(|w| w == b"serve\0echo\0-");
+        if serving && field("PPid:") == Some(1) && field("Uid:") == Some(uid) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Without capture rights `lab crash` exits 77 and leaves no server behind:
+/// the capture opens before the server process exists, and a guard kills
+/// the child on every path.
+#[test]
+fn crash_without_capture_rights_leaves_no_server() {
+    let nobody = 65534;
+    let before = orphan_servers(nobody);
+    let out = common::without_capture_rights(&["lab", "crash"]);
+    assert_eq!(
+        out.status.code(),
+        Some(77),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left: Vec<u32> = orphan_servers(nobody)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    for pid in &left {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    assert!(left.is_empty(), "orphaned tcplab serve echo: {left:?}");
+}

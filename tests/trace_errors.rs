@@ -81,30 +81,7 @@ fn port_in_use_is_a_runtime_error() {
 /// without the capability would be.
 #[test]
 fn no_capture_permission_exits_77_with_the_fix() {
-    let bin = assert_cmd::cargo::cargo_bin("tcplab");
-    let is_root = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
-    let out = if is_root {
-        std::process::Command::new("setpriv")
-            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-            .args(["--inh-caps=-all", "--bounding-set=-all"])
-            .arg(&bin)
-            .args(["trace", "--send", "hello"])
-            .output()
-            .expect("setpriv (util-linux) runs")
-    } else {
-        // A copy carries no file capabilities, whatever setcap gave the build.
-        let copy = std::env::temp_dir().join(format!("tcplab-nocap-{}", std::process::id()));
-        std::fs::copy(&bin, &copy).unwrap();
-        let out = std::process::Command::new(&copy)
-            .args(["trace", "--send", "hello"])
-            .output()
-            .unwrap();
-        std::fs::remove_file(&copy).unwrap();
-        out
-    };
+    let out = common::without_capture_rights(&["trace", "--send", "hello"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(77), "{err}");
     assert_one_line(&err);

@@ -99,15 +99,30 @@ impl FollowWriter {
 }
 
 /// Printable ASCII, newlines and tabs as they are; everything else as
-/// `\xNN`, so no byte of the payload can drive the terminal.
+/// `\xNN`, so no byte of the payload can drive the terminal. A backslash
+/// is doubled, so a payload that spells `\x1b` never reads as an ESC byte.
 pub fn escape(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len());
     for &b in bytes {
         match b {
+            b'\\' => s.push_str("\\\\"),
             b'\n' | b'\t' | 0x20..=0x7e => s.push(b as char),
             b'\r' => s.push_str("\\r"),
             _ => s.push_str(&format!("\\x{b:02x}")),
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn a_spelled_escape_and_a_real_one_differ() {
+        assert_eq!(escape(b"A\\x1bB"), "A\\\\x1bB");
+        assert_eq!(escape(b"A\x1bB"), "A\\x1bB");
+        assert_ne!(escape(b"A\\x1bB"), escape(b"A\x1bB"));
+        assert_eq!(escape(b"line\r\n\tok"), "line\\r\n\tok");
+    }
 }

@@ -107,3 +107,28 @@ pub fn wild_captures() -> Vec<std::path::PathBuf> {
 
 /// How many captures `tests/data/wild/` holds.
 pub const WILD_CAPTURES: usize = 830;
+
+/// Runs the binary with `args` as a user without capture rights: as root
+/// through setpriv (util-linux) as `nobody` with no capabilities; as
+/// another user from a copy, which carries no file capabilities.
+pub fn without_capture_rights(args: &[&str]) -> Output {
+    let bin = assert_cmd::cargo::cargo_bin("tcplab");
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    if is_root {
+        return Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .args(["--inh-caps=-all", "--bounding-set=-all"])
+            .arg(&bin)
+            .args(args)
+            .output()
+            .expect("setpriv (util-linux) runs");
+    }
+    let copy = std::env::temp_dir().join(format!("tcplab-nocap-{}", std::process::id()));
+    std::fs::copy(&bin, &copy).unwrap();
+    let out = Command::new(&copy).args(args).output().unwrap();
+    std::fs::remove_file(&copy).unwrap();
+    out
+}

@@ -19,14 +19,14 @@ use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
 
 /// A port nothing listens on right now.
-fn free_port() -> Result<u16> {
+pub(super) fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("pick a port", e))?;
     Ok(l.local_addr()
         .map_err(|e| Error::io("pick a port", e))?
         .port())
 }
 
-fn io(what: &'static str) -> impl Fn(std::io::Error) -> Error {
+pub(super) fn io(what: &'static str) -> impl Fn(std::io::Error) -> Error {
     move |e| Error::io(what, e)
 }
 
@@ -102,94 +102,6 @@ pub(super) async fn refused() -> Result<Outcome> {
     ));
     out.parts.push(Part::rows(
         "refused, backing off, then connected",
-        cap.packets,
-    ));
-    Ok(out)
-}
-
-pub(super) async fn crash() -> Result<Outcome> {
-    // The server is a separate process (tcplab serve echo) so it can be killed.
-    let exe = std::env::current_exe().map_err(io("find tcplab"))?;
-    let mut child = std::process::Command::new(exe)
-        .args(["serve", "echo", "--port", "0", "--color", "never"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(io("start tcplab serve"))?;
-    // Some: stdout was set to piped just above.
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut first_line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)
-        .map_err(io("read the server's first line"))?;
-    let addr: SocketAddr = first_line
-        .split_whitespace()
-        .find_map(|w| w.parse().ok())
-        .ok_or_else(|| Error::Trace(format!("no address in: {first_line}")))?;
-    let child = Arc::new(Mutex::new(child));
-    let killer = Arc::clone(&child);
-    let work = async move {
-        let mut a = TcpStream::connect(addr)
-            .await
-            .map_err(io("client A connect"))?;
-        let mut b = TcpStream::connect(addr)
-            .await
-            .map_err(io("client B connect"))?;
-        a.write_all(b"hi").await.map_err(io("client A write"))?;
-        let mut buf = [0u8; 64];
-        let n = a.read(&mut buf).await.map_err(io("client A read"))?;
-        let echoed = n;
-        // SIGKILL: no code of the server runs again; its kernel closes the sockets.
-        killer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .kill()
-            .map_err(io("kill the server"))?;
-        let _ = killer.lock().unwrap_or_else(|p| p.into_inner()).wait();
-        let a_end = match tokio::time::timeout(Duration::from_secs(2), a.read(&mut buf)).await {
-            Ok(Ok(0)) => "end (the server's kernel sent FIN)".to_string(),
-            Ok(Ok(n)) => format!("{n} more bytes"),
-            Ok(Err(e)) => crate::values::describe_io_error(&e),
-            Err(_) => "nothing within 2 s".to_string(),
-        };
-        // B reads the FIN too, then writes anyway: the dead side's kernel
-        // answers RST, and B's next write fails.
-        let _ = tokio::time::timeout(Duration::from_secs(2), b.read(&mut buf)).await;
-        let first = b.write_all(b"anyone there?").await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let second = b.write_all(b"hello?").await;
-        let b_end = match (first, second) {
-            (Err(e), _) | (Ok(()), Err(e)) => crate::values::describe_io_error(&e),
-            (Ok(()), Ok(())) => "both writes accepted".to_string(),
-        };
-        drop((a, b));
-        Ok((echoed, a_end, b_end))
-    };
-    let (cap, (echoed, a_end, b_end)) = capture_port(addr.port(), work).await?;
-    let _ = child.lock().map(|mut c| c.kill());
-    let mut out = Outcome::default();
-    let p = &cap.packets;
-    out.check("client A's echo arrived before the crash", echoed == 2);
-    out.check(
-        "client A saw the connection end (FIN from the dead server)",
-        a_end.starts_with("end"),
-    );
-    out.check(
-        "client B's write after the crash drew an RST, its next write failed",
-        b_end.starts_with("ECONNRESET") || b_end.starts_with("EPIPE"),
-    );
-    out.check(
-        "the wire shows the server's FIN and then an RST",
-        first(p, |x| from_server(x) && has(x, Flags::FIN)).is_some()
-            && first(p, |x| from_server(x) && has(x, Flags::RST)).is_some(),
-    );
-    out.happened
-        .push(format!("client A, idle when the server died: {a_end}"));
-    out.happened.push(format!(
-        "client B, writing after the crash: the RST came back, the next write failed: {b_end}"
-    ));
-    out.happened.push("a killed process runs no code, but its kernel closes its sockets: FIN for quiet ones, RST for data that arrives after".into());
-    out.parts.push(Part::rows(
-        "two clients, then kill -9 the server",
         cap.packets,
     ));
     Ok(out)

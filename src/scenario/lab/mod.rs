@@ -4,6 +4,7 @@
 //! and the socket events, into a [`render::Outcome`](crate::render::Outcome).
 
 mod basic;
+mod crash;
 mod custom;
 mod facts;
 
@@ -99,7 +100,7 @@ pub async fn run_lab(name: &str) -> Result<Outcome> {
         "reset" => basic::reset().await,
         "ipv6-mapped" => basic::ipv6_mapped().await,
         "refused" => custom::refused().await,
-        "crash" => custom::crash().await,
+        "crash" => crash::crash().await,
         "chat" => custom::chat().await,
         "kv" => custom::kv().await,
         other => Err(unknown(other)),

@@ -1,0 +1,152 @@
+//! The crash lab: two clients of a `tcplab serve echo` process that gets
+//! kill -9. The server runs as a child process so it can be killed, and a
+//! guard owns it: whatever path the lab takes (an error, a missing
+//! capture right, a panic), the child is killed and reaped, never left
+//! listening as an orphan.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::custom::{free_port, io};
+use super::facts::{first, from_server, has};
+use super::{Outcome, Part};
+use crate::decode::Flags;
+use crate::scenario::session::{capture_during, open_loopback};
+use crate::{Error, Result};
+
+/// A `tcplab serve echo` child on a given port, killed and reaped on drop.
+struct ServerChild {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerChild {
+    fn spawn(port: u16) -> Result<ServerChild> {
+        let exe = std::env::current_exe().map_err(io("find tcplab"))?;
+        let child = Command::new(exe)
+            .args([
+                "serve",
+                "echo",
+                "--port",
+                &port.to_string(),
+                "--color",
+                "never",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(io("start tcplab serve"))?;
+        // The guard exists before the first read, so a failure below kills it.
+        let mut server = ServerChild {
+            child,
+            addr: ([127, 0, 0, 1], port).into(),
+        };
+        // Its first line says it listens; read it before connecting.
+        let Some(stdout) = server.child.stdout.take() else {
+            return Err(Error::Trace("the server's output is not piped".into()));
+        };
+        let mut first_line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line)
+            .map_err(io("read the server's first line"))?;
+        if !first_line.contains(&format!(":{port}")) {
+            return Err(Error::Trace(format!(
+                "the server did not listen on port {port}: {}",
+                first_line.trim()
+            )));
+        }
+        Ok(server)
+    }
+
+    /// SIGKILL, then reap: no code of the server runs again.
+    fn kill(&mut self) -> std::io::Result<()> {
+        self.child.kill()?;
+        self.child.wait().map(drop)
+    }
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(super) async fn crash() -> Result<Outcome> {
+    // The capture opens first, on a port picked for the server: without
+    // capture rights the lab stops here, before any process exists.
+    let port = free_port()?;
+    let mut cap = open_loopback(port)?;
+    let server = ServerChild::spawn(port)?;
+    let addr = server.addr;
+    let child = Arc::new(Mutex::new(server));
+    let killer = Arc::clone(&child);
+    let work = async move {
+        let mut a = TcpStream::connect(addr)
+            .await
+            .map_err(io("client A connect"))?;
+        let mut b = TcpStream::connect(addr)
+            .await
+            .map_err(io("client B connect"))?;
+        a.write_all(b"hi").await.map_err(io("client A write"))?;
+        let mut buf = [0u8; 64];
+        let n = a.read(&mut buf).await.map_err(io("client A read"))?;
+        let echoed = n;
+        // SIGKILL: no code of the server runs again; its kernel closes the sockets.
+        killer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .kill()
+            .map_err(io("kill the server"))?;
+        let a_end = match tokio::time::timeout(Duration::from_secs(2), a.read(&mut buf)).await {
+            Ok(Ok(0)) => "end (the server's kernel sent FIN)".to_string(),
+            Ok(Ok(n)) => format!("{n} more bytes"),
+            Ok(Err(e)) => crate::values::describe_io_error(&e),
+            Err(_) => "nothing within 2 s".to_string(),
+        };
+        // B reads the FIN too, then writes anyway: the dead side's kernel
+        // answers RST, and B's next write fails.
+        let _ = tokio::time::timeout(Duration::from_secs(2), b.read(&mut buf)).await;
+        let first = b.write_all(b"anyone there?").await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = b.write_all(b"hello?").await;
+        let b_end = match (first, second) {
+            (Err(e), _) | (Ok(()), Err(e)) => crate::values::describe_io_error(&e),
+            (Ok(()), Ok(())) => "both writes accepted".to_string(),
+        };
+        drop((a, b));
+        Ok((echoed, a_end, b_end))
+    };
+    let (cap, (echoed, a_end, b_end)) = capture_during(&mut cap, work).await?;
+    let mut out = Outcome::default();
+    let p = &cap.packets;
+    out.check("client A's echo arrived before the crash", echoed == 2);
+    out.check(
+        "client A saw the connection end (FIN from the dead server)",
+        a_end.starts_with("end"),
+    );
+    out.check(
+        "client B's write after the crash drew an RST, its next write failed",
+        b_end.starts_with("ECONNRESET") || b_end.starts_with("EPIPE"),
+    );
+    out.check(
+        "the wire shows the server's FIN and then an RST",
+        first(p, |x| from_server(x) && has(x, Flags::FIN)).is_some()
+            && first(p, |x| from_server(x) && has(x, Flags::RST)).is_some(),
+    );
+    out.happened
+        .push(format!("client A, idle when the server died: {a_end}"));
+    out.happened.push(format!(
+        "client B, writing after the crash: the RST came back, the next write failed: {b_end}"
+    ));
+    out.happened.push("a killed process runs no code, but its kernel closes its sockets: FIN for quiet ones, RST for data that arrives after".into());
+    out.parts.push(Part::rows(
+        "two clients, then kill -9 the server",
+        cap.packets,
+    ));
+    Ok(out)
+}
