@@ -228,3 +228,56 @@ fn verbose_logs_a_hex_dump_of_each_read() {
     let dump = server.wait_log("0000  0c 22");
     assert!(dump.trim_end().ends_with(".\""), "{dump}");
 }
+
+/// Two `serve kv` on one data file would each overwrite the other's
+/// acknowledged writes: the second exits 1, naming the first.
+#[test]
+fn kv_refuses_a_data_file_another_server_holds() {
+    let dir = temp_dir("kv-locked");
+    let data = dir.join("store.json");
+    let first = Server::start("kv", &["--data", arg(&data)]);
+    let out = tcplab()
+        .args(["serve", "kv", "--port", "0", "--data", arg(&data)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("in use by another tcplab serve kv (pid "),
+        "{stderr}"
+    );
+    drop(first);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--data` through a symlink writes the target and leaves the link; a
+/// device or a FIFO is refused with one line, exit 2, before anything is read.
+#[test]
+fn kv_writes_through_a_symlink_and_refuses_what_is_not_a_file() {
+    let dir = temp_dir("kv-symlink");
+    let link = dir.join("store.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    let server = Server::start("kv", &["--data", arg(&link)]);
+    let mut c = server.connect();
+    assert_eq!(c.ask("create a 1"), "OK");
+    drop(c);
+    drop(server);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(dir.join("real.json"))
+        .unwrap()
+        .contains("\"a\""));
+    for path in ["/dev/zero", "/dev/null"] {
+        let out = tcplab()
+            .args(["serve", "kv", "--port", "0", "--data", path])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{path}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

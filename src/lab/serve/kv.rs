@@ -16,10 +16,9 @@
 
 use super::lines::{Frame, Lines};
 use super::protocol::{Out, Protocol, Step};
-use super::store::{KvStore, Refused};
+use super::store::{KvStore, Refused, MAX_KEY};
 
 const USAGE: &str = "create KEY VALUE, read KEY, update KEY VALUE, delete KEY, list";
-const MAX_KEY: usize = 256;
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,12 @@
 //! does the change count (and the client hear `OK`). A kill at any moment
 //! leaves either the old file or the new one, never half of one, and never
 //! loses a write that was acknowledged.
+//!
+//! The file must be a regular file (or not exist yet); a symlink is
+//! followed, and the rename happens beside its target, so the link stays a
+//! link. One server at a time: an advisory lock on `.NAME.lock` beside the
+//! data file keeps a second `serve kv` off it (two would each overwrite
+//! the other's acknowledged writes).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -23,6 +29,13 @@ pub const MAX_STORE_BYTES: usize = 1024 * 1024;
 /// Nor may there be more keys than this.
 pub const MAX_KEYS: usize = 10_000;
 
+/// A key is one word of at most this many bytes (commands can address no other).
+pub const MAX_KEY: usize = 256;
+
+/// A data file larger than this cannot hold a store within its limits (even
+/// with every byte escaped in JSON): it is refused before it is read.
+pub const MAX_FILE_BYTES: u64 = 8 * MAX_STORE_BYTES as u64;
+
 /// The store's entries.
 pub type Entries = BTreeMap<String, String>;
 
@@ -39,6 +52,8 @@ struct Inner {
     dir: PathBuf,
     /// Held across a save, so saves happen one at a time, in order.
     entries: Mutex<Entries>,
+    /// The advisory lock, held as long as the store is open.
+    _lock: File,
 }
 
 /// Why a change was not made.
@@ -55,7 +70,7 @@ impl KvStore {
     /// that is not a JSON object of strings is an error, as is a directory
     /// where the file cannot be replaced.
     pub fn open(path: impl Into<PathBuf>) -> Result<KvStore> {
-        let path = path.into();
+        let path = real_path(path.into())?;
         let name = path
             .file_name()
             .ok_or_else(|| Error::Usage(format!("--data {}: not a file name", path.display())))?
@@ -66,6 +81,7 @@ impl KvStore {
             _ => PathBuf::from("."),
         };
         let tmp = dir.join(format!(".{name}.tmp"));
+        let lock = lock(&dir.join(format!(".{name}.lock")), &path)?;
         let entries = load(&path)?;
         // A temporary file left by a kill mid-save holds nothing acknowledged.
         match fs::remove_file(&tmp) {
@@ -83,6 +99,7 @@ impl KvStore {
                 tmp,
                 dir,
                 entries: Mutex::new(entries),
+                _lock: lock,
             }),
         })
     }
@@ -131,33 +148,111 @@ impl KvStore {
     }
 }
 
+/// The file a `--data` path stands for: symlinks followed (a dangling one
+/// to where it points), and refused unless it is a regular file or absent.
+fn real_path(path: PathBuf) -> Result<PathBuf> {
+    let mut path = path;
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(&path).map_err(|source| Error::File {
+                    path: path.clone(),
+                    source,
+                })?;
+                path = match path.parent() {
+                    Some(dir) => dir.join(target),
+                    None => target,
+                };
+            }
+            Ok(m) if m.is_file() => return Ok(path),
+            Ok(_) => {
+                return Err(Error::Usage(format!(
+                    "--data {}: not a regular file (a directory, device, FIFO or socket \
+                     cannot hold the store)",
+                    path.display()
+                )))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(path),
+            Err(source) => return Err(Error::File { path, source }),
+        }
+    }
+    Err(Error::Usage(format!(
+        "--data {}: too many levels of symbolic links",
+        path.display()
+    )))
+}
+
+/// Takes the store's advisory lock, and writes this process's id into the
+/// lock file for whoever finds it taken.
+fn lock(lock_path: &Path, data: &Path) -> Result<File> {
+    use std::os::fd::AsRawFd;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path)
+        .map_err(|e| cannot_write(lock_path.parent().unwrap_or(Path::new(".")), e))?;
+    // SAFETY: flock on a descriptor this function owns; no memory is shared.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let holder = fs::read_to_string(lock_path).unwrap_or_default();
+        let holder = holder.trim();
+        return Err(Error::Trace(format!(
+            "kv store {} is in use by another tcplab serve kv{}; stop it first, or give this one \
+             another --data file",
+            data.display(),
+            if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {holder})")
+            }
+        )));
+    }
+    file.set_len(0)
+        .and_then(|()| writeln!(file, "{}", std::process::id()))
+        .map_err(|e| cannot_write(lock_path.parent().unwrap_or(Path::new(".")), e))?;
+    Ok(file)
+}
+
 /// Reads the data file: missing or blank is empty.
 fn load(path: &Path) -> Result<Entries> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Entries::new()),
-        Err(source) => {
-            return Err(Error::File {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
+    let file_err = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
     };
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Entries::new()),
+        Err(e) => return Err(file_err(e)),
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return Err(Error::Usage(format!(
+                "--data {}: {} bytes, more than a store can hold ({} MiB of keys and values); \
+                 is it the right file?",
+                path.display(),
+                m.len(),
+                MAX_STORE_BYTES >> 20
+            )))
+        }
+        Ok(_) => {}
+    }
+    let bytes = fs::read(path).map_err(file_err)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Entries::new());
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::io(
-            format!(
-                "kv store {} cannot be loaded (fix it or move it away)",
-                path.display()
-            ),
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("not a JSON object of strings: {e}"),
-            ),
-        )
-    })
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    serde::de::Deserializer::deserialize_map(&mut de, StrictEntries)
+        .and_then(|entries| de.end().map(|()| entries))
+        .map_err(|e| {
+            Error::io(
+                format!(
+                    "kv store {} cannot be loaded (fix it or move it away)",
+                    path.display()
+                ),
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("not a JSON object of strings: {e}"),
+                ),
+            )
+        })
 }
 
 /// Write, fsync, rename, fsync the directory: the file is the old one or
@@ -174,6 +269,38 @@ fn save(path: &Path, tmp: &Path, dir: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::rename(tmp, path)?;
     // The rename is durable only once the directory entry is.
     File::open(dir)?.sync_all()
+}
+
+/// A JSON object read as entries, refusing what no command could address:
+/// a key that is empty, holds white space or is over [`MAX_KEY`] bytes, and
+/// a key given twice (serde_json's error names the line).
+struct StrictEntries;
+
+impl<'de> serde::de::Visitor<'de> for StrictEntries {
+    type Value = Entries;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of strings")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
+        use serde::de::Error as _;
+        let mut entries = Entries::new();
+        // Each key is checked as soon as it is read, so the error's line is the key's.
+        while let Some(key) = map.next_key::<String>()? {
+            if key.is_empty() || key.len() > MAX_KEY || key.contains(char::is_whitespace) {
+                return Err(A::Error::custom(format!(
+                    "key {key:?} is not one word of 1 to {MAX_KEY} bytes"
+                )));
+            }
+            if entries.contains_key(&key) {
+                return Err(A::Error::custom(format!("key {key:?} is given twice")));
+            }
+            let value = map.next_value::<String>()?;
+            entries.insert(key, value);
+        }
+        Ok(entries)
+    }
 }
 
 fn cannot_write(dir: &Path, e: io::Error) -> Error {
@@ -213,12 +340,76 @@ mod tests {
             .unwrap();
         let refused = store.write(|_| Err("no".into())).await;
         assert!(matches!(refused, Err(Refused::Rule(r)) if r == "no"));
+        drop(store);
         let again = KvStore::open(&path).unwrap();
         assert_eq!(
             again.entries().await.get("a").map(String::as_str),
             Some("1 2")
         );
         assert!(!dir.join(".kv.json.tmp").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn keys_no_command_could_address_are_refused_with_their_line() {
+        let dir = temp_dir("badkeys");
+        let path = dir.join("kv.json");
+        for (text, want) in [
+            ("{\n  \"a b\": \"1\"\n}", "line 2"),
+            ("{\"\": \"1\"}", "not one word"),
+            ("{\n\"a\": \"1\",\n\"a\": \"2\"\n}", "given twice at line 3"),
+        ] {
+            fs::write(&path, text).unwrap();
+            let e = KvStore::open(&path).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+        fs::write(&path, format!("{{\"{}\": \"v\"}}", "k".repeat(MAX_KEY + 1))).unwrap();
+        assert!(KvStore::open(&path).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_symlink_is_written_through_and_stays_a_link() {
+        let dir = temp_dir("symlink");
+        let target = dir.join("real.json");
+        let link = dir.join("kv.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        let store = KvStore::open(&link).unwrap();
+        store
+            .write(|e| {
+                e.insert("a".into(), "1".into());
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(fs::read_to_string(&target).unwrap().contains("\"a\""));
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_a_regular_file_can_hold_the_store() {
+        for path in ["/dev/null", "/dev/zero", "/"] {
+            let e = KvStore::open(path).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{path}: {e}");
+            assert!(e.to_string().contains("not a regular file"), "{path}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_second_server_on_the_same_file_is_refused_naming_the_first() {
+        let dir = temp_dir("lock");
+        let path = dir.join("kv.json");
+        let first = KvStore::open(&path).unwrap();
+        let e = KvStore::open(&path).unwrap_err().to_string();
+        assert!(e.contains("in use by another tcplab serve kv"), "{e}");
+        assert!(e.contains(&format!("pid {}", std::process::id())), "{e}");
+        drop(first);
+        assert!(KvStore::open(&path).is_ok(), "the lock goes with the store");
         fs::remove_dir_all(&dir).unwrap();
     }
 
