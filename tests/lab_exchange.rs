@@ -125,3 +125,35 @@ async fn kv_without_a_store_is_refused_before_connecting() {
         .unwrap_err();
     assert!(err.to_string().contains("kv"), "{err}");
 }
+
+/// 20 MB through the echo server: the client reads the echo while it is
+/// still writing, as Node's event loop does. Writing everything first
+/// deadlocked once both kernel buffers filled (4 MB worked, 10 MB hung).
+#[tokio::test]
+async fn a_large_echo_does_not_deadlock() {
+    let data = vec![0x5a_u8; 20 << 20];
+    let x = run(plan(&[&data], ServerMode::Echo, CloseMode::End)).await;
+    assert_eq!(x.client.bytes_written, data.len() as u64);
+    assert_eq!(x.client.bytes_read, data.len() as u64);
+    assert_eq!(x.server.bytes_read, data.len() as u64);
+}
+
+/// A run that times out says where each side was stuck.
+#[tokio::test]
+async fn a_timed_out_exchange_names_what_was_stuck() {
+    let data = vec![1_u8; 10 << 20];
+    let mut p = plan(&[&data], ServerMode::Echo, CloseMode::End);
+    p.server_read_delay = std::time::Duration::from_secs(3);
+    p.timeout = std::time::Duration::from_millis(300);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let e = run_exchange(listener, &p, Instant::now())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("did not finish within 300 ms (--timeout-ms)"),
+        "{e}"
+    );
+    assert!(e.contains("of 10485760 bytes"), "{e}");
+    assert!(e.contains("the server read 0 and wrote 0"), "{e}");
+}

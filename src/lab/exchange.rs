@@ -10,6 +10,8 @@
 //! once the server has read everything and the client has read every reply.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -87,6 +89,14 @@ struct Progress {
     written: u64,
 }
 
+/// The client's running byte counts, for the message of a run that timed
+/// out: it says which side was stuck where.
+#[derive(Debug, Default)]
+struct ClientCounts {
+    written: AtomicU64,
+    read: AtomicU64,
+}
+
 const READ_BUF: usize = 64 * 1024;
 
 /// Runs the exchange against `listener`; `clock` is time zero of the events.
@@ -102,6 +112,8 @@ pub async fn run_exchange(
         .map_err(|e| Error::io("listener address", e))?;
     let protocol = protocols(&plan.server, &Limits::default())?(1);
     let (progress_tx, progress_rx) = watch::channel(Progress::default());
+    let server_counts = progress_rx.clone();
+    let client_counts = Arc::new(ClientCounts::default());
     let server = tokio::spawn(serve_one(
         listener,
         plan.clone(),
@@ -110,7 +122,9 @@ pub async fn run_exchange(
         progress_tx,
     ));
     let run = async {
-        let (client_addr, client) = run_client(server_addr, plan, clock, progress_rx).await?;
+        let counts = Arc::clone(&client_counts);
+        let (client_addr, client) =
+            run_client(server_addr, plan, clock, progress_rx, &counts).await?;
         let (server, client_seen_by_server) = server
             .await
             .map_err(|e| Error::Trace(format!("server task failed: {e}")))??;
@@ -123,9 +137,16 @@ pub async fn run_exchange(
         })
     };
     tokio::time::timeout(plan.timeout, run).await.map_err(|_| {
+        let server = *server_counts.borrow();
+        let total: usize = plan.writes.iter().map(Vec::len).sum();
         Error::Trace(format!(
-            "the exchange did not finish within {} ms",
-            plan.timeout.as_millis()
+            "the exchange did not finish within {} ms (--timeout-ms): the client wrote {} of \
+             {total} bytes and read {}, the server read {} and wrote {}",
+            plan.timeout.as_millis(),
+            client_counts.written.load(Ordering::Relaxed),
+            client_counts.read.load(Ordering::Relaxed),
+            server.read,
+            server.written,
         ))
     })?
 }
@@ -299,6 +320,7 @@ async fn run_client(
     plan: &ExchangePlan,
     clock: Instant,
     mut progress: watch::Receiver<Progress>,
+    counts: &ClientCounts,
 ) -> Result<(SocketAddr, SocketLog)> {
     let mut log = SocketLog::default();
     // A server on an IPv4-mapped IPv6 address is reached as IPv4 clients
@@ -324,34 +346,31 @@ async fn run_client(
     if plan.cork {
         set_cork(&sock, true)?;
     }
-    for w in &plan.writes {
-        sock.write_all(w)
-            .await
-            .map_err(|e| Error::io("client write", e))?;
-        log.bytes_written += w.len() as u64;
+    let mut buf = vec![0u8; READ_BUF];
+    if !write_all_reading(&mut sock, plan, &mut buf, &mut log, clock, counts).await? {
+        return Ok((local, log)); // the server ended the connection mid-write
     }
     if plan.cork {
         // Uncorking sends what was held at once.
         set_cork(&sock, false)?;
     }
-    let mut buf = vec![0u8; READ_BUF];
     match plan.close {
         CloseMode::Half => {
             sock.shutdown()
                 .await
                 .map_err(|e| Error::io("client end()", e))?;
-            read_to_end(&mut sock, &mut buf, &mut log, clock).await;
+            read_to_end(&mut sock, &mut buf, &mut log, clock, counts).await;
         }
         CloseMode::End => {
-            if wait_for_replies(&mut sock, &mut buf, &mut log, clock, &mut progress).await {
+            if wait_for_replies(&mut sock, &mut buf, &mut log, clock, &mut progress, counts).await {
                 sock.shutdown()
                     .await
                     .map_err(|e| Error::io("client end()", e))?;
-                read_to_end(&mut sock, &mut buf, &mut log, clock).await;
+                read_to_end(&mut sock, &mut buf, &mut log, clock, counts).await;
             }
         }
         CloseMode::Destroy => {
-            if wait_for_replies(&mut sock, &mut buf, &mut log, clock, &mut progress).await {
+            if wait_for_replies(&mut sock, &mut buf, &mut log, clock, &mut progress, counts).await {
                 // Zero linger makes close() send RST and discard unsent data.
                 sock.set_zero_linger()
                     .map_err(|e| Error::io("SO_LINGER", e))?;
@@ -361,6 +380,53 @@ async fn run_client(
         }
     }
     Ok((local, log))
+}
+
+/// Writes every planned write while reading what comes back, as a Node
+/// client's event loop does: a client that wrote everything before reading
+/// would deadlock with a server whose replies fill the client's receive
+/// buffer (both sides blocked in write). False if the server ended the
+/// connection first (logged).
+async fn write_all_reading(
+    sock: &mut TcpStream,
+    plan: &ExchangePlan,
+    buf: &mut [u8],
+    log: &mut SocketLog,
+    clock: Instant,
+    counts: &ClientCounts,
+) -> Result<bool> {
+    let (mut rd, mut wr) = sock.split();
+    let writes = async {
+        for w in &plan.writes {
+            wr.write_all(w).await?;
+            counts.written.fetch_add(w.len() as u64, Ordering::Relaxed);
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    tokio::pin!(writes);
+    loop {
+        tokio::select! {
+            done = &mut writes => {
+                done.map_err(|e| Error::io("client write", e))?;
+                log.bytes_written = counts.written.load(Ordering::Relaxed);
+                return Ok(true);
+            }
+            read = rd.read(buf) => match read {
+                Ok(0) => {
+                    log.push(clock, EventKind::End);
+                }
+                Ok(n) => {
+                    log.data(clock, n);
+                    counts.read.fetch_add(n as u64, Ordering::Relaxed);
+                    continue;
+                }
+                Err(e) => log.error(clock, &e),
+            },
+        }
+        log.bytes_written = counts.written.load(Ordering::Relaxed);
+        log.push(clock, EventKind::Close);
+        return Ok(false);
+    }
 }
 
 fn set_cork(sock: &TcpStream, on: bool) -> Result<()> {
@@ -377,6 +443,7 @@ async fn wait_for_replies(
     log: &mut SocketLog,
     clock: Instant,
     progress: &mut watch::Receiver<Progress>,
+    counts: &ClientCounts,
 ) -> bool {
     let mut server_gone = false;
     loop {
@@ -398,7 +465,10 @@ async fn wait_for_replies(
                 log.push(clock, EventKind::Close);
                 return false;
             }
-            Ok(n) => log.data(clock, n),
+            Ok(n) => {
+                log.data(clock, n);
+                counts.read.fetch_add(n as u64, Ordering::Relaxed);
+            }
             Err(e) => {
                 log.error(clock, &e);
                 log.push(clock, EventKind::Close);
@@ -408,14 +478,23 @@ async fn wait_for_replies(
     }
 }
 
-async fn read_to_end(sock: &mut TcpStream, buf: &mut [u8], log: &mut SocketLog, clock: Instant) {
+async fn read_to_end(
+    sock: &mut TcpStream,
+    buf: &mut [u8],
+    log: &mut SocketLog,
+    clock: Instant,
+    counts: &ClientCounts,
+) {
     loop {
         match sock.read(buf).await {
             Ok(0) => {
                 log.push(clock, EventKind::End);
                 break;
             }
-            Ok(n) => log.data(clock, n),
+            Ok(n) => {
+                log.data(clock, n);
+                counts.read.fetch_add(n as u64, Ordering::Relaxed);
+            }
             Err(e) => {
                 log.error(clock, &e);
                 break;
