@@ -67,3 +67,19 @@ fn every_mode_answers_send() {
     let got = String::from_utf8(send(&s, &["--send", "/nick ada\n/who\n"])).unwrap();
     assert!(got.contains("ada"), "{got}");
 }
+
+/// 10 MB through `serve echo`: `send` reads the echo while it writes.
+/// Writing the whole file first deadlocked once both kernel buffers were
+/// full (8 MB still went through; 10 MB hung until killed).
+#[test]
+fn a_large_file_through_echo_does_not_deadlock() {
+    let dir = temp_dir("send-large");
+    let file = dir.join("10m.bin");
+    let data: Vec<u8> = (0..10_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&file, &data).unwrap();
+    let s = Server::start("echo", &[]);
+    let got = send(&s, &["--file", file.to_str().unwrap()]);
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "the echo differs from what was sent");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

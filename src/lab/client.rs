@@ -185,8 +185,16 @@ pub async fn converse(
         log.error(clock, &e);
         Some((NetKind::of(&e), crate::values::errno_name(&e)))
     };
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut peer_closed = false;
     for w in writes {
-        if let Err(e) = sock.write_all(w).await {
+        let mut reader = Reader {
+            buf: &mut buf,
+            clock,
+            log: &mut log,
+            peer_closed: &mut peer_closed,
+        };
+        if let Err(e) = reader.write_reading(&mut sock, w, &mut on_event).await {
             let f = fail(&mut log, e);
             log.push(clock, EventKind::Close);
             return (log, f);
@@ -194,9 +202,75 @@ pub async fn converse(
         log.bytes_written += w.len() as u64;
         on_event(&ClientEvent::Wrote(w.len()));
     }
-    let result = finish(&mut sock, ending, idle, clock, &mut log, &mut on_event).await;
+    let result = if peer_closed {
+        end_after_peer(&mut sock, ending, &mut on_event).await
+    } else {
+        finish(&mut sock, ending, idle, clock, &mut log, &mut on_event).await
+    };
     log.push(clock, EventKind::Close);
     (log, result.err().map(|k| (k, k.errno().to_string())))
+}
+
+/// What a client reads while it writes.
+struct Reader<'a> {
+    buf: &'a mut [u8],
+    clock: Instant,
+    log: &'a mut SocketLog,
+    /// Set once the peer's FIN was read.
+    peer_closed: &'a mut bool,
+}
+
+impl Reader<'_> {
+    /// Writes `bytes` while reading what arrives meanwhile, as Node's event
+    /// loop does: writing a large file before reading any reply deadlocks
+    /// with an echoing server once both kernel buffers are full.
+    async fn write_reading(
+        &mut self,
+        sock: &mut TcpStream,
+        bytes: &[u8],
+        on_event: &mut impl FnMut(&ClientEvent),
+    ) -> std::io::Result<()> {
+        let (mut rd, mut wr) = sock.split();
+        let write = wr.write_all(bytes);
+        tokio::pin!(write);
+        loop {
+            tokio::select! {
+                done = &mut write => return done,
+                read = rd.read(self.buf), if !*self.peer_closed => match read? {
+                    0 => {
+                        *self.peer_closed = true;
+                        self.log.push(self.clock, EventKind::End);
+                        on_event(&ClientEvent::End);
+                    }
+                    n => {
+                        self.log.data(self.clock, n);
+                        let t_ms = self.clock.elapsed().as_secs_f64() * 1e3;
+                        on_event(&ClientEvent::Data {
+                            t_ms,
+                            bytes: self.buf[..n].to_vec(),
+                        });
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Ends a connection whose peer already sent its FIN: our FIN (end and
+/// half-close alike), or a reset.
+async fn end_after_peer(
+    sock: &mut TcpStream,
+    ending: Ending,
+    on_event: &mut impl FnMut(&ClientEvent),
+) -> Result<(), NetKind> {
+    match ending {
+        Ending::Half | Ending::End => shutdown(sock, on_event).await,
+        Ending::Destroy => {
+            sock.set_zero_linger().map_err(|e| NetKind::of(&e))?;
+            on_event(&ClientEvent::SentRst);
+            Ok(())
+        }
+    }
 }
 
 /// Lines from `input` are written as they come (with their newline) while
