@@ -296,3 +296,26 @@ fn a_bad_target_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
 }
+
+/// `send -i` sends what it reads byte for byte: bytes that are not UTF-8
+/// (and what follows them), CR LF, and a last line without its newline.
+/// Reading lines as text once ended the input at `\xff`, turned CRLF into
+/// LF, and added a newline at the end.
+#[test]
+fn interactive_sends_the_bytes_exactly_as_read() {
+    let (port, h) = echo_server(1);
+    let mut child = tcplab()
+        .args(["send", &format!("127.0.0.1:{port}"), "-i", "--idle", "200"])
+        .args(["--format", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input: &[u8] = b"crlf\r\n\xff\xfe binary\nafter\nno newline";
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replies_hex(&v), hex::encode(input));
+    assert_eq!(h.join().unwrap(), ["eof"]);
+}

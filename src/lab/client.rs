@@ -273,9 +273,11 @@ async fn end_after_peer(
     }
 }
 
-/// Lines from `input` are written as they come (with their newline) while
-/// replies are printed as they arrive; at the end of input the client
-/// half-closes, like `nc -N`, and reads until the peer closes or goes quiet.
+/// Lines from `input` are written as they come, byte for byte (a CR, bytes
+/// that are not UTF-8 and a last line without its newline go out exactly as
+/// read), while replies are printed as they arrive; at the end of input the
+/// client half-closes, like `nc -N`, and reads until the peer closes or
+/// goes quiet.
 pub async fn interactive(
     mut sock: TcpStream,
     input: impl AsyncRead + Unpin,
@@ -285,20 +287,22 @@ pub async fn interactive(
 ) -> (SocketLog, Option<(NetKind, String)>) {
     let mut log = SocketLog::default();
     log.push(clock, EventKind::Connect);
-    let mut lines = BufReader::new(input).lines();
+    let mut input = BufReader::new(input);
+    // Kept across iterations: read_until keeps what it read when another
+    // branch of the select wins, and continues on the next call.
+    let mut line = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     let outcome = loop {
         tokio::select! {
-            line = lines.next_line() => match line {
-                Ok(Some(line)) => {
-                    let mut bytes = line.into_bytes();
-                    bytes.push(b'\n');
-                    if let Err(e) = sock.write_all(&bytes).await {
+            read = input.read_until(b'\n', &mut line) => match read {
+                Ok(n) if n > 0 => {
+                    if let Err(e) = sock.write_all(&line).await {
                         log.error(clock, &e);
                         break Err(NetKind::of(&e));
                     }
-                    log.bytes_written += bytes.len() as u64;
-                    on_event(&ClientEvent::Wrote(bytes.len()));
+                    log.bytes_written += line.len() as u64;
+                    on_event(&ClientEvent::Wrote(line.len()));
+                    line.clear();
                 }
                 // End of input (or unreadable input): half-close and drain.
                 _ => break finish(&mut sock, Ending::Half, idle, clock, &mut log, &mut on_event).await,
