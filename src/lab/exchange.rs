@@ -240,7 +240,7 @@ impl ServerSide {
     /// protocol closed the connection.
     async fn answer(&mut self, protocol: &mut dyn Protocol, mut out: Out) -> bool {
         loop {
-            for reply in std::mem::take(&mut out.writes) {
+            for reply in out.take_writes() {
                 if !self.reply(reply).await {
                     return false;
                 }

@@ -120,8 +120,8 @@ impl Conn {
     }
 
     /// Logs what the mode noted, then makes its writes.
-    async fn flush(&mut self, out: Out) -> Result<(), Ended> {
-        for text in out.notes {
+    async fn flush(&mut self, mut out: Out) -> Result<(), Ended> {
+        for text in std::mem::take(&mut out.notes) {
             self.emit(ServerEvent::Note {
                 id: Some(self.id),
                 text,
@@ -133,8 +133,8 @@ impl Conn {
                 limit: Limit::LineTooLong { max },
             });
         }
-        for w in &out.writes {
-            self.send(w).await?;
+        for w in out.take_writes() {
+            self.send(&w).await?;
         }
         if out.close {
             return Err(Ended::Quit);

@@ -14,9 +14,12 @@
 //! the rest of the line. `OK` to a change means it is on disk (see
 //! [`store`](super::store)).
 
+use std::ops::Bound;
+use std::sync::Arc;
+
 use super::lines::{Frame, Lines};
-use super::protocol::{Out, Protocol, Step};
-use super::store::{KvStore, Refused, MAX_KEY};
+use super::protocol::{Body, Out, Protocol, Step};
+use super::store::{Entries, KvStore, Refused, MAX_KEY};
 
 const USAGE: &str = "create KEY VALUE, read KEY, update KEY VALUE, delete KEY, list";
 
@@ -97,8 +100,57 @@ fn split_word(s: &str) -> (&str, &str) {
     }
 }
 
-/// Runs one command against the store: the reply, and a line for the log.
-pub(crate) async fn execute(store: &KvStore, command: Command<'_>) -> (String, String) {
+/// `list`'s reply, made a piece of about [`LIST_PIECE`] bytes at a time
+/// from a snapshot of the store, then `OK N keys`: a thousand clients
+/// listing a 1 MiB store and reading slowly share one snapshot and hold a
+/// piece each, not a copy of the whole reply each.
+struct ListBody {
+    entries: Arc<Entries>,
+    /// The last key written; the next piece starts after it.
+    after: Option<String>,
+    done: bool,
+}
+
+/// About how many bytes one piece of a `list` reply holds.
+const LIST_PIECE: usize = 16 * 1024;
+
+impl Iterator for ListBody {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.done {
+            return None;
+        }
+        let mut piece = Vec::with_capacity(LIST_PIECE + 512);
+        let rest = match &self.after {
+            Some(k) => self
+                .entries
+                .range::<str, _>((Bound::Excluded(k.as_str()), Bound::Unbounded)),
+            None => self.entries.range::<str, _>(..),
+        };
+        let mut last = None;
+        for (k, v) in rest {
+            piece.extend_from_slice(format!("  {k} = {v}\n").as_bytes());
+            last = Some(k);
+            if piece.len() >= LIST_PIECE {
+                break;
+            }
+        }
+        match last {
+            Some(k) if piece.len() >= LIST_PIECE => self.after = Some(k.clone()),
+            _ => {
+                let n = self.entries.len();
+                let s = if n == 1 { "" } else { "s" };
+                piece.extend_from_slice(format!("OK {n} key{s}\n").as_bytes());
+                self.done = true;
+            }
+        }
+        Some(piece)
+    }
+}
+
+/// Runs one command against the store: what to write back, and a line for the log.
+pub(crate) async fn execute(store: &KvStore, command: Command<'_>, out: &mut Out) -> String {
     let change = |what: String, result: Result<(), Refused>| match result {
         Ok(()) => ("OK\n".to_string(), format!("{what} -> OK (saved)")),
         Err(Refused::Rule(r)) => (format!("ERR {r}\n"), format!("{what} -> ERR {r}")),
@@ -107,7 +159,7 @@ pub(crate) async fn execute(store: &KvStore, command: Command<'_>) -> (String, S
             format!("{what} -> ERR could not save: {e}"),
         ),
     };
-    match command {
+    let (reply, note) = match command {
         Command::Create(k, v) => {
             let r = store
                 .write(|e| {
@@ -149,23 +201,22 @@ pub(crate) async fn execute(store: &KvStore, command: Command<'_>) -> (String, S
             ),
         },
         Command::List => {
-            let (text, n) = store
-                .read(|e| {
-                    let mut text = String::new();
-                    for (k, v) in e {
-                        text.push_str(&format!("  {k} = {v}\n"));
-                    }
-                    (text, e.len())
-                })
-                .await;
+            let entries = store.snapshot().await;
+            let n = entries.len();
             let s = if n == 1 { "" } else { "s" };
-            (
-                format!("{text}OK {n} key{s}\n"),
-                format!("list -> {n} key{s}"),
-            )
+            out.body = Some(Body(Box::new(ListBody {
+                entries,
+                after: None,
+                done: false,
+            })));
+            (String::new(), format!("list -> {n} key{s}"))
         }
         Command::Help => (format!("OK commands: {USAGE}\n"), "help".to_string()),
+    };
+    if !reply.is_empty() {
+        out.write(reply);
     }
+    note
 }
 
 /// One connection's unfinished line.
@@ -202,9 +253,8 @@ impl KvConn {
         match parse(line) {
             Ok(None) => {}
             Ok(Some(command)) => {
-                let (reply, note) = execute(&self.store, command).await;
+                let note = execute(&self.store, command, out).await;
                 out.note(note);
-                out.write(reply);
             }
             Err(e) => {
                 out.note(format!("ERR {e}"));

@@ -20,11 +20,23 @@ use super::inbox::Inbox;
 /// framed modes read this much, and keep at most `--max-line` of it.
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
 
+/// A long reply made a piece at a time as it is written (kv's `list`), so
+/// a peer that reads slowly holds one piece, not the whole reply.
+pub(crate) struct Body(pub(crate) Box<dyn Iterator<Item = Vec<u8>> + Send>);
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Body")
+    }
+}
+
 /// What a protocol wants done after it handled some input.
 #[derive(Debug, Default)]
 pub(crate) struct Out {
     /// Each a separate write, in order.
     pub(crate) writes: Vec<Vec<u8>>,
+    /// Written after `writes`, a piece per write.
+    pub(crate) body: Option<Body>,
     /// Lines for the log.
     pub(crate) notes: Vec<String>,
     /// Lines or messages dropped for being longer than this.
@@ -40,6 +52,14 @@ impl Out {
 
     pub(crate) fn note(&mut self, text: impl Into<String>) {
         self.notes.push(text.into());
+    }
+
+    /// The writes, then the body's pieces, taken out to be written in order.
+    pub(crate) fn take_writes(&mut self) -> impl Iterator<Item = Vec<u8>> + Send {
+        let body = self.body.take().map(|b| b.0);
+        std::mem::take(&mut self.writes)
+            .into_iter()
+            .chain(body.into_iter().flatten())
     }
 }
 

@@ -50,8 +50,10 @@ struct Inner {
     path: PathBuf,
     tmp: PathBuf,
     dir: PathBuf,
-    /// Held across a save, so saves happen one at a time, in order.
-    entries: Mutex<Entries>,
+    /// Held across a save, so saves happen one at a time, in order. A save
+    /// replaces the Arc, so a snapshot taken for a slow `list` stays as it
+    /// was and is shared by every reader of the same version.
+    entries: Mutex<Arc<Entries>>,
     /// The advisory lock, held as long as the store is open.
     _lock: File,
 }
@@ -98,7 +100,7 @@ impl KvStore {
                 path,
                 tmp,
                 dir,
-                entries: Mutex::new(entries),
+                entries: Mutex::new(Arc::new(entries)),
                 _lock: lock,
             }),
         })
@@ -111,12 +113,17 @@ impl KvStore {
 
     /// A copy of the entries.
     pub async fn entries(&self) -> Entries {
-        self.inner.entries.lock().await.clone()
+        Entries::clone(&*self.inner.entries.lock().await)
+    }
+
+    /// The entries as they are now, shared, not copied.
+    pub(crate) async fn snapshot(&self) -> Arc<Entries> {
+        Arc::clone(&*self.inner.entries.lock().await)
     }
 
     /// Looks at the entries without changing them.
     pub(crate) async fn read<R>(&self, f: impl FnOnce(&Entries) -> R) -> R {
-        f(&*self.inner.entries.lock().await)
+        f(&**self.inner.entries.lock().await)
     }
 
     /// Applies `change` and saves; the store changes only if both succeed.
@@ -125,7 +132,7 @@ impl KvStore {
         change: impl FnOnce(&mut Entries) -> Result<(), String>,
     ) -> Result<(), Refused> {
         let mut entries = self.inner.entries.lock().await;
-        let mut next = entries.clone();
+        let mut next = Entries::clone(&entries);
         change(&mut next).map_err(Refused::Rule)?;
         let size: usize = next.iter().map(|(k, v)| k.len() + v.len()).sum();
         if size > MAX_STORE_BYTES || next.len() > MAX_KEYS {
@@ -143,7 +150,7 @@ impl KvStore {
             .await
             .map_err(|e| Refused::Save(io::Error::other(e)))?
             .map_err(Refused::Save)?;
-        *entries = next;
+        *entries = Arc::new(next);
         Ok(())
     }
 }
