@@ -3,16 +3,17 @@
 
 mod hex;
 mod output;
+mod view;
 
 pub use hex::{parse_hex, HexBytes};
 pub use output::{resolve_color, terminal_width, ColorChoice};
+pub use view::{text_options, HexdumpArg, View, ViewArgs};
 
 use std::path::PathBuf;
 
 use clap::{ArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::lab::{CloseMode, ServeMode, ServerMode};
-use crate::render::HexdumpMode;
 use crate::{Error, Result};
 
 const EXAMPLES: &str = "\
@@ -129,17 +130,8 @@ pub struct CaptureArgs {
     #[arg(long, value_enum, default_value_t = CaptureFormat::Text)]
     pub format: CaptureFormat,
 
-    /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::None)]
-    pub hexdump: HexdumpMode,
-
-    /// Show raw sequence and acknowledgment numbers beside the relative ones.
-    #[arg(long)]
-    pub raw_seq: bool,
-
-    /// Cut hex dumps and payload_hex after this many bytes.
-    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
-    pub max_hex: usize,
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     /// After opening the capture (and the --write file), drop root and run
     /// as this user, as tcpdump's -Z does.
@@ -327,8 +319,8 @@ pub struct LabArgs {
     pub format: Format,
 
     /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::Payload)]
-    pub hexdump: HexdumpMode,
+    #[arg(long, value_enum, default_value_t = HexdumpArg::Payload)]
+    pub hexdump: HexdumpArg,
 
     #[command(flatten)]
     pub diagram: DiagramArgs,
@@ -371,17 +363,8 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
     pub format: ReplayFormat,
 
-    /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::None)]
-    pub hexdump: HexdumpMode,
-
-    /// Show raw sequence and acknowledgment numbers beside the relative ones.
-    #[arg(long)]
-    pub raw_seq: bool,
-
-    /// Cut hex dumps and payload_hex after this many bytes.
-    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
-    pub max_hex: usize,
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     /// Ladder diagram of one stream (--stream, default 0).
     #[command(flatten)]
@@ -462,8 +445,33 @@ pub struct DiagramArgs {
     pub step: bool,
 }
 
-/// Arguments of `tcplab trace`.
+/// `trace --close`: the command line's side of [`CloseMode`] (the lab type
+/// knows nothing of clap); the docs are the ones `--help` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceClose {
+    /// `socket.end()`: FIN after the replies arrived; the server ends too.
+    End,
+    /// `socket.destroy()` with zero linger: RST instead of FIN.
+    Destroy,
+    /// `end()` right after the writes: the server reads to the end, then
+    /// still sends its replies over the half-open connection.
+    Half,
+}
+
+impl From<TraceClose> for CloseMode {
+    fn from(arg: TraceClose) -> Self {
+        match arg {
+            TraceClose::End => CloseMode::End,
+            TraceClose::Destroy => CloseMode::Destroy,
+            TraceClose::Half => CloseMode::Half,
+        }
+    }
+}
+
+/// Arguments of `tcplab trace`. Its hex dumps default to each payload
+/// (the shared `--hexdump` defaults to none).
 #[derive(Debug, Parser)]
+#[command(mut_arg("hexdump", |a| a.default_value("payload")))]
 pub struct TraceArgs {
     #[command(flatten)]
     pub writes: WriteArgs,
@@ -473,8 +481,8 @@ pub struct TraceArgs {
     pub server: ServerMode,
 
     /// How the client closes: end (FIN), destroy (RST), half (FIN right after writing).
-    #[arg(long, value_enum, default_value_t = CloseMode::End)]
-    pub close: CloseMode,
+    #[arg(long, value_enum, default_value_t = TraceClose::End)]
+    pub close: TraceClose,
 
     /// Disable Nagle's algorithm (TCP_NODELAY) on both sockets.
     #[arg(long)]
@@ -496,17 +504,8 @@ pub struct TraceArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::Payload)]
-    pub hexdump: HexdumpMode,
-
-    /// Show raw sequence and acknowledgment numbers beside the relative ones.
-    #[arg(long)]
-    pub raw_seq: bool,
-
-    /// Cut hex dumps (and JSON payload_hex) after this many bytes.
-    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
-    pub max_hex: usize,
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     /// Give up if the exchange has not finished after this many milliseconds.
     #[arg(long, default_value_t = 5000, value_name = "MS")]

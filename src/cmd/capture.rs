@@ -9,9 +9,9 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use super::output_error;
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
-use crate::cli::{resolve_color, terminal_width, CaptureArgs, CaptureFormat, ColorChoice};
+use crate::cli::{text_options, CaptureArgs, CaptureFormat, ColorChoice, View};
 use crate::flow::{Packet, Pipeline};
-use crate::render::{PacketRecord, Palette, RowWriter, TextOptions};
+use crate::render::{PacketRecord, RowWriter};
 use crate::values::Deadline;
 use crate::{Error, Result};
 
@@ -32,15 +32,8 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
         (None, Some(f)) => f.clone(),
         (None, None) => "tcp".to_string(),
     };
-    let opts = TextOptions {
-        palette: Palette {
-            enabled: resolve_color(color),
-        },
-        width: terminal_width().unwrap_or(usize::MAX),
-        hexdump: args.hexdump,
-        raw_seq: args.raw_seq,
-        max_hex: args.max_hex,
-    };
+    let view = View::from(&args.view);
+    let opts = text_options(&view, color, usize::MAX);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -94,7 +87,7 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
                     pipeline.step_into(frames, &frame.as_raw(), &mut packet);
                     let written = match args.format {
                         CaptureFormat::Text => rows.row(out, &packet),
-                        CaptureFormat::Ndjson => serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, args.max_hex))
+                        CaptureFormat::Ndjson => serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, view.max_hex))
                             .map_err(std::io::Error::from)
                             .and_then(|()| out.write_all(b"\n")),
                     };

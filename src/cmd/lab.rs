@@ -6,25 +6,19 @@ use std::path::PathBuf;
 
 use super::diagram::{check_diagram, draw_diagram, wants_ladder};
 use super::output_error;
-use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, LabArgs};
-use crate::render::{
-    lab_ladders, write_lab_json, write_lab_text, Palette, TextOptions, LAB_MAX_HEX,
-};
+use crate::cli::{text_options, ColorChoice, Format, LabArgs, View};
+use crate::render::{lab_ladders, write_lab_json, write_lab_text, LAB_MAX_HEX};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
 use crate::{Error, Result};
 
 /// Runs `tcplab lab`.
 pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    let pal = Palette {
-        enabled: resolve_color(color),
-    };
-    let opts = TextOptions {
-        palette: pal,
-        width: terminal_width().unwrap_or(100),
-        hexdump: args.hexdump,
+    let view = View {
+        hexdump: args.hexdump.into(),
         raw_seq: false,
         max_hex: LAB_MAX_HEX,
     };
+    let opts = text_options(&view, color, 100);
     if args.name == "list" {
         for l in LABS {
             writeln!(out, "{:<12} seed {:<8} {}", l.name, l.seed, l.title).map_err(output_error)?;

@@ -7,11 +7,11 @@ use std::io::Write;
 use super::diagram::{check_diagram, draw_diagram, wants_ladder};
 use super::output_error;
 use crate::capture::{FileSource, FrameFilter};
-use crate::cli::{resolve_color, terminal_width, ColorChoice, ReplayArgs, ReplayFormat};
+use crate::cli::{text_options, ColorChoice, ReplayArgs, ReplayFormat, View};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoints, hexdump, layout_spans, write_summary, FollowWriter, HexdumpMode,
-    Ladder, PacketRecord, Paint, Palette, RowWriter, Span, TextOptions,
+    Ladder, PacketRecord, Paint, RowWriter, Span, TextOptions,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};
@@ -45,21 +45,13 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
     check_diagram(&args.diagram, args.format == ReplayFormat::Text)?;
     let mut src = FileSource::open(&args.file)?;
     let mut filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
-    let opts = TextOptions {
-        palette: Palette {
-            enabled: resolve_color(color),
-        },
-        // Piped or redirected, rows are never wrapped (as tcpdump's).
-        width: terminal_width().unwrap_or(usize::MAX),
-        hexdump: args.hexdump,
-        raw_seq: args.raw_seq,
-        max_hex: args.max_hex,
-    };
+    // Piped or redirected, rows are never wrapped (as tcpdump's).
+    let opts = text_options(&View::from(&args.view), color, usize::MAX);
     let mut output = if args.follow {
         Output::Follow {
             stream: args.stream.unwrap_or(0),
             reassembler: Reassembler::new(),
-            writer: FollowWriter::new(opts, args.hexdump != HexdumpMode::None),
+            writer: FollowWriter::new(opts, opts.hexdump != HexdumpMode::None),
             announced: false,
         }
     } else if args.summary {
@@ -120,7 +112,7 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         for i in p.findings().flags.indices() {
             totals.analysis[i] += 1;
         }
-        emit(&mut output, out, &p, &opts, args.max_hex).map_err(output_error)?;
+        emit(&mut output, out, &p, &opts, opts.max_hex).map_err(output_error)?;
     };
     if rows_shown {
         finish(&mut output, out, &totals, first_ts, &opts, args).map_err(output_error)?;

@@ -12,11 +12,9 @@ use clap::ArgMatches;
 use super::diagram::{check_diagram, draw_diagram, wants_ladder};
 use super::output_error;
 use crate::capture::PcapWriter;
-use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, TraceArgs};
+use crate::cli::{text_options, ColorChoice, Format, TraceArgs, View};
 use crate::lab::ExchangePlan;
-use crate::render::{
-    write_trace_json, write_trace_text, Ladder, Palette, TextOptions, TraceReport,
-};
+use crate::render::{write_trace_json, write_trace_text, Ladder, TraceReport};
 use crate::scenario::trace::trace;
 use crate::{Error, Result};
 
@@ -34,7 +32,7 @@ pub fn run(
             .writes
             .writes(matches.subcommand_matches("trace").unwrap_or(matches))?,
         server: args.server,
-        close: args.close,
+        close: args.close.into(),
         nodelay: args.nodelay,
         cork: false,
         server_read_delay: Duration::ZERO,
@@ -53,22 +51,15 @@ pub fn run(
     if let Some(path) = &args.write {
         save(path, &report)?;
     }
-    let opts = TextOptions {
-        palette: Palette {
-            enabled: resolve_color(color),
-        },
-        // Tables need a width: a classic terminal's when none is known.
-        width: terminal_width().unwrap_or(100),
-        hexdump: args.hexdump,
-        raw_seq: args.raw_seq,
-        max_hex: args.max_hex,
-    };
+    let view = View::from(&args.view);
+    // Tables need a width: a classic terminal's when none is known.
+    let opts = text_options(&view, color, 100);
     let ladder = wants_ladder(&args.diagram)
         .then(|| Ladder::of_connection(&report.connection, &report.packets));
     let written = match args.format {
         // --mermaid makes stdout the Mermaid text alone, ready to redirect.
         _ if args.diagram.mermaid => Ok(()),
-        Format::Json => write_trace_json(out, &report, args.max_hex).map_err(output_error),
+        Format::Json => write_trace_json(out, &report, view.max_hex).map_err(output_error),
         Format::Text => write_trace_text(out, &report, &opts).map_err(output_error),
     };
     // Closing a packet socket waits for the kernel (about 25 ms here): the
