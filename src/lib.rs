@@ -10,7 +10,8 @@
 //! ```
 //!
 //! `cmd` wires these together for each subcommand; `cli` turns arguments into a
-//! validated configuration; `error` holds the error types and their exit codes.
+//! validated invocation (nothing past it sees clap's `ArgMatches`); `error`
+//! holds the error types and their exit codes.
 
 pub mod capture;
 pub mod cli;

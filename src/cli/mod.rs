@@ -1,20 +1,30 @@
 //! The command line: clap types, and their checks turned into a validated
-//! configuration. Knows no packet bytes and no table layout.
+//! [`Invocation`] ([`parse`]), the one thing `cmd` receives. Knows no
+//! packet bytes and no table layout.
 
 mod hex;
+mod invocation;
+mod number;
 mod output;
 mod view;
 
 pub use hex::{parse_hex, HexBytes};
+pub use invocation::{
+    command, parse, Capture, Diagram, Invocation, Lab, LadderScreen, Replay, ReplayShow, Send,
+    Serve, Task, Trace, WriteSource,
+};
 pub use output::{resolve_color, terminal_width, ColorChoice};
 pub use view::{text_options, HexdumpArg, View, ViewArgs};
 
+use number::{at_least_one_u64, at_least_one_usize};
+
 use std::path::PathBuf;
 
-use clap::{ArgMatches, Parser, Subcommand, ValueEnum};
+use std::num::{NonZeroU64, NonZeroUsize};
+
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::lab::{CloseMode, ServeMode, ServerMode};
-use crate::{Error, Result};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -119,8 +129,8 @@ pub struct CaptureArgs {
     pub write: Option<PathBuf>,
 
     /// Stop after this many frames.
-    #[arg(short, long, value_name = "N")]
-    pub count: Option<u64>,
+    #[arg(short, long, value_name = "N", value_parser = at_least_one_u64())]
+    pub count: Option<NonZeroU64>,
 
     /// Stop after this long: 4, 4s, 500ms or 2m.
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
@@ -185,12 +195,12 @@ pub struct ServeArgs {
     pub data: PathBuf,
 
     /// Connections served at once; more are told so and closed.
-    #[arg(long, default_value_t = 256, value_name = "N")]
-    pub max_connections: usize,
+    #[arg(long, default_value = "256", value_name = "N", value_parser = at_least_one_usize())]
+    pub max_connections: NonZeroUsize,
 
     /// Longest line or message accepted, in bytes; longer gets an error reply.
-    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
-    pub max_line: usize,
+    #[arg(long, default_value = "65536", value_name = "BYTES", value_parser = at_least_one_usize())]
+    pub max_line: NonZeroUsize,
 
     /// Close a connection idle this long: 300, 300s, 5m.
     #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "TIME")]
@@ -395,36 +405,6 @@ pub struct WriteArgs {
     pub file: Vec<PathBuf>,
 }
 
-impl WriteArgs {
-    /// True if no write was asked for.
-    pub fn is_empty(&self) -> bool {
-        self.send.is_empty() && self.hex.is_empty() && self.file.is_empty()
-    }
-
-    /// The writes in command-line order; `sub` is the subcommand's matches.
-    pub fn writes(&self, sub: &ArgMatches) -> Result<Vec<Vec<u8>>> {
-        let idx = |id: &str| -> Vec<usize> {
-            sub.indices_of(id).map(|i| i.collect()).unwrap_or_default()
-        };
-        let mut ordered: Vec<(usize, Vec<u8>)> = Vec::new();
-        for (i, s) in idx("send").into_iter().zip(&self.send) {
-            ordered.push((i, s.as_bytes().to_vec()));
-        }
-        for (i, h) in idx("hex").into_iter().zip(&self.hex) {
-            ordered.push((i, h.0.clone()));
-        }
-        for (i, path) in idx("file").into_iter().zip(&self.file) {
-            let bytes = std::fs::read(path).map_err(|source| Error::File {
-                path: path.clone(),
-                source,
-            })?;
-            ordered.push((i, bytes));
-        }
-        ordered.sort_by_key(|(i, _)| *i);
-        Ok(ordered.into_iter().map(|(_, b)| b).collect())
-    }
-}
-
 /// Ladder diagrams of one connection (trace, replay --stream N, lab).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DiagramArgs {
@@ -437,7 +417,7 @@ pub struct DiagramArgs {
     pub svg: Option<PathBuf>,
 
     /// Print the ladder diagram as a Mermaid sequence diagram (for handouts).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["diagram", "step"])]
     pub mermaid: bool,
 
     /// Show one segment at a time, advancing on Enter (for pacing a class).

@@ -9,7 +9,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use super::output_error;
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
-use crate::cli::{text_options, CaptureArgs, CaptureFormat, ColorChoice, View};
+use crate::cli::{text_options, Capture, CaptureFormat, ColorChoice};
 use crate::flow::{Packet, Pipeline};
 use crate::render::{PacketRecord, RowWriter};
 use crate::values::Deadline;
@@ -25,15 +25,10 @@ enum Stop {
 }
 
 /// Runs `capture` until one of its stops, writing to `out`.
-pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+pub fn run(args: &Capture, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let interface = args.interface.clone().unwrap_or_else(loopback_interface);
-    let filter = match (&args.port, &args.filter) {
-        (Some(p), _) => format!("tcp port {p}"),
-        (None, Some(f)) => f.clone(),
-        (None, None) => "tcp".to_string(),
-    };
-    let view = View::from(&args.view);
-    let opts = text_options(&view, color, usize::MAX);
+    let filter = args.filter.clone();
+    let opts = text_options(&args.view, color, usize::MAX);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -87,7 +82,7 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
                     pipeline.step_into(frames, &frame.as_raw(), &mut packet);
                     let written = match args.format {
                         CaptureFormat::Text => rows.row(out, &packet),
-                        CaptureFormat::Ndjson => serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, view.max_hex))
+                        CaptureFormat::Ndjson => serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, opts.max_hex))
                             .map_err(std::io::Error::from)
                             .and_then(|()| out.write_all(b"\n")),
                     };
@@ -97,7 +92,7 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
                         }
                         return Err(output_error(e));
                     }
-                    if args.count.is_some_and(|c| frames >= c) {
+                    if args.count.is_some_and(|c| frames >= c.get()) {
                         break Stop::Count;
                     }
                 }

@@ -4,10 +4,10 @@
 
 use std::io::Write;
 
-use super::diagram::{check_diagram, draw_diagram, wants_ladder};
+use super::diagram::draw_diagram;
 use super::output_error;
 use crate::capture::{FileSource, FrameFilter};
-use crate::cli::{text_options, ColorChoice, ReplayArgs, ReplayFormat, View};
+use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoints, hexdump, layout_spans, write_summary, FollowWriter, HexdumpMode,
@@ -41,27 +41,22 @@ struct Totals {
 }
 
 /// Runs `replay` and writes to `out`.
-pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    check_diagram(&args.diagram, args.format == ReplayFormat::Text)?;
+pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let mut src = FileSource::open(&args.file)?;
     let mut filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
     // Piped or redirected, rows are never wrapped (as tcpdump's).
-    let opts = text_options(&View::from(&args.view), color, usize::MAX);
-    let mut output = if args.follow {
-        Output::Follow {
+    let opts = text_options(&args.view, color, usize::MAX);
+    let mut output = match (args.show, args.format) {
+        (ReplayShow::Follow, _) => Output::Follow {
             stream: args.stream.unwrap_or(0),
             reassembler: Reassembler::new(),
             writer: FollowWriter::new(opts, opts.hexdump != HexdumpMode::None),
             announced: false,
-        }
-    } else if args.summary {
-        Output::Summary(Summary::new())
-    } else {
-        match args.format {
-            ReplayFormat::Text => Output::Rows(RowWriter::new(opts)),
-            ReplayFormat::Json => Output::Json { first: true },
-            ReplayFormat::Ndjson => Output::Ndjson,
-        }
+        },
+        (ReplayShow::Summary, _) => Output::Summary(Summary::new()),
+        (ReplayShow::Packets, ReplayFormat::Text) => Output::Rows(RowWriter::new(opts)),
+        (ReplayShow::Packets, ReplayFormat::Json) => Output::Json { first: true },
+        (ReplayShow::Packets, ReplayFormat::Ndjson) => Output::Ndjson,
     };
     let mut pipeline = Pipeline::new();
     // One packet, refilled per frame: no allocation per frame.
@@ -76,7 +71,7 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
     let drawn_stream = args.stream.unwrap_or(0);
     let mut ladder: Option<Ladder> = None;
     // --mermaid makes stdout the Mermaid text alone.
-    let rows_shown = !args.diagram.mermaid;
+    let rows_shown = !args.diagram.mermaid();
     let damage = loop {
         let frame = match src.reader_mut().next_frame() {
             Ok(Some(f)) => f,
@@ -92,7 +87,7 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         }
         first_ts.get_or_insert(frame.ts);
         pipeline.step_into(number, &frame, &mut p);
-        if wants_ladder(&args.diagram) && p.stream() == Some(drawn_stream) {
+        if args.diagram.wanted() && p.stream() == Some(drawn_stream) {
             if ladder.is_none() {
                 ladder = endpoints(&p).map(|(c, s)| Ladder::new(c, s));
             }
@@ -122,7 +117,7 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         draw_diagram(&args.diagram, l, &opts, text, out)?;
     }
     match damage {
-        None if ladder.is_none() && wants_ladder(&args.diagram) => Err(Error::Usage(format!(
+        None if ladder.is_none() && args.diagram.wanted() => Err(Error::Usage(format!(
             "stream {drawn_stream} has no TCP segments in {}: no ladder diagram to draw \
              (tcplab replay --summary lists the streams)",
             src.path().display()
@@ -229,7 +224,7 @@ fn finish(
     totals: &Totals,
     first_ts: Option<Timestamp>,
     opts: &TextOptions,
-    args: &ReplayArgs,
+    args: &Replay,
 ) -> std::io::Result<()> {
     match output {
         Output::Rows(_) => {

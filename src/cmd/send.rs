@@ -3,26 +3,18 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use clap::ArgMatches;
-
-use super::output_error;
-use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, SendArgs, SendClose};
-use crate::lab::client::{self, Attempt, ClientEvent, Ending, RetryPolicy};
+use super::{load_writes, output_error};
+use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, Send};
+use crate::lab::client::{self, Attempt, ClientEvent};
 use crate::render::{hexdump, Paint, Palette, Span};
 use crate::values::SocketLog;
 use crate::{Error, NetKind, Result};
 
 /// Runs `send` and writes what happens to `out` as it happens.
-pub fn run(
-    args: &SendArgs,
-    matches: &ArgMatches,
-    color: ColorChoice,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let sub = matches.subcommand_matches("send").unwrap_or(matches);
-    let writes = args.writes.writes(sub)?;
+pub fn run(args: &Send, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+    let writes = load_writes(&args.writes)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -47,12 +39,7 @@ pub fn run(
     };
 
     let addrs = rt.block_on(resolve(&args.target))?;
-    let policy = RetryPolicy {
-        retries: args.retry,
-        first_delay: Duration::from_millis(args.retry_delay),
-        max_delay: Duration::from_millis(args.retry_max),
-        connect_timeout: Duration::from_millis(args.connect_timeout),
-    };
+    let policy = args.retry;
     let mut attempts = Vec::new();
     let connected = rt.block_on(client::connect(&addrs, &policy, |a: &Attempt| {
         attempts.push(a.clone());
@@ -123,7 +110,7 @@ pub fn run(
     });
 
     let clock = Instant::now();
-    let idle = Duration::from_millis(args.idle);
+    let idle = args.idle;
     let mut replies = Vec::new();
     let on_event = |e: &ClientEvent| {
         let text = match e {
@@ -161,13 +148,13 @@ pub fn run(
             on_event,
         ))
     } else {
-        let ending = match args.close {
-            SendClose::End => Ending::End,
-            SendClose::Destroy => Ending::Destroy,
-            SendClose::Half => Ending::Half,
-        };
         rt.block_on(client::converse(
-            sock, &writes, ending, idle, clock, on_event,
+            sock,
+            &writes,
+            args.ending,
+            idle,
+            clock,
+            on_event,
         ))
     };
     say(out, &stats_line(&log));

@@ -14,7 +14,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{resolve_color, ColorChoice, ServeArgs};
+use crate::cli::{resolve_color, ColorChoice, Serve};
 use crate::lab::serve::{self, EventSink, KvStore, Limit, Limits, ServeConfig, ServerEvent};
 use crate::render::{hexdump, Paint, Palette, Span};
 use crate::{Error, Result};
@@ -29,22 +29,10 @@ const MAX_HEX: usize = 4096;
 const INDENT: &str = "                  ";
 
 /// Runs the server until Ctrl-C or SIGTERM, logging to `out`.
-pub fn run(args: &ServeArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    if args.max_connections == 0 {
-        return Err(Error::Usage(
-            "--max-connections must be at least 1".to_string(),
-        ));
-    }
-    if args.max_line == 0 {
-        return Err(Error::Usage("--max-line must be at least 1".to_string()));
-    }
+pub fn run(args: &Serve, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let mode = args.mode.with_store(|| KvStore::open(&args.data))?;
     let addrs = resolve(&args.host, args.port)?;
-    let limits = Limits {
-        max_connections: args.max_connections,
-        max_line: args.max_line,
-        idle_timeout: Some(args.idle_timeout).filter(|d| !d.is_zero()),
-    };
+    let limits = args.limits;
     let config = ServeConfig {
         mode,
         limits,
