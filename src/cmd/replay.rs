@@ -38,12 +38,23 @@ struct Totals {
     frames: u64,
     shown: u64,
     analysis: Vec<u64>,
+    /// The first frame's time (after `--filter`).
+    first_ts: Option<Timestamp>,
+}
+
+/// What one pass over the file gathered besides what it wrote.
+struct Pass {
+    totals: Totals,
+    /// The ladder of the drawn stream, built while streaming: arrows only.
+    ladder: Option<Ladder>,
+    /// Why reading stopped before the end of the file, if it did.
+    damage: Option<String>,
 }
 
 /// Runs `replay` and writes to `out`.
 pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let mut src = FileSource::open(&args.file)?;
-    let mut filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
+    let filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
     // Piped or redirected, rows are never wrapped (as tcpdump's).
     let opts = text_options(&args.view, color, usize::MAX);
     let mut output = match (args.show, args.format) {
@@ -58,6 +69,41 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
         (ReplayShow::Packets, ReplayFormat::Json) => Output::Json { first: true },
         (ReplayShow::Packets, ReplayFormat::Ndjson) => Output::Ndjson,
     };
+    let pass = read_all(&mut src, filter, args, &mut output, &opts, out)?;
+    // --mermaid makes stdout the Mermaid text alone.
+    if !args.diagram.mermaid() {
+        finish(&mut output, out, &pass.totals, &opts, args).map_err(output_error)?;
+    }
+    if let Some(l) = &pass.ladder {
+        let text = args.format == ReplayFormat::Text;
+        draw_diagram(&args.diagram, l, &opts, text, out)?;
+    }
+    let drawn_stream = args.stream.unwrap_or(0);
+    match pass.damage {
+        None if pass.ladder.is_none() && args.diagram.wanted() => Err(Error::Usage(format!(
+            "stream {drawn_stream} has no TCP segments in {}: no ladder diagram to draw \
+             (tcplab replay --summary lists the streams)",
+            src.path().display()
+        ))),
+        None => Ok(()),
+        Some(detail) => Err(Error::CorruptCapture {
+            path: src.path().to_path_buf(),
+            frames_read: pass.totals.frames,
+            detail,
+        }),
+    }
+}
+
+/// Reads every frame (to the end or the damage), steps it through the
+/// pipeline, and writes what `output` shows of it as soon as it is read.
+fn read_all(
+    src: &mut FileSource,
+    mut filter: Option<FrameFilter>,
+    args: &Replay,
+    output: &mut Output,
+    opts: &TextOptions,
+    out: &mut dyn Write,
+) -> Result<Pass> {
     let mut pipeline = Pipeline::new();
     // One packet, refilled per frame: no allocation per frame.
     let mut p = Packet::default();
@@ -65,28 +111,23 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
         analysis: vec![0; Analysis::all_names().count()],
         ..Totals::default()
     };
-    let mut first_ts: Option<Timestamp> = None;
-    let mut number = 0u64;
-    // The ladder of one stream, built while streaming: arrows only.
     let drawn_stream = args.stream.unwrap_or(0);
     let mut ladder: Option<Ladder> = None;
-    // --mermaid makes stdout the Mermaid text alone.
     let rows_shown = !args.diagram.mermaid();
     let damage = loop {
         let frame = match src.reader_mut().next_frame() {
             Ok(Some(f)) => f,
             Ok(None) => break None,
-            Err(e) => break Some(e),
+            Err(e) => break Some(e.to_string()),
         };
-        number += 1;
         totals.frames += 1;
         if let Some(f) = filter.as_mut() {
             if !f.matches(frame.link, frame.data) {
                 continue;
             }
         }
-        first_ts.get_or_insert(frame.ts);
-        pipeline.step_into(number, &frame, &mut p);
+        totals.first_ts.get_or_insert(frame.ts);
+        pipeline.step_into(totals.frames, &frame, &mut p);
         if args.diagram.wanted() && p.stream() == Some(drawn_stream) {
             if ladder.is_none() {
                 ladder = endpoints(&p).map(|(c, s)| Ladder::new(c, s));
@@ -95,40 +136,20 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
                 l.push(&p);
             }
         }
-        if !rows_shown {
+        if !rows_shown || args.stream.is_some_and(|want| p.stream() != Some(want)) {
             continue;
-        }
-        if let Some(want) = args.stream {
-            if p.stream() != Some(want) {
-                continue;
-            }
         }
         totals.shown += 1;
         for i in p.findings().flags.indices() {
             totals.analysis[i] += 1;
         }
-        emit(&mut output, out, &p, &opts, opts.max_hex).map_err(output_error)?;
+        emit(output, out, &p, opts, opts.max_hex).map_err(output_error)?;
     };
-    if rows_shown {
-        finish(&mut output, out, &totals, first_ts, &opts, args).map_err(output_error)?;
-    }
-    if let Some(l) = &ladder {
-        let text = args.format == ReplayFormat::Text;
-        draw_diagram(&args.diagram, l, &opts, text, out)?;
-    }
-    match damage {
-        None if ladder.is_none() && args.diagram.wanted() => Err(Error::Usage(format!(
-            "stream {drawn_stream} has no TCP segments in {}: no ladder diagram to draw \
-             (tcplab replay --summary lists the streams)",
-            src.path().display()
-        ))),
-        None => Ok(()),
-        Some(e) => Err(Error::CorruptCapture {
-            path: src.path().to_path_buf(),
-            frames_read: number,
-            detail: e.to_string(),
-        }),
-    }
+    Ok(Pass {
+        totals,
+        ladder,
+        damage,
+    })
 }
 
 fn emit(
@@ -222,7 +243,6 @@ fn finish(
     output: &mut Output,
     out: &mut dyn Write,
     totals: &Totals,
-    first_ts: Option<Timestamp>,
     opts: &TextOptions,
     args: &Replay,
 ) -> std::io::Result<()> {
@@ -249,8 +269,8 @@ fn finish(
         }
         Output::Ndjson => Ok(()),
         Output::Summary(summary) => match args.format {
-            ReplayFormat::Text => write_summary(out, &summary.conversations, first_ts, opts),
-            _ => crate::render::write_summary_json(out, &summary.conversations, first_ts),
+            ReplayFormat::Text => write_summary(out, &summary.conversations, totals.first_ts, opts),
+            _ => crate::render::write_summary_json(out, &summary.conversations, totals.first_ts),
         },
         Output::Follow {
             reassembler,
