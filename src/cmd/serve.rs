@@ -1,5 +1,7 @@
 //! `tcplab serve MODE`: a lesson server (see `lab::serve`), its events
-//! printed one line each as they happen.
+//! printed one line each as they happen. The log's lines are rendered here,
+//! not in `render`: they are `lab::serve::ServerEvent`s, and `render` knows
+//! no lab type.
 //!
 //! The server runs on its own thread; this one prints. Events reach it
 //! through a bounded queue: if the output cannot keep up (a terminal paused,
@@ -212,23 +214,7 @@ impl Log<'_> {
     fn event(&mut self, event: &ServerEvent, t: Duration) -> std::io::Result<()> {
         use ServerEvent as E;
         match event {
-            E::Listening { addr, mode } => {
-                self.mode = mode;
-                let heading = format!("tcplab serve {mode}");
-                let limits = self.limits;
-                let idle = match limits.idle_timeout {
-                    Some(d) => format!("idle {}", seconds(d)),
-                    None => "no idle timeout".to_string(),
-                };
-                writeln!(
-                    self.out,
-                    "{}: listening on {addr} ({}) · up to {} connections, {}-byte lines, {idle} · Ctrl-C stops",
-                    self.palette.paint(Paint::Heading, &heading),
-                    serve::family(addr),
-                    limits.max_connections,
-                    limits.max_line,
-                )
-            }
+            E::Listening { addr, mode } => self.listening(addr, mode),
             E::Connection {
                 id,
                 peer,
@@ -238,27 +224,7 @@ impl Log<'_> {
                 let text = format!("from {peer} ({family}) · {active} active");
                 self.line(t, Some(*id), "connection", Paint::Good, &text)
             }
-            E::Data { id, len, bytes } => {
-                let s = if *len == 1 { "" } else { "s" };
-                self.line(
-                    t,
-                    Some(*id),
-                    "data",
-                    Paint::Payload,
-                    &format!("{len} byte{s}"),
-                )?;
-                if let Some(bytes) = bytes {
-                    let spans = [Span {
-                        range: 0..bytes.len(),
-                        paint: Paint::Payload,
-                    }];
-                    hexdump(self.out, bytes, &spans, self.palette, 16, INDENT)?;
-                    if bytes.len() < *len {
-                        writeln!(self.out, "{INDENT}... {} more bytes", len - bytes.len())?;
-                    }
-                }
-                Ok(())
-            }
+            E::Data { id, len, bytes } => self.data(t, *id, *len, bytes.as_deref()),
             E::End { id } => self.line(
                 t,
                 Some(*id),
@@ -293,6 +259,51 @@ impl Log<'_> {
             }
             E::Stopped => self.line(t, None, "stopped", Paint::Heading, "bye"),
         }
+    }
+}
+
+impl Log<'_> {
+    /// The first line: where, which mode, and the limits in force.
+    fn listening(&mut self, addr: &SocketAddr, mode: &'static str) -> std::io::Result<()> {
+        self.mode = mode;
+        let heading = format!("tcplab serve {mode}");
+        let limits = self.limits;
+        let idle = match limits.idle_timeout {
+            Some(d) => format!("idle {}", seconds(d)),
+            None => "no idle timeout".to_string(),
+        };
+        writeln!(
+            self.out,
+            "{}: listening on {addr} ({}) · up to {} connections, {}-byte lines, {idle} · Ctrl-C stops",
+            self.palette.paint(Paint::Heading, &heading),
+            serve::family(addr),
+            limits.max_connections,
+            limits.max_line,
+        )
+    }
+
+    /// `len` bytes read; with -v their hex dump (at most `MAX_HEX` kept).
+    fn data(
+        &mut self,
+        t: Duration,
+        id: u64,
+        len: usize,
+        bytes: Option<&[u8]>,
+    ) -> std::io::Result<()> {
+        let s = if len == 1 { "" } else { "s" };
+        let text = format!("{len} byte{s}");
+        self.line(t, Some(id), "data", Paint::Payload, &text)?;
+        if let Some(bytes) = bytes {
+            let spans = [Span {
+                range: 0..bytes.len(),
+                paint: Paint::Payload,
+            }];
+            hexdump(self.out, bytes, &spans, self.palette, 16, INDENT)?;
+            if bytes.len() < len {
+                writeln!(self.out, "{INDENT}... {} more bytes", len - bytes.len())?;
+            }
+        }
+        Ok(())
     }
 }
 
