@@ -226,7 +226,7 @@ pub enum SendClose {
 #[derive(Debug, Parser)]
 pub struct SendArgs {
     /// Where to connect: HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124).
-    #[arg(value_name = "HOST:PORT")]
+    #[arg(value_name = "HOST:PORT", value_parser = parse_target)]
     pub target: String,
 
     #[command(flatten)]
@@ -267,6 +267,15 @@ pub struct SendArgs {
     /// Output for people (text) or one JSON object (json).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// Checks the form of `send`'s target, HOST:PORT with a port number (the
+/// name is looked up when `send` runs).
+fn parse_target(s: &str) -> Result<String, String> {
+    match s.rsplit_once(':') {
+        Some((_, port)) if port.parse::<u16>().is_ok() => Ok(s.to_string()),
+        _ => Err("not HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124)".to_string()),
+    }
 }
 
 /// Parses `4`, `4s`, `500ms`, `2m` (seconds when no unit is given).
@@ -497,8 +506,21 @@ pub struct TraceArgs {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, parse_target};
     use std::time::Duration;
+
+    #[test]
+    fn a_target_needs_a_port_number() {
+        for ok in ["127.0.0.1:8124", "[::1]:8124", "localhost:0"] {
+            assert_eq!(parse_target(ok).unwrap(), ok);
+        }
+        for bad in ["nowhere", "host:", "host:99999", "host:80x"] {
+            assert!(
+                parse_target(bad).unwrap_err().contains("HOST:PORT"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn durations_take_the_usual_units() {

@@ -137,15 +137,14 @@ fn shown(e: &ClientEvent, idle: std::time::Duration) -> SendEvent<'_> {
     }
 }
 
-/// HOST:PORT to addresses: `127.0.0.1:8124`, `[::1]:8124`, `localhost:8124`.
+/// HOST:PORT (its form checked by `cli`) to addresses: `127.0.0.1:8124`,
+/// `[::1]:8124`, `localhost:8124`.
 async fn resolve(target: &str) -> Result<Vec<SocketAddr>> {
     let usage = || {
         Error::Usage(format!(
             "'{target}' is not HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124)"
         ))
     };
-    let (_, port) = target.rsplit_once(':').ok_or_else(usage)?;
-    port.parse::<u16>().map_err(|_| usage())?;
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host(target)
         .await
         .map_err(|e| Error::Net {
