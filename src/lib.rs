@@ -13,9 +13,10 @@
 //! ```
 //!
 //! `values` holds the leaf types every layer may use; `cli` turns arguments
-//! into a validated configuration; `cmd` wires the pieces per subcommand;
-//! `error` holds the error types and their exit codes. `docs/architecture.md`
-//! says what each module owns and may import (`tests/house.rs` checks it).
+//! into a validated invocation (nothing past it sees clap's `ArgMatches`);
+//! `cmd` wires the pieces per subcommand; `error` holds the error types and
+//! their exit codes. `docs/architecture.md` says what each module owns and
+//! may import (`tests/house.rs` checks it).
 
 pub mod capture;
 pub mod cli;

@@ -24,3 +24,44 @@ fn man_page_is_roff() {
     assert!(text.contains(".TH tcplab 1"), "{text}");
     assert!(text.contains(".SH NAME"));
 }
+
+/// Usage errors found by the CLI: exit 2, one line on stderr, nothing run.
+fn usage_error(args: &[&str]) -> String {
+    let out = tcplab().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    assert!(out.stdout.is_empty(), "{args:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("tcplab: "), "{err}");
+    err
+}
+
+#[test]
+fn mermaid_with_a_terminal_ladder_is_a_conflict_with_the_why() {
+    let hello = "captures/hello-ethernet.pcap";
+    for args in [
+        ["replay", hello, "--mermaid", "--diagram"],
+        ["replay", hello, "--step", "--mermaid"],
+    ] {
+        let err = usage_error(&args);
+        assert!(err.contains("cannot be used with"), "{err}");
+        assert!(err.contains("run once with --mermaid"), "{err}");
+    }
+}
+
+#[test]
+fn terminal_diagrams_with_json_are_refused_before_anything_runs() {
+    // trace would need a capture: the refusal comes first, even unprivileged.
+    let err = usage_error(&["trace", "--send", "hi", "--format", "json", "--diagram"]);
+    assert!(err.contains("cannot be mixed with JSON output"), "{err}");
+    let err = usage_error(&["lab", "reset", "--format", "json", "--step"]);
+    assert!(err.contains("use --svg FILE"), "{err}");
+}
+
+#[test]
+fn zero_is_refused_where_it_means_nothing() {
+    let err = usage_error(&["capture", "--count", "0"]);
+    assert!(err.contains("--count must be at least 1"), "{err}");
+    let err = usage_error(&["serve", "echo", "--port", "0", "--max-line", "0"]);
+    assert!(err.contains("--max-line must be at least 1"), "{err}");
+}

@@ -245,3 +245,33 @@ fn the_function_length_check_sees_functions() {
     // A check that finds nothing because it cannot see would pass forever.
     assert!(!long_functions(40).is_empty());
 }
+
+#[test]
+fn nothing_past_cli_sees_arg_matches() {
+    let mut bad = Vec::new();
+    for path in rust_files(&src()) {
+        let rel = path.strip_prefix(src()).unwrap();
+        if rel.starts_with("cli") || rel == Path::new("main.rs") {
+            continue;
+        }
+        if code(&path).contains("ArgMatches") {
+            bad.push(path.display().to_string());
+        }
+    }
+    assert!(bad.is_empty(), "ArgMatches outside src/cli: {bad:?}");
+}
+
+#[test]
+fn domain_types_are_free_of_clap() {
+    let mut bad = Vec::new();
+    for path in rust_files(&src()) {
+        let rel = path.strip_prefix(src()).unwrap();
+        if rel.starts_with("cli") || rel.starts_with("cmd") || rel == Path::new("main.rs") {
+            continue;
+        }
+        if code(&path).contains("clap::") {
+            bad.push(path.display().to_string());
+        }
+    }
+    assert!(bad.is_empty(), "clap outside src/cli and src/cmd: {bad:?}");
+}

@@ -1,19 +1,30 @@
 //! The command line: clap types, and their checks turned into a validated
-//! configuration. Knows no packet bytes and no table layout.
+//! [`Invocation`] ([`parse`]), the one thing `cmd` receives. Knows no
+//! packet bytes and no table layout.
 
 mod hex;
+mod invocation;
+mod number;
 mod output;
+mod view;
 
 pub use hex::{parse_hex, HexBytes};
+pub use invocation::{
+    command, parse, Capture, Diagram, Invocation, Lab, LadderScreen, Replay, ReplayShow, Send,
+    Serve, Task, Trace, WriteSource,
+};
 pub use output::{resolve_color, terminal_width, ColorChoice};
+pub use view::{text_options, HexdumpArg, View, ViewArgs};
+
+use number::{at_least_one_u64, at_least_one_usize};
 
 use std::path::PathBuf;
 
-use clap::{ArgMatches, Parser, Subcommand, ValueEnum};
+use std::num::{NonZeroU64, NonZeroUsize};
+
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::lab::{CloseMode, ServeMode, ServerMode};
-use crate::render::HexdumpMode;
-use crate::{Error, Result};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -118,8 +129,8 @@ pub struct CaptureArgs {
     pub write: Option<PathBuf>,
 
     /// Stop after this many frames.
-    #[arg(short, long, value_name = "N")]
-    pub count: Option<u64>,
+    #[arg(short, long, value_name = "N", value_parser = at_least_one_u64())]
+    pub count: Option<NonZeroU64>,
 
     /// Stop after this long: 4, 4s, 500ms or 2m.
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
@@ -129,17 +140,8 @@ pub struct CaptureArgs {
     #[arg(long, value_enum, default_value_t = CaptureFormat::Text)]
     pub format: CaptureFormat,
 
-    /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::None)]
-    pub hexdump: HexdumpMode,
-
-    /// Show raw sequence and acknowledgment numbers beside the relative ones.
-    #[arg(long)]
-    pub raw_seq: bool,
-
-    /// Cut hex dumps and payload_hex after this many bytes.
-    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
-    pub max_hex: usize,
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     /// After opening the capture (and the --write file), drop root and run
     /// as this user, as tcpdump's -Z does.
@@ -193,12 +195,12 @@ pub struct ServeArgs {
     pub data: PathBuf,
 
     /// Connections served at once; more are told so and closed.
-    #[arg(long, default_value_t = 256, value_name = "N")]
-    pub max_connections: usize,
+    #[arg(long, default_value = "256", value_name = "N", value_parser = at_least_one_usize())]
+    pub max_connections: NonZeroUsize,
 
     /// Longest line or message accepted, in bytes; longer gets an error reply.
-    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
-    pub max_line: usize,
+    #[arg(long, default_value = "65536", value_name = "BYTES", value_parser = at_least_one_usize())]
+    pub max_line: NonZeroUsize,
 
     /// Close a connection idle this long: 300, 300s, 5m.
     #[arg(long, default_value = "300s", value_parser = parse_duration, value_name = "TIME")]
@@ -224,7 +226,7 @@ pub enum SendClose {
 #[derive(Debug, Parser)]
 pub struct SendArgs {
     /// Where to connect: HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124).
-    #[arg(value_name = "HOST:PORT")]
+    #[arg(value_name = "HOST:PORT", value_parser = parse_target)]
     pub target: String,
 
     #[command(flatten)]
@@ -265,6 +267,15 @@ pub struct SendArgs {
     /// Output for people (text) or one JSON object (json).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// Checks the form of `send`'s target, HOST:PORT with a port number (the
+/// name is looked up when `send` runs).
+fn parse_target(s: &str) -> Result<String, String> {
+    match s.rsplit_once(':') {
+        Some((_, port)) if port.parse::<u16>().is_ok() => Ok(s.to_string()),
+        _ => Err("not HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124)".to_string()),
+    }
 }
 
 /// Parses `4`, `4s`, `500ms`, `2m` (seconds when no unit is given).
@@ -327,8 +338,8 @@ pub struct LabArgs {
     pub format: Format,
 
     /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::Payload)]
-    pub hexdump: HexdumpMode,
+    #[arg(long, value_enum, default_value_t = HexdumpArg::Payload)]
+    pub hexdump: HexdumpArg,
 
     #[command(flatten)]
     pub diagram: DiagramArgs,
@@ -371,17 +382,8 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
     pub format: ReplayFormat,
 
-    /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::None)]
-    pub hexdump: HexdumpMode,
-
-    /// Show raw sequence and acknowledgment numbers beside the relative ones.
-    #[arg(long)]
-    pub raw_seq: bool,
-
-    /// Cut hex dumps and payload_hex after this many bytes.
-    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
-    pub max_hex: usize,
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     /// Ladder diagram of one stream (--stream, default 0).
     #[command(flatten)]
@@ -412,36 +414,6 @@ pub struct WriteArgs {
     pub file: Vec<PathBuf>,
 }
 
-impl WriteArgs {
-    /// True if no write was asked for.
-    pub fn is_empty(&self) -> bool {
-        self.send.is_empty() && self.hex.is_empty() && self.file.is_empty()
-    }
-
-    /// The writes in command-line order; `sub` is the subcommand's matches.
-    pub fn writes(&self, sub: &ArgMatches) -> Result<Vec<Vec<u8>>> {
-        let idx = |id: &str| -> Vec<usize> {
-            sub.indices_of(id).map(|i| i.collect()).unwrap_or_default()
-        };
-        let mut ordered: Vec<(usize, Vec<u8>)> = Vec::new();
-        for (i, s) in idx("send").into_iter().zip(&self.send) {
-            ordered.push((i, s.as_bytes().to_vec()));
-        }
-        for (i, h) in idx("hex").into_iter().zip(&self.hex) {
-            ordered.push((i, h.0.clone()));
-        }
-        for (i, path) in idx("file").into_iter().zip(&self.file) {
-            let bytes = std::fs::read(path).map_err(|source| Error::File {
-                path: path.clone(),
-                source,
-            })?;
-            ordered.push((i, bytes));
-        }
-        ordered.sort_by_key(|(i, _)| *i);
-        Ok(ordered.into_iter().map(|(_, b)| b).collect())
-    }
-}
-
 /// Ladder diagrams of one connection (trace, replay --stream N, lab).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DiagramArgs {
@@ -454,7 +426,7 @@ pub struct DiagramArgs {
     pub svg: Option<PathBuf>,
 
     /// Print the ladder diagram as a Mermaid sequence diagram (for handouts).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["diagram", "step"])]
     pub mermaid: bool,
 
     /// Show one segment at a time, advancing on Enter (for pacing a class).
@@ -462,8 +434,33 @@ pub struct DiagramArgs {
     pub step: bool,
 }
 
-/// Arguments of `tcplab trace`.
+/// `trace --close`: the command line's side of [`CloseMode`] (the lab type
+/// knows nothing of clap); the docs are the ones `--help` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceClose {
+    /// `socket.end()`: FIN after the replies arrived; the server ends too.
+    End,
+    /// `socket.destroy()` with zero linger: RST instead of FIN.
+    Destroy,
+    /// `end()` right after the writes: the server reads to the end, then
+    /// still sends its replies over the half-open connection.
+    Half,
+}
+
+impl From<TraceClose> for CloseMode {
+    fn from(arg: TraceClose) -> Self {
+        match arg {
+            TraceClose::End => CloseMode::End,
+            TraceClose::Destroy => CloseMode::Destroy,
+            TraceClose::Half => CloseMode::Half,
+        }
+    }
+}
+
+/// Arguments of `tcplab trace`. Its hex dumps default to each payload
+/// (the shared `--hexdump` defaults to none).
 #[derive(Debug, Parser)]
+#[command(mut_arg("hexdump", |a| a.default_value("payload")))]
 pub struct TraceArgs {
     #[command(flatten)]
     pub writes: WriteArgs,
@@ -473,8 +470,8 @@ pub struct TraceArgs {
     pub server: ServerMode,
 
     /// How the client closes: end (FIN), destroy (RST), half (FIN right after writing).
-    #[arg(long, value_enum, default_value_t = CloseMode::End)]
-    pub close: CloseMode,
+    #[arg(long, value_enum, default_value_t = TraceClose::End)]
+    pub close: TraceClose,
 
     /// Disable Nagle's algorithm (TCP_NODELAY) on both sockets.
     #[arg(long)]
@@ -496,17 +493,8 @@ pub struct TraceArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Hex dumps of each payload, of whole frames, or none.
-    #[arg(long, value_enum, default_value_t = HexdumpMode::Payload)]
-    pub hexdump: HexdumpMode,
-
-    /// Show raw sequence and acknowledgment numbers beside the relative ones.
-    #[arg(long)]
-    pub raw_seq: bool,
-
-    /// Cut hex dumps (and JSON payload_hex) after this many bytes.
-    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
-    pub max_hex: usize,
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     /// Give up if the exchange has not finished after this many milliseconds.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
@@ -518,8 +506,21 @@ pub struct TraceArgs {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, parse_target};
     use std::time::Duration;
+
+    #[test]
+    fn a_target_needs_a_port_number() {
+        for ok in ["127.0.0.1:8124", "[::1]:8124", "localhost:0"] {
+            assert_eq!(parse_target(ok).unwrap(), ok);
+        }
+        for bad in ["nowhere", "host:", "host:99999", "host:80x"] {
+            assert!(
+                parse_target(bad).unwrap_err().contains("HOST:PORT"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn durations_take_the_usual_units() {

@@ -3,17 +3,22 @@
 //! `--count` and `--duration` all stop it the same way: the file is
 //! flushed whole and the kernel's counts are printed.
 
+use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use tokio::signal::unix::{signal, SignalKind};
 
 use super::output_error;
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
-use crate::cli::{resolve_color, terminal_width, CaptureArgs, CaptureFormat, ColorChoice};
+use crate::cli::{text_options, Capture, CaptureFormat, ColorChoice};
 use crate::flow::{Packet, Pipeline};
-use crate::render::{PacketRecord, Palette, RowWriter, TextOptions};
+use crate::render::{PacketRecord, RowWriter};
 use crate::values::Deadline;
 use crate::{Error, Result};
+
+/// The `--write` file.
+type Saved = PcapWriter<BufWriter<File>>;
 
 /// Why the capture stopped.
 enum Stop {
@@ -25,100 +30,27 @@ enum Stop {
 }
 
 /// Runs `capture` until one of its stops, writing to `out`.
-pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+pub fn run(args: &Capture, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let interface = args.interface.clone().unwrap_or_else(loopback_interface);
-    let filter = match (&args.port, &args.filter) {
-        (Some(p), _) => format!("tcp port {p}"),
-        (None, Some(f)) => f.clone(),
-        (None, None) => "tcp".to_string(),
-    };
-    let opts = TextOptions {
-        palette: Palette {
-            enabled: resolve_color(color),
-        },
-        width: terminal_width().unwrap_or(usize::MAX),
-        hexdump: args.hexdump,
-        raw_seq: args.raw_seq,
-        max_hex: args.max_hex,
-    };
+    let mut rows = RowWriter::new(text_options(&args.view, color, usize::MAX));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     rt.block_on(async {
-        let config = LiveConfig::new(interface.clone(), filter.clone());
+        let config = LiveConfig::new(interface.clone(), args.filter.clone());
         let mut cap = LiveCapture::open(config)?;
-        let link = cap.link();
         let mut file = match &args.write {
-            Some(path) => {
-                let err = |source| Error::File {
-                    path: path.clone(),
-                    source,
-                };
-                let f = std::fs::File::create(path).map_err(err)?;
-                Some(PcapWriter::new(BufWriter::new(f), link, cap.config().snaplen as u32).map_err(err)?)
-            }
+            Some(path) => Some(create(path, &cap)?),
             None => None,
         };
         if let Some(user) = &args.user {
             crate::capture::privileges::drop_to(user)?;
         }
-        eprintln!(
-            "tcplab capture: listening on {interface} ({}), filter '{filter}'{}{}; Ctrl-C stops",
-            link.label(),
-            args.write
-                .as_ref()
-                .map(|p| format!(", saving to {}", p.display()))
-                .unwrap_or_default(),
-            args.user
-                .as_ref()
-                .map(|u| format!(", running as {u}"))
-                .unwrap_or_default()
-        );
-        let mut pipeline = Pipeline::new();
-        let mut packet = Packet::default();
-        let mut rows = RowWriter::new(opts);
-        let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
-        let deadline = Deadline::after_opt(args.duration);
-        let mut frames = 0u64;
-        let stop = loop {
-            tokio::select! {
-                frame = cap.next_frame() => {
-                    let Some(frame) = frame else { break Stop::Interrupted };
-                    let frame = frame?;
-                    frames += 1;
-                    if let Some(w) = file.as_mut() {
-                        let path = args.write.clone().unwrap_or_default();
-                        w.write_frame(&frame).map_err(|source| Error::File { path, source })?;
-                    }
-                    pipeline.step_into(frames, &frame.as_raw(), &mut packet);
-                    let written = match args.format {
-                        CaptureFormat::Text => rows.row(out, &packet),
-                        CaptureFormat::Ndjson => serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, args.max_hex))
-                            .map_err(std::io::Error::from)
-                            .and_then(|()| out.write_all(b"\n")),
-                    };
-                    if let Err(e) = written.and_then(|()| out.flush()) {
-                        if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            break Stop::OutputClosed;
-                        }
-                        return Err(output_error(e));
-                    }
-                    if args.count.is_some_and(|c| frames >= c) {
-                        break Stop::Count;
-                    }
-                }
-                _ = tokio::signal::ctrl_c() => break Stop::Interrupted,
-                _ = term.recv() => break Stop::Interrupted,
-                () = deadline.reached() => break Stop::Duration,
-            }
-        };
-        if let Some(w) = file.take() {
-            let path = args.write.clone().unwrap_or_default();
-            w.finish()
-                .and_then(|f| f.into_inner().map_err(|e| e.into_error()))
-                .and_then(|f| f.sync_all())
-                .map_err(|source| Error::File { path, source })?;
+        announce(args, &interface, &cap);
+        let (stop, frames) = watch(&mut cap, &mut file, args, &mut rows, out).await?;
+        if let (Some(w), Some(path)) = (file, &args.write) {
+            close(w, path)?;
         }
         let stats = cap.stats()?;
         let why = match stop {
@@ -133,4 +65,103 @@ pub fn run(args: &CaptureArgs, color: ColorChoice, out: &mut dyn Write) -> Resul
         );
         Ok(())
     })
+}
+
+/// Frames until a stop: each saved, stepped through the pipeline and shown.
+/// The stop and the number of frames.
+async fn watch(
+    cap: &mut LiveCapture,
+    file: &mut Option<Saved>,
+    args: &Capture,
+    rows: &mut RowWriter,
+    out: &mut dyn Write,
+) -> Result<(Stop, u64)> {
+    let mut pipeline = Pipeline::new();
+    let mut packet = Packet::default();
+    let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
+    let deadline = Deadline::after_opt(args.duration);
+    let mut frames = 0u64;
+    let stop = loop {
+        tokio::select! {
+            frame = cap.next_frame() => {
+                let Some(frame) = frame else { break Stop::Interrupted };
+                let frame = frame?;
+                frames += 1;
+                if let (Some(w), Some(path)) = (file.as_mut(), &args.write) {
+                    w.write_frame(&frame).map_err(|source| Error::File { path: path.clone(), source })?;
+                }
+                pipeline.step_into(frames, &frame.as_raw(), &mut packet);
+                if let Err(e) = show(out, rows, args, &packet) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        break Stop::OutputClosed;
+                    }
+                    return Err(output_error(e));
+                }
+                if args.count.is_some_and(|c| frames >= c.get()) {
+                    break Stop::Count;
+                }
+            }
+            _ = tokio::signal::ctrl_c() => break Stop::Interrupted,
+            _ = term.recv() => break Stop::Interrupted,
+            () = deadline.reached() => break Stop::Duration,
+        }
+    };
+    Ok((stop, frames))
+}
+
+/// One packet as a row or an NDJSON record, flushed at once.
+fn show(
+    out: &mut dyn Write,
+    rows: &mut RowWriter,
+    args: &Capture,
+    packet: &Packet,
+) -> std::io::Result<()> {
+    match args.format {
+        CaptureFormat::Text => rows.row(out, packet)?,
+        CaptureFormat::Ndjson => {
+            let record = PacketRecord::of(packet, args.view.max_hex);
+            serde_json::to_writer(&mut *out, &record).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()
+}
+
+/// The line on stderr that says what is captured, where it goes, as whom.
+fn announce(args: &Capture, interface: &str, cap: &LiveCapture) {
+    eprintln!(
+        "tcplab capture: listening on {interface} ({}), filter '{}'{}{}; Ctrl-C stops",
+        cap.link().label(),
+        args.filter,
+        args.write
+            .as_ref()
+            .map(|p| format!(", saving to {}", p.display()))
+            .unwrap_or_default(),
+        args.user
+            .as_ref()
+            .map(|u| format!(", running as {u}"))
+            .unwrap_or_default()
+    );
+}
+
+/// The `--write` file, created before privileges are dropped.
+fn create(path: &Path, cap: &LiveCapture) -> Result<Saved> {
+    let err = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = File::create(path).map_err(err)?;
+    let snaplen = cap.config().snaplen as u32;
+    PcapWriter::new(BufWriter::new(f), cap.link(), snaplen).map_err(err)
+}
+
+/// Flushes the `--write` file whole and onto the disk.
+fn close(w: Saved, path: &Path) -> Result<()> {
+    w.finish()
+        .and_then(|f| f.into_inner().map_err(|e| e.into_error()))
+        .and_then(|f| f.sync_all())
+        .map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })
 }

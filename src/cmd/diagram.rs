@@ -1,45 +1,15 @@
-//! The ladder-diagram flags shared by `trace`, `replay` and `lab`:
-//! checked before anything runs, drawn after the report.
+//! The ladder diagrams of `trace`, `replay` and `lab`, drawn after the
+//! report as the (validated) diagram flags ask.
 
 use std::io::{IsTerminal, Write};
 
 use super::output_error;
-use crate::cli::DiagramArgs;
+use crate::cli::{Diagram, LadderScreen};
 use crate::render::{
     write_ladder, write_ladder_mermaid, write_ladder_stepped, write_ladder_svg, Ladder, Paint,
     TextOptions,
 };
 use crate::{Error, Result};
-
-/// True if any ladder diagram is asked for (`--diagram`, `--svg`,
-/// `--mermaid`, `--step`).
-pub fn wants_ladder(args: &DiagramArgs) -> bool {
-    args.diagram || args.svg.is_some() || args.mermaid || args.step
-}
-
-/// Refuses diagram flags that cannot go together, before anything runs.
-/// `text` is false when stdout carries JSON: the terminal ladder and
-/// Mermaid would corrupt it (`--svg` writes a file and goes with anything).
-/// `--mermaid` makes stdout the Mermaid text alone, so it excludes the
-/// terminal ladder.
-pub fn check_diagram(args: &DiagramArgs, text: bool) -> Result<()> {
-    let terminal = args.diagram || args.step;
-    if !text && (terminal || args.mermaid) {
-        return Err(Error::Usage(
-            "--diagram, --step and --mermaid print text and cannot be mixed with JSON output; \
-             drop --format, or use --svg FILE, which writes a file"
-                .into(),
-        ));
-    }
-    if args.mermaid && terminal {
-        return Err(Error::Usage(
-            "--mermaid prints only the Mermaid text (to redirect to a file); \
-             run once with --mermaid and once with --diagram or --step"
-                .into(),
-        ));
-    }
-    Ok(())
-}
 
 /// Draws `ladder` as `args` ask, after the report (`trace`, `replay`,
 /// `lab`): `--svg FILE` writes the file, `--mermaid` prints Mermaid,
@@ -47,9 +17,9 @@ pub fn check_diagram(args: &DiagramArgs, text: bool) -> Result<()> {
 /// a time, reading a line of stdin before each (Enter at a terminal; from
 /// a pipe or file each line advances one arrow, the end draws the rest).
 /// `text` says stdout carries a text report, which may then say where the
-/// SVG went. Call [`check_diagram`] first.
+/// SVG went.
 pub fn draw_diagram(
-    args: &DiagramArgs,
+    args: &Diagram,
     ladder: &Ladder,
     opts: &TextOptions,
     text: bool,
@@ -64,25 +34,19 @@ pub fn draw_diagram(
         write_ladder_svg(&mut file, ladder).map_err(file_err)?;
         file.flush().map_err(file_err)?;
     }
-    if args.mermaid {
-        write_ladder_mermaid(out, ladder).map_err(output_error)?;
+    match args.screen {
+        LadderScreen::None => {}
+        LadderScreen::Mermaid => write_ladder_mermaid(out, ladder).map_err(output_error)?,
+        LadderScreen::Draw => {
+            writeln!(out).map_err(output_error)?;
+            write_ladder(out, ladder, opts).map_err(output_error)?;
+        }
+        LadderScreen::Step => {
+            writeln!(out).map_err(output_error)?;
+            step(ladder, opts, out)?;
+        }
     }
-    if args.diagram || args.step {
-        writeln!(out).map_err(output_error)?;
-    }
-    if args.step {
-        let stdin = std::io::stdin();
-        let mut stderr = std::io::stderr();
-        // The hint goes to the terminal only, never into a pipe or a file,
-        // and only when the ladder goes there too (it erases itself by
-        // moving the cursor).
-        let tty = stdin.is_terminal() && stderr.is_terminal() && std::io::stdout().is_terminal();
-        let prompt: Option<&mut dyn Write> = tty.then_some(&mut stderr);
-        write_ladder_stepped(out, ladder, opts, &mut stdin.lock(), prompt).map_err(output_error)?;
-    } else if args.diagram {
-        write_ladder(out, ladder, opts).map_err(output_error)?;
-    }
-    if let (Some(path), true, false) = (&args.svg, text, args.mermaid) {
+    if let (Some(path), true, false) = (&args.svg, text, args.mermaid()) {
         let line = format!(
             "ladder diagram of {} segments written to {}",
             ladder.arrows().len() + ladder.omitted(),
@@ -91,4 +55,16 @@ pub fn draw_diagram(
         writeln!(out, "{}", opts.palette.paint(Paint::Dim, &line)).map_err(output_error)?;
     }
     out.flush().map_err(output_error)
+}
+
+/// One arrow at a time, reading a line of stdin before each.
+fn step(ladder: &Ladder, opts: &TextOptions, out: &mut dyn Write) -> Result<()> {
+    let stdin = std::io::stdin();
+    let mut stderr = std::io::stderr();
+    // The hint goes to the terminal only, never into a pipe or a file,
+    // and only when the ladder goes there too (it erases itself by
+    // moving the cursor).
+    let tty = stdin.is_terminal() && stderr.is_terminal() && std::io::stdout().is_terminal();
+    let prompt: Option<&mut dyn Write> = tty.then_some(&mut stderr);
+    write_ladder_stepped(out, ladder, opts, &mut stdin.lock(), prompt).map_err(output_error)
 }

@@ -4,27 +4,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::diagram::{check_diagram, draw_diagram, wants_ladder};
+use super::diagram::draw_diagram;
 use super::output_error;
-use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, LabArgs};
-use crate::render::{
-    lab_ladders, write_lab_json, write_lab_text, Palette, TextOptions, LAB_MAX_HEX,
-};
+use crate::cli::{text_options, ColorChoice, Format, Lab};
+use crate::render::{lab_ladders, write_lab_json, write_lab_text};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
 use crate::{Error, Result};
 
 /// Runs `tcplab lab`.
-pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    let pal = Palette {
-        enabled: resolve_color(color),
-    };
-    let opts = TextOptions {
-        palette: pal,
-        width: terminal_width().unwrap_or(100),
-        hexdump: args.hexdump,
-        raw_seq: false,
-        max_hex: LAB_MAX_HEX,
-    };
+pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+    let opts = text_options(&args.view, color, 100);
     if args.name == "list" {
         for l in LABS {
             writeln!(out, "{:<12} seed {:<8} {}", l.name, l.seed, l.title).map_err(output_error)?;
@@ -33,7 +22,6 @@ pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()
     }
     let lab = find(&args.name).ok_or_else(|| unknown(&args.name))?;
     let text = args.format == Format::Text;
-    check_diagram(&args.diagram, text)?;
     // Two threads: the server reads while the client writes, as two
     // programs would (on one thread the server read only after all writes).
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -45,11 +33,11 @@ pub fn run(args: &LabArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()
     let written = match args.format {
         Format::Json => write_lab_json(out, lab, &outcome),
         // --mermaid makes stdout the diagrams alone, for redirecting to a file.
-        Format::Text if args.diagram.mermaid => Ok(()),
+        Format::Text if args.diagram.mermaid() => Ok(()),
         Format::Text => write_lab_text(out, lab, &outcome, &opts),
     };
     written.map_err(output_error)?;
-    if wants_ladder(&args.diagram) {
+    if args.diagram.wanted() {
         for (i, ladder) in lab_ladders(&outcome).iter().enumerate() {
             // One SVG file per diagram: FILE, then FILE-2.svg, FILE-3.svg...
             let mut diagram = args.diagram.clone();

@@ -1,6 +1,7 @@
 //! Subcommands: each wires capture, decode, flow, lab and render together.
-//! [`main`] is the whole program behind `src/main.rs`: it parses arguments,
-//! runs the command, and reports errors like a Unix tool.
+//! [`main`] is the whole program behind `src/main.rs`: it has `cli` parse
+//! and validate the arguments, runs the task it gets back, and reports
+//! errors like a Unix tool.
 
 pub mod capture;
 mod diagram;
@@ -13,36 +14,31 @@ pub mod trace;
 use std::ffi::OsString;
 use std::io::Write;
 
-use clap::{CommandFactory, FromArgMatches};
-
-use crate::cli::{Cli, Command};
+use crate::cli::{self, Task, WriteSource};
 use crate::error::EXIT_USAGE;
-use crate::Error;
+use crate::{Error, Result};
 
 /// Runs tcplab with `args` and returns the process exit code.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let matches = match Cli::command().try_get_matches_from(args) {
-        Ok(m) => m,
+    let invocation = match cli::parse(args) {
+        Ok(i) => i,
         Err(e) => return clap_exit(e),
     };
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(c) => c,
-        Err(e) => return clap_exit(e),
-    };
+    let color = invocation.color;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = match &cli.command {
-        Command::Trace(args) => trace::run(args, &matches, cli.color, &mut out),
-        Command::Replay(args) => replay::run(args, cli.color, &mut out),
-        Command::Capture(args) => capture::run(args, cli.color, &mut out),
-        Command::Serve(args) => serve::run(args, cli.color, &mut out),
-        Command::Send(args) => send::run(args, &matches, cli.color, &mut out),
-        Command::Lab(args) => lab::run(args, cli.color, &mut out),
-        Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "tcplab", &mut out);
+    let result = match &invocation.task {
+        Task::Trace(t) => trace::run(t, color, &mut out),
+        Task::Replay(r) => replay::run(r, color, &mut out),
+        Task::Capture(c) => capture::run(c, color, &mut out),
+        Task::Serve(s) => serve::run(s, color, &mut out),
+        Task::Send(s) => send::run(s, color, &mut out),
+        Task::Lab(l) => lab::run(l, color, &mut out),
+        Task::Completions(shell) => {
+            clap_complete::generate(*shell, &mut cli::command(), "tcplab", &mut out);
             Ok(())
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
+        Task::Man => clap_mangen::Man::new(cli::command())
             .render(&mut out)
             .map_err(output_error),
     };
@@ -104,4 +100,18 @@ fn clap_exit(e: clap::Error) -> i32 {
 /// An I/O error while writing output.
 pub(crate) fn output_error(e: std::io::Error) -> Error {
     Error::io("writing output", e)
+}
+
+/// The client's writes as bytes, in order: `--file` contents are read now.
+pub(crate) fn load_writes(writes: &[WriteSource]) -> Result<Vec<Vec<u8>>> {
+    writes
+        .iter()
+        .map(|w| match w {
+            WriteSource::Bytes(b) => Ok(b.clone()),
+            WriteSource::File(path) => std::fs::read(path).map_err(|source| Error::File {
+                path: path.clone(),
+                source,
+            }),
+        })
+        .collect()
 }

@@ -4,14 +4,14 @@
 
 use std::io::Write;
 
-use super::diagram::{check_diagram, draw_diagram, wants_ladder};
+use super::diagram::draw_diagram;
 use super::output_error;
 use crate::capture::{FileSource, FrameFilter};
-use crate::cli::{resolve_color, terminal_width, ColorChoice, ReplayArgs, ReplayFormat};
+use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoints, hexdump, layout_spans, write_summary, FollowWriter, HexdumpMode,
-    Ladder, PacketRecord, Paint, Palette, RowWriter, Span, TextOptions,
+    Ladder, PacketRecord, Paint, RowWriter, Span, TextOptions,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};
@@ -38,39 +38,72 @@ struct Totals {
     frames: u64,
     shown: u64,
     analysis: Vec<u64>,
+    /// The first frame's time (after `--filter`).
+    first_ts: Option<Timestamp>,
+}
+
+/// What one pass over the file gathered besides what it wrote.
+struct Pass {
+    totals: Totals,
+    /// The ladder of the drawn stream, built while streaming: arrows only.
+    ladder: Option<Ladder>,
+    /// Why reading stopped before the end of the file, if it did.
+    damage: Option<String>,
 }
 
 /// Runs `replay` and writes to `out`.
-pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    check_diagram(&args.diagram, args.format == ReplayFormat::Text)?;
+pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let mut src = FileSource::open(&args.file)?;
-    let mut filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
-    let opts = TextOptions {
-        palette: Palette {
-            enabled: resolve_color(color),
-        },
-        // Piped or redirected, rows are never wrapped (as tcpdump's).
-        width: terminal_width().unwrap_or(usize::MAX),
-        hexdump: args.hexdump,
-        raw_seq: args.raw_seq,
-        max_hex: args.max_hex,
-    };
-    let mut output = if args.follow {
-        Output::Follow {
+    let filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
+    // Piped or redirected, rows are never wrapped (as tcpdump's).
+    let opts = text_options(&args.view, color, usize::MAX);
+    let mut output = match (args.show, args.format) {
+        (ReplayShow::Follow, _) => Output::Follow {
             stream: args.stream.unwrap_or(0),
             reassembler: Reassembler::new(),
-            writer: FollowWriter::new(opts, args.hexdump != HexdumpMode::None),
+            writer: FollowWriter::new(opts, opts.hexdump != HexdumpMode::None),
             announced: false,
-        }
-    } else if args.summary {
-        Output::Summary(Summary::new())
-    } else {
-        match args.format {
-            ReplayFormat::Text => Output::Rows(RowWriter::new(opts)),
-            ReplayFormat::Json => Output::Json { first: true },
-            ReplayFormat::Ndjson => Output::Ndjson,
-        }
+        },
+        (ReplayShow::Summary, _) => Output::Summary(Summary::new()),
+        (ReplayShow::Packets, ReplayFormat::Text) => Output::Rows(RowWriter::new(opts)),
+        (ReplayShow::Packets, ReplayFormat::Json) => Output::Json { first: true },
+        (ReplayShow::Packets, ReplayFormat::Ndjson) => Output::Ndjson,
     };
+    let pass = read_all(&mut src, filter, args, &mut output, &opts, out)?;
+    // --mermaid makes stdout the Mermaid text alone.
+    if !args.diagram.mermaid() {
+        finish(&mut output, out, &pass.totals, &opts, args).map_err(output_error)?;
+    }
+    if let Some(l) = &pass.ladder {
+        let text = args.format == ReplayFormat::Text;
+        draw_diagram(&args.diagram, l, &opts, text, out)?;
+    }
+    let drawn_stream = args.stream.unwrap_or(0);
+    match pass.damage {
+        None if pass.ladder.is_none() && args.diagram.wanted() => Err(Error::Usage(format!(
+            "stream {drawn_stream} has no TCP segments in {}: no ladder diagram to draw \
+             (tcplab replay --summary lists the streams)",
+            src.path().display()
+        ))),
+        None => Ok(()),
+        Some(detail) => Err(Error::CorruptCapture {
+            path: src.path().to_path_buf(),
+            frames_read: pass.totals.frames,
+            detail,
+        }),
+    }
+}
+
+/// Reads every frame (to the end or the damage), steps it through the
+/// pipeline, and writes what `output` shows of it as soon as it is read.
+fn read_all(
+    src: &mut FileSource,
+    mut filter: Option<FrameFilter>,
+    args: &Replay,
+    output: &mut Output,
+    opts: &TextOptions,
+    out: &mut dyn Write,
+) -> Result<Pass> {
     let mut pipeline = Pipeline::new();
     // One packet, refilled per frame: no allocation per frame.
     let mut p = Packet::default();
@@ -78,29 +111,24 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
         analysis: vec![0; Analysis::all_names().count()],
         ..Totals::default()
     };
-    let mut first_ts: Option<Timestamp> = None;
-    let mut number = 0u64;
-    // The ladder of one stream, built while streaming: arrows only.
     let drawn_stream = args.stream.unwrap_or(0);
     let mut ladder: Option<Ladder> = None;
-    // --mermaid makes stdout the Mermaid text alone.
-    let rows_shown = !args.diagram.mermaid;
+    let rows_shown = !args.diagram.mermaid();
     let damage = loop {
         let frame = match src.reader_mut().next_frame() {
             Ok(Some(f)) => f,
             Ok(None) => break None,
-            Err(e) => break Some(e),
+            Err(e) => break Some(e.to_string()),
         };
-        number += 1;
         totals.frames += 1;
         if let Some(f) = filter.as_mut() {
             if !f.matches(frame.link, frame.data) {
                 continue;
             }
         }
-        first_ts.get_or_insert(frame.ts);
-        pipeline.step_into(number, &frame, &mut p);
-        if wants_ladder(&args.diagram) && p.stream() == Some(drawn_stream) {
+        totals.first_ts.get_or_insert(frame.ts);
+        pipeline.step_into(totals.frames, &frame, &mut p);
+        if args.diagram.wanted() && p.stream() == Some(drawn_stream) {
             if ladder.is_none() {
                 ladder = endpoints(&p).map(|(c, s)| Ladder::new(c, s));
             }
@@ -108,40 +136,20 @@ pub fn run(args: &ReplayArgs, color: ColorChoice, out: &mut dyn Write) -> Result
                 l.push(&p);
             }
         }
-        if !rows_shown {
+        if !rows_shown || args.stream.is_some_and(|want| p.stream() != Some(want)) {
             continue;
-        }
-        if let Some(want) = args.stream {
-            if p.stream() != Some(want) {
-                continue;
-            }
         }
         totals.shown += 1;
         for i in p.findings().flags.indices() {
             totals.analysis[i] += 1;
         }
-        emit(&mut output, out, &p, &opts, args.max_hex).map_err(output_error)?;
+        emit(output, out, &p, opts, opts.max_hex).map_err(output_error)?;
     };
-    if rows_shown {
-        finish(&mut output, out, &totals, first_ts, &opts, args).map_err(output_error)?;
-    }
-    if let Some(l) = &ladder {
-        let text = args.format == ReplayFormat::Text;
-        draw_diagram(&args.diagram, l, &opts, text, out)?;
-    }
-    match damage {
-        None if ladder.is_none() && wants_ladder(&args.diagram) => Err(Error::Usage(format!(
-            "stream {drawn_stream} has no TCP segments in {}: no ladder diagram to draw \
-             (tcplab replay --summary lists the streams)",
-            src.path().display()
-        ))),
-        None => Ok(()),
-        Some(e) => Err(Error::CorruptCapture {
-            path: src.path().to_path_buf(),
-            frames_read: number,
-            detail: e.to_string(),
-        }),
-    }
+    Ok(Pass {
+        totals,
+        ladder,
+        damage,
+    })
 }
 
 fn emit(
@@ -235,9 +243,8 @@ fn finish(
     output: &mut Output,
     out: &mut dyn Write,
     totals: &Totals,
-    first_ts: Option<Timestamp>,
     opts: &TextOptions,
-    args: &ReplayArgs,
+    args: &Replay,
 ) -> std::io::Result<()> {
     match output {
         Output::Rows(_) => {
@@ -262,8 +269,8 @@ fn finish(
         }
         Output::Ndjson => Ok(()),
         Output::Summary(summary) => match args.format {
-            ReplayFormat::Text => write_summary(out, &summary.conversations, first_ts, opts),
-            _ => crate::render::write_summary_json(out, &summary.conversations, first_ts),
+            ReplayFormat::Text => write_summary(out, &summary.conversations, totals.first_ts, opts),
+            _ => crate::render::write_summary_json(out, &summary.conversations, totals.first_ts),
         },
         Output::Follow {
             reassembler,

@@ -1,184 +1,39 @@
 //! `tcplab send HOST:PORT`: the client of the lessons, with every reply
-//! shown byte by byte as it arrives and the failures named.
+//! shown byte by byte as it arrives (`render::SendPrinter`) and the
+//! failures named.
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use clap::ArgMatches;
+use tokio::net::TcpStream;
+use tokio::runtime::Runtime;
 
-use super::output_error;
-use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, SendArgs, SendClose};
-use crate::lab::client::{self, Attempt, ClientEvent, Ending, RetryPolicy};
-use crate::render::{hexdump, Paint, Palette, Span};
+use super::{load_writes, output_error};
+use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, Send};
+use crate::lab::client::{self, Attempt, ClientEvent};
+use crate::render::{Palette, SendEvent, SendPrinter};
 use crate::values::SocketLog;
 use crate::{Error, NetKind, Result};
 
 /// Runs `send` and writes what happens to `out` as it happens.
-pub fn run(
-    args: &SendArgs,
-    matches: &ArgMatches,
-    color: ColorChoice,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let sub = matches.subcommand_matches("send").unwrap_or(matches);
-    let writes = args.writes.writes(sub)?;
+pub fn run(args: &Send, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+    let writes = load_writes(&args.writes)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
-    let pal = Palette {
+    let palette = Palette {
         enabled: resolve_color(color),
     };
-    let per_line = if terminal_width().unwrap_or(100) >= 75 {
-        16
-    } else {
-        8
-    };
     let json = args.format == Format::Json;
-    let mut report = serde_json::json!({"target": args.target, "attempts": [], "replies": []});
-    let mut io_error = None;
-    let mut say = |out: &mut dyn Write, text: &str| {
-        if !json && io_error.is_none() {
-            if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
-                io_error = Some(e);
-            }
-        }
-    };
-
+    let width = terminal_width().unwrap_or(100);
+    let mut printer = SendPrinter::new(&args.target, json, palette, width);
     let addrs = rt.block_on(resolve(&args.target))?;
-    let policy = RetryPolicy {
-        retries: args.retry,
-        first_delay: Duration::from_millis(args.retry_delay),
-        max_delay: Duration::from_millis(args.retry_max),
-        connect_timeout: Duration::from_millis(args.connect_timeout),
-    };
-    let mut attempts = Vec::new();
-    let connected = rt.block_on(client::connect(&addrs, &policy, |a: &Attempt| {
-        attempts.push(a.clone());
-        if let Some((kind, detail)) = &a.failure {
-            let mut line = format!("attempt {}: {}: {kind} ({detail})", a.number, a.addr);
-            if let Some(d) = a.retry_in {
-                line.push_str(&format!("; retrying in {} ms", d.as_millis()));
-            }
-            say(out, &pal.paint(Paint::Warn, &line));
-        }
-    }));
-    report["attempts"] = attempts
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "attempt": a.number,
-                "address": a.addr.to_string(),
-                "error": a.failure.as_ref().map(|(_, d)| d.clone()),
-                "retry_in_ms": a.retry_in.map(|d| d.as_millis() as u64),
-            })
-        })
-        .collect();
-    let sock = match connected {
-        Ok(s) => s,
-        Err((addr, kind, detail)) => {
-            if json {
-                write_json(out, &report)?;
-            }
-            return Err(Error::Net {
-                addr: addr.to_string(),
-                kind,
-                detail: format!(
-                    "{detail}, {} attempt{}{}",
-                    attempts.len(),
-                    if attempts.len() == 1 { "" } else { "s" },
-                    if kind == NetKind::Refused {
-                        "; is the server running?"
-                    } else {
-                        ""
-                    }
-                ),
-            });
-        }
-    };
-    let (local, remote) = (
-        sock.local_addr()
-            .map_err(|e| Error::io("local address", e))?,
-        sock.peer_addr().map_err(|e| Error::io("peer address", e))?,
-    );
-    if args.nodelay {
-        sock.set_nodelay(true)
-            .map_err(|e| Error::io("TCP_NODELAY", e))?;
-    }
-    let family = if remote.is_ipv4() { "IPv4" } else { "IPv6" };
-    say(
-        out,
-        &pal.paint(
-            Paint::Heading,
-            &format!(
-                "connected: {local} → {remote} ({family}), attempt {}",
-                attempts.len()
-            ),
-        ),
-    );
-    report["connection"] = serde_json::json!({
-        "local": {"address": local.ip().to_string(), "port": local.port()},
-        "remote": {"address": remote.ip().to_string(), "port": remote.port(), "family": family},
-    });
-
-    let clock = Instant::now();
-    let idle = Duration::from_millis(args.idle);
-    let mut replies = Vec::new();
-    let on_event = |e: &ClientEvent| {
-        let text = match e {
-            ClientEvent::Wrote(n) => format!("→ wrote {n} bytes"),
-            ClientEvent::Data { t_ms, bytes } => {
-                replies.push(serde_json::json!({"t_ms": (t_ms * 1000.0).round() / 1000.0, "bytes": bytes.len(), "hex": hex::encode(bytes)}));
-                let mut dump = Vec::new();
-                let spans = [Span {
-                    range: 0..bytes.len(),
-                    paint: Paint::Payload,
-                }];
-                let _ = hexdump(&mut dump, bytes, &spans, pal, per_line, "  ");
-                format!(
-                    "← {} bytes at {t_ms:.3} ms\n{}",
-                    bytes.len(),
-                    String::from_utf8_lossy(&dump).trim_end()
-                )
-            }
-            ClientEvent::End => "← end: the server closed its side (FIN)".to_string(),
-            ClientEvent::SentFin => "→ end(): FIN sent".to_string(),
-            ClientEvent::SentRst => "→ destroy(): RST sent".to_string(),
-            ClientEvent::Quiet => format!("  (no reply for {} ms)", idle.as_millis()),
-            ClientEvent::Error(kind, detail) => {
-                pal.paint(Paint::Bad, &format!("error: {kind} ({detail})"))
-            }
-        };
-        say(out, &text);
-    };
-    let (log, failure) = if args.interactive {
-        rt.block_on(client::interactive(
-            sock,
-            tokio::io::stdin(),
-            idle,
-            clock,
-            on_event,
-        ))
-    } else {
-        let ending = match args.close {
-            SendClose::End => Ending::End,
-            SendClose::Destroy => Ending::Destroy,
-            SendClose::Half => Ending::Half,
-        };
-        rt.block_on(client::converse(
-            sock, &writes, ending, idle, clock, on_event,
-        ))
-    };
-    say(out, &stats_line(&log));
-    if let Some(e) = io_error {
-        return Err(output_error(e));
-    }
-    if json {
-        report["replies"] = replies.into();
-        report["socket"] = serde_json::to_value(&log).unwrap_or_default();
-        write_json(out, &report)?;
-    }
+    let (sock, remote) = connect(&rt, args, &addrs, &mut printer, out)?;
+    let (log, failure) = converse(&rt, args, sock, &writes, &mut printer, out);
+    printer.socket(out, &log);
+    printer.finish(out).map_err(output_error)?;
     match failure {
         None => Ok(()),
         Some((kind, detail)) => Err(Error::Net {
@@ -189,38 +44,107 @@ pub fn run(
     }
 }
 
-fn write_json(out: &mut dyn Write, v: &serde_json::Value) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(|e| output_error(e.into()))?;
-    writeln!(out).map_err(output_error)
+/// Connects as `--retry` and the rest say, showing each attempt; the
+/// socket and the server's address.
+fn connect(
+    rt: &Runtime,
+    args: &Send,
+    addrs: &[SocketAddr],
+    printer: &mut SendPrinter,
+    out: &mut dyn Write,
+) -> Result<(TcpStream, SocketAddr)> {
+    let mut attempts = 0usize;
+    let connected = rt.block_on(client::connect(addrs, &args.retry, |a: &Attempt| {
+        attempts += 1;
+        let failure = a.failure.as_ref().map(|(k, d)| (*k, d.as_str()));
+        printer.attempt(out, a.number, a.addr, failure, a.retry_in);
+    }));
+    let sock = match connected {
+        Ok(s) => s,
+        Err((addr, kind, detail)) => {
+            // The JSON object still goes out, with the attempts; in text the
+            // attempt lines did, and the refusal outranks a failed write.
+            let written = printer.finish(out);
+            if args.format == Format::Json {
+                written.map_err(output_error)?;
+            }
+            return Err(refused(addr, kind, &detail, attempts));
+        }
+    };
+    let local = sock
+        .local_addr()
+        .map_err(|e| Error::io("local address", e))?;
+    let remote = sock.peer_addr().map_err(|e| Error::io("peer address", e))?;
+    if args.nodelay {
+        sock.set_nodelay(true)
+            .map_err(|e| Error::io("TCP_NODELAY", e))?;
+    }
+    printer.connected(out, local, remote, attempts);
+    Ok((sock, remote))
 }
 
-/// `socket: wrote 5, read 5 · connect → data(5) → end → close`
-fn stats_line(log: &SocketLog) -> String {
-    let events: Vec<String> = log
-        .events
-        .iter()
-        .map(|e| match e.bytes {
-            Some(n) => format!("data({n})"),
-            None => e.event.name().to_string(),
-        })
-        .collect();
-    format!(
-        "socket: wrote {}, read {} · {}",
-        log.bytes_written,
-        log.bytes_read,
-        events.join(" → ")
-    )
+/// The connect failure after the last attempt, with the count and a hint.
+fn refused(addr: SocketAddr, kind: NetKind, detail: &str, attempts: usize) -> Error {
+    Error::Net {
+        addr: addr.to_string(),
+        kind,
+        detail: format!(
+            "{detail}, {attempts} attempt{}{}",
+            if attempts == 1 { "" } else { "s" },
+            if kind == NetKind::Refused {
+                "; is the server running?"
+            } else {
+                ""
+            }
+        ),
+    }
 }
 
-/// HOST:PORT to addresses: `127.0.0.1:8124`, `[::1]:8124`, `localhost:8124`.
+/// Writes and reads (or, with `--interactive`, relays stdin), showing each
+/// socket event; the socket log and the failure that ended it, if any.
+fn converse(
+    rt: &Runtime,
+    args: &Send,
+    sock: TcpStream,
+    writes: &[Vec<u8>],
+    printer: &mut SendPrinter,
+    out: &mut dyn Write,
+) -> (SocketLog, Option<(NetKind, String)>) {
+    let clock = Instant::now();
+    let idle = args.idle;
+    let on_event = |e: &ClientEvent| printer.event(out, shown(e, idle));
+    if args.interactive {
+        let stdin = tokio::io::stdin();
+        rt.block_on(client::interactive(sock, stdin, idle, clock, on_event))
+    } else {
+        let ending = args.ending;
+        rt.block_on(client::converse(
+            sock, writes, ending, idle, clock, on_event,
+        ))
+    }
+}
+
+/// A client event as the printer takes it.
+fn shown(e: &ClientEvent, idle: std::time::Duration) -> SendEvent<'_> {
+    match e {
+        ClientEvent::Wrote(n) => SendEvent::Wrote(*n),
+        ClientEvent::Data { t_ms, bytes } => SendEvent::Data { t_ms: *t_ms, bytes },
+        ClientEvent::End => SendEvent::End,
+        ClientEvent::SentFin => SendEvent::SentFin,
+        ClientEvent::SentRst => SendEvent::SentRst,
+        ClientEvent::Quiet => SendEvent::Quiet(idle),
+        ClientEvent::Error(kind, detail) => SendEvent::Error(*kind, detail),
+    }
+}
+
+/// HOST:PORT (its form checked by `cli`) to addresses: `127.0.0.1:8124`,
+/// `[::1]:8124`, `localhost:8124`.
 async fn resolve(target: &str) -> Result<Vec<SocketAddr>> {
     let usage = || {
         Error::Usage(format!(
             "'{target}' is not HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124)"
         ))
     };
-    let (_, port) = target.rsplit_once(':').ok_or_else(usage)?;
-    port.parse::<u16>().map_err(|_| usage())?;
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host(target)
         .await
         .map_err(|e| Error::Net {

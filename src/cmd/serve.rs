@@ -1,5 +1,7 @@
 //! `tcplab serve MODE`: a lesson server (see `lab::serve`), its events
-//! printed one line each as they happen.
+//! printed one line each as they happen. The log's lines are rendered here,
+//! not in `render`: they are `lab::serve::ServerEvent`s, and `render` knows
+//! no lab type.
 //!
 //! The server runs on its own thread; this one prints. Events reach it
 //! through a bounded queue: if the output cannot keep up (a terminal paused,
@@ -14,7 +16,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{resolve_color, ColorChoice, ServeArgs};
+use crate::cli::{resolve_color, ColorChoice, Serve};
 use crate::lab::serve::{self, EventSink, KvStore, Limit, Limits, ServeConfig, ServerEvent};
 use crate::render::{hexdump, Paint, Palette, Span};
 use crate::{Error, Result};
@@ -29,22 +31,10 @@ const MAX_HEX: usize = 4096;
 const INDENT: &str = "                  ";
 
 /// Runs the server until Ctrl-C or SIGTERM, logging to `out`.
-pub fn run(args: &ServeArgs, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    if args.max_connections == 0 {
-        return Err(Error::Usage(
-            "--max-connections must be at least 1".to_string(),
-        ));
-    }
-    if args.max_line == 0 {
-        return Err(Error::Usage("--max-line must be at least 1".to_string()));
-    }
+pub fn run(args: &Serve, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let mode = args.mode.with_store(|| KvStore::open(&args.data))?;
     let addrs = resolve(&args.host, args.port)?;
-    let limits = Limits {
-        max_connections: args.max_connections,
-        max_line: args.max_line,
-        idle_timeout: Some(args.idle_timeout).filter(|d| !d.is_zero()),
-    };
+    let limits = args.limits;
     let config = ServeConfig {
         mode,
         limits,
@@ -224,23 +214,7 @@ impl Log<'_> {
     fn event(&mut self, event: &ServerEvent, t: Duration) -> std::io::Result<()> {
         use ServerEvent as E;
         match event {
-            E::Listening { addr, mode } => {
-                self.mode = mode;
-                let heading = format!("tcplab serve {mode}");
-                let limits = self.limits;
-                let idle = match limits.idle_timeout {
-                    Some(d) => format!("idle {}", seconds(d)),
-                    None => "no idle timeout".to_string(),
-                };
-                writeln!(
-                    self.out,
-                    "{}: listening on {addr} ({}) · up to {} connections, {}-byte lines, {idle} · Ctrl-C stops",
-                    self.palette.paint(Paint::Heading, &heading),
-                    serve::family(addr),
-                    limits.max_connections,
-                    limits.max_line,
-                )
-            }
+            E::Listening { addr, mode } => self.listening(addr, mode),
             E::Connection {
                 id,
                 peer,
@@ -250,27 +224,7 @@ impl Log<'_> {
                 let text = format!("from {peer} ({family}) · {active} active");
                 self.line(t, Some(*id), "connection", Paint::Good, &text)
             }
-            E::Data { id, len, bytes } => {
-                let s = if *len == 1 { "" } else { "s" };
-                self.line(
-                    t,
-                    Some(*id),
-                    "data",
-                    Paint::Payload,
-                    &format!("{len} byte{s}"),
-                )?;
-                if let Some(bytes) = bytes {
-                    let spans = [Span {
-                        range: 0..bytes.len(),
-                        paint: Paint::Payload,
-                    }];
-                    hexdump(self.out, bytes, &spans, self.palette, 16, INDENT)?;
-                    if bytes.len() < *len {
-                        writeln!(self.out, "{INDENT}... {} more bytes", len - bytes.len())?;
-                    }
-                }
-                Ok(())
-            }
+            E::Data { id, len, bytes } => self.data(t, *id, *len, bytes.as_deref()),
             E::End { id } => self.line(
                 t,
                 Some(*id),
@@ -305,6 +259,51 @@ impl Log<'_> {
             }
             E::Stopped => self.line(t, None, "stopped", Paint::Heading, "bye"),
         }
+    }
+}
+
+impl Log<'_> {
+    /// The first line: where, which mode, and the limits in force.
+    fn listening(&mut self, addr: &SocketAddr, mode: &'static str) -> std::io::Result<()> {
+        self.mode = mode;
+        let heading = format!("tcplab serve {mode}");
+        let limits = self.limits;
+        let idle = match limits.idle_timeout {
+            Some(d) => format!("idle {}", seconds(d)),
+            None => "no idle timeout".to_string(),
+        };
+        writeln!(
+            self.out,
+            "{}: listening on {addr} ({}) · up to {} connections, {}-byte lines, {idle} · Ctrl-C stops",
+            self.palette.paint(Paint::Heading, &heading),
+            serve::family(addr),
+            limits.max_connections,
+            limits.max_line,
+        )
+    }
+
+    /// `len` bytes read; with -v their hex dump (at most `MAX_HEX` kept).
+    fn data(
+        &mut self,
+        t: Duration,
+        id: u64,
+        len: usize,
+        bytes: Option<&[u8]>,
+    ) -> std::io::Result<()> {
+        let s = if len == 1 { "" } else { "s" };
+        let text = format!("{len} byte{s}");
+        self.line(t, Some(id), "data", Paint::Payload, &text)?;
+        if let Some(bytes) = bytes {
+            let spans = [Span {
+                range: 0..bytes.len(),
+                paint: Paint::Payload,
+            }];
+            hexdump(self.out, bytes, &spans, self.palette, 16, INDENT)?;
+            if bytes.len() < len {
+                writeln!(self.out, "{INDENT}... {} more bytes", len - bytes.len())?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,72 +3,48 @@
 //! the ladder.
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use clap::ArgMatches;
-
-use super::diagram::{check_diagram, draw_diagram, wants_ladder};
-use super::output_error;
+use super::diagram::draw_diagram;
+use super::{load_writes, output_error};
 use crate::capture::PcapWriter;
-use crate::cli::{resolve_color, terminal_width, ColorChoice, Format, TraceArgs};
+use crate::cli::{text_options, ColorChoice, Format, Trace};
 use crate::lab::ExchangePlan;
-use crate::render::{
-    write_trace_json, write_trace_text, Ladder, Palette, TextOptions, TraceReport,
-};
+use crate::render::{write_trace_json, write_trace_text, Ladder, TraceReport};
 use crate::scenario::trace::trace;
 use crate::{Error, Result};
 
 /// Runs `trace` and writes its report to `out`.
-pub fn run(
-    args: &TraceArgs,
-    matches: &ArgMatches,
-    color: ColorChoice,
-    out: &mut dyn Write,
-) -> Result<()> {
+pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let text = args.format == Format::Text;
-    check_diagram(&args.diagram, text)?;
     let plan = ExchangePlan {
-        writes: args
-            .writes
-            .writes(matches.subcommand_matches("trace").unwrap_or(matches))?,
+        writes: load_writes(&args.writes)?,
         server: args.server,
         close: args.close,
         nodelay: args.nodelay,
         cork: false,
         server_read_delay: Duration::ZERO,
-        timeout: Duration::from_millis(args.timeout_ms),
-    };
-    let ip = if args.ipv6 {
-        IpAddr::V6(Ipv6Addr::LOCALHOST)
-    } else {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
+        timeout: args.timeout,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
-    let (report, cap) = rt.block_on(trace(SocketAddr::new(ip, args.port), plan))?;
+    let (report, cap) = rt.block_on(trace(args.addr, plan))?;
     if let Some(path) = &args.write {
         save(path, &report)?;
     }
-    let opts = TextOptions {
-        palette: Palette {
-            enabled: resolve_color(color),
-        },
-        // Tables need a width: a classic terminal's when none is known.
-        width: terminal_width().unwrap_or(100),
-        hexdump: args.hexdump,
-        raw_seq: args.raw_seq,
-        max_hex: args.max_hex,
-    };
-    let ladder = wants_ladder(&args.diagram)
+    // Tables need a width: a classic terminal's when none is known.
+    let opts = text_options(&args.view, color, 100);
+    let ladder = args
+        .diagram
+        .wanted()
         .then(|| Ladder::of_connection(&report.connection, &report.packets));
     let written = match args.format {
         // --mermaid makes stdout the Mermaid text alone, ready to redirect.
-        _ if args.diagram.mermaid => Ok(()),
-        Format::Json => write_trace_json(out, &report, args.max_hex).map_err(output_error),
+        _ if args.diagram.mermaid() => Ok(()),
+        Format::Json => write_trace_json(out, &report, args.view.max_hex).map_err(output_error),
         Format::Text => write_trace_text(out, &report, &opts).map_err(output_error),
     };
     // Closing a packet socket waits for the kernel (about 25 ms here): the

@@ -295,7 +295,9 @@ pub async fn interactive(
     let outcome = loop {
         tokio::select! {
             read = input.read_until(b'\n', &mut line) => match read {
-                Ok(n) if n > 0 => {
+                // Not the count: a call cut short by the other branch left
+                // its bytes in `line`, and the next call may return 0 at EOF.
+                Ok(_) if !line.is_empty() => {
                     if let Err(e) = sock.write_all(&line).await {
                         log.error(clock, &e);
                         break Err(NetKind::of(&e));

@@ -23,7 +23,7 @@ use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
 
 /// How the client ends the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseMode {
     /// `socket.end()`: FIN after the replies arrived; the server ends too.
     End,

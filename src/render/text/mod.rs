@@ -21,7 +21,7 @@ use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
 use super::{Paint, Palette, TraceReport};
 
 /// What to dump in hex.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HexdumpMode {
     /// Each TCP payload.
     Payload,
