@@ -137,8 +137,8 @@ pub fn render_all(
         let spans = layout_spans(&packet.layout);
         hexdump(out, &packet.data, &spans, opts.palette, 16, "  ")?;
         hexdump(out, packet.payload(), &spans, opts.palette, 8, "")?;
+        summary.add(&packet);
         if let (Some(seg), Some(flow)) = (packet.segment(), &packet.flow) {
-            summary.add(packet.ts, packet.frame_len, &seg, flow);
             if flow.stream == 0 {
                 for piece in reassembler.push(packet.number, &seg, flow.direction, packet.payload())
                 {
@@ -233,9 +233,7 @@ pub fn savefile(data: &[u8]) {
         pipeline.step_into(number, &raw, &mut packet);
         rows.row(&mut out, &packet).expect("a sink never fails");
         serde_json::to_writer(&mut out, &PacketRecord::of(&packet, 64)).expect("records serialize");
-        if let (Some(seg), Some(flow)) = (packet.segment(), &packet.flow) {
-            summary.add(packet.ts, packet.frame_len, &seg, flow);
-        }
+        summary.add(&packet);
     }
     assert_eq!(reader.frames_read(), number);
     assert_eq!(pipeline.frames(), number);

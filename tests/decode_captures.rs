@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use tcplab::capture::{FileSource, PacketSource};
-use tcplab::decode::{decode, Flags, Layer};
+use tcplab::decode::{decode, Flags, Layer, TcpOptions};
 use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::PacketRecord;
 use tcplab::values::{Frame, LinkType, TsPrecision};
@@ -149,7 +149,7 @@ fn check(e: &Expect) -> Vec<Packet> {
         assert_eq!(flags.spoken(), e.flags[i], "{at}: flags");
         // Options on loopback (LIBPCAP-NOTES): SYNs carry mss, sack_perm,
         // ts, nop, wscale (40-byte TCP header); later segments nop nop ts (32).
-        let opts = p.tcp_values().expect("TCP has options").options;
+        let opts = TcpOptions::of(p.tcp.as_ref().expect("TCP has options"));
         assert_eq!(opts.error, None, "{at}: options parse");
         assert!(opts.ts_val.is_some(), "{at}: timestamps on every segment");
         if flags.contains(Flags::SYN) {

@@ -175,9 +175,7 @@ fn emit(
             out.write_all(b"\n")
         }
         Output::Summary(summary) => {
-            if let (Some(seg), Some(flow)) = (p.segment(), &p.flow) {
-                summary.add(p.ts, p.frame_len, &seg, flow);
-            }
+            summary.add(p);
             Ok(())
         }
         Output::Follow {

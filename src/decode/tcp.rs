@@ -118,8 +118,13 @@ impl TcpOptions {
     /// Reads the options of a TCP header; a malformed list keeps what came
     /// before the bad option and says why it stopped.
     pub fn of(tcp: &TcpSlice<'_>) -> Self {
+        Self::parse(tcp.options())
+    }
+
+    /// Reads an option list (the TCP header's bytes after the first 20).
+    pub fn parse(options: &[u8]) -> Self {
         let mut o = TcpOptions::default();
-        for item in tcp.options_iterator() {
+        for item in etherparse::TcpOptionsIterator::from_slice(options) {
             match item {
                 Ok(TcpOptionElement::MaximumSegmentSize(v)) => o.mss = Some(v),
                 Ok(TcpOptionElement::WindowScale(v)) => o.wscale = Some(v),
@@ -165,9 +170,11 @@ pub struct Tcp {
     pub flags: Flags,
     /// The window field as sent, unscaled.
     pub window: u16,
-    /// Header bytes, options included (data offset × 4).
+    /// Header bytes, options included (data offset × 4). The options are
+    /// read from those bytes only when a view asks (`TcpOptions::parse`):
+    /// most frames never need them, and reading them is most of a replay's
+    /// per-frame cost.
     pub hdr_len: usize,
-    pub options: TcpOptions,
 }
 
 impl Tcp {
@@ -181,7 +188,6 @@ impl Tcp {
             flags: Flags::of(tcp),
             window: tcp.window_size(),
             hdr_len: tcp.header_slice().len(),
-            options: TcpOptions::of(tcp),
         }
     }
 }

@@ -3,7 +3,10 @@
 //! JSON record is only its projection (`render::PacketRecord`).
 
 use super::{Direction, Findings, FlowInfo, Phase, Segment};
-use crate::decode::{DecodeError, Flags, IpInfo, Layout, Tcp};
+use crate::decode::{DecodeError, Flags, IpInfo, Layout, Tcp, TcpOptions};
+
+/// The TCP header before its options (RFC 9293 §3.1).
+const TCP_FIXED_LEN: usize = 20;
 use crate::values::{LinkType, SeqNumber, Timestamp, TsPrecision};
 
 /// One frame after the per-packet pipeline.
@@ -88,6 +91,13 @@ impl Packet {
         self.flow.map(|f| f.findings).unwrap_or_default()
     }
 
+    /// The TCP options, read from the captured header, if this is TCP.
+    pub fn options(&self) -> Option<TcpOptions> {
+        self.tcp.as_ref()?;
+        let header = self.data.get(self.layout.tcp_range())?;
+        Some(TcpOptions::parse(header.get(TCP_FIXED_LEN..).unwrap_or_default()))
+    }
+
     /// The segment's values as the flow logic reads them, if TCP over IP.
     pub fn segment(&self) -> Option<Segment> {
         let (ip, tcp) = (self.ip.as_ref()?, self.tcp.as_ref()?);
@@ -100,11 +110,11 @@ impl Packet {
             window: tcp.window,
             payload_len: self.payload_len as u32,
             // Window scale counts only on a SYN (RFC 7323 §2.2).
-            wscale: tcp
-                .flags
-                .contains(Flags::SYN)
-                .then_some(tcp.options.wscale)
-                .flatten(),
+            wscale: if tcp.flags.contains(Flags::SYN) {
+                self.options().and_then(|o| o.wscale)
+            } else {
+                None
+            },
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use super::{Analysis, Direction, FlowInfo, Segment};
+use super::{Analysis, Direction, Packet};
 use crate::decode::Flags;
 use crate::values::Timestamp;
 
@@ -47,12 +47,17 @@ impl Summary {
     }
 
     /// Counts one placed segment of a frame `frame_len` bytes long.
-    pub fn add(&mut self, ts: Timestamp, frame_len: u32, seg: &Segment, flow: &FlowInfo) {
-        let idx = flow.stream as usize;
+    pub fn add(&mut self, p: &Packet) {
+        let (Some(flow), Some(tcp), Some(ip)) = (&p.flow, &p.tcp, &p.ip) else {
+            return; // not a placed TCP segment
+        };
+        let (ts, idx) = (p.ts, flow.stream as usize);
         while self.conversations.len() <= idx {
+            let src = SocketAddr::new(ip.src, tcp.src_port);
+            let dst = SocketAddr::new(ip.dst, tcp.dst_port);
             let (client, server) = match flow.direction {
-                Direction::ClientToServer => (seg.src, seg.dst),
-                Direction::ServerToClient => (seg.dst, seg.src),
+                Direction::ClientToServer => (src, dst),
+                Direction::ServerToClient => (dst, src),
             };
             self.conversations.push(Conversation {
                 stream: self.conversations.len() as u32,
@@ -70,10 +75,10 @@ impl Summary {
         let c = &mut self.conversations[idx];
         let t = &mut c.totals[flow.direction.index()];
         t.frames += 1;
-        t.bytes += u64::from(frame_len);
-        t.payload += u64::from(seg.payload_len);
+        t.bytes += u64::from(p.frame_len);
+        t.payload += p.payload_len as u64;
         c.last = c.last.max(ts);
-        let f = seg.flags;
+        let f = tcp.flags;
         if f.contains(Flags::SYN) && !f.contains(Flags::ACK) {
             c.syn_at = Some(ts);
         } else if f.contains(Flags::SYN) {

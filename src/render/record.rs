@@ -92,10 +92,11 @@ impl PacketRecord {
             r.tcp_hdr_len = Some(p.layout.tcp);
             r.payload_len = Some(p.payload_len);
             r.window = Some(tcp.window);
-            if let (Some(e), None) = (&tcp.options.error, &r.error) {
+            let options = p.options().unwrap_or_default();
+            if let (Some(e), None) = (&options.error, &r.error) {
                 r.note = Some(format!("TCP options: {e}"));
             }
-            r.options = Some(tcp.options.clone());
+            r.options = Some(options);
             r.analysis = Some(Vec::new());
             let payload = p.payload();
             r.payload_hex = Some(hex::encode(&payload[..payload.len().min(max_hex)]));

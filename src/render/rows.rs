@@ -89,7 +89,7 @@ impl RowWriter {
             push_preview(line, packet.payload(), 24);
         }
         if flags.contains(Flags::SYN) {
-            let o = options_text(&tcp.options);
+            let o = packet.options().map(|o| options_text(&o)).unwrap_or_default();
             if !o.is_empty() {
                 let _ = write!(line, " [{o}]");
             }

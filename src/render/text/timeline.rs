@@ -162,8 +162,11 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
             // Timestamps ride on every segment; show options where they say more.
             let text = if p.payload_len > 0 {
                 preview(p.payload(), 24)
-            } else if flags.contains(Flags::SYN) || !tcp.options.sack.is_empty() {
-                options_text(&tcp.options)
+            } else if let Some(o) = p
+                .options()
+                .filter(|o| flags.contains(Flags::SYN) || !o.sack.is_empty())
+            {
+                options_text(&o)
             } else {
                 String::new()
             };
