@@ -95,7 +95,9 @@ impl Packet {
     pub fn options(&self) -> Option<TcpOptions> {
         self.tcp.as_ref()?;
         let header = self.data.get(self.layout.tcp_range())?;
-        Some(TcpOptions::parse(header.get(TCP_FIXED_LEN..).unwrap_or_default()))
+        Some(TcpOptions::parse(
+            header.get(TCP_FIXED_LEN..).unwrap_or_default(),
+        ))
     }
 
     /// The segment's values as the flow logic reads them, if TCP over IP.
