@@ -6,7 +6,9 @@ clients left, for ROUNDS rounds. Loopback only; the server is stopped at the end
 
     python3 scripts/kv-list-amplification.py [TCPLAB_BINARY] [CLIENTS] [ROUNDS]
 """
-import json, os, socket, subprocess, sys, tempfile, time
+import functools, json, os, socket, subprocess, sys, tempfile, time
+
+print = functools.partial(print, flush=True)
 
 binary = sys.argv[1] if len(sys.argv) > 1 else "target/release/tcplab"
 clients = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
@@ -48,4 +50,8 @@ with tempfile.TemporaryDirectory() as d:
             print(f"round {r}: rss with {clients} clients {peak:.1f} MiB, after they left {rss_mib(server.pid):.1f} MiB")
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -60,7 +60,13 @@ fn every_mode_answers_send() {
     let dir = temp_dir("send-serve-kv");
     let data = dir.join("kv.json");
     let s = Server::start("kv", &["--data", data.to_str().unwrap()]);
-    let got = String::from_utf8(send(&s, &["--send", "create lesson tcp\nread lesson\n"])).unwrap();
+    // Half-close: read until kv closes, however long its fsync takes (with
+    // only --idle 200, a slow disk ended the read before the replies came).
+    let got = String::from_utf8(send(
+        &s,
+        &["--send", "create lesson tcp\nread lesson\n", "--close", "half"],
+    ))
+    .unwrap();
     assert!(got.contains("OK") && got.contains("tcp"), "{got}");
 
     let s = Server::start("chat", &[]);
