@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use tcplab::lab::{run_exchange, CloseMode, Exchange, ExchangePlan, ServerMode};
+use tcplab::lab::{run_exchange, CloseMode, Exchange, ExchangePlan, ServeMode};
 use tcplab::values::EventKind;
 use tokio::net::TcpListener;
 
-fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan {
+fn plan(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> ExchangePlan {
     ExchangePlan::new(writes, server, close)
 }
 
@@ -22,7 +22,7 @@ fn kinds(events: &[tcplab::values::SocketEvent]) -> Vec<EventKind> {
 
 #[tokio::test]
 async fn echo_end_counts_bytes_and_events_as_node_names_them() {
-    let x = run(plan(&[b"hello"], ServerMode::Echo, CloseMode::End)).await;
+    let x = run(plan(&[b"hello"], ServeMode::Echo, CloseMode::End)).await;
     assert_eq!((x.client.bytes_written, x.client.bytes_read), (5, 5));
     assert_eq!((x.server.bytes_written, x.server.bytes_read), (5, 5));
     let client = kinds(&x.client.events);
@@ -39,13 +39,13 @@ async fn echo_end_counts_bytes_and_events_as_node_names_them() {
 
 #[tokio::test]
 async fn upper_replies_echo_prefix_per_read() {
-    let x = run(plan(&[b"Hello, TCP!\n"], ServerMode::Upper, CloseMode::End)).await;
+    let x = run(plan(&[b"Hello, TCP!\n"], ServeMode::Upper, CloseMode::End)).await;
     assert_eq!(x.client.bytes_read, "Echo: HELLO, TCP!\n".len() as u64);
 }
 
 #[tokio::test]
 async fn destroy_gives_the_server_econnreset() {
-    let x = run(plan(&[b"bye"], ServerMode::Echo, CloseMode::Destroy)).await;
+    let x = run(plan(&[b"bye"], ServeMode::Echo, CloseMode::Destroy)).await;
     let client = kinds(&x.client.events);
     assert!(!client.contains(&EventKind::End), "{client:?}");
     assert_eq!(client.last(), Some(&EventKind::Close));
@@ -60,7 +60,7 @@ async fn destroy_gives_the_server_econnreset() {
 
 #[tokio::test]
 async fn half_close_server_replies_after_the_clients_end() {
-    let x = run(plan(&[b"one", b"two"], ServerMode::Upper, CloseMode::Half)).await;
+    let x = run(plan(&[b"one", b"two"], ServeMode::Upper, CloseMode::Half)).await;
     let server = kinds(&x.server.events);
     let end = server.iter().position(|k| *k == EventKind::End).unwrap();
     assert!(server[..end].contains(&EventKind::Data));
@@ -72,7 +72,7 @@ async fn half_close_server_replies_after_the_clients_end() {
 
 #[tokio::test]
 async fn discard_reads_and_never_writes() {
-    let x = run(plan(&[b"a", b"bc"], ServerMode::Discard, CloseMode::End)).await;
+    let x = run(plan(&[b"a", b"bc"], ServeMode::Discard, CloseMode::End)).await;
     assert_eq!(x.server.bytes_read, 3);
     assert_eq!(x.server.bytes_written, 0);
     assert_eq!(x.client.bytes_read, 0);
@@ -80,7 +80,7 @@ async fn discard_reads_and_never_writes() {
 
 #[tokio::test]
 async fn no_writes_is_connect_and_close() {
-    let x = run(plan(&[], ServerMode::Echo, CloseMode::End)).await;
+    let x = run(plan(&[], ServeMode::Echo, CloseMode::End)).await;
     assert_eq!(
         kinds(&x.client.events),
         [EventKind::Connect, EventKind::End, EventKind::Close]
@@ -90,7 +90,7 @@ async fn no_writes_is_connect_and_close() {
 #[tokio::test]
 async fn a_large_write_arrives_whole() {
     let big = vec![0x5au8; 1 << 20];
-    let x = run(plan(&[&big], ServerMode::Echo, CloseMode::End)).await;
+    let x = run(plan(&[&big], ServeMode::Echo, CloseMode::End)).await;
     assert_eq!(x.server.bytes_read, 1 << 20);
     assert_eq!(x.client.bytes_read, 1 << 20);
 }
@@ -100,7 +100,7 @@ async fn a_large_write_arrives_whole() {
 async fn json_answers_as_serve_json_does() {
     let x = run(plan(
         &[b"{\"message\":\"Hello, server!\"}\n"],
-        ServerMode::Json,
+        ServeMode::Json,
         CloseMode::End,
     ))
     .await;
@@ -111,7 +111,7 @@ async fn json_answers_as_serve_json_does() {
 
 #[tokio::test]
 async fn greet_greets_first_in_a_trace_too() {
-    let x = run(plan(&[b"hi"], ServerMode::Greet, CloseMode::End)).await;
+    let x = run(plan(&[b"hi"], ServeMode::Greet, CloseMode::End)).await;
     let expected = "Hello from the server!\n".len() + "HI".len() + "QUIT".len();
     assert_eq!(x.client.bytes_read, expected as u64);
 }
@@ -119,7 +119,7 @@ async fn greet_greets_first_in_a_trace_too() {
 #[tokio::test]
 async fn kv_without_a_store_is_refused_before_connecting() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let plan = plan(&[b"list\n"], ServerMode::Kv(()), CloseMode::End);
+    let plan = plan(&[b"list\n"], ServeMode::Kv, CloseMode::End);
     let err = run_exchange(listener, &plan, Instant::now())
         .await
         .unwrap_err();
@@ -132,7 +132,7 @@ async fn kv_without_a_store_is_refused_before_connecting() {
 #[tokio::test]
 async fn a_large_echo_does_not_deadlock() {
     let data = vec![0x5a_u8; 20 << 20];
-    let x = run(plan(&[&data], ServerMode::Echo, CloseMode::End)).await;
+    let x = run(plan(&[&data], ServeMode::Echo, CloseMode::End)).await;
     assert_eq!(x.client.bytes_written, data.len() as u64);
     assert_eq!(x.client.bytes_read, data.len() as u64);
     assert_eq!(x.server.bytes_read, data.len() as u64);
@@ -142,7 +142,7 @@ async fn a_large_echo_does_not_deadlock() {
 #[tokio::test]
 async fn a_timed_out_exchange_names_what_was_stuck() {
     let data = vec![1_u8; 10 << 20];
-    let mut p = plan(&[&data], ServerMode::Echo, CloseMode::End);
+    let mut p = plan(&[&data], ServeMode::Echo, CloseMode::End);
     p.server_read_delay = std::time::Duration::from_secs(3);
     p.timeout = std::time::Duration::from_millis(300);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -64,7 +64,12 @@ fn every_mode_answers_send() {
     // only --idle 200, a slow disk ended the read before the replies came).
     let got = String::from_utf8(send(
         &s,
-        &["--send", "create lesson tcp\nread lesson\n", "--close", "half"],
+        &[
+            "--send",
+            "create lesson tcp\nread lesson\n",
+            "--close",
+            "half",
+        ],
     ))
     .unwrap();
     assert!(got.contains("OK") && got.contains("tcp"), "{got}");

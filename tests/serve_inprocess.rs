@@ -5,19 +5,19 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tcplab::lab::serve::{self, Limits, Mode, ServeConfig, ServerEvent};
+use tcplab::lab::serve::{self, Limits, ServeConfig, ServeMode, ServerEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 type Events = Arc<Mutex<Vec<ServerEvent>>>;
 
-async fn start(mode: Mode) -> (std::net::SocketAddr, Events, oneshot::Sender<()>) {
+async fn start(mode: ServeMode) -> (std::net::SocketAddr, Events, oneshot::Sender<()>) {
     start_with(mode, Limits::default()).await
 }
 
 async fn start_with(
-    mode: Mode,
+    mode: ServeMode,
     limits: Limits,
 ) -> (std::net::SocketAddr, Events, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -30,6 +30,7 @@ async fn start_with(
     let (stop, stopped) = oneshot::channel::<()>();
     let config = ServeConfig {
         mode,
+        store: None,
         limits,
         keep_bytes: 16,
     };
@@ -60,7 +61,7 @@ async fn wait_for(events: &Events, pred: impl Fn(&ServerEvent) -> bool) {
 
 #[tokio::test]
 async fn an_echo_connection_is_connection_data_end_close() {
-    let (addr, events, stop) = start(Mode::Echo).await;
+    let (addr, events, stop) = start(ServeMode::Echo).await;
     let mut c = TcpStream::connect(addr).await.unwrap();
     c.write_all(&[0x0c, 0x22]).await.unwrap();
     c.shutdown().await.unwrap();
@@ -103,7 +104,7 @@ async fn an_echo_connection_is_connection_data_end_close() {
 
 #[tokio::test]
 async fn shutdown_closes_open_connections_and_stops_accepting() {
-    let (addr, events, stop) = start(Mode::Greet).await;
+    let (addr, events, stop) = start(ServeMode::Greet).await;
     let mut c = TcpStream::connect(addr).await.unwrap();
     let mut hello = [0u8; 23];
     c.read_exact(&mut hello).await.unwrap();
@@ -136,7 +137,7 @@ async fn an_idle_timeout_past_the_clock_never_fires() {
         idle_timeout: Some(Duration::from_secs(10_000_000_000_000_000_000)),
         ..Limits::default()
     };
-    let (addr, events, stop) = start_with(Mode::Echo, limits).await;
+    let (addr, events, stop) = start_with(ServeMode::Echo, limits).await;
     let mut c = TcpStream::connect(addr).await.unwrap();
     c.write_all(b"hi").await.unwrap();
     let mut back = [0u8; 2];

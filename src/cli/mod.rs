@@ -24,7 +24,7 @@ use std::num::{NonZeroU64, NonZeroUsize};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::lab::{CloseMode, ServeMode, ServerMode};
+use crate::lab::{CloseMode, ServeMode};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -466,8 +466,8 @@ pub struct TraceArgs {
     pub writes: WriteArgs,
 
     /// What the server does with what it reads.
-    #[arg(long, value_parser = mode_parser(TRACE_MODES), default_value_t = ServerMode::Echo)]
-    pub server: ServerMode,
+    #[arg(long, value_parser = mode_parser(TRACE_MODES), default_value_t = ServeMode::Echo)]
+    pub server: ServeMode,
 
     /// How the client closes: end (FIN), destroy (RST), half (FIN right after writing).
     #[arg(long, value_enum, default_value_t = TraceClose::End)]

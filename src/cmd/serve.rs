@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::{resolve_color, ColorChoice, Serve};
-use crate::lab::serve::{self, EventSink, KvStore, Limit, Limits, ServeConfig, ServerEvent};
+use crate::lab::serve::{
+    self, EventSink, KvStore, Limit, Limits, ServeConfig, ServeMode, ServerEvent,
+};
 use crate::render::{hexdump, Paint, Palette, Span};
 use crate::{Error, Result};
 
@@ -32,11 +34,15 @@ const INDENT: &str = "                  ";
 
 /// Runs the server until Ctrl-C or SIGTERM, logging to `out`.
 pub fn run(args: &Serve, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    let mode = args.mode.with_store(|| KvStore::open(&args.data))?;
+    let store = match args.mode {
+        ServeMode::Kv => Some(KvStore::open(&args.data)?),
+        _ => None,
+    };
     let addrs = resolve(&args.host, args.port)?;
     let limits = args.limits;
     let config = ServeConfig {
-        mode,
+        mode: args.mode,
+        store,
         limits,
         keep_bytes: if args.verbose { MAX_HEX } else { 0 },
     };

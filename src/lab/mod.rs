@@ -11,7 +11,3 @@ pub mod serve;
 
 pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
 pub use serve::{frame, ServeMode, FRAME_HEADER};
-
-/// `trace`'s server mode, under the name it had before [`ServeMode`] served
-/// both (kept for `cli` and `cmd`, which still say `ServerMode`).
-pub type ServerMode = ServeMode;

@@ -58,10 +58,6 @@ pub use store::{Entries, KvStore, MAX_KEYS, MAX_STORE_BYTES};
 pub(crate) use mode::protocols;
 pub(crate) use protocol::{Out, Protocol};
 
-/// The serving mode with its store, under the name it had before
-/// [`ServeMode`] (kept for `cmd/lab` and the tests that say `Mode::Echo`).
-pub type Mode = ServeMode<KvStore>;
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,7 +82,9 @@ const BUSY_GRACE: Duration = Duration::from_secs(1);
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub mode: ServeMode<KvStore>,
+    pub mode: ServeMode,
+    /// The kv mode's store (the other modes keep nothing).
+    pub store: Option<KvStore>,
     pub limits: Limits,
     /// Put up to this many of the bytes of each read in its
     /// [`ServerEvent::Data`] (for hex dumps); 0 for none.
@@ -107,12 +105,12 @@ pub async fn run(
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
     let limits = config.limits;
-    let protocols = protocols(&config.mode, &limits)?;
+    let protocols = protocols(config.mode, config.store.as_ref(), &limits)?;
     sink(ServerEvent::Listening {
         addr,
         mode: config.mode.name(),
     });
-    let store = config.mode.store();
+    let store = config.store.as_ref();
     if let Some(store) = store {
         let text = store_note(store, "loaded from").await;
         sink(ServerEvent::Note { id: None, text });

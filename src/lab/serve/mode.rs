@@ -22,11 +22,10 @@ use super::store::KvStore;
 use super::upper::Upper;
 use crate::{Error, Result};
 
-/// What a server does. `Store` is what the kv mode keeps its keys in: a
-/// [`KvStore`] when serving, `()` when the mode is only named (parsed from
-/// the command line, or chosen for `trace`), so that name stays `Copy`.
+/// What a server does. The kv mode's store is not part of its name: the
+/// server is given it beside the mode ([`ServeConfig`](super::ServeConfig)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServeMode<Store = ()> {
+pub enum ServeMode {
     /// Writes back exactly what it reads (`client.pipe(client)`, seed 004).
     Echo,
     /// Replies `Echo: ` + the upper-cased text, one write per read (seed 003).
@@ -39,7 +38,7 @@ pub enum ServeMode<Store = ()> {
     /// Lines broadcast to the other clients of a channel; /nick, /join, /who.
     Chat,
     /// create/read/update/delete/list, saved atomically to the store's file.
-    Kv(Store),
+    Kv,
     /// Reads and counts, never replies.
     Discard,
     /// Length-prefixed messages (4-byte big-endian length, then the bytes),
@@ -47,15 +46,7 @@ pub enum ServeMode<Store = ()> {
     Frames,
 }
 
-impl<S> ServeMode<S> {
-    /// The kv mode's store; `None` for every other mode.
-    pub fn store(&self) -> Option<&S> {
-        match self {
-            ServeMode::Kv(store) => Some(store),
-            _ => None,
-        }
-    }
-
+impl ServeMode {
     /// The mode's name on the command line and in output.
     pub fn name(&self) -> &'static str {
         match self {
@@ -64,14 +55,12 @@ impl<S> ServeMode<S> {
             ServeMode::Greet => "greet",
             ServeMode::Json => "json",
             ServeMode::Chat => "chat",
-            ServeMode::Kv(_) => "kv",
+            ServeMode::Kv => "kv",
             ServeMode::Discard => "discard",
             ServeMode::Frames => "frames",
         }
     }
-}
 
-impl ServeMode {
     /// Every mode, in the order help lists them.
     pub const ALL: [ServeMode; 8] = [
         ServeMode::Echo,
@@ -79,7 +68,7 @@ impl ServeMode {
         ServeMode::Greet,
         ServeMode::Json,
         ServeMode::Chat,
-        ServeMode::Kv(()),
+        ServeMode::Kv,
         ServeMode::Discard,
         ServeMode::Frames,
     ];
@@ -92,24 +81,10 @@ impl ServeMode {
             ServeMode::Greet => "Greets, then for each chunk writes it upper-cased and `QUIT` (seed 004)",
             ServeMode::Json => "One JSON object answers each JSON message; bad JSON gets a JSON error (seed 000)",
             ServeMode::Chat => "Lines broadcast to the other clients; /nick, /join, /who (seeds 003, 004)",
-            ServeMode::Kv(()) => "A small CRUD store: create, read, update, delete, list; saved atomically",
+            ServeMode::Kv => "A small CRUD store: create, read, update, delete, list; saved atomically",
             ServeMode::Discard => "Reads and counts, never replies",
             ServeMode::Frames => "Length-prefixed messages (4-byte big-endian length, then the bytes): decoded across reads, one reply line per whole message (seed 003)",
         }
-    }
-
-    /// The kv mode with its store; every other mode as it is.
-    pub fn with_store(self, open: impl FnOnce() -> Result<KvStore>) -> Result<ServeMode<KvStore>> {
-        Ok(match self {
-            ServeMode::Kv(()) => ServeMode::Kv(open()?),
-            ServeMode::Echo => ServeMode::Echo,
-            ServeMode::Upper => ServeMode::Upper,
-            ServeMode::Greet => ServeMode::Greet,
-            ServeMode::Json => ServeMode::Json,
-            ServeMode::Chat => ServeMode::Chat,
-            ServeMode::Discard => ServeMode::Discard,
-            ServeMode::Frames => ServeMode::Frames,
-        })
     }
 }
 
@@ -134,27 +109,15 @@ impl FromStr for ServeMode {
     }
 }
 
-/// Where the kv mode finds its store: nowhere for a mode only named.
-pub(crate) trait KvBacking {
-    fn kv_store(&self) -> Option<&KvStore>;
-}
-
-impl KvBacking for () {
-    fn kv_store(&self) -> Option<&KvStore> {
-        None
-    }
-}
-
-impl KvBacking for KvStore {
-    fn kv_store(&self) -> Option<&KvStore> {
-        Some(self)
-    }
-}
-
 /// What each mode runs on a connection: the one place that lists them.
 /// What a whole server shares (chat's hub, kv's store) is made here, once;
-/// the closure makes each connection's protocol from it.
-pub(crate) fn protocols<S: KvBacking>(mode: &ServeMode<S>, limits: &Limits) -> Result<NewProtocol> {
+/// the closure makes each connection's protocol from it. `store` is the kv
+/// mode's (no other mode reads it).
+pub(crate) fn protocols(
+    mode: ServeMode,
+    store: Option<&KvStore>,
+    limits: &Limits,
+) -> Result<NewProtocol> {
     let max_line = limits.max_line.max(1);
     fn each<P: Protocol + 'static>(f: impl Fn() -> P + Send + Sync + 'static) -> NewProtocol {
         Arc::new(move |_| Box::new(f()))
@@ -170,8 +133,8 @@ pub(crate) fn protocols<S: KvBacking>(mode: &ServeMode<S>, limits: &Limits) -> R
             let hub = Arc::new(ChatHub::new(limits.chat_queue_bytes()));
             Arc::new(move |id| Box::new(ChatConn::new(hub.clone(), id, max_line)))
         }
-        ServeMode::Kv(backing) => {
-            let Some(store) = backing.kv_store().cloned() else {
+        ServeMode::Kv => {
+            let Some(store) = store.cloned() else {
                 return Err(Error::Usage(
                     "the kv mode needs its store file (tcplab serve kv --data FILE)".into(),
                 ));
@@ -199,7 +162,7 @@ mod tests {
     #[tokio::test]
     async fn each_mode_makes_its_protocol() {
         let limits = Limits::default();
-        let make = |mode: ServeMode| protocols(&mode, &limits);
+        let make = |mode: ServeMode| protocols(mode, None, &limits);
         let upper = make(ServeMode::Upper).unwrap();
         let out = answer(&mut *upper(1), b"hi").await;
         assert_eq!(out.writes, [b"Echo: HI".to_vec()]);
@@ -209,7 +172,7 @@ mod tests {
             out.writes,
             [b"{\"type\":\"reply\",\"seq\":1,\"received\":{\"a\":1},\"bytes\":7}\n".to_vec()]
         );
-        // A mode only named has no store to serve kv from.
-        assert!(make(ServeMode::Kv(())).is_err());
+        // Without a store there is no kv to serve.
+        assert!(make(ServeMode::Kv).is_err());
     }
 }

@@ -8,13 +8,13 @@ use std::time::Duration;
 use super::facts::{data_segments, first, flag_names, from_client, from_server, has, payload};
 use super::{Outcome, Part};
 use crate::decode::Flags;
-use crate::lab::{frame, CloseMode, ExchangePlan, ServerMode};
+use crate::lab::{frame, CloseMode, ExchangePlan, ServeMode};
 use crate::render::TraceReport;
 use crate::scenario::trace::trace;
 use crate::values::EventKind;
 use crate::Result;
 
-pub(super) fn plan(writes: &[&[u8]], server: ServerMode, close: CloseMode) -> ExchangePlan {
+pub(super) fn plan(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> ExchangePlan {
     ExchangePlan::new(writes, server, close)
 }
 
@@ -59,7 +59,7 @@ fn teardown_checks(r: &TraceReport, out: &mut Outcome) {
 }
 
 pub(super) async fn handshake() -> Result<Outcome> {
-    let r = traced(plan(&[], ServerMode::Echo, CloseMode::End), LOOPBACK).await?;
+    let r = traced(plan(&[], ServeMode::Echo, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     handshake_checks(&r, &mut out);
     teardown_checks(&r, &mut out);
@@ -87,7 +87,7 @@ pub(super) async fn handshake() -> Result<Outcome> {
 
 /// A lab that writes `bytes` once to an echo server (hello, buffer).
 pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
-    let r = traced(plan(&[bytes], ServerMode::Echo, CloseMode::End), LOOPBACK).await?;
+    let r = traced(plan(&[bytes], ServeMode::Echo, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     handshake_checks(&r, &mut out);
     let data = r
@@ -127,7 +127,7 @@ pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
 
 pub(super) async fn echo() -> Result<Outcome> {
     let writes: [&[u8]; 2] = [b"Hello, TCP!\n", b"Streams are powerful\n"];
-    let r = traced(plan(&writes, ServerMode::Upper, CloseMode::End), LOOPBACK).await?;
+    let r = traced(plan(&writes, ServeMode::Upper, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     let (c, s) = (&r.sockets.client, &r.sockets.server);
     out.check(
@@ -171,7 +171,7 @@ pub(super) async fn json() -> Result<Outcome> {
     let msg = br#"{"type":"greeting","text":"Hello from the client"}"#.to_vec();
     let mut line = msg.clone();
     line.push(b'\n');
-    let r = traced(plan(&[&line], ServerMode::Json, CloseMode::End), LOOPBACK).await?;
+    let r = traced(plan(&[&line], ServeMode::Json, CloseMode::End), LOOPBACK).await?;
     let mut out = Outcome::default();
     let reply = payload(&r.packets, false);
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&reply).ok();
@@ -224,7 +224,7 @@ pub(super) async fn coalesce() -> Result<Outcome> {
     ];
     let mut counts = Vec::new();
     for (title, nodelay, cork, delay) in runs {
-        let mut p = plan(&writes, ServerMode::Discard, CloseMode::End);
+        let mut p = plan(&writes, ServeMode::Discard, CloseMode::End);
         p.nodelay = nodelay;
         p.cork = cork;
         p.server_read_delay = delay;
@@ -256,7 +256,7 @@ pub(super) async fn framing() -> Result<Outcome> {
     // Seven-byte writes with TCP_NODELAY: each write is a segment, and the
     // message boundaries fall inside segments.
     let chunks: Vec<&[u8]> = stream.chunks(7).collect();
-    let mut p = plan(&chunks, ServerMode::Frames, CloseMode::End);
+    let mut p = plan(&chunks, ServeMode::Frames, CloseMode::End);
     p.nodelay = true;
     let r = traced(p, LOOPBACK).await?;
     let mut out = Outcome::default();
@@ -287,7 +287,7 @@ pub(super) async fn framing() -> Result<Outcome> {
 
 pub(super) async fn half_close() -> Result<Outcome> {
     let r = traced(
-        plan(&[b"hello"], ServerMode::Upper, CloseMode::Half),
+        plan(&[b"hello"], ServeMode::Upper, CloseMode::Half),
         LOOPBACK,
     )
     .await?;
@@ -316,9 +316,9 @@ pub(super) async fn half_close() -> Result<Outcome> {
 }
 
 pub(super) async fn reset() -> Result<Outcome> {
-    let ended = traced(plan(&[b"bye"], ServerMode::Echo, CloseMode::End), LOOPBACK).await?;
+    let ended = traced(plan(&[b"bye"], ServeMode::Echo, CloseMode::End), LOOPBACK).await?;
     let destroyed = traced(
-        plan(&[b"bye"], ServerMode::Echo, CloseMode::Destroy),
+        plan(&[b"bye"], ServeMode::Echo, CloseMode::Destroy),
         LOOPBACK,
     )
     .await?;
@@ -368,7 +368,7 @@ pub(super) async fn ipv6_mapped() -> Result<Outcome> {
     // An IPv6 socket bound to the IPv4-mapped loopback address: IPv4 on the
     // wire, IPv6 addresses in the programs (dual stack, IPV6_V6ONLY off).
     let r = traced(
-        plan(&[b"hello"], ServerMode::Echo, CloseMode::End),
+        plan(&[b"hello"], ServeMode::Echo, CloseMode::End),
         MAPPED_LOOPBACK,
     )
     .await?;

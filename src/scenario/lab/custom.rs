@@ -13,7 +13,7 @@ use super::facts::{first, from_server, has, streams};
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::lab::client::{self, Ending, RetryPolicy};
-use crate::lab::serve::{self, KvStore, Limits, Mode, ServeConfig, ServerEvent};
+use crate::lab::serve::{self, KvStore, Limits, ServeConfig, ServeMode, ServerEvent};
 use crate::scenario::session::{capture_port, connection};
 use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
@@ -115,7 +115,7 @@ struct Lesson {
     events: Arc<Mutex<Vec<ServerEvent>>>,
 }
 
-async fn lesson(mode: Mode) -> Result<Lesson> {
+async fn lesson(mode: ServeMode, store: Option<KvStore>) -> Result<Lesson> {
     let listener = TcpListener::bind("127.0.0.1:0").await.map_err(io("bind"))?;
     let addr = listener.local_addr().map_err(io("address"))?;
     let events = Arc::new(Mutex::new(Vec::new()));
@@ -123,6 +123,7 @@ async fn lesson(mode: Mode) -> Result<Lesson> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let config = ServeConfig {
         mode,
+        store,
         limits: Limits::default(),
         keep_bytes: 0,
     };
@@ -195,7 +196,7 @@ async fn read_line_counted(r: &mut BufReader<TcpStream>) -> Result<(String, usiz
 }
 
 pub(super) async fn chat() -> Result<Outcome> {
-    let server = lesson(Mode::Chat).await?;
+    let server = lesson(ServeMode::Chat, None).await?;
     let addr = server.addr;
     let work = async {
         let mut clients = Vec::new();
@@ -260,7 +261,7 @@ pub(super) async fn kv() -> Result<Outcome> {
     let dir = std::env::temp_dir().join(format!("tcplab-lab-kv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(io("temp dir"))?;
     let store = KvStore::open(dir.join("store.json"))?;
-    let server = lesson(Mode::Kv(store)).await?;
+    let server = lesson(ServeMode::Kv, Some(store)).await?;
     let addr = server.addr;
     let session = [
         "create lesson tcp",
