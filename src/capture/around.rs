@@ -9,6 +9,7 @@
 //! ends is only the fallback.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use super::LiveCapture;
@@ -40,15 +41,15 @@ pub enum Ended {
 }
 
 /// Captures while `work` runs: each frame goes to `on_frame` in arrival
-/// order. Returns the work's result and why the capture ended; the work is
-/// awaited to its end even if the capture ended first.
-pub async fn capture_around<T>(
+/// order. Returns why the capture ended and the work's result if it
+/// finished; the caller still holds the work, to await it (a trace's
+/// exchange) or drop it (a wait for Ctrl-C) when the capture ended first.
+pub async fn capture_around<T, W: Future<Output = Result<T>>>(
     cap: &mut LiveCapture,
-    work: impl Future<Output = Result<T>>,
+    mut work: Pin<&mut W>,
     grace: Duration,
     mut on_frame: impl FnMut(Frame) -> Result<Verdict>,
-) -> Result<(T, Ended)> {
-    tokio::pin!(work);
+) -> Result<(Option<T>, Ended)> {
     let mut result = None;
     let mut settled = false;
     let mut grace_ends = Deadline::NEVER;
@@ -64,7 +65,7 @@ pub async fn capture_around<T>(
                     break Ended::Settled;
                 }
             }
-            done = &mut work, if result.is_none() => {
+            done = work.as_mut(), if result.is_none() => {
                 result = Some(done?);
                 if settled {
                     break Ended::Settled;
@@ -73,10 +74,6 @@ pub async fn capture_around<T>(
             }
             () = grace_ends.reached(), if grace_ends.is_set() => break Ended::Grace,
         }
-    };
-    let result = match result {
-        Some(r) => r,
-        None => work.await?,
     };
     Ok((result, ended))
 }

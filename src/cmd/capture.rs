@@ -6,11 +6,14 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use tokio::signal::unix::{signal, SignalKind};
 
 use super::output_error;
-use crate::capture::{loopback_interface, LiveCapture, LiveConfig, PcapWriter};
+use crate::capture::{
+    capture_around, loopback_interface, Ended, LiveCapture, LiveConfig, PcapWriter, Verdict,
+};
 use crate::cli::{text_options, Capture, CaptureFormat, ColorChoice};
 use crate::flow::{Packet, Pipeline};
 use crate::render::{PacketRecord, RowWriter};
@@ -80,31 +83,42 @@ async fn watch(
     let mut packet = Packet::default();
     let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
     let deadline = Deadline::after_opt(args.duration);
-    let mut frames = 0u64;
-    let stop = loop {
-        tokio::select! {
-            frame = cap.next_frame() => {
-                let Some(frame) = frame else { break Stop::Interrupted };
-                let frame = frame?;
-                frames += 1;
-                if let (Some(w), Some(path)) = (file.as_mut(), &args.write) {
-                    w.write_frame(&frame).map_err(|source| Error::File { path: path.clone(), source })?;
-                }
-                pipeline.step_into(frames, &frame.as_raw(), &mut packet);
-                if let Err(e) = show(out, rows, args, &packet) {
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        break Stop::OutputClosed;
-                    }
-                    return Err(output_error(e));
-                }
-                if args.count.is_some_and(|c| frames >= c.get()) {
-                    break Stop::Count;
-                }
-            }
-            _ = tokio::signal::ctrl_c() => break Stop::Interrupted,
-            _ = term.recv() => break Stop::Interrupted,
-            () = deadline.reached() => break Stop::Duration,
+    // The work a capture runs around: waiting for a signal or the duration.
+    let wait = async {
+        Ok(tokio::select! {
+            _ = tokio::signal::ctrl_c() => Stop::Interrupted,
+            _ = term.recv() => Stop::Interrupted,
+            () = deadline.reached() => Stop::Duration,
+        })
+    };
+    tokio::pin!(wait);
+    let (mut frames, mut stopped) = (0u64, None);
+    let (waited, ended) = capture_around(cap, wait.as_mut(), Duration::ZERO, |frame| {
+        frames += 1;
+        if let (Some(w), Some(path)) = (file.as_mut(), &args.write) {
+            w.write_frame(&frame).map_err(|source| Error::File {
+                path: path.clone(),
+                source,
+            })?;
         }
+        pipeline.step_into(frames, &frame.as_raw(), &mut packet);
+        match show(out, rows, args, &packet) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                stopped = Some(Stop::OutputClosed)
+            }
+            Err(e) => return Err(output_error(e)),
+            Ok(()) if args.count.is_some_and(|c| frames >= c.get()) => stopped = Some(Stop::Count),
+            // No teardown to wait for: a signal ends the capture at once.
+            Ok(()) => return Ok(Verdict::Settled),
+        }
+        Ok(Verdict::Stop)
+    })
+    .await?;
+    let stop = match (ended, stopped, waited) {
+        (Ended::Stopped, Some(stop), _) => stop,
+        (_, _, Some(stop)) => stop,
+        // libpcap ended the capture (the interface went away).
+        _ => Stop::Interrupted,
     };
     Ok((stop, frames))
 }

@@ -42,7 +42,8 @@ pub async fn capture_during<T>(
     let mut pipeline = Pipeline::new();
     let mut closes = Closes::new();
     let mut packets = Vec::new();
-    let (result, ended) = capture_around(cap, work, GRACE, |frame| {
+    tokio::pin!(work);
+    let (done, ended) = capture_around(cap, work.as_mut(), GRACE, |frame| {
         let packet = pipeline.push(&frame.as_raw());
         closes.observe(&packet);
         packets.push(packet);
@@ -53,6 +54,11 @@ pub async fn capture_during<T>(
         })
     })
     .await?;
+    // The capture ended first (libpcap closed it): the work still counts.
+    let result = match done {
+        Some(r) => r,
+        None => work.await?,
+    };
     let warning = (ended == Ended::Grace).then(|| {
         format!(
             "the teardown was not seen within {} ms after both programs finished; \
