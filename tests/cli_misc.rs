@@ -65,3 +65,30 @@ fn zero_is_refused_where_it_means_nothing() {
     let err = usage_error(&["serve", "echo", "--port", "0", "--max-line", "0"]);
     assert!(err.contains("--max-line must be at least 1"), "{err}");
 }
+
+/// Durations past what the clock holds are a usage error at parse time
+/// (`from_secs_f64` once panicked with exit 101).
+#[test]
+fn huge_durations_are_refused_not_a_panic() {
+    for args in [
+        &["serve", "echo", "--idle-timeout", "18446744073709551615"][..],
+        &["capture", "--duration", "99999999999999999999"][..],
+    ] {
+        let err = usage_error(args);
+        assert!(err.contains("is too long"), "{args:?}: {err}");
+    }
+}
+
+/// A file name is the user's bytes: escapes in it are spelled out, never
+/// sent raw to the terminal.
+#[test]
+fn a_file_name_with_escapes_is_printed_escaped() {
+    let out = tcplab()
+        .args(["replay", "/nonexistent/\x1b[2J\x07x.pcap"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(66), "{err}");
+    assert!(err.contains("\\x1b[2J\\x07x.pcap"), "{err}");
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+}

@@ -281,3 +281,25 @@ fn kv_writes_through_a_symlink_and_refuses_what_is_not_a_file() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Client-chosen strings (a key, an unknown command word) reach the log
+/// escaped: `create \x1b]0;pwned\x07\x1b[2J v` once set the operator's
+/// terminal title and cleared the screen.
+#[test]
+fn the_log_escapes_what_clients_chose() {
+    let dir = temp_dir("kv-escape");
+    let data = dir.join("store.json");
+    let server = Server::start("kv", &["--data", arg(&data)]);
+    let mut c = server.connect();
+    assert_eq!(c.ask("create \x1b]0;pwned\x07\x1b[2J v"), "OK");
+    let _ = c.ask("\x08\x7fdrop\0 k");
+    let line = server.wait_log("pwned");
+    assert!(line.contains("\\x1b]0;pwned\\x07\\x1b[2J"), "{line}");
+    server.wait_log("drop");
+    let log = server.log.text();
+    assert!(!log.contains('\x1b') && !log.contains('\x07'), "{log:?}");
+    assert!(!log.contains('\x08') && !log.contains('\0'), "{log:?}");
+    drop(c);
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -298,7 +298,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("'{s}' is not a duration"));
     }
-    Ok(std::time::Duration::from_secs_f64(secs))
+    // from_secs_f64 panics past 2^64 seconds; a longer wait is no wait tcplab can make.
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("'{s}' is too long: at most 2^64 seconds (about 584 billion years)"))
 }
 
 const REPLAY_EXAMPLES: &str = "\
@@ -530,5 +532,10 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert!(parse_duration("4x").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("soon").is_err());
+        // Past 2^64 seconds: an error, not a panic.
+        for huge in ["18446744073709551615", "99999999999999999999", "1e19"] {
+            assert!(parse_duration(huge).is_err(), "{huge}");
+        }
+        assert!(parse_duration("10000000000000000000").is_ok());
     }
 }

@@ -47,7 +47,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(()) => 0,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("tcplab: {e}");
+            // A file name or an address may hold escapes: never raw to the terminal.
+            eprintln!("tcplab: {}", crate::render::terminal_safe(&e.to_string()));
             e.exit_code()
         }
     }
@@ -91,7 +92,10 @@ fn clap_exit(e: clap::Error) -> i32 {
             } else {
                 parts.join("; ")
             };
-            eprintln!("tcplab: {text} (see 'tcplab --help')");
+            eprintln!(
+                "tcplab: {} (see 'tcplab --help')",
+                crate::render::terminal_safe(&text)
+            );
             EXIT_USAGE
         }
     }

@@ -213,6 +213,9 @@ impl Log<'_> {
     ) -> std::io::Result<()> {
         let id = id.map(|i| format!("#{i}")).unwrap_or_default();
         let name = self.palette.paint(paint, &format!("{name:<10}"));
+        // Keys, nicks and commands are the clients' own bytes: escaped, so a
+        // client cannot set the operator's terminal title or clear it.
+        let text = crate::render::terminal_safe(text);
         let line = format!("{:>9.3}s  {id:<5} {name}  {text}", elapsed.as_secs_f64());
         writeln!(self.out, "{}", line.trim_end())
     }
