@@ -92,3 +92,24 @@ fn a_file_name_with_escapes_is_printed_escaped() {
     assert!(err.contains("\\x1b[2J\\x07x.pcap"), "{err}");
     assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
 }
+
+/// `--file /dev/zero` once grew `send` to the address-space limit and a
+/// FIFO blocked without a word: only a regular file is read, in one line
+/// of refusal otherwise, before anything connects.
+#[test]
+fn file_must_be_a_regular_file() {
+    let fifo = std::env::temp_dir().join(format!("tcplab-fifo-{}", std::process::id()));
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for args in [
+        vec!["send", "127.0.0.1:9", "--file", "/dev/zero"],
+        vec!["trace", "--file", fifo.to_str().unwrap()],
+    ] {
+        let err = usage_error(&args);
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+    }
+    std::fs::remove_file(&fifo).unwrap();
+}

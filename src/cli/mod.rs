@@ -411,7 +411,8 @@ pub struct WriteArgs {
     #[arg(long = "hex", value_name = "HEX", value_parser = parse_hex)]
     pub hex: Vec<HexBytes>,
 
-    /// A file whose contents are written in one write (repeatable).
+    /// A regular file whose contents are written in one write (repeatable; at
+    /// most 256 MiB, read whole before connecting).
     #[arg(long = "file", value_name = "PATH")]
     pub file: Vec<PathBuf>,
 }

@@ -112,10 +112,36 @@ pub(crate) fn load_writes(writes: &[WriteSource]) -> Result<Vec<Vec<u8>>> {
         .iter()
         .map(|w| match w {
             WriteSource::Bytes(b) => Ok(b.clone()),
-            WriteSource::File(path) => std::fs::read(path).map_err(|source| Error::File {
-                path: path.clone(),
-                source,
-            }),
+            WriteSource::File(path) => read_write_file(path),
         })
         .collect()
+}
+
+/// The most `--file` reads: the whole file is one write, held in memory.
+const MAX_WRITE_FILE: u64 = 256 << 20;
+
+/// A `--file`: a regular file of at most [`MAX_WRITE_FILE`] bytes. A device
+/// (`/dev/zero`), a FIFO or a directory is refused before it is read: one
+/// would fill the memory, the other block without a word.
+fn read_write_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    let file_err = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(file_err)?;
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "--file {}: not a regular file (a device, FIFO or directory cannot be sent whole)",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_WRITE_FILE {
+        return Err(Error::Usage(format!(
+            "--file {}: {} bytes, more than the {} MiB one write may take",
+            path.display(),
+            meta.len(),
+            MAX_WRITE_FILE >> 20
+        )));
+    }
+    std::fs::read(path).map_err(file_err)
 }
