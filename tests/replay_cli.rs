@@ -261,8 +261,10 @@ fn every_wild_capture_is_survived() {
         ] {
             let out = tcplab().arg("replay").arg(&p).args(mode).output().unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
+            // --follow of a capture without TCP: stream 0 is not there (exit 2).
+            let no_stream = mode == ["--follow"] && err.contains("stream 0 is not in");
             assert!(
-                matches!(out.status.code(), Some(0) | Some(65)),
+                matches!(out.status.code(), Some(0) | Some(65)) || no_stream,
                 "{} {mode:?}: exit {:?}: {err}",
                 p.display(),
                 out.status.code()
@@ -272,4 +274,49 @@ fn every_wild_capture_is_survived() {
         seen += 1;
     }
     assert_eq!(seen, common::WILD_CAPTURES);
+}
+
+/// A stream that is not in the capture is exit 2 with one line on stderr,
+/// for --follow as for a ladder (it once printed on stdout and exited 0),
+/// and a filter libpcap cannot compile is exit 2 in capture as in replay.
+#[test]
+fn a_missing_stream_and_a_bad_filter_are_usage_errors_everywhere() {
+    let out = tcplab()
+        .args([
+            "replay",
+            &capture("hello-ethernet.pcap"),
+            "--follow",
+            "--stream",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("stream 5 is not in"), "{err}");
+    for args in [
+        vec![
+            "replay".to_string(),
+            capture("hello-ethernet.pcap"),
+            "--filter".into(),
+            "tcp port".into(),
+        ],
+        vec![
+            "capture".into(),
+            "--filter".into(),
+            "tcp port".into(),
+            "--count".into(),
+            "1".into(),
+        ],
+    ] {
+        if args[0] == "capture" && !can_capture("bad filter in capture") {
+            continue;
+        }
+        let out = tcplab().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--filter 'tcp port'"), "{err}");
+    }
 }

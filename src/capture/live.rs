@@ -85,7 +85,9 @@ impl LiveCapture {
             .precision(Precision::Nano)
             .open()
             .map_err(fail)?;
-        cap.filter(&config.filter, true).map_err(fail)?;
+        // A filter libpcap cannot compile is a usage error, as in replay.
+        cap.filter(&config.filter, true)
+            .map_err(|e| Error::Usage(format!("--filter '{}': {e}", config.filter)))?;
         // A link type tcplab does not decode still yields frames, noted as such.
         let link = LinkType::of_dlt(cap.get_datalink().0 as u32);
         let stream = cap

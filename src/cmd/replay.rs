@@ -79,7 +79,20 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
         draw_diagram(&args.diagram, l, &opts, text, out)?;
     }
     let drawn_stream = args.stream.unwrap_or(0);
+    let followed_nothing = matches!(
+        output,
+        Output::Follow {
+            announced: false,
+            ..
+        }
+    );
     match pass.damage {
+        // As for a ladder: a stream that is not there is a usage error.
+        None if followed_nothing => Err(Error::Usage(format!(
+            "stream {drawn_stream} is not in {}: nothing to follow \
+             (tcplab replay --summary lists the streams)",
+            src.path().display()
+        ))),
         None if pass.ladder.is_none() && args.diagram.wanted() => Err(Error::Usage(format!(
             "stream {drawn_stream} has no TCP segments in {}: no ladder diagram to draw \
              (tcplab replay --summary lists the streams)",
@@ -274,10 +287,10 @@ fn finish(
             reassembler,
             writer,
             announced,
-            stream,
+            ..
         } => {
             if !*announced {
-                writer.heading(out, &format!("stream {stream} is not in the capture"))?;
+                return Ok(()); // nothing to show: run() says so on stderr
             }
             for piece in reassembler.finish() {
                 writer.piece(out, &piece)?;
