@@ -113,3 +113,38 @@ fn file_must_be_a_regular_file() {
     }
     std::fs::remove_file(&fifo).unwrap();
 }
+
+/// Flags the chosen view would silently ignore are refused, one line each
+/// (they once printed something else and exited 0); `lab list` honours
+/// `--format json`.
+#[test]
+fn flags_a_view_would_ignore_are_refused() {
+    let file = format!(
+        "{}/captures/hello-ethernet.pcap",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for (extra, why) in [
+        (&["--follow", "--format", "json"][..], "--follow prints"),
+        (
+            &["--summary", "--format", "ndjson"][..],
+            "ndjson is for packet records",
+        ),
+        (
+            &["--summary", "--hexdump", "payload"][..],
+            "nothing to dump",
+        ),
+    ] {
+        let mut args = vec!["replay", file.as_str()];
+        args.extend_from_slice(extra);
+        let err = usage_error(&args);
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    let out = tcplab()
+        .args(["lab", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let labs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(labs[0]["name"], "handshake");
+    assert_eq!(labs.as_array().unwrap().len(), 14);
+}

@@ -20,7 +20,7 @@ use super::{
 use crate::lab::client::{Ending, RetryPolicy};
 use crate::lab::serve::Limits;
 use crate::lab::{CloseMode, ServeMode};
-use crate::render::LAB_MAX_HEX;
+use crate::render::{HexdumpMode, LAB_MAX_HEX};
 
 /// What to run, checked: the global colour choice and one task.
 #[derive(Debug)]
@@ -233,6 +233,24 @@ fn replay(a: ReplayArgs) -> Result<Replay, clap::Error> {
         (false, true) => ReplayShow::Summary,
         (false, false) => ReplayShow::Packets,
     };
+    // Flags the chosen view would silently ignore are refused instead.
+    let ignored = match (show, a.format) {
+        (ReplayShow::Follow, ReplayFormat::Json | ReplayFormat::Ndjson) => Some(
+            "--follow prints the reassembled bytes as text; --format json and ndjson are for \
+             packet records: drop one of them",
+        ),
+        (ReplayShow::Summary, ReplayFormat::Ndjson) => Some(
+            "--summary is one table, or one JSON object with --format json; ndjson is for \
+             packet records",
+        ),
+        (ReplayShow::Summary, _) if View::from(&a.view).hexdump != HexdumpMode::None => {
+            Some("--summary shows conversations, not bytes: --hexdump has nothing to dump there")
+        }
+        _ => None,
+    };
+    if let Some(why) = ignored {
+        return Err(conflict("replay", why));
+    }
     Ok(Replay {
         diagram: diagram("replay", a.diagram, a.format == ReplayFormat::Text)?,
         file: a.file,
@@ -350,15 +368,21 @@ fn diagram(sub: &str, a: DiagramArgs, text: bool) -> Result<Diagram, clap::Error
         (false, false, false) => LadderScreen::None,
     };
     if !text && screen != LadderScreen::None {
-        let mut cmd = Cli::command();
-        let cmd = cmd.find_subcommand_mut(sub).expect("a tcplab subcommand");
-        return Err(cmd.error(
-            ErrorKind::ArgumentConflict,
+        return Err(conflict(
+            sub,
             "--diagram, --step and --mermaid print text and cannot be mixed with JSON output; \
              drop --format, or use --svg FILE, which writes a file",
         ));
     }
     Ok(Diagram { screen, svg: a.svg })
+}
+
+/// A conflict between flags that clap's `conflicts_with` cannot say (it
+/// depends on a value), as clap's own error of subcommand `sub`.
+fn conflict(sub: &str, why: &str) -> clap::Error {
+    let mut cmd = Cli::command();
+    let cmd = cmd.find_subcommand_mut(sub).expect("a tcplab subcommand");
+    cmd.error(ErrorKind::ArgumentConflict, why)
 }
 
 /// Adds the why to clap's conflict of `--mermaid` with the terminal ladders.

@@ -15,10 +15,7 @@ use crate::{Error, Result};
 pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let opts = text_options(&args.view, color, 100);
     if args.name == "list" {
-        for l in LABS {
-            writeln!(out, "{:<12} seed {:<8} {}", l.name, l.seed, l.title).map_err(output_error)?;
-        }
-        return Ok(());
+        return list(args.format, out).map_err(output_error);
     }
     let lab = find(&args.name).ok_or_else(|| unknown(&args.name))?;
     let text = args.format == Format::Text;
@@ -61,6 +58,23 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
             lab.name,
             failed.join("; ")
         )));
+    }
+    Ok(())
+}
+
+/// `lab list`: a line per lab, or with `--format json` an array of
+/// `{name, seed, title}`.
+fn list(format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    if format == Format::Json {
+        let labs: Vec<serde_json::Value> = LABS
+            .iter()
+            .map(|l| serde_json::json!({"name": l.name, "seed": l.seed, "title": l.title}))
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &labs)?;
+        return writeln!(out);
+    }
+    for l in LABS {
+        writeln!(out, "{:<12} seed {:<8} {}", l.name, l.seed, l.title)?;
     }
     Ok(())
 }
