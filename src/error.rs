@@ -49,7 +49,7 @@ pub enum Error {
     },
 
     /// A capture file is corrupt or truncated after `frames_read` good frames.
-    #[error("{}: {detail} (after frame {frames_read})", path.display())]
+    #[error("{}: {detail}{}", path.display(), after_frame(*frames_read))]
     CorruptCapture {
         path: PathBuf,
         frames_read: u64,
@@ -169,5 +169,13 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+}
+
+/// Where a damaged file broke: after its last good frame, or in its header.
+fn after_frame(frames_read: u64) -> String {
+    match frames_read {
+        0 => " (in the file header, before any frame)".to_string(),
+        n => format!(" (after frame {n})"),
     }
 }

@@ -320,3 +320,48 @@ fn a_missing_stream_and_a_bad_filter_are_usage_errors_everywhere() {
         assert!(err.contains("--filter 'tcp port'"), "{err}");
     }
 }
+
+/// `replay -` reads standard input, as `tcpdump -r -`, so
+/// `tcpdump -w - | tcplab replay -` works; a file that is no capture says
+/// it broke in its header, not "after frame 0".
+#[test]
+fn a_dash_reads_standard_input() {
+    let file = std::fs::File::open(capture("hello-ethernet.pcap")).unwrap();
+    let out = tcplab()
+        .args(["replay", "-", "--format", "ndjson"])
+        .stdin(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_stdin = String::from_utf8(out.stdout).unwrap();
+    let from_file = tcplab()
+        .args([
+            "replay",
+            &capture("hello-ethernet.pcap"),
+            "--format",
+            "ndjson",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(from_stdin, String::from_utf8(from_file.stdout).unwrap());
+
+    let mut child = tcplab()
+        .args(["replay", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"not a capture").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert!(
+        err.contains("(standard input)") && err.contains("in the file header"),
+        "{err}"
+    );
+    assert!(!err.contains("after frame 0"), "{err}");
+}

@@ -2,6 +2,7 @@
 //! streaming reader (see `reader`).
 
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::reader::{ReadError, SavefileReader};
@@ -9,25 +10,44 @@ use super::PacketSource;
 use crate::values::{Frame, LinkType, TsPrecision};
 use crate::{Error, Result};
 
+/// Where the bytes come from: a file, or standard input for `-` (as
+/// `tcpdump -r -`, so `tcpdump -w - | tcplab replay -` works).
+pub enum Input {
+    File(File),
+    Stdin(std::io::Stdin),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Stdin(s) => s.read(buf),
+        }
+    }
+}
+
 /// A capture file read frame by frame (constant memory).
 pub struct FileSource {
-    reader: SavefileReader<File>,
+    reader: SavefileReader<Input>,
     path: PathBuf,
 }
 
 impl FileSource {
-    /// Opens `path`; the error names the file (exit 66 if it cannot be
-    /// opened, 65 if it is not a capture).
+    /// Opens `path` (`-` is standard input); the error names the file (exit
+    /// 66 if it cannot be opened, 65 if it is not a capture).
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|source| Error::File {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let reader = SavefileReader::new(file).map_err(|e| Self::error(path, 0, e))?;
-        Ok(Self {
-            reader,
-            path: path.to_path_buf(),
-        })
+        let (input, path) = if path == Path::new("-") {
+            let stdin = Input::Stdin(std::io::stdin());
+            (stdin, PathBuf::from("(standard input)"))
+        } else {
+            let file = File::open(path).map_err(|source| Error::File {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            (Input::File(file), path.to_path_buf())
+        };
+        let reader = SavefileReader::new(input).map_err(|e| Self::error(&path, 0, e))?;
+        Ok(Self { reader, path })
     }
 
     fn error(path: &Path, frames_read: u64, e: ReadError) -> Error {
@@ -45,7 +65,7 @@ impl FileSource {
     }
 
     /// The reader underneath, for borrowed frames without copies.
-    pub fn reader_mut(&mut self) -> &mut SavefileReader<File> {
+    pub fn reader_mut(&mut self) -> &mut SavefileReader<Input> {
         &mut self.reader
     }
 

@@ -360,7 +360,7 @@ pub enum ReplayFormat {
 /// Arguments of `tcplab replay`.
 #[derive(Debug, Parser)]
 pub struct ReplayArgs {
-    /// The pcap or pcapng file.
+    /// The pcap or pcapng file; `-` reads standard input (`tcpdump -w - | tcplab replay -`).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
