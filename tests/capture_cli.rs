@@ -147,13 +147,16 @@ fn count_stops_after_watching_a_whole_exchange() {
 }
 
 #[test]
-fn sigint_and_sigterm_leave_a_complete_file() {
-    if !can_capture("sigint_and_sigterm_leave_a_complete_file") {
+fn each_stopping_signal_leaves_a_complete_file() {
+    if !can_capture("each_stopping_signal_leaves_a_complete_file") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("tcplab-capture-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (i, sig) in ["-INT", "-TERM"].into_iter().enumerate() {
+    for (i, sig) in ["-INT", "-TERM", "-HUP", "-USR1", "-ALRM"]
+        .into_iter()
+        .enumerate()
+    {
         let port = free_port();
         let path = dir.join(format!("stop{i}.pcap"));
         let child = start_capture(&[

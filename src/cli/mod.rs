@@ -86,6 +86,9 @@ Examples:
   sudo tcplab capture --filter 'tcp port 80' --count 20
   sudo tcplab capture --port 8124 --duration 10s --format ndjson
 
+Stopping: Ctrl-C (SIGINT), SIGTERM, SIGHUP, SIGUSR1 or SIGALRM, --count or
+--duration; each leaves the --write file whole and prints the counts.
+
 Exit codes: 0 ok, 1 runtime failure, 2 usage error, 77 no permission to capture.";
 
 const SERVE_EXAMPLES: &str = "\

@@ -1,7 +1,7 @@
 //! `tcplab capture`: live frames, annotated as they arrive (the rows and
 //! records of `replay`), optionally saved to a pcap file. Ctrl-C, SIGTERM,
-//! `--count` and `--duration` all stop it the same way: the file is
-//! flushed whole and the kernel's counts are printed.
+//! SIGHUP (and SIGUSR1, SIGALRM), `--count` and `--duration` all stop it the
+//! same way: the file is flushed whole and the kernel's counts are printed.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -41,6 +41,9 @@ pub fn run(args: &Capture, color: ColorChoice, out: &mut dyn Write) -> Result<()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     rt.block_on(async {
+        // Before anything is opened: a signal in the first milliseconds
+        // must stop the capture, not kill it without its file.
+        let mut stops = Stops::install()?;
         let config = LiveConfig::new(interface.clone(), args.filter.clone());
         let mut cap = LiveCapture::open(config)?;
         let mut file = match &args.write {
@@ -51,7 +54,7 @@ pub fn run(args: &Capture, color: ColorChoice, out: &mut dyn Write) -> Result<()
             crate::capture::privileges::drop_to(user)?;
         }
         announce(args, &interface, &cap);
-        let (stop, frames) = watch(&mut cap, &mut file, args, &mut rows, out).await?;
+        let (stop, frames) = watch(&mut cap, &mut file, args, &mut rows, out, &mut stops).await?;
         if let (Some(w), Some(path)) = (file, &args.write) {
             close(w, path)?;
         }
@@ -78,16 +81,15 @@ async fn watch(
     args: &Capture,
     rows: &mut RowWriter,
     out: &mut dyn Write,
+    stops: &mut Stops,
 ) -> Result<(Stop, u64)> {
     let mut pipeline = Pipeline::new();
     let mut packet = Packet::default();
-    let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
     let deadline = Deadline::after_opt(args.duration);
     // The work a capture runs around: waiting for a signal or the duration.
     let wait = async {
         Ok(tokio::select! {
-            _ = tokio::signal::ctrl_c() => Stop::Interrupted,
-            _ = term.recv() => Stop::Interrupted,
+            () = stops.any() => Stop::Interrupted,
             () = deadline.reached() => Stop::Duration,
         })
     };
@@ -121,6 +123,34 @@ async fn watch(
         _ => Stop::Interrupted,
     };
     Ok((stop, frames))
+}
+
+/// The signals that stop a capture the way Ctrl-C does (file flushed whole,
+/// counts printed): INT, TERM, HUP (a closed terminal), and USR1 and ALRM,
+/// whose default would kill it mid-record.
+struct Stops(Vec<tokio::signal::unix::Signal>);
+
+impl Stops {
+    fn install() -> Result<Stops> {
+        let kinds = [
+            SignalKind::interrupt(),
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+            SignalKind::user_defined1(),
+            SignalKind::alarm(),
+        ];
+        kinds
+            .into_iter()
+            .map(|k| signal(k).map_err(|e| Error::io("installing the signal handlers", e)))
+            .collect::<Result<_>>()
+            .map(Stops)
+    }
+
+    /// Completes at the first of the signals.
+    async fn any(&mut self) {
+        let waits = self.0.iter_mut().map(|s| Box::pin(s.recv()));
+        futures_util::future::select_all(waits).await;
+    }
 }
 
 /// One packet as a row or an NDJSON record, flushed at once.
