@@ -401,3 +401,24 @@ fn stops_at_random_moments_leave_readable_files() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A `--write` file that cannot take the data (a full disk; /dev/full) is
+/// exit 1 naming the file, not 66 "cannot be opened", and the counts are
+/// said. (On a full tmpfs the file is cut back to its last whole record:
+/// docs/reliability.md.)
+#[test]
+fn a_full_disk_is_a_runtime_failure_naming_the_file() {
+    if !can_capture("a_full_disk_is_a_runtime_failure_naming_the_file") {
+        return;
+    }
+    let out = tcplab()
+        .args(["capture", "--write", "/dev/full", "--count", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("writing /dev/full: No space left on device"),
+        "{err}"
+    );
+}

@@ -11,9 +11,15 @@ const MAGIC_NANO: u32 = 0xa1b2_3c4d;
 const VERSION_MAJOR: u16 = 2;
 const VERSION_MINOR: u16 = 4;
 
-/// Streams frames into a pcap file.
+/// Streams frames into a pcap file. It counts the bytes of the header and
+/// of every record handed over whole, so that after a failed write (a full
+/// disk) the caller can cut the file back to its last whole record.
 pub struct PcapWriter<W: Write> {
     out: W,
+    whole_len: u64,
+    records: u64,
+    /// One record's bytes, reused: each record goes out in one write.
+    record: Vec<u8>,
 }
 
 impl<W: Write> PcapWriter<W> {
@@ -28,7 +34,27 @@ impl<W: Write> PcapWriter<W> {
         h.extend_from_slice(&snaplen.to_le_bytes());
         h.extend_from_slice(&link.dlt().to_le_bytes());
         out.write_all(&h)?;
-        Ok(Self { out })
+        Ok(Self {
+            out,
+            whole_len: h.len() as u64,
+            records: 0,
+            record: Vec::new(),
+        })
+    }
+
+    /// Bytes of the header and the records written whole so far.
+    pub fn whole_len(&self) -> u64 {
+        self.whole_len
+    }
+
+    /// Records written whole so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The writer underneath (to cut a file back after a failed write).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     /// Appends one frame.
@@ -49,8 +75,13 @@ impl<W: Write> PcapWriter<W> {
         h[4..8].copy_from_slice(&ts.nsec.to_le_bytes());
         h[8..12].copy_from_slice(&(data.len() as u32).to_le_bytes());
         h[12..16].copy_from_slice(&orig_len.to_le_bytes());
-        self.out.write_all(&h)?;
-        self.out.write_all(data)
+        self.record.clear();
+        self.record.extend_from_slice(&h);
+        self.record.extend_from_slice(data);
+        self.out.write_all(&self.record)?;
+        self.whole_len += self.record.len() as u64;
+        self.records += 1;
+        Ok(())
     }
 
     /// Flushes and hands back the writer.

@@ -4,7 +4,7 @@
 //! same way: the file is flushed whole and the kernel's counts are printed.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -20,8 +20,9 @@ use crate::render::{PacketRecord, RowWriter};
 use crate::values::Deadline;
 use crate::{Error, Result};
 
-/// The `--write` file.
-type Saved = PcapWriter<BufWriter<File>>;
+/// The `--write` file, unbuffered: each record is one write, so after a
+/// failed one (a full disk) the file is cut back to the records before it.
+type Saved = PcapWriter<File>;
 
 /// Why the capture stopped.
 enum Stop {
@@ -30,6 +31,8 @@ enum Stop {
     Duration,
     /// Whoever read our output went away (`| head`).
     OutputClosed,
+    /// The `--write` file could not take a record (a full disk).
+    SaveFailed(std::io::Error),
 }
 
 /// Runs `capture` until one of its stops, writing to `out`.
@@ -55,16 +58,22 @@ pub fn run(args: &Capture, color: ColorChoice, out: &mut dyn Write) -> Result<()
         }
         announce(args, &interface, &cap);
         let (stop, frames) = watch(&mut cap, &mut file, args, &mut rows, out, &mut stops).await?;
-        if let (Some(w), Some(path)) = (file, &args.write) {
-            close(w, path)?;
-        }
         let stats = cap.stats()?;
         let why = match stop {
+            Stop::SaveFailed(e) => {
+                return Err(match (file, &args.write) {
+                    (Some(w), Some(path)) => cut_back(w, path, frames, e),
+                    _ => Error::io("writing the capture file", e),
+                })
+            }
             Stop::Interrupted => "interrupted",
             Stop::Count => "count reached",
             Stop::Duration => "duration reached",
             Stop::OutputClosed => "output closed",
         };
+        if let (Some(w), Some(path)) = (file, &args.write) {
+            close(w, path)?;
+        }
         eprintln!(
             "tcplab capture: {frames} packets captured, {} dropped by the kernel ({why})",
             stats.dropped + stats.if_dropped
@@ -97,11 +106,11 @@ async fn watch(
     let (mut frames, mut stopped) = (0u64, None);
     let (waited, ended) = capture_around(cap, wait.as_mut(), Duration::ZERO, |frame| {
         frames += 1;
-        if let (Some(w), Some(path)) = (file.as_mut(), &args.write) {
-            w.write_frame(&frame).map_err(|source| Error::File {
-                path: path.clone(),
-                source,
-            })?;
+        if let Some(w) = file.as_mut() {
+            if let Err(e) = w.write_frame(&frame) {
+                stopped = Some(Stop::SaveFailed(e));
+                return Ok(Verdict::Stop);
+            }
         }
         pipeline.step_into(frames, &frame.as_raw(), &mut packet);
         match show(out, rows, args, &packet) {
@@ -196,13 +205,28 @@ fn create(path: &Path, cap: &LiveCapture) -> Result<Saved> {
     };
     let f = File::create(path).map_err(err)?;
     let snaplen = cap.config().snaplen as u32;
-    PcapWriter::new(BufWriter::new(f), cap.link(), snaplen).map_err(err)
+    // Opened but not writable (a full disk, /dev/full): a runtime failure.
+    PcapWriter::new(f, cap.link(), snaplen)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+}
+
+/// After a failed write: the file cut back to its last whole record (a
+/// device such as /dev/full cannot be cut; nothing else is lost), the count
+/// of what was kept, and the error (exit 1).
+fn cut_back(mut w: Saved, path: &Path, frames: u64, e: std::io::Error) -> Error {
+    let (kept, whole) = (w.records(), w.whole_len());
+    let _ = w.get_mut().set_len(whole);
+    let _ = w.get_mut().sync_all();
+    eprintln!(
+        "tcplab capture: {frames} packets captured, {kept} saved whole to {} before the write failed",
+        crate::render::terminal_safe(&path.display().to_string())
+    );
+    Error::io(format!("writing {}", path.display()), e)
 }
 
 /// Flushes the `--write` file whole and onto the disk.
 fn close(w: Saved, path: &Path) -> Result<()> {
     w.finish()
-        .and_then(|f| f.into_inner().map_err(|e| e.into_error()))
         .and_then(|f| f.sync_all())
         .map_err(|source| Error::File {
             path: path.to_path_buf(),
