@@ -7,10 +7,15 @@ use serve_common::{tcplab, temp_dir, Server};
 
 /// Runs `tcplab send` to the server and returns the reply bytes.
 fn send(server: &Server, args: &[&str]) -> Vec<u8> {
+    send_idle(server, args, "200")
+}
+
+/// As [`send`], giving the replies `idle_ms` of quiet before ending.
+fn send_idle(server: &Server, args: &[&str], idle_ms: &str) -> Vec<u8> {
     let out = tcplab()
         .args(["send", &format!("127.0.0.1:{}", server.port())])
         .args(args)
-        .args(["--idle", "200", "--format", "json"])
+        .args(["--idle", idle_ms, "--format", "json"])
         .output()
         .unwrap();
     assert!(
@@ -60,9 +65,9 @@ fn every_mode_answers_send() {
     let dir = temp_dir("send-serve-kv");
     let data = dir.join("kv.json");
     let s = Server::start("kv", &["--data", data.to_str().unwrap()]);
-    // Half-close: read until kv closes, however long its fsync takes (with
-    // only --idle 200, a slow disk ended the read before the replies came).
-    let got = String::from_utf8(send(
+    // kv answers after an fsync, which a loaded disk makes slow: give the
+    // replies 5 s of quiet, not 200 ms (the test failed under load).
+    let got = String::from_utf8(send_idle(
         &s,
         &[
             "--send",
@@ -70,6 +75,7 @@ fn every_mode_answers_send() {
             "--close",
             "half",
         ],
+        "5000",
     ))
     .unwrap();
     assert!(got.contains("OK") && got.contains("tcp"), "{got}");

@@ -157,3 +157,44 @@ async fn an_idle_timeout_past_the_clock_never_fires() {
         "{events:?}"
     );
 }
+
+/// A client that trickles a byte at a time into a line that never ends is
+/// idle: its slot is freed after the idle time, however often it sends.
+/// One that sends whole lines as slowly keeps it. (Every byte once reset
+/// the idle clock: 256 such clients held every slot of a lesson server.)
+#[tokio::test]
+async fn a_line_that_never_ends_times_out_a_trickling_client() {
+    let limits = Limits {
+        idle_timeout: Some(Duration::from_millis(400)),
+        ..Limits::default()
+    };
+    let (addr, _events, stop) = start_with(ServeMode::Json, limits).await;
+    let mut trickle = TcpStream::connect(addr).await.unwrap();
+    let mut steady = TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let mut trickle_closed = None;
+    let mut buf = [0u8; 256];
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if trickle_closed.is_none() {
+            if trickle.write_all(b"{").await.is_err() {
+                trickle_closed = Some(started.elapsed());
+            }
+            if let Ok(Ok(0)) =
+                tokio::time::timeout(Duration::from_millis(1), trickle.read(&mut buf)).await
+            {
+                trickle_closed = Some(started.elapsed());
+            }
+        }
+        steady.write_all(b"{\"a\":1}\n").await.unwrap();
+        let n = steady.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the steady client keeps its connection");
+    }
+    let closed = trickle_closed.expect("the trickling client lost its slot");
+    assert!(
+        closed >= Duration::from_millis(400),
+        "not before the idle time: {closed:?}"
+    );
+    assert!(closed < Duration::from_millis(1900), "{closed:?}");
+    let _ = stop.send(());
+}

@@ -318,6 +318,10 @@ struct Me {
 }
 
 impl Protocol for ChatConn {
+    fn holds_partial(&self) -> bool {
+        self.lines.partial()
+    }
+
     /// Welcomes the newcomer and tells its channel.
     fn open(&mut self, out: &mut Out) {
         let mut rooms = self.hub.rooms();

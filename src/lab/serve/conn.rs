@@ -265,7 +265,6 @@ async fn run_connection(
             }
             Step::Read(Ok(n)) => {
                 conn.read += n as u64;
-                conn.touch();
                 conn.emit(ServerEvent::Data {
                     id: conn.id,
                     len: n,
@@ -280,6 +279,10 @@ async fn run_connection(
         }
         if let Err(ended) = conn.answer_all(protocol).await {
             return ended;
+        }
+        // Progress is a read that left no unit unfinished (see holds_partial).
+        if !protocol.holds_partial() {
+            conn.touch();
         }
     }
 }

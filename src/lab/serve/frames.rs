@@ -75,6 +75,10 @@ impl Frames {
 }
 
 impl Protocol for Frames {
+    fn holds_partial(&self) -> bool {
+        !self.buf.is_empty() || self.skipping > 0
+    }
+
     fn data(&mut self, chunk: &[u8], _out: &mut Out) {
         let skip = self.skipping.min(chunk.len());
         self.skipping -= skip;

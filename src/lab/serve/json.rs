@@ -150,6 +150,13 @@ impl JsonConn {
 }
 
 impl Protocol for JsonConn {
+    fn holds_partial(&self) -> bool {
+        self.discarding
+            || self.buf[self.start.min(self.buf.len())..]
+                .iter()
+                .any(|b| !b.is_ascii_whitespace())
+    }
+
     fn data(&mut self, chunk: &[u8], _out: &mut Out) {
         self.push(chunk);
     }

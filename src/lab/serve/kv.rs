@@ -265,6 +265,10 @@ impl KvConn {
 }
 
 impl Protocol for KvConn {
+    fn holds_partial(&self) -> bool {
+        self.lines.partial()
+    }
+
     /// Keeps a read's bytes; [`step`](Protocol::step) runs its commands.
     fn data(&mut self, chunk: &[u8], _out: &mut Out) {
         self.lines.push(chunk);

@@ -58,6 +58,12 @@ impl Lines {
         self.input.extend_from_slice(chunk);
     }
 
+    /// True if part of a line is kept (or being dropped) after the bytes
+    /// pushed so far were framed.
+    pub(crate) fn partial(&self) -> bool {
+        !self.buf.is_empty() || self.discarding || self.pos < self.input.len()
+    }
+
     /// The peer will send nothing more: once the bytes pushed are framed,
     /// [`next`](Self::next) gives the unfinished last line, if any.
     pub(crate) fn end(&mut self) {

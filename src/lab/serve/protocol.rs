@@ -98,6 +98,14 @@ pub(crate) trait Protocol: Send {
     /// The peer will send nothing more: an unfinished last line is still a line.
     fn end(&mut self) {}
 
+    /// True while part of a line or message is kept, waiting for its end.
+    /// The idle clock is not reset by such reads: a client that trickles a
+    /// byte a minute into a line that never ends is idle, and loses its slot
+    /// after the idle time, as an HTTP server times out a slow header.
+    fn holds_partial(&self) -> bool {
+        false
+    }
+
     /// The connection is going away, whatever the reason.
     fn close(&mut self) {}
 
