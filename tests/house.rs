@@ -1,4 +1,4 @@
-//! The house rules of `../shared/STYLE.md`, checked on the source itself:
+//! The house rules of the project's STYLE.md, checked on the source itself:
 //! layers import one way (no import circle between modules, nor between the
 //! files of one module), no function runs past 100 lines, and nothing past
 //! `cli` and `main` sees clap's `ArgMatches`.
