@@ -261,28 +261,30 @@ impl ServerSide {
             self.deferred.push(reply);
             return true;
         }
-        write_reply(
-            &mut self.sock,
-            &reply,
-            &mut self.log,
-            self.clock,
-            &self.progress,
-        )
-        .await
+        self.write_reply(&reply).await
+    }
+
+    /// Writes one reply; on failure logs `error` and `close` and returns false.
+    async fn write_reply(&mut self, reply: &[u8]) -> bool {
+        match self.sock.write_all(reply).await {
+            Ok(()) => {
+                self.log.bytes_written += reply.len() as u64;
+                self.progress
+                    .send_modify(|p| p.written += reply.len() as u64);
+                true
+            }
+            Err(e) => {
+                self.log.error(self.clock, &e);
+                self.log.push(self.clock, EventKind::Close);
+                false
+            }
+        }
     }
 
     /// The replies kept for after the FIN, then the server's own FIN.
     async fn finish(&mut self) {
         for reply in std::mem::take(&mut self.deferred) {
-            if !write_reply(
-                &mut self.sock,
-                &reply,
-                &mut self.log,
-                self.clock,
-                &self.progress,
-            )
-            .await
-            {
+            if !self.write_reply(&reply).await {
                 return;
             }
         }
@@ -291,28 +293,6 @@ impl ServerSide {
             self.log.error(self.clock, &e);
         }
         self.log.push(self.clock, EventKind::Close);
-    }
-}
-
-/// Writes one reply; on failure logs `error` and `close` and returns false.
-async fn write_reply(
-    sock: &mut TcpStream,
-    reply: &[u8],
-    log: &mut SocketLog,
-    clock: Instant,
-    progress: &watch::Sender<Progress>,
-) -> bool {
-    match sock.write_all(reply).await {
-        Ok(()) => {
-            log.bytes_written += reply.len() as u64;
-            progress.send_modify(|p| p.written += reply.len() as u64);
-            true
-        }
-        Err(e) => {
-            log.error(clock, &e);
-            log.push(clock, EventKind::Close);
-            false
-        }
     }
 }
 
