@@ -152,8 +152,8 @@ pub fn render_all(
         follow.piece(out, &piece)?;
     }
     follow.finish(out)?;
-    write_summary(out, &summary.conversations, first_ts, opts)?;
-    write_summary_json(out, &summary.conversations, first_ts)?;
+    write_summary(out, summary.rows(pipeline.tracker()), first_ts, opts)?;
+    write_summary_json(out, summary.rows(pipeline.tracker()), first_ts)?;
 
     let loopback = |port| EndpointInfo {
         address: "127.0.0.1".into(),
@@ -237,6 +237,7 @@ pub fn savefile(data: &[u8]) {
     }
     assert_eq!(reader.frames_read(), number);
     assert_eq!(pipeline.frames(), number);
-    write_summary(&mut out, &summary.conversations, first_ts, &opts).expect("a sink never fails");
-    write_summary_json(&mut out, &summary.conversations, first_ts).expect("a sink never fails");
+    let rows = summary.rows(pipeline.tracker());
+    write_summary(&mut out, rows.clone(), first_ts, &opts).expect("a sink never fails");
+    write_summary_json(&mut out, rows, first_ts).expect("a sink never fails");
 }

@@ -49,6 +49,8 @@ struct Pass {
     ladder: Option<Ladder>,
     /// Why reading stopped before the end of the file, if it did.
     damage: Option<String>,
+    /// The conversations, for the summary's endpoints.
+    pipeline: Pipeline,
 }
 
 /// Runs `replay` and writes to `out`.
@@ -72,7 +74,7 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
     let pass = read_all(&mut src, filter, args, &mut output, &opts, out)?;
     // --mermaid makes stdout the Mermaid text alone.
     if !args.diagram.mermaid() {
-        finish(&mut output, out, &pass.totals, &opts, args).map_err(output_error)?;
+        finish(&mut output, out, &pass, &opts, args).map_err(output_error)?;
     }
     if let Some(l) = &pass.ladder {
         let text = args.format == ReplayFormat::Text;
@@ -162,6 +164,7 @@ fn read_all(
         totals,
         ladder,
         damage,
+        pipeline,
     })
 }
 
@@ -253,10 +256,11 @@ fn dump(out: &mut dyn Write, packet: &Packet, opts: &TextOptions) -> std::io::Re
 fn finish(
     output: &mut Output,
     out: &mut dyn Write,
-    totals: &Totals,
+    pass: &Pass,
     opts: &TextOptions,
     args: &Replay,
 ) -> std::io::Result<()> {
+    let totals = &pass.totals;
     match output {
         Output::Rows(_) => {
             let flagged: Vec<String> = totals
@@ -279,10 +283,13 @@ fn finish(
             out.write_all(b"\n]\n")
         }
         Output::Ndjson => Ok(()),
-        Output::Summary(summary) => match args.format {
-            ReplayFormat::Text => write_summary(out, &summary.conversations, totals.first_ts, opts),
-            _ => crate::render::write_summary_json(out, &summary.conversations, totals.first_ts),
-        },
+        Output::Summary(summary) => {
+            let rows = summary.rows(pass.pipeline.tracker());
+            match args.format {
+                ReplayFormat::Text => write_summary(out, rows, totals.first_ts, opts),
+                _ => crate::render::write_summary_json(out, rows, totals.first_ts),
+            }
+        }
         Output::Follow {
             reassembler,
             writer,

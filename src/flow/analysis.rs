@@ -39,7 +39,10 @@ impl Analysis {
     /// Record names, in SPEC.md's order. Fast and spurious retransmissions
     /// are retransmissions too (tshark's `tcp.analysis.retransmission` is
     /// set on them).
-    const NAMED: [(Analysis, &'static str); 12] = [
+    /// How many flags have names (`all_names().count()`).
+    pub const NAMED_COUNT: usize = 12;
+
+    const NAMED: [(Analysis, &'static str); Self::NAMED_COUNT] = [
         (Analysis(1 | 1 << 1 | 1 << 2), "retransmission"),
         (Analysis::FAST_RETRANSMISSION, "fast_retransmission"),
         (Analysis::SPURIOUS_RETRANSMISSION, "spurious_retransmission"),
@@ -128,7 +131,6 @@ enum Scale {
 #[derive(Debug, Clone)]
 struct Side {
     nextseq: u32,
-    nextseq_frame: u64,
     nextseq_time: Timestamp,
     maxseqtobeacked: u32,
     lastack: u32,
@@ -139,14 +141,13 @@ struct Side {
     scale: Scale,
     is_first_ack: bool,
     lastsegmentflags: Analysis,
-    unacked: VecDeque<Unacked>,
+    unacked: Pending,
 }
 
 impl Default for Side {
     fn default() -> Self {
         Side {
             nextseq: 0,
-            nextseq_frame: 0,
             nextseq_time: Timestamp::default(),
             maxseqtobeacked: 0,
             lastack: 0,
@@ -157,7 +158,65 @@ impl Default for Side {
             scale: Scale::Unknown,
             is_first_ack: true,
             lastsegmentflags: Analysis::default(),
-            unacked: VecDeque::new(),
+            unacked: Pending::Empty,
+        }
+    }
+}
+
+/// The segments of one side waiting for their ACK, newest first. Most of
+/// the time that is none or one (a lone SYN, a request in flight): those
+/// need no allocation, and the list's memory goes back once it empties.
+#[derive(Debug, Clone)]
+enum Pending {
+    Empty,
+    One(Unacked),
+    Many(VecDeque<Unacked>),
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        match self {
+            Pending::Empty => 0,
+            Pending::One(_) => 1,
+            Pending::Many(list) => list.len(),
+        }
+    }
+
+    fn push_front(&mut self, u: Unacked) {
+        *self = match std::mem::replace(self, Pending::Empty) {
+            Pending::Empty => Pending::One(u),
+            Pending::One(old) => Pending::Many(VecDeque::from([u, old])),
+            Pending::Many(mut list) => {
+                list.push_front(u);
+                Pending::Many(list)
+            }
+        }
+    }
+
+    /// Newest first.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &Unacked> {
+        let (a, b): (&[Unacked], &[Unacked]) = match self {
+            Pending::Empty => (&[], &[]),
+            Pending::One(u) => (std::slice::from_ref(u), &[]),
+            Pending::Many(list) => list.as_slices(),
+        };
+        a.iter().chain(b)
+    }
+
+    fn retain_mut(&mut self, mut keep: impl FnMut(&mut Unacked) -> bool) {
+        match self {
+            Pending::Empty => {}
+            Pending::One(u) => {
+                if !keep(u) {
+                    *self = Pending::Empty;
+                }
+            }
+            Pending::Many(list) => {
+                list.retain_mut(keep);
+                if list.is_empty() {
+                    *self = Pending::Empty;
+                }
+            }
         }
     }
 }
@@ -201,12 +260,33 @@ impl Seen {
     }
 }
 
-/// Both directions of one connection.
+/// Both directions of one connection. A side is allocated when it first
+/// sends (a SYN nobody answers costs one side), and both are dropped by
+/// [`ConnectionAnalysis::retire`].
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionAnalysis {
-    sides: [Side; 2],
-    syn_time: Option<Timestamp>,
-    first_rtt_ns: Option<i128>,
+    sides: [Option<Box<Side>>; 2],
+    rtt: FirstRtt,
+}
+
+/// The handshake's first round trip, which bounds an out-of-order segment.
+#[derive(Debug, Clone, Copy, Default)]
+enum FirstRtt {
+    #[default]
+    Unknown,
+    /// The time of the last SYN, until an ACK follows it.
+    SynAt(Timestamp),
+    /// Nanoseconds from the SYN to the first ACK after it.
+    Known(i64),
+}
+
+impl FirstRtt {
+    fn nanos(self) -> Option<i128> {
+        match self {
+            FirstRtt::Known(ns) => Some(i128::from(ns)),
+            _ => None,
+        }
+    }
 }
 
 impl ConnectionAnalysis {
@@ -235,9 +315,15 @@ impl ConnectionAnalysis {
             window: u32::from(seg.window),
         };
         self.handshake_facts(ts, seg, me, wscale);
-        let first_rtt_ns = self.first_rtt_ns;
+        let first_rtt_ns = self.rtt.nanos();
         let mut out = Findings::default();
-        let (fwd, rev) = pair(&mut self.sides, me);
+        let [a, b] = &mut self.sides;
+        let (fwd, rev) = if me == 0 { (a, b) } else { (b, a) };
+        let fwd = fwd.get_or_insert_with(Default::default);
+        // A side that never sent reads as a fresh one; the rules change
+        // nothing in it (nothing of it waits for an ACK), so none is kept.
+        let mut unseen = Side::default();
+        let rev = rev.as_deref_mut().unwrap_or(&mut unseen);
         // A zero-window probe skips the window and repeated-ACK rules, as in Wireshark.
         if s.len == 1 && s.seq == fwd.nextseq && rev.window == 0 {
             out.flags.insert(Analysis::ZERO_WINDOW_PROBE);
@@ -257,7 +343,10 @@ impl ConnectionAnalysis {
     /// showed both sides agree to scale; SYNs are never scaled (RFC 7323 §2.2).
     pub fn scaled_window(&self, me: usize, seg: &Segment) -> u32 {
         let raw = u32::from(seg.window);
-        match self.sides[me].scale {
+        match self.sides[me]
+            .as_ref()
+            .map_or(Scale::Unknown, |side| side.scale)
+        {
             Scale::Shift(s) if !seg.flags.contains(Flags::SYN) => raw << s,
             _ => raw,
         }
@@ -267,34 +356,37 @@ impl ConnectionAnalysis {
     fn handshake_facts(&mut self, ts: Timestamp, seg: &Segment, me: usize, wscale: Option<u8>) {
         let f = seg.flags;
         if f.contains(Flags::SYN) {
-            if !f.contains(Flags::ACK) {
-                self.syn_time = Some(ts);
+            if !f.contains(Flags::ACK) && !matches!(self.rtt, FirstRtt::Known(_)) {
+                self.rtt = FirstRtt::SynAt(ts);
             }
-            self.sides[me].scale = match wscale {
+            let [a, b] = &mut self.sides;
+            let (fwd, rev) = if me == 0 { (a, b) } else { (b, a) };
+            let fwd = fwd.get_or_insert_with(Default::default);
+            fwd.scale = match wscale {
                 Some(s) => Scale::Shift(s.min(14)),
                 None => Scale::Off,
             };
             // Scaling holds only if both SYNs carried the option (RFC 7323 §2.2).
-            if f.contains(Flags::ACK)
-                && (wscale.is_none() || self.sides[1 - me].scale == Scale::Off)
-            {
-                self.sides[0].scale = Scale::Off;
-                self.sides[1].scale = Scale::Off;
+            if f.contains(Flags::ACK) {
+                let rev = rev.get_or_insert_with(Default::default);
+                if wscale.is_none() || rev.scale == Scale::Off {
+                    rev.scale = Scale::Off;
+                    fwd.scale = Scale::Off;
+                }
             }
-        } else if f.contains(Flags::ACK) && self.first_rtt_ns.is_none() {
-            if let Some(syn) = self.syn_time {
-                self.first_rtt_ns = Some(ts.nanos_since(syn));
+        } else if f.contains(Flags::ACK) {
+            if let FirstRtt::SynAt(syn) = self.rtt {
+                let ns = ts.nanos_since(syn);
+                self.rtt = FirstRtt::Known(i64::try_from(ns).unwrap_or(i64::MAX));
             }
         }
     }
-}
 
-fn pair(sides: &mut [Side; 2], me: usize) -> (&mut Side, &mut Side) {
-    let [a, b] = sides;
-    if me == 0 {
-        (a, b)
-    } else {
-        (b, a)
+    /// Forgets both sides' sequence state (what a closed connection no
+    /// longer needs); a later segment starts them afresh, as a capture that
+    /// begins mid-connection would.
+    pub fn retire(&mut self) {
+        self.sides = [None, None];
     }
 }
 
@@ -427,7 +519,6 @@ impl Side {
         let probe = flags.contains(Analysis::ZERO_WINDOW_PROBE);
         if (gt(nextseq, self.nextseq) || self.nextseq == 0) && !probe {
             self.nextseq = nextseq;
-            self.nextseq_frame = s.frame;
             self.nextseq_time = s.ts;
         }
         if (s.seq == self.maxseqtobeacked || self.maxseqtobeacked == 0) && !probe {

@@ -21,7 +21,7 @@ pub use packet::Packet;
 pub use phase::{Phase, PhaseState};
 pub use pipeline::Pipeline;
 pub use reassembly::{Piece, Reassembler, MAX_HELD};
-pub use summary::{Conversation, Summary, Totals};
+pub use summary::{Conversation, Row, Summary, Totals};
 pub use tracker::{Direction, FlowInfo, Tracker};
 
 use std::net::SocketAddr;

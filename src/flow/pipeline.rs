@@ -28,6 +28,11 @@ impl Pipeline {
         self.tracker.streams()
     }
 
+    /// The conversations: who is client and server of each stream.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
     /// Decodes and places frame number `number` (1-based, its number in the
     /// source) into `into`, reusing its byte buffer: the hot path of replay
     /// allocates nothing per frame.

@@ -1,12 +1,16 @@
 //! Per-conversation totals for `replay --summary`, like `tshark -z conv,tcp`
 //! plus counts of each analysis flag. Memory grows with the number of
-//! conversations, not with the number of packets.
+//! conversations, not with the number of packets: a row keeps only what the
+//! table prints (the endpoints stay in the [`Tracker`], once).
 
 use std::net::SocketAddr;
 
-use super::{Analysis, Direction, Packet};
+use super::{Analysis, Packet, Tracker};
 use crate::decode::Flags;
 use crate::values::Timestamp;
+
+/// How many analysis flags a summary counts: `Analysis::all_names()`.
+const FLAG_COUNT: usize = Analysis::NAMED_COUNT;
 
 /// Frames and bytes one way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,12 +21,9 @@ pub struct Totals {
     pub payload: u64,
 }
 
-/// One conversation's summary.
+/// One conversation's totals.
 #[derive(Debug, Clone)]
 pub struct Conversation {
-    pub stream: u32,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
     /// Client → server, then server → client.
     pub totals: [Totals; 2],
     pub first: Timestamp,
@@ -31,14 +32,43 @@ pub struct Conversation {
     pub handshake_rtt: Option<f64>,
     syn_at: Option<Timestamp>,
     syn_ack_seen: bool,
+    /// Count per analysis flag, in `Analysis::all_names()` order; most
+    /// conversations have none, and then no allocation.
+    flags: Option<Box<[u64; FLAG_COUNT]>>,
+}
+
+impl Conversation {
+    fn new(ts: Timestamp) -> Self {
+        Conversation {
+            totals: [Totals::default(); 2],
+            first: ts,
+            last: ts,
+            handshake_rtt: None,
+            syn_at: None,
+            syn_ack_seen: false,
+            flags: None,
+        }
+    }
+
     /// Count per analysis flag, in `Analysis::all_names()` order.
-    pub analysis: Vec<u64>,
+    pub fn analysis(&self) -> [u64; FLAG_COUNT] {
+        self.flags.as_deref().copied().unwrap_or_default()
+    }
+}
+
+/// A conversation with its number and endpoints, as the views print it.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub stream: u32,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub conversation: &'a Conversation,
 }
 
 /// Collects conversation summaries in stream order.
 #[derive(Debug, Default)]
 pub struct Summary {
-    pub conversations: Vec<Conversation>,
+    conversations: Vec<Conversation>,
 }
 
 impl Summary {
@@ -46,31 +76,39 @@ impl Summary {
         Self::default()
     }
 
-    /// Counts one placed segment of a frame `frame_len` bytes long.
+    /// Number of conversations counted.
+    pub fn len(&self) -> usize {
+        self.conversations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.conversations.is_empty()
+    }
+
+    /// Every row in stream order, with the endpoints `tracker` (the one
+    /// that placed the packets) knows. Cheap to clone: views read it twice,
+    /// once to measure the columns and once to print.
+    pub fn rows<'a>(&'a self, tracker: &'a Tracker) -> impl Iterator<Item = Row<'a>> + Clone + 'a {
+        self.conversations.iter().enumerate().map(|(i, c)| {
+            let stream = i as u32;
+            let (client, server) = tracker.endpoints(stream);
+            Row {
+                stream,
+                client,
+                server,
+                conversation: c,
+            }
+        })
+    }
+
+    /// Counts one packet, if it is a placed TCP segment.
     pub fn add(&mut self, p: &Packet) {
-        let (Some(flow), Some(tcp), Some(ip)) = (&p.flow, &p.tcp, &p.ip) else {
+        let (Some(flow), Some(tcp)) = (&p.flow, &p.tcp) else {
             return; // not a placed TCP segment
         };
         let (ts, idx) = (p.ts, flow.stream as usize);
         while self.conversations.len() <= idx {
-            let src = SocketAddr::new(ip.src, tcp.src_port);
-            let dst = SocketAddr::new(ip.dst, tcp.dst_port);
-            let (client, server) = match flow.direction {
-                Direction::ClientToServer => (src, dst),
-                Direction::ServerToClient => (dst, src),
-            };
-            self.conversations.push(Conversation {
-                stream: self.conversations.len() as u32,
-                client,
-                server,
-                totals: [Totals::default(); 2],
-                first: ts,
-                last: ts,
-                handshake_rtt: None,
-                syn_at: None,
-                syn_ack_seen: false,
-                analysis: vec![0; Analysis::all_names().count()],
-            });
+            self.conversations.push(Conversation::new(ts));
         }
         let c = &mut self.conversations[idx];
         let t = &mut c.totals[flow.direction.index()];
@@ -88,8 +126,12 @@ impl Summary {
                 c.handshake_rtt = Some(ts.secs_since(syn));
             }
         }
-        for i in flow.findings.flags.indices() {
-            c.analysis[i] += 1;
+        let mut found = flow.findings.flags.indices().peekable();
+        if found.peek().is_some() {
+            let counts = c.flags.get_or_insert_with(Default::default);
+            for i in found {
+                counts[i] += 1;
+            }
         }
     }
 }

@@ -1,11 +1,15 @@
 //! Conversation table: which stream a segment belongs to, its direction, and
 //! its sequence numbers relative to each direction's initial one.
 
-use std::net::SocketAddr;
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
-use super::{ConnectionAnalysis, Findings, Phase, PhaseState, Segment};
+use super::{CloseWatch, ConnectionAnalysis, Findings, Phase, PhaseState, Segment};
 use crate::decode::Flags;
 use crate::values::SeqNumber;
 use crate::values::Timestamp;
@@ -43,35 +47,92 @@ pub struct FlowInfo {
     pub window: u32,
 }
 
-#[derive(Debug)]
-struct Conversation {
-    stream: u32,
-    client: SocketAddr,
-    /// Initial sequence number per direction, once known.
-    base: [Option<SeqNumber>; 2],
-    analysis: ConnectionAnalysis,
-    phase: PhaseState,
+/// One end of a connection, in 20 bytes (a `SocketAddr` takes 32): a
+/// capture of a million streams keeps two per stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Endpoint {
+    ip: IpAddr,
+    port: u16,
 }
 
-/// Assigns streams and relative numbers, one segment at a time.
-/// (FxHash: the keys are addresses from the capture, and SipHash's
-/// protection against chosen keys costs a tenth of the per-packet time.)
-#[derive(Debug, Default)]
-pub struct Tracker {
-    /// Every conversation, in stream order (index = stream).
-    conversations: Vec<Conversation>,
-    /// The current conversation of each 4-tuple.
-    index: FxHashMap<(SocketAddr, SocketAddr), usize>,
-    /// The last tuple looked up: consecutive segments mostly share it.
-    last: Option<((SocketAddr, SocketAddr), usize)>,
+impl From<SocketAddr> for Endpoint {
+    fn from(a: SocketAddr) -> Self {
+        Endpoint {
+            ip: a.ip(),
+            port: a.port(),
+        }
+    }
 }
 
-fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+impl From<Endpoint> for SocketAddr {
+    fn from(e: Endpoint) -> Self {
+        SocketAddr::new(e.ip, e.port)
+    }
+}
+
+/// A conversation's 4-tuple, the same whichever way a segment goes.
+type Key = (Endpoint, Endpoint);
+
+fn key(a: Endpoint, b: Endpoint) -> Key {
     if a <= b {
         (a, b)
     } else {
         (b, a)
     }
+}
+
+fn hash_of(k: &Key) -> u64 {
+    FxBuildHasher.hash_one(k)
+}
+
+/// How long a closed connection keeps its analysis state, in capture time
+/// after its last segment: Linux's TIME_WAIT (`TCP_TIMEWAIT_LEN`, 60 s),
+/// in which a lost last ACK brings the peer's FIN again. Later segments on
+/// the same ports are placed in the same stream but analysed afresh.
+pub const LINGER: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+struct Conversation {
+    client: Endpoint,
+    server: Endpoint,
+    /// Initial sequence number per direction, once known.
+    base: [Option<SeqNumber>; 2],
+    analysis: ConnectionAnalysis,
+    phase: PhaseState,
+    close: CloseWatch,
+    /// Waiting in `Tracker::closed` to be retired.
+    queued: bool,
+    /// A segment came while queued: wait another `LINGER`.
+    touched: bool,
+}
+
+impl Conversation {
+    fn key(&self) -> Key {
+        key(self.client, self.server)
+    }
+}
+
+/// Assigns streams and relative numbers, one segment at a time.
+///
+/// Memory per stream is a [`Conversation`] and four bytes of index; a
+/// side's analysis state is allocated when the side first sends and freed
+/// [`LINGER`] after the connection closed.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    /// Every conversation, in stream order (index = stream).
+    conversations: Vec<Conversation>,
+    /// The current conversation of each 4-tuple, by stream number: the
+    /// conversation holds the key (hashbrown's `HashTable`: std's map would
+    /// keep a second copy of both endpoints per stream). FxHash: the keys
+    /// are addresses from the capture, and SipHash's protection against
+    /// chosen keys costs a tenth of the per-packet time.
+    index: HashTable<u32>,
+    /// The last tuple looked up: consecutive segments mostly share it.
+    last: Option<(Key, u32)>,
+    /// Closed conversations waiting out [`LINGER`], oldest first.
+    closed: VecDeque<(u32, Timestamp)>,
+    /// The latest capture time seen.
+    clock: Timestamp,
 }
 
 impl Tracker {
@@ -84,46 +145,21 @@ impl Tracker {
         self.conversations.len() as u32
     }
 
+    /// The client (the side that opened it) and the server of `stream`.
+    ///
+    /// # Panics
+    /// If `stream` was not seen: stream numbers come from this tracker.
+    pub fn endpoints(&self, stream: u32) -> (SocketAddr, SocketAddr) {
+        let c = &self.conversations[stream as usize];
+        (c.client.into(), c.server.into())
+    }
+
     /// Places segment `seg` of frame number `frame`, captured at `ts`, in
     /// its conversation and analyses it.
     pub fn observe(&mut self, frame: u64, ts: Timestamp, seg: &Segment) -> FlowInfo {
-        let k = key(seg.src, seg.dst);
-        let mut slot = match self.last {
-            Some((lk, i)) if lk == k => Some(i),
-            _ => self.index.get(&k).copied(),
-        };
-        // As Wireshark: a SYN whose sequence number differs from the one this
-        // side started with opens a new stream on the same ports.
-        let is_new_syn = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
-        if let Some(i) = slot.filter(|_| is_new_syn) {
-            let c = &self.conversations[i];
-            let side = if seg.src == c.client { 0 } else { 1 };
-            if c.base[side].is_some_and(|b| b != seg.seq) {
-                slot = None;
-            }
-        }
-        let slot = slot.unwrap_or_else(|| {
-            // The opener is the SYN's sender; failing that, whoever spoke first
-            // (a SYN-ACK's receiver, when only the reply was captured).
-            let client = if seg.flags.contains(Flags::SYN | Flags::ACK) {
-                seg.dst
-            } else {
-                seg.src
-            };
-            let i = self.conversations.len();
-            self.conversations.push(Conversation {
-                stream: i as u32,
-                client,
-                base: [None, None],
-                analysis: ConnectionAnalysis::default(),
-                phase: PhaseState::default(),
-            });
-            self.index.insert(k, i);
-            i
-        });
-        self.last = Some((k, slot));
-        let conv = &mut self.conversations[slot];
-        let direction = if seg.src == conv.client {
+        let slot = self.place(seg);
+        let conv = &mut self.conversations[slot as usize];
+        let direction = if Endpoint::from(seg.src) == conv.client {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
@@ -143,14 +179,104 @@ impl Tracker {
             seg.ack.0
         };
         let findings = conv.analysis.observe(frame, ts, seg, me, seg.wscale);
-        FlowInfo {
-            stream: conv.stream,
+        let info = FlowInfo {
+            stream: slot,
             direction,
             seq: seg.seq.since(base),
             ack,
             findings,
             phase: conv.phase.observe(seg, direction),
             window: conv.analysis.scaled_window(me, seg),
+        };
+        conv.close.observe(seg, direction);
+        if conv.queued {
+            conv.touched = true;
+        } else if conv.close.is_closed() {
+            conv.queued = true;
+            self.closed.push_back((slot, ts));
+        }
+        self.retire_due(ts);
+        info
+    }
+
+    /// The stream of `seg`: the current one of its 4-tuple, or a new one.
+    fn place(&mut self, seg: &Segment) -> u32 {
+        let k = key(seg.src.into(), seg.dst.into());
+        let hash = hash_of(&k);
+        let convs = &self.conversations;
+        let mut slot = match self.last {
+            Some((lk, i)) if lk == k => Some(i),
+            _ => self
+                .index
+                .find(hash, |&i| convs[i as usize].key() == k)
+                .copied(),
+        };
+        // As Wireshark: a SYN whose sequence number differs from the one this
+        // side started with opens a new stream on the same ports.
+        let is_new_syn = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
+        if let Some(i) = slot.filter(|_| is_new_syn) {
+            let c = &convs[i as usize];
+            let side = if Endpoint::from(seg.src) == c.client {
+                0
+            } else {
+                1
+            };
+            if c.base[side].is_some_and(|b| b != seg.seq) {
+                slot = None;
+            }
+        }
+        let slot = slot.unwrap_or_else(|| self.open(seg, k, hash));
+        self.last = Some((k, slot));
+        slot
+    }
+
+    /// A new conversation for `seg`, now the current one of its 4-tuple.
+    fn open(&mut self, seg: &Segment, k: Key, hash: u64) -> u32 {
+        // The opener is the SYN's sender; failing that, whoever spoke first
+        // (a SYN-ACK's receiver, when only the reply was captured).
+        let (client, server) = if seg.flags.contains(Flags::SYN | Flags::ACK) {
+            (seg.dst, seg.src)
+        } else {
+            (seg.src, seg.dst)
+        };
+        let i = self.conversations.len() as u32;
+        self.conversations.push(Conversation {
+            client: client.into(),
+            server: server.into(),
+            base: [None, None],
+            analysis: ConnectionAnalysis::default(),
+            phase: PhaseState::default(),
+            close: CloseWatch::new(),
+            queued: false,
+            touched: false,
+        });
+        let convs = &self.conversations;
+        match self.index.find_mut(hash, |&j| convs[j as usize].key() == k) {
+            Some(current) => *current = i,
+            None => {
+                self.index
+                    .insert_unique(hash, i, |&j| hash_of(&convs[j as usize].key()));
+            }
+        }
+        i
+    }
+
+    /// Frees the analysis state of connections closed [`LINGER`] ago.
+    fn retire_due(&mut self, ts: Timestamp) {
+        self.clock = self.clock.max(ts);
+        let linger = LINGER.as_nanos() as i128;
+        while let Some(&(slot, at)) = self.closed.front() {
+            if self.clock.nanos_since(at) < linger {
+                break;
+            }
+            self.closed.pop_front();
+            let c = &mut self.conversations[slot as usize];
+            if std::mem::take(&mut c.touched) {
+                self.closed.push_back((slot, self.clock));
+            } else {
+                c.queued = false;
+                c.analysis.retire();
+            }
         }
     }
 }

@@ -1,12 +1,20 @@
 //! `replay --summary`: one row per conversation, then the analysis counts.
+//!
+//! Both forms stream: a capture of a million conversations is printed row
+//! by row, with no table or JSON tree of it in memory. The text table is
+//! laid out by hand for that reason (a comfy-table holds every cell): one
+//! pass measures the columns, a second prints.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
-use comfy_table::{Cell, CellAlignment, ColumnConstraint};
+use serde::{Serialize, Serializer as _};
 
-use super::text::{cut, fitting_lines, new_table, prose, TextOptions};
+use super::text::{cut, prose, TextOptions};
 use super::Paint;
-use crate::flow::{Analysis, Conversation};
+use crate::flow::{Analysis, Row, Totals};
 use crate::values::Timestamp;
 
 /// The conversation table's columns.
@@ -32,150 +40,247 @@ const LAYOUTS: [&[usize]; 4] = [
     &[0, 1, 2, 4, 6],
 ];
 
+/// Columns whose text is aligned left (the addresses); numbers go right.
+fn left_aligned(column: usize) -> bool {
+    (1..=2).contains(&column)
+}
+
 /// Writes the conversation table (in the widest layout that fits), then
 /// each conversation's analysis counts and the totals.
-pub fn write_summary(
+pub fn write_summary<'a, R>(
     w: &mut dyn Write,
-    conversations: &[Conversation],
+    rows: R,
     first_ts: Option<Timestamp>,
     opts: &TextOptions,
-) -> io::Result<()> {
-    let rows = table_rows(conversations, first_ts);
-    for line in fitted_table(&rows, opts) {
-        writeln!(w, "{line}")?;
+) -> io::Result<()>
+where
+    R: Iterator<Item = Row<'a>> + Clone,
+{
+    let mut cells = Cells::new(first_ts);
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for row in rows.clone() {
+        cells.fill(&row);
+        for (w, cell) in widths.iter_mut().zip(&cells.text) {
+            *w = (*w).max(cell.len());
+        }
     }
-    write_analysis_counts(w, conversations, opts)
+    // A column is its text with a space either side; one space between columns.
+    let line_width = |cols: &[usize]| cols.iter().map(|&i| widths[i] + 3).sum::<usize>() - 1;
+    let cols = LAYOUTS
+        .into_iter()
+        .find(|cols| line_width(cols) <= opts.width)
+        .unwrap_or(LAYOUTS[LAYOUTS.len() - 1]);
+    let print = |w: &mut dyn Write, line: &str| {
+        let line = line.trim_end();
+        // Bytes never undercount the columns a line takes: most lines need no cut.
+        if line.len() <= opts.width {
+            writeln!(w, "{line}")
+        } else {
+            writeln!(w, "{}", cut(line, opts.width))
+        }
+    };
+    let mut line = String::new();
+    table_line(&mut line, cols, &widths, &HEADER);
+    print(w, &line)?;
+    print(w, &"─".repeat(line_width(cols)))?;
+    for row in rows.clone() {
+        cells.fill(&row);
+        table_line(&mut line, cols, &widths, &cells.text);
+        print(w, &line)?;
+    }
+    write_analysis_counts(w, rows, opts)
 }
 
-/// One row of cells per conversation, every column of [`HEADER`].
-fn table_rows(conversations: &[Conversation], first_ts: Option<Timestamp>) -> Vec<Vec<String>> {
-    conversations
+/// One line of the table into `line`: each of `cols`, padded to its width.
+fn table_line<S: AsRef<str>>(line: &mut String, cols: &[usize], widths: &[usize], text: &[S]) {
+    let pad = |line: &mut String, n: usize| line.extend(std::iter::repeat(' ').take(n));
+    line.clear();
+    for (n, &i) in cols.iter().enumerate() {
+        let t = text[i].as_ref();
+        let gap = widths[i].saturating_sub(t.chars().count());
+        line.push_str(if n == 0 { " " } else { "  " });
+        if left_aligned(i) {
+            line.push_str(t);
+            pad(line, gap);
+        } else {
+            pad(line, gap);
+            line.push_str(t);
+        }
+        line.push(' ');
+    }
+}
+
+/// The text of one row's cells, every column of [`HEADER`], in buffers
+/// reused from row to row.
+struct Cells {
+    first_ts: Option<Timestamp>,
+    text: [String; 10],
+}
+
+impl Cells {
+    fn new(first_ts: Option<Timestamp>) -> Self {
+        Cells {
+            first_ts,
+            text: Default::default(),
+        }
+    }
+
+    fn fill(&mut self, row: &Row<'_>) {
+        let c = row.conversation;
+        let [a, b] = c.totals;
+        let start = self
+            .first_ts
+            .map(|t0| c.first.secs_since(t0))
+            .unwrap_or(0.0);
+        for t in &mut self.text {
+            t.clear();
+        }
+        // itoa and push_addr, not write!: a million rows are formatted twice,
+        // and the formatting machinery was three quarters of the time.
+        let t = &mut self.text;
+        let mut n = itoa::Buffer::new();
+        t[0].push_str(n.format(row.stream));
+        push_addr(&mut t[1], row.client);
+        push_addr(&mut t[2], row.server);
+        t[3].push_str(n.format(a.frames));
+        t[4].push_str(n.format(a.bytes));
+        t[5].push_str(n.format(b.frames));
+        t[6].push_str(n.format(b.bytes));
+        // (write! to a String cannot fail.)
+        let _ = write!(t[7], "{start:.6}");
+        let _ = write!(t[8], "{:.6}", c.last.secs_since(c.first));
+        let _ = match c.handshake_rtt {
+            Some(r) => write!(t[9], "{:.3}", r * 1e3),
+            None => write!(t[9], "-"),
+        };
+    }
+}
+
+/// `a` as `Display` writes it (`1.2.3.4:80`, `[::1]:80`).
+fn push_addr(s: &mut String, a: SocketAddr) {
+    let SocketAddr::V4(v4) = a else {
+        let _ = write!(s, "{a}");
+        return;
+    };
+    let mut n = itoa::Buffer::new();
+    for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        s.push_str(n.format(octet));
+    }
+    s.push(':');
+    s.push_str(n.format(v4.port()));
+}
+
+/// "name count" for each flag counted at least once.
+fn flag_counts(counts: &[u64]) -> Vec<String> {
+    counts
         .iter()
-        .map(|c| {
-            let [a, b] = c.totals;
-            let start = first_ts.map(|t0| c.first.secs_since(t0)).unwrap_or(0.0);
-            vec![
-                c.stream.to_string(),
-                c.client.to_string(),
-                c.server.to_string(),
-                a.frames.to_string(),
-                a.bytes.to_string(),
-                b.frames.to_string(),
-                b.bytes.to_string(),
-                format!("{start:.6}"),
-                format!("{:.6}", c.last.secs_since(c.first)),
-                c.handshake_rtt
-                    .map(|r| format!("{:.3}", r * 1e3))
-                    .unwrap_or_else(|| "-".into()),
-            ]
-        })
+        .zip(Analysis::all_names())
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, name)| format!("{name} {n}"))
         .collect()
-}
-
-/// The lines of the widest layout that fits `opts.width`; if none fits,
-/// the narrowest, each line cut to the width.
-fn fitted_table(rows: &[Vec<String>], opts: &TextOptions) -> Vec<String> {
-    let mut lines = Vec::new();
-    for cols in LAYOUTS {
-        let mut t = new_table(opts);
-        t.set_header(cols.iter().map(|&i| HEADER[i]).collect::<Vec<_>>());
-        for row in rows {
-            t.add_row(cols.iter().map(|&i| Cell::new(&row[i])).collect::<Vec<_>>());
-        }
-        for (pos, &i) in cols.iter().enumerate() {
-            if let Some(c) = t.column_mut(pos) {
-                // Nothing wraps: a narrower layout is chosen instead.
-                c.set_constraint(ColumnConstraint::ContentWidth);
-                if !(1..=2).contains(&i) {
-                    c.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-        }
-        if let Some(fit) = fitting_lines(&t, opts.width) {
-            return fit;
-        }
-        lines = t.lines().map(|l| cut(l.trim_end(), opts.width)).collect();
-    }
-    lines
 }
 
 /// Each conversation's analysis counts (only the flags seen), then the
 /// totals over all of them.
-fn write_analysis_counts(
+fn write_analysis_counts<'a>(
     w: &mut dyn Write,
-    conversations: &[Conversation],
+    rows: impl Iterator<Item = Row<'a>>,
     opts: &TextOptions,
 ) -> io::Result<()> {
     let pal = opts.palette;
-    let names: Vec<&str> = Analysis::all_names().collect();
-    let counts = |analysis: &[u64]| -> Vec<String> {
-        analysis
-            .iter()
-            .zip(&names)
-            .filter(|(n, _)| **n > 0)
-            .map(|(n, name)| format!("{name} {n}"))
-            .collect()
-    };
-    let mut totals = vec![0u64; names.len()];
-    for c in conversations {
-        for (t, n) in totals.iter_mut().zip(&c.analysis) {
+    let mut totals = [0u64; Analysis::NAMED_COUNT];
+    let mut conversations = 0usize;
+    for row in rows {
+        conversations += 1;
+        let counts = row.conversation.analysis();
+        for (t, n) in totals.iter_mut().zip(counts) {
             *t += n;
         }
-        let flagged = counts(&c.analysis);
+        let flagged = flag_counts(&counts);
         if !flagged.is_empty() {
-            let text = format!("stream {}: {}", c.stream, flagged.join(", "));
+            let text = format!("stream {}: {}", row.stream, flagged.join(", "));
             prose(w, "", &pal.paint(Paint::Warn, &text), opts)?;
         }
     }
-    let expert = counts(&totals);
+    let expert = flag_counts(&totals);
     let text = if expert.is_empty() {
-        format!(
-            "{} conversations; no TCP analysis flags",
-            conversations.len()
-        )
+        format!("{conversations} conversations; no TCP analysis flags")
     } else {
         format!(
-            "{} conversations; analysis: {}",
-            conversations.len(),
+            "{conversations} conversations; analysis: {}",
             expert.join(", ")
         )
     };
     prose(w, "", &pal.paint(Paint::Heading, &text), opts)
 }
 
-/// The summary as a JSON array, one object per conversation.
-pub fn write_summary_json(
+/// One direction's totals in the JSON form.
+#[derive(Serialize)]
+struct JsonSide {
+    bytes: u64,
+    frames: u64,
+    payload_bytes: u64,
+}
+
+impl From<Totals> for JsonSide {
+    fn from(t: Totals) -> Self {
+        JsonSide {
+            bytes: t.bytes,
+            frames: t.frames,
+            payload_bytes: t.payload,
+        }
+    }
+}
+
+/// One conversation in the JSON form; its keys in alphabetical order, as
+/// they have always been printed.
+#[derive(Serialize)]
+struct JsonRow {
+    analysis: BTreeMap<&'static str, u64>,
+    client: String,
+    client_to_server: JsonSide,
+    duration: f64,
+    handshake_rtt: Option<f64>,
+    server: String,
+    server_to_client: JsonSide,
+    start: f64,
+    stream: u32,
+}
+
+impl JsonRow {
+    fn of(row: &Row<'_>, first_ts: Option<Timestamp>) -> Self {
+        let c = row.conversation;
+        JsonRow {
+            analysis: Analysis::all_names()
+                .zip(c.analysis())
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            client: row.client.to_string(),
+            client_to_server: c.totals[0].into(),
+            duration: c.last.secs_since(c.first),
+            handshake_rtt: c.handshake_rtt,
+            server: row.server.to_string(),
+            server_to_client: c.totals[1].into(),
+            start: first_ts.map(|t0| c.first.secs_since(t0)).unwrap_or(0.0),
+            stream: row.stream,
+        }
+    }
+}
+
+/// The summary as a JSON array, one object per conversation, written as
+/// each row is made.
+pub fn write_summary_json<'a, R>(
     w: &mut dyn Write,
-    conversations: &[Conversation],
+    rows: R,
     first_ts: Option<Timestamp>,
-) -> io::Result<()> {
-    let names: Vec<&str> = Analysis::all_names().collect();
-    let rows: Vec<serde_json::Value> = conversations
-        .iter()
-        .map(|c| {
-            let side = |t: &crate::flow::Totals| {
-                serde_json::json!({"frames": t.frames, "bytes": t.bytes, "payload_bytes": t.payload})
-            };
-            let analysis: serde_json::Map<String, serde_json::Value> = c
-                .analysis
-                .iter()
-                .zip(&names)
-                .filter(|(n, _)| **n > 0)
-                .map(|(n, name)| (name.to_string(), (*n).into()))
-                .collect();
-            serde_json::json!({
-                "stream": c.stream,
-                "client": c.client.to_string(),
-                "server": c.server.to_string(),
-                "client_to_server": side(&c.totals[0]),
-                "server_to_client": side(&c.totals[1]),
-                "start": first_ts.map(|t0| c.first.secs_since(t0)).unwrap_or(0.0),
-                "duration": c.last.secs_since(c.first),
-                "handshake_rtt": c.handshake_rtt,
-                "analysis": analysis,
-            })
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *w, &rows)?;
+) -> io::Result<()>
+where
+    R: Iterator<Item = Row<'a>>,
+{
+    let mut ser = serde_json::Serializer::pretty(&mut *w);
+    (&mut ser).collect_seq(rows.map(|r| JsonRow::of(&r, first_ts)))?;
     writeln!(w)
 }
