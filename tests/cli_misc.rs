@@ -148,3 +148,23 @@ fn flags_a_view_would_ignore_are_refused() {
     assert_eq!(labs[0]["name"], "handshake");
     assert_eq!(labs.as_array().unwrap().len(), 14);
 }
+
+/// clap's several lines become one that reads as a sentence, naming the
+/// command's own help (it read "not provided:; <FILE> (see 'tcplab --help')").
+#[test]
+fn a_missing_argument_reads_as_one_sentence() {
+    for (cmd, arg) in [
+        ("replay", "<FILE>"),
+        ("send", "<HOST:PORT>"),
+        ("serve", "<MODE>"),
+    ] {
+        let err = usage_error(&[cmd]);
+        assert_eq!(
+            err.trim_end(),
+            format!(
+                "tcplab: the following required arguments were not provided: {arg} \
+                 (see 'tcplab {cmd} --help')"
+            )
+        );
+    }
+}

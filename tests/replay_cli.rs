@@ -365,3 +365,38 @@ fn a_dash_reads_standard_input() {
     );
     assert!(!err.contains("after frame 0"), "{err}");
 }
+
+/// A pcapng block whose trailing length differs from its leading one ends
+/// the read there, as libpcap and tcpdump end it: the frames before it are
+/// reported, then one line names the block (exit 65). It was read on.
+#[test]
+fn a_pcapng_block_with_a_wrong_trailing_length_stops_the_read() {
+    let mut bytes = std::fs::read(capture("hello-pcapng.pcapng")).unwrap();
+    // Blocks: section header, interface, then packets; break the third packet.
+    let mut at = 0;
+    for _ in 0..4 {
+        at += u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    }
+    let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    bytes[at + len - 4..at + len].copy_from_slice(&(len as u32 + 4).to_le_bytes());
+    let dir = std::env::temp_dir().join(format!("tcplab-trailer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("trailer.pcapng");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = tcplab()
+        .args(["replay", file.to_str().unwrap(), "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "ends with length {}, not the {len} it began with",
+            len + 4
+        )) && err.contains("after frame 2"),
+        "{err}"
+    );
+}

@@ -303,3 +303,51 @@ fn the_log_escapes_what_clients_chose() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// chat and kv relay one client's bytes to another byte for byte (the
+/// lesson: nothing between two programs cleans what they send), so an
+/// escape sequence reaches the other terminal; `--safe` spells it out
+/// instead, and the other modes refuse the flag they would ignore.
+#[test]
+fn safe_spells_out_what_one_client_relays_to_another() {
+    let attack = "\x1b]0;pwned\x07\x1b[2J a\\b";
+    for (safe, shown) in [
+        (false, attack.to_string()),
+        (true, "\\x1b]0;pwned\\x07\\x1b[2J a\\\\b".to_string()),
+    ] {
+        let args: &[&str] = if safe { &["--safe"] } else { &[] };
+        let server = Server::start("chat", args);
+        let mut a = server.connect();
+        a.line();
+        let mut b = server.connect();
+        b.line();
+        assert_eq!(a.line(), "* guest2 joined #general");
+        a.send(format!("{attack}\n"));
+        assert_eq!(b.line(), format!("guest1: {shown}"), "chat, --safe {safe}");
+
+        let dir = temp_dir(if safe { "kv-safe" } else { "kv-raw" });
+        let data = dir.join("store.json");
+        let mut kv_args = vec!["--data", arg(&data)];
+        kv_args.extend_from_slice(args);
+        let server = Server::start("kv", &kv_args);
+        let mut writer = server.connect();
+        assert_eq!(writer.ask(&format!("create k\x07 {attack}")), "OK");
+        let mut reader = server.connect();
+        assert_eq!(
+            reader.ask("read k\x07"),
+            format!("OK {shown}"),
+            "kv read, --safe {safe}"
+        );
+        let key = if safe { "k\\x07" } else { "k\x07" };
+        assert_eq!(reader.ask("list"), format!("  {key} = {shown}"), "kv list");
+        assert_eq!(reader.line(), "OK 1 key");
+        drop((writer, reader, server));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    for mode in ["echo", "upper", "greet", "json", "discard"] {
+        let out = tcplab().args(["serve", mode, "--safe"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{mode}: {err}");
+        assert!(err.contains("--safe applies to chat and kv"), "{err}");
+    }
+}

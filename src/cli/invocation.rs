@@ -151,6 +151,8 @@ pub struct Serve {
     pub data: PathBuf,
     pub limits: Limits,
     pub verbose: bool,
+    /// chat, kv: escape control bytes relayed between clients.
+    pub safe: bool,
 }
 
 /// `tcplab send HOST:PORT`.
@@ -195,7 +197,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, cla
         Command::Trace(a) => Task::Trace(trace(a, sub)?),
         Command::Replay(a) => Task::Replay(replay(a)?),
         Command::Capture(a) => Task::Capture(capture(a)),
-        Command::Serve(a) => Task::Serve(serve(a)),
+        Command::Serve(a) => Task::Serve(serve(a)?),
         Command::Send(a) => Task::Send(send(a, sub)),
         Command::Lab(a) => Task::Lab(lab(a)?),
         Command::Completions { shell } => Task::Completions(shell),
@@ -280,8 +282,18 @@ fn capture(a: CaptureArgs) -> Capture {
     }
 }
 
-fn serve(a: ServeArgs) -> Serve {
-    Serve {
+fn serve(a: ServeArgs) -> Result<Serve, clap::Error> {
+    if a.safe && !matches!(a.mode, ServeMode::Chat | ServeMode::Kv) {
+        return Err(conflict(
+            "serve",
+            &format!(
+                "--safe applies to chat and kv, the modes that relay one client's text \
+                 to another; {} sends no client's text to another",
+                a.mode.name()
+            ),
+        ));
+    }
+    Ok(Serve {
         mode: a.mode,
         host: a.host,
         port: a.port,
@@ -293,7 +305,8 @@ fn serve(a: ServeArgs) -> Serve {
             idle_timeout: Some(a.idle_timeout).filter(|d| !d.is_zero()),
         },
         verbose: a.verbose,
-    }
+        safe: a.safe,
+    })
 }
 
 fn send(a: SendArgs, sub: &ArgMatches) -> Send {

@@ -212,6 +212,13 @@ pub struct ServeArgs {
     /// Log a hex dump of every chunk received.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// chat, kv: spell out control bytes (ESC, BEL, ...) as \xNN in what
+    /// one client's text becomes on another's screen. Without it chat and
+    /// kv relay it byte for byte, as a Node server that writes what it read
+    /// does: a message can set another student's terminal title or clear it.
+    #[arg(long)]
+    pub safe: bool,
 }
 
 /// How `send` closes its connection.

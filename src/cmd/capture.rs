@@ -219,7 +219,7 @@ fn cut_back(mut w: Saved, path: &Path, frames: u64, e: std::io::Error) -> Error 
     let _ = w.get_mut().sync_all();
     eprintln!(
         "tcplab capture: {frames} packets captured, {kept} saved whole to {} before the write failed",
-        crate::render::terminal_safe(&path.display().to_string())
+        crate::values::terminal_safe(&path.display().to_string())
     );
     Error::io(format!("writing {}", path.display()), e)
 }

@@ -48,7 +48,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             // A file name or an address may hold escapes: never raw to the terminal.
-            eprintln!("tcplab: {}", crate::render::terminal_safe(&e.to_string()));
+            eprintln!("tcplab: {}", crate::values::terminal_safe(&e.to_string()));
             e.exit_code()
         }
     }
@@ -74,31 +74,52 @@ fn clap_exit(e: clap::Error) -> i32 {
             }
         }
         _ => {
-            // clap's message spans several lines; keep the cause, the choices
-            // and its tip on one.
-            let rendered = e.render().to_string();
-            let mut parts: Vec<&str> = Vec::new();
-            for line in rendered.lines().map(str::trim) {
-                if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more") {
-                    continue;
-                }
-                parts.push(
-                    line.trim_start_matches("error: ")
-                        .trim_start_matches("tip: "),
-                );
-            }
-            let text = if parts.is_empty() {
-                "invalid arguments".to_string()
-            } else {
-                parts.join("; ")
-            };
-            eprintln!(
-                "tcplab: {} (see 'tcplab --help')",
-                crate::render::terminal_safe(&text)
-            );
+            eprintln!("tcplab: {}", one_line(&e.render().to_string()));
             EXIT_USAGE
         }
     }
+}
+
+/// clap's message, which spans several lines, as one: the cause, the
+/// choices and the tip, and which command's help to read. A line ending in
+/// a colon runs on into the next ("not provided: <FILE>").
+fn one_line(rendered: &str) -> String {
+    let mut text = String::new();
+    let mut help = "tcplab --help".to_string();
+    for line in rendered.lines().map(str::trim) {
+        if let Some(usage) = line.strip_prefix("Usage: ") {
+            // "Usage: tcplab replay [OPTIONS] <FILE>": the command's own help.
+            let words: Vec<&str> = usage
+                .split(' ')
+                .take_while(|w| !w.starts_with(['[', '<']))
+                .collect();
+            // (A subcommand's own error names it without the program.)
+            let program = if words.first() == Some(&"tcplab") {
+                ""
+            } else {
+                "tcplab "
+            };
+            help = format!("{program}{} --help", words.join(" "));
+            continue;
+        }
+        if line.is_empty() || line.starts_with("For more") {
+            continue;
+        }
+        let part = line
+            .trim_start_matches("error: ")
+            .trim_start_matches("tip: ");
+        let joint = match text.chars().last() {
+            None => "",
+            Some(':') => " ",
+            Some(_) => "; ",
+        };
+        text.push_str(joint);
+        text.push_str(part);
+    }
+    if text.is_empty() {
+        text.push_str("invalid arguments");
+    }
+    format!("{} (see '{help}')", crate::values::terminal_safe(&text))
 }
 
 /// An I/O error while writing output.

@@ -45,6 +45,7 @@ pub fn run(args: &Serve, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
         store,
         limits,
         keep_bytes: if args.verbose { MAX_HEX } else { 0 },
+        safe: args.safe,
     };
     let (tx, rx) = sync_channel::<ServerEvent>(LOG_QUEUE);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -215,7 +216,7 @@ impl Log<'_> {
         let name = self.palette.paint(paint, &format!("{name:<10}"));
         // Keys, nicks and commands are the clients' own bytes: escaped, so a
         // client cannot set the operator's terminal title or clear it.
-        let text = crate::render::terminal_safe(text);
+        let text = crate::values::terminal_safe(text);
         let line = format!("{:>9.3}s  {id:<5} {name}  {text}", elapsed.as_secs_f64());
         writeln!(self.out, "{}", line.trim_end())
     }

@@ -8,8 +8,11 @@ use crate::values::SeqNumber;
 /// Watches one connection's segments for the end of its teardown.
 #[derive(Debug, Default, Clone)]
 pub struct CloseWatch {
-    /// Sequence number just past each direction's FIN, once sent.
-    fin_end: [Option<SeqNumber>; 2],
+    /// Sequence number just past each direction's FIN, once sent
+    /// (`fin_sent`; not an `Option`, which would double its size: the
+    /// tracker keeps one watch per stream).
+    fin_end: [SeqNumber; 2],
+    fin_sent: [bool; 2],
     fin_acked: [bool; 2],
     reset: bool,
 }
@@ -26,14 +29,14 @@ impl CloseWatch {
             self.reset = true;
         }
         if seg.flags.contains(Flags::FIN) {
-            self.fin_end[me] = Some(seg.seq.plus(seg.seq_len()));
+            self.fin_end[me] = seg.seq.plus(seg.seq_len());
+            self.fin_sent[me] = true;
         }
-        if seg.flags.contains(Flags::ACK) {
-            if let Some(end) = self.fin_end[peer] {
-                if seg.ack.at_or_after(end) {
-                    self.fin_acked[peer] = true;
-                }
-            }
+        if seg.flags.contains(Flags::ACK)
+            && self.fin_sent[peer]
+            && seg.ack.at_or_after(self.fin_end[peer])
+        {
+            self.fin_acked[peer] = true;
         }
     }
 

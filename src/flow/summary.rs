@@ -28,13 +28,22 @@ pub struct Conversation {
     pub totals: [Totals; 2],
     pub first: Timestamp,
     pub last: Timestamp,
-    /// Time from the SYN to the ACK of the SYN-ACK (Wireshark's iRTT).
-    pub handshake_rtt: Option<f64>,
-    syn_at: Option<Timestamp>,
-    syn_ack_seen: bool,
+    handshake: Handshake,
     /// Count per analysis flag, in `Analysis::all_names()` order; most
     /// conversations have none, and then no allocation.
     flags: Option<Box<[u64; FLAG_COUNT]>>,
+}
+
+/// How far the handshake's round trip is measured.
+#[derive(Debug, Clone, Copy)]
+enum Handshake {
+    Waiting {
+        /// The last SYN's time.
+        syn_at: Option<Timestamp>,
+        syn_ack_seen: bool,
+    },
+    /// Seconds from the SYN to the ACK of the SYN-ACK.
+    Done(f64),
 }
 
 impl Conversation {
@@ -43,10 +52,37 @@ impl Conversation {
             totals: [Totals::default(); 2],
             first: ts,
             last: ts,
-            handshake_rtt: None,
-            syn_at: None,
-            syn_ack_seen: false,
+            handshake: Handshake::Waiting {
+                syn_at: None,
+                syn_ack_seen: false,
+            },
             flags: None,
+        }
+    }
+
+    /// Time from the SYN to the ACK of the SYN-ACK (Wireshark's iRTT).
+    pub fn handshake_rtt(&self) -> Option<f64> {
+        match self.handshake {
+            Handshake::Done(rtt) => Some(rtt),
+            Handshake::Waiting { .. } => None,
+        }
+    }
+
+    /// Moves the handshake on by a segment with flags `f`, sent at `ts`.
+    fn handshake_step(&mut self, f: Flags, ts: Timestamp) {
+        let Handshake::Waiting {
+            syn_at,
+            syn_ack_seen,
+        } = &mut self.handshake
+        else {
+            return; // measured once
+        };
+        if f.contains(Flags::SYN) && !f.contains(Flags::ACK) {
+            *syn_at = Some(ts);
+        } else if f.contains(Flags::SYN) {
+            *syn_ack_seen = true;
+        } else if let (true, Some(syn), true) = (*syn_ack_seen, *syn_at, f.contains(Flags::ACK)) {
+            self.handshake = Handshake::Done(ts.secs_since(syn));
         }
     }
 
@@ -116,16 +152,7 @@ impl Summary {
         t.bytes += u64::from(p.frame_len);
         t.payload += p.payload_len as u64;
         c.last = c.last.max(ts);
-        let f = tcp.flags;
-        if f.contains(Flags::SYN) && !f.contains(Flags::ACK) {
-            c.syn_at = Some(ts);
-        } else if f.contains(Flags::SYN) {
-            c.syn_ack_seen = true;
-        } else if c.syn_ack_seen && c.handshake_rtt.is_none() && f.contains(Flags::ACK) {
-            if let Some(syn) = c.syn_at {
-                c.handshake_rtt = Some(ts.secs_since(syn));
-            }
-        }
+        c.handshake_step(tcp.flags, ts);
         let mut found = flow.findings.flags.indices().peekable();
         if found.peek().is_some() {
             let counts = c.flags.get_or_insert_with(Default::default);

@@ -95,8 +95,10 @@ pub const LINGER: Duration = Duration::from_secs(60);
 struct Conversation {
     client: Endpoint,
     server: Endpoint,
-    /// Initial sequence number per direction, once known.
-    base: [Option<SeqNumber>; 2],
+    /// Initial sequence number per direction, once known (`isn_known`;
+    /// not an `Option`, which would double its size).
+    isn: [SeqNumber; 2],
+    isn_known: [bool; 2],
     analysis: ConnectionAnalysis,
     phase: PhaseState,
     close: CloseWatch,
@@ -109,6 +111,15 @@ struct Conversation {
 impl Conversation {
     fn key(&self) -> Key {
         key(self.client, self.server)
+    }
+
+    /// The initial sequence number of `side`; `guess` becomes it if none is known.
+    fn isn_or(&mut self, side: usize, guess: SeqNumber) -> SeqNumber {
+        if !self.isn_known[side] {
+            self.isn[side] = guess;
+            self.isn_known[side] = true;
+        }
+        self.isn[side]
     }
 }
 
@@ -166,14 +177,17 @@ impl Tracker {
         };
         let (me, peer) = (direction.index(), 1 - direction.index());
         // A direction whose SYN was not seen starts at relative 1, as in Wireshark.
-        let base = *conv.base[me].get_or_insert(if seg.flags.contains(Flags::SYN) {
-            seg.seq
-        } else {
-            SeqNumber(seg.seq.0.wrapping_sub(1))
-        });
+        let base = conv.isn_or(
+            me,
+            if seg.flags.contains(Flags::SYN) {
+                seg.seq
+            } else {
+                SeqNumber(seg.seq.0.wrapping_sub(1))
+            },
+        );
         // Without the ACK flag the field is shown raw, as tshark shows it.
         let ack = if seg.flags.contains(Flags::ACK) {
-            let peer_base = *conv.base[peer].get_or_insert(SeqNumber(seg.ack.0.wrapping_sub(1)));
+            let peer_base = conv.isn_or(peer, SeqNumber(seg.ack.0.wrapping_sub(1)));
             seg.ack.since(peer_base)
         } else {
             seg.ack.0
@@ -221,7 +235,7 @@ impl Tracker {
             } else {
                 1
             };
-            if c.base[side].is_some_and(|b| b != seg.seq) {
+            if c.isn_known[side] && c.isn[side] != seg.seq {
                 slot = None;
             }
         }
@@ -243,7 +257,8 @@ impl Tracker {
         self.conversations.push(Conversation {
             client: client.into(),
             server: server.into(),
-            base: [None, None],
+            isn: [SeqNumber(0); 2],
+            isn_known: [false; 2],
             analysis: ConnectionAnalysis::default(),
             phase: PhaseState::default(),
             close: CloseWatch::new(),

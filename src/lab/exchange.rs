@@ -111,7 +111,7 @@ pub async fn run_exchange(
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
     // A traced exchange keeps no store: kv is refused here, before connecting.
-    let protocol = protocols(plan.server, None, &Limits::default())?(1);
+    let protocol = protocols(plan.server, None, &Limits::default(), false)?(1);
     let (progress_tx, progress_rx) = watch::channel(Progress::default());
     let server_counts = progress_rx.clone();
     let client_counts = Arc::new(ClientCounts::default());

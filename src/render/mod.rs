@@ -8,7 +8,6 @@ mod lab;
 mod ladder;
 mod record;
 mod rows;
-mod safe;
 mod send;
 mod style;
 mod summary;
@@ -26,7 +25,6 @@ pub use ladder::{
 };
 pub use record::PacketRecord;
 pub use rows::{explain, push_preview, RowWriter};
-pub use safe::terminal_safe;
 pub use send::{SendEvent, SendPrinter};
 pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};

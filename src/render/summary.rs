@@ -149,7 +149,7 @@ impl Cells {
         // (write! to a String cannot fail.)
         let _ = write!(t[7], "{start:.6}");
         let _ = write!(t[8], "{:.6}", c.last.secs_since(c.first));
-        let _ = match c.handshake_rtt {
+        let _ = match c.handshake_rtt() {
             Some(r) => write!(t[9], "{:.3}", r * 1e3),
             None => write!(t[9], "-"),
         };
@@ -261,7 +261,7 @@ impl JsonRow {
             client: row.client.to_string(),
             client_to_server: c.totals[0].into(),
             duration: c.last.secs_since(c.first),
-            handshake_rtt: c.handshake_rtt,
+            handshake_rtt: c.handshake_rtt(),
             server: row.server.to_string(),
             server_to_client: c.totals[1].into(),
             start: first_ts.map(|t0| c.first.secs_since(t0)).unwrap_or(0.0),

@@ -1,11 +1,12 @@
 //! Leaf values every layer may use: capture time, link types, frames,
 //! sequence numbers with wrapping order, deadlines, what the kernel dropped,
-//! and what an application saw of its socket. They import nothing else of the crate.
+//! what an application saw of its socket, and text made safe for a terminal. They import nothing else of the crate.
 
 mod capture_stats;
 mod deadline;
 mod frame;
 pub mod link;
+mod safe;
 mod seq;
 mod socket_log;
 mod time;
@@ -14,6 +15,7 @@ pub use capture_stats::CaptureStats;
 pub use deadline::Deadline;
 pub use frame::{Frame, RawFrame};
 pub use link::LinkType;
+pub use safe::terminal_safe;
 pub use seq::SeqNumber;
 pub use socket_log::{
     describe_io_error, errno_code, errno_name, EventKind, SocketEvent, SocketLog,

@@ -94,7 +94,7 @@ impl State {
         self.interfaces.clear();
         self.block.resize(total - 12, 0);
         read_exact_or(input, &mut self.block, "truncated pcapng section header")?;
-        Ok(())
+        check_trailer(self.endian, 0x0A0D_0D0A, total, &self.block)
     }
 
     pub(crate) fn next(
@@ -129,7 +129,9 @@ impl State {
             let is_packet = matches!(kind, EPB | OPB | SPB);
             if is_packet && input.fill_buf()?.len() >= rest {
                 // The whole block is buffered: hand the frame out in place.
-                let meta = self.packet(kind, &input.fill_buf()?[..body_len])?;
+                let buffered = &input.fill_buf()?[..rest];
+                check_trailer(self.endian, kind, total, buffered)?;
+                let meta = self.packet(kind, &buffered[..body_len])?;
                 self.lent = rest;
                 if let Some((meta, range)) = meta {
                     return Ok(Some((meta, Bytes::InPlace(range))));
@@ -139,7 +141,8 @@ impl State {
             }
             let mut block = std::mem::take(&mut self.block);
             block.resize(rest, 0);
-            let read = read_exact_or(input, &mut block, "truncated pcapng block");
+            let read = read_exact_or(input, &mut block, "truncated pcapng block")
+                .and_then(|()| check_trailer(self.endian, kind, total, &block));
             let found = read.and_then(|()| match kind {
                 IDB => self.interface(&block[..body_len]).map(|()| None),
                 _ if is_packet => self.packet(kind, &block[..body_len]),
@@ -302,4 +305,18 @@ fn options(e: Endian, mut rest: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
         rest = &rest[padded.min(rest.len())..];
         Some((code, value))
     })
+}
+
+/// A block ends with a copy of its length; a copy that differs means the
+/// file is cut or overwritten there, and the reader stops, as libpcap
+/// ("block total length in header and trailer don't match") and tcpdump do.
+/// `rest` is the block after its type and length, the copy last.
+fn check_trailer(e: Endian, kind: u32, total: usize, rest: &[u8]) -> Result<(), ReadError> {
+    let trailer = e.u32(&rest[rest.len() - 4..]) as usize;
+    if trailer == total {
+        return Ok(());
+    }
+    Err(ReadError::Format(format!(
+        "pcapng block of type {kind} ends with length {trailer}, not the {total} it began with"
+    )))
 }

@@ -16,6 +16,7 @@ use super::events::ConnId;
 use super::inbox::{inbox, Inbox, Mailbox};
 use super::lines::{Frame, Lines};
 use super::protocol::{done, Out, Protocol, Step};
+use crate::values::terminal_safe;
 
 /// The channel everyone starts in.
 pub const DEFAULT_CHANNEL: &str = "general";
@@ -28,6 +29,8 @@ const MAX_NAME: usize = 32;
 pub(crate) struct ChatHub {
     rooms: Mutex<Rooms>,
     queue_limit: usize,
+    /// Spell out control bytes in messages relayed (`--safe`).
+    escape: bool,
 }
 
 #[derive(Debug, Default)]
@@ -54,7 +57,16 @@ impl ChatHub {
         ChatHub {
             rooms: Mutex::new(Rooms::default()),
             queue_limit,
+            escape: false,
         }
+    }
+
+    /// Messages relayed with control bytes spelled out, or as sent (the
+    /// default: one client's bytes reach the others' terminals byte for
+    /// byte, escape sequences and all). Nicks and channel names need
+    /// neither: they are letters, digits, '-', '_' and '.'.
+    pub(crate) fn escaping(self, escape: bool) -> Self {
+        ChatHub { escape, ..self }
     }
 
     fn rooms(&self) -> MutexGuard<'_, Rooms> {
@@ -211,7 +223,11 @@ impl ChatConn {
                 "{}: message to {others} in #{}",
                 me.nick, me.channel
             ));
-            let text = format!("{}: {line}\n", me.nick);
+            let text = if self.hub.escape {
+                format!("{}: {}\n", me.nick, terminal_safe(line))
+            } else {
+                format!("{}: {line}\n", me.nick)
+            };
             self.hub.broadcast(&mut rooms, &me.channel, me.id, &text);
             return;
         }

@@ -14,12 +14,14 @@
 //! the rest of the line. `OK` to a change means it is on disk (see
 //! [`store`](super::store)).
 
+use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
 
 use super::lines::{Frame, Lines};
 use super::protocol::{Body, Out, Protocol, Step};
 use super::store::{Entries, KvStore, Refused, MAX_KEY};
+use crate::values::terminal_safe;
 
 const USAGE: &str = "create KEY VALUE, read KEY, update KEY VALUE, delete KEY, list";
 
@@ -109,6 +111,8 @@ struct ListBody {
     /// The last key written; the next piece starts after it.
     after: Option<String>,
     done: bool,
+    /// Keys and values with control bytes spelled out.
+    escape: bool,
 }
 
 /// About how many bytes one piece of a `list` reply holds.
@@ -130,7 +134,8 @@ impl Iterator for ListBody {
         };
         let mut last = None;
         for (k, v) in rest {
-            piece.extend_from_slice(format!("  {k} = {v}\n").as_bytes());
+            let (ks, vs) = (shown(k, self.escape), shown(v, self.escape));
+            piece.extend_from_slice(format!("  {ks} = {vs}\n").as_bytes());
             last = Some(k);
             if piece.len() >= LIST_PIECE {
                 break;
@@ -149,8 +154,24 @@ impl Iterator for ListBody {
     }
 }
 
-/// Runs one command against the store: what to write back, and a line for the log.
-pub(crate) async fn execute(store: &KvStore, command: Command<'_>, out: &mut Out) -> String {
+/// How a key or value from a client is shown to a client: as stored, or
+/// with control bytes spelled out (`serve kv --safe`).
+fn shown(text: &str, escape: bool) -> Cow<'_, str> {
+    if escape {
+        terminal_safe(text)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Runs one command against the store: what to write back, and a line for
+/// the log. With `escape`, keys and values in replies are escaped.
+pub(crate) async fn execute(
+    store: &KvStore,
+    command: Command<'_>,
+    escape: bool,
+    out: &mut Out,
+) -> String {
     let change = |what: String, result: Result<(), Refused>| match result {
         Ok(()) => ("OK\n".to_string(), format!("{what} -> OK (saved)")),
         Err(Refused::Rule(r)) => (format!("ERR {r}\n"), format!("{what} -> ERR {r}")),
@@ -164,7 +185,7 @@ pub(crate) async fn execute(store: &KvStore, command: Command<'_>, out: &mut Out
             let r = store
                 .write(|e| {
                     if e.contains_key(k) {
-                        return Err(format!("{k} exists (use update)"));
+                        return Err(format!("{} exists (use update)", shown(k, escape)));
                     }
                     e.insert(k.to_string(), v.to_string());
                     Ok(())
@@ -179,7 +200,7 @@ pub(crate) async fn execute(store: &KvStore, command: Command<'_>, out: &mut Out
                         *old = v.to_string();
                         Ok(())
                     }
-                    None => Err(format!("no such key: {k} (use create)")),
+                    None => Err(format!("no such key: {} (use create)", shown(k, escape))),
                 })
                 .await;
             change(format!("update {k}"), r)
@@ -188,15 +209,18 @@ pub(crate) async fn execute(store: &KvStore, command: Command<'_>, out: &mut Out
             let r = store
                 .write(|e| match e.remove(k) {
                     Some(_) => Ok(()),
-                    None => Err(format!("no such key: {k}")),
+                    None => Err(format!("no such key: {}", shown(k, escape))),
                 })
                 .await;
             change(format!("delete {k}"), r)
         }
         Command::Read(k) => match store.read(|e| e.get(k).cloned()).await {
-            Some(v) => (format!("OK {v}\n"), format!("read {k} -> OK")),
+            Some(v) => (
+                format!("OK {}\n", shown(&v, escape)),
+                format!("read {k} -> OK"),
+            ),
             None => (
-                format!("ERR no such key: {k}\n"),
+                format!("ERR no such key: {}\n", shown(k, escape)),
                 format!("read {k} -> ERR no such key"),
             ),
         },
@@ -208,6 +232,7 @@ pub(crate) async fn execute(store: &KvStore, command: Command<'_>, out: &mut Out
                 entries,
                 after: None,
                 done: false,
+                escape,
             })));
             (String::new(), format!("list -> {n} key{s}"))
         }
@@ -225,6 +250,8 @@ pub(crate) struct KvConn {
     store: KvStore,
     lines: Lines,
     max_line: usize,
+    /// Escape keys and values in replies (`--safe`).
+    escape: bool,
 }
 
 impl KvConn {
@@ -233,7 +260,15 @@ impl KvConn {
             store,
             lines: Lines::new(max_line),
             max_line,
+            escape: false,
         }
+    }
+
+    /// Keys and values in replies with control bytes spelled out, or as
+    /// stored (the default: what one client stored reaches the next byte
+    /// for byte).
+    pub(crate) fn escaping(self, escape: bool) -> Self {
+        KvConn { escape, ..self }
     }
 
     async fn frame(&mut self, frame: Frame, out: &mut Out) {
@@ -253,7 +288,7 @@ impl KvConn {
         match parse(line) {
             Ok(None) => {}
             Ok(Some(command)) => {
-                let note = execute(&self.store, command, out).await;
+                let note = execute(&self.store, command, self.escape, out).await;
                 out.note(note);
             }
             Err(e) => {

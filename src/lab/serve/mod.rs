@@ -89,6 +89,10 @@ pub struct ServeConfig {
     /// Put up to this many of the bytes of each read in its
     /// [`ServerEvent::Data`] (for hex dumps); 0 for none.
     pub keep_bytes: usize,
+    /// chat and kv: spell out control bytes in what one client's text
+    /// becomes on another's screen (`--safe`); otherwise it is relayed
+    /// byte for byte, which is what the lesson shows.
+    pub safe: bool,
 }
 
 /// Serves `listener` until `shutdown` resolves, then stops accepting,
@@ -105,7 +109,7 @@ pub async fn run(
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
     let limits = config.limits;
-    let protocols = protocols(config.mode, config.store.as_ref(), &limits)?;
+    let protocols = protocols(config.mode, config.store.as_ref(), &limits, config.safe)?;
     sink(ServerEvent::Listening {
         addr,
         mode: config.mode.name(),

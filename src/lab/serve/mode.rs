@@ -117,6 +117,7 @@ pub(crate) fn protocols(
     mode: ServeMode,
     store: Option<&KvStore>,
     limits: &Limits,
+    escape: bool,
 ) -> Result<NewProtocol> {
     let max_line = limits.max_line.max(1);
     fn each<P: Protocol + 'static>(f: impl Fn() -> P + Send + Sync + 'static) -> NewProtocol {
@@ -130,7 +131,7 @@ pub(crate) fn protocols(
         ServeMode::Json => each(move || JsonConn::new(max_line)),
         ServeMode::Frames => each(move || Frames::new(max_line)),
         ServeMode::Chat => {
-            let hub = Arc::new(ChatHub::new(limits.chat_queue_bytes()));
+            let hub = Arc::new(ChatHub::new(limits.chat_queue_bytes()).escaping(escape));
             Arc::new(move |id| Box::new(ChatConn::new(hub.clone(), id, max_line)))
         }
         ServeMode::Kv => {
@@ -139,7 +140,7 @@ pub(crate) fn protocols(
                     "the kv mode needs its store file (tcplab serve kv --data FILE)".into(),
                 ));
             };
-            each(move || KvConn::new(store.clone(), max_line))
+            each(move || KvConn::new(store.clone(), max_line).escaping(escape))
         }
     })
 }
@@ -162,7 +163,7 @@ mod tests {
     #[tokio::test]
     async fn each_mode_makes_its_protocol() {
         let limits = Limits::default();
-        let make = |mode: ServeMode| protocols(mode, None, &limits);
+        let make = |mode: ServeMode| protocols(mode, None, &limits, false);
         let upper = make(ServeMode::Upper).unwrap();
         let out = answer(&mut *upper(1), b"hi").await;
         assert_eq!(out.writes, [b"Echo: HI".to_vec()]);

@@ -126,6 +126,7 @@ async fn lesson(mode: ServeMode, store: Option<KvStore>) -> Result<Lesson> {
         store,
         limits: Limits::default(),
         keep_bytes: 0,
+        safe: false,
     };
     let task = tokio::spawn(serve::run(
         listener,
