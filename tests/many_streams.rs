@@ -80,6 +80,8 @@ fn write_capture(path: &Path, streams: u32, closed: bool) {
 
 /// Peak resident memory of `tcplab replay FILE ARGS...`, in bytes, from
 /// the kernel's accounting of the finished child.
+// The child is reaped by wait4 (for its rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
 fn peak_rss(file: &Path, args: &[&str]) -> u64 {
     let child = tcplab()
         .arg("replay")
