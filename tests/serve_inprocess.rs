@@ -33,6 +33,7 @@ async fn start_with(
         store: None,
         limits,
         keep_bytes: 16,
+        safe: false,
     };
     tokio::spawn(async move {
         serve::run(
