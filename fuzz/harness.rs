@@ -11,6 +11,9 @@
 //! times slower; the fuzzer finds the link byte's eight values at once.)
 //!
 //! `savefile` input: a whole capture file.
+//!
+//! `cli` input: a command line. The first byte picks the subcommand; the
+//! rest, as UTF-8 (lossy), is its arguments, separated by NUL bytes.
 
 use std::io::{self, Cursor, Write};
 
@@ -22,7 +25,7 @@ use tcplab::render::{
     CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder, PacketRecord,
     Palette, RowWriter, Sockets, TextOptions, TraceReport, Wire,
 };
-use tcplab::values::{Frame, LinkType, Timestamp, TsPrecision};
+use tcplab::values::{Deadline, Frame, LinkType, Timestamp, TsPrecision};
 
 /// Every link type the decoder knows, and one it does not.
 pub const LINKS: [LinkType; 7] = [
@@ -240,4 +243,47 @@ pub fn savefile(data: &[u8]) {
     let rows = summary.rows(pipeline.tracker());
     write_summary(&mut out, rows.clone(), first_ts, &opts).expect("a sink never fails");
     write_summary_json(&mut out, rows, first_ts).expect("a sink never fails");
+}
+
+/// The subcommands a `cli` input's first byte picks from.
+const SUBCOMMANDS: [&str; 8] = [
+    "trace",
+    "replay",
+    "capture",
+    "serve",
+    "send",
+    "lab",
+    "completions",
+    "man",
+];
+
+/// `cli`: a command line through clap and every value parser tcplab
+/// gives it (durations, counts, sizes, hex, targets), then each argument
+/// straight into the duration and hex parsers. A parse error is rendered,
+/// as the binary renders it; a duration that parses becomes a deadline
+/// (an `Instant + Duration` that once overflowed and panicked later).
+pub fn cli(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let sub = SUBCOMMANDS[usize::from(pick) % SUBCOMMANDS.len()];
+    let args = ["tcplab", sub]
+        .into_iter()
+        .chain(text.split('\0'))
+        .map(std::ffi::OsString::from);
+    match tcplab::cli::parse(args) {
+        Ok(invocation) => {
+            let _ = format!("{:?}", invocation.task);
+        }
+        Err(e) => {
+            let _ = e.render().to_string();
+        }
+    }
+    for word in text.split('\0') {
+        if let Ok(d) = tcplab::cli::parse_duration(word) {
+            let _ = Deadline::after(d);
+        }
+        let _ = tcplab::cli::parse_hex(word);
+    }
 }

@@ -3,7 +3,7 @@
 # $FUZZ_SECONDS (default 900), one after the other: one fuzzer process at a
 # time. Findings land in fuzz/artifacts/<target>/; logs in fuzz/logs/.
 #
-#   bash fuzz/run.sh                      # both targets, 15 minutes each
+#   bash fuzz/run.sh                      # every target, 15 minutes each
 #   FUZZ_SECONDS=60 bash fuzz/run.sh      # a smoke run
 #   FUZZ_TARGETS=savefile bash fuzz/run.sh
 #   FUZZ_SANITIZER=address bash fuzz/run.sh   # ASan (needs -Z flags: see below)
@@ -18,7 +18,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 
 seconds="${FUZZ_SECONDS:-900}"
-targets="${FUZZ_TARGETS:-frame savefile}"
+targets="${FUZZ_TARGETS:-frame savefile cli}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 
 if ! command -v cargo-fuzz >/dev/null; then
@@ -38,6 +38,7 @@ for target in $targets; do
     case "$target" in
         frame) max_len=4096 ;;
         savefile) max_len=65536 ;;
+        cli) max_len=512 ;;
         *) echo "run.sh: unknown target $target" >&2; exit 2 ;;
     esac
     echo "== $target for ${seconds}s (log: fuzz/logs/$target.log)"

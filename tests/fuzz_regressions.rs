@@ -67,3 +67,70 @@ fn pcapng_tsoffset_past_i64_saturates() {
     assert_eq!(frame.ts.sec, i64::MAX);
     assert_eq!(frame.data, b"abcd");
 }
+
+/// `cli`: every duration, count and size option at its edges, and the
+/// hex parser, through the fuzz target's path (clap, tcplab's value
+/// parsers, a deadline from each duration that parses). A duration of
+/// 1e19 s once parsed and panicked later adding it to the clock.
+#[test]
+fn cli_edges_parse_or_refuse_without_panicking() {
+    let options: [(u8, &[&str], &str); 14] = [
+        (0, &["--send", "x"], "--timeout-ms"),
+        (0, &["--send", "x"], "--max-hex"),
+        (0, &["--send", "x"], "--port"),
+        (1, &["x.pcap"], "--stream"),
+        (1, &["x.pcap"], "--max-hex"),
+        (2, &[], "--duration"),
+        (2, &[], "--count"),
+        (3, &["echo"], "--idle-timeout"),
+        (3, &["echo"], "--max-line"),
+        (3, &["echo"], "--max-connections"),
+        (4, &["127.0.0.1:9"], "--idle"),
+        (4, &["127.0.0.1:9"], "--retry"),
+        (4, &["127.0.0.1:9"], "--retry-max"),
+        (4, &["127.0.0.1:9"], "--connect-timeout"),
+    ];
+    let values = [
+        "0",
+        "1",
+        "-1",
+        "1e19",
+        "1e400",
+        "nan",
+        "inf",
+        "-inf",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999h",
+        "0.0000000001ms",
+        "1.5m",
+        "5x",
+        "",
+        " 3s ",
+        "1..2",
+        "٣",
+        "4294967296",
+        "65536",
+    ];
+    for (sub, before, option) in options {
+        for value in values {
+            let mut input = vec![sub];
+            for arg in before.iter().chain([&option, &value]) {
+                input.extend_from_slice(arg.as_bytes());
+                input.push(0);
+            }
+            input.pop();
+            harness::cli(&input);
+        }
+    }
+    for hex in [
+        "0c22",
+        "0x",
+        "0c 2",
+        "ff".repeat(4096).as_str(),
+        "\u{0}",
+        "0xZZ",
+    ] {
+        harness::cli(&[[0u8].as_slice(), b"--hex\0", hex.as_bytes()].concat());
+    }
+}
