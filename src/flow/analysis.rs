@@ -322,8 +322,14 @@ impl ConnectionAnalysis {
         let fwd = fwd.get_or_insert_with(Default::default);
         // A side that never sent reads as a fresh one; the rules change
         // nothing in it (nothing of it waits for an ACK), so none is kept.
-        let mut unseen = Side::default();
-        let rev = rev.as_deref_mut().unwrap_or(&mut unseen);
+        let mut unseen;
+        let rev = match rev.as_deref_mut() {
+            Some(rev) => rev,
+            None => {
+                unseen = Side::default();
+                &mut unseen
+            }
+        };
         // A zero-window probe skips the window and repeated-ACK rules, as in Wireshark.
         if s.len == 1 && s.seq == fwd.nextseq && rev.window == 0 {
             out.flags.insert(Analysis::ZERO_WINDOW_PROBE);

@@ -48,18 +48,19 @@ pub struct FlowInfo {
 }
 
 /// One end of a connection, in 20 bytes (a `SocketAddr` takes 32): a
-/// capture of a million streams keeps two per stream.
+/// capture of a million streams keeps two per stream. The port comes
+/// first so that ordering two ends (the key) mostly reads only the ports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Endpoint {
-    ip: IpAddr,
     port: u16,
+    ip: IpAddr,
 }
 
 impl From<SocketAddr> for Endpoint {
     fn from(a: SocketAddr) -> Self {
         Endpoint {
-            ip: a.ip(),
             port: a.port(),
+            ip: a.ip(),
         }
     }
 }
@@ -293,5 +294,87 @@ impl Tracker {
                 c.analysis.retire();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Analysis;
+
+    const CLIENT: &str = "127.0.0.1:40000";
+    const SERVER: &str = "127.0.0.1:80";
+
+    fn seg(from_client: bool, seq: u32, ack: u32, flags: Flags) -> Segment {
+        let (c, s) = (CLIENT.parse().unwrap(), SERVER.parse().unwrap());
+        let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        Segment {
+            src,
+            dst,
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            flags,
+            window: 512,
+            payload_len: 0,
+            wscale: None,
+        }
+    }
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp { sec: secs, nsec: 0 }
+    }
+
+    /// A whole connection at t = 0: handshake, a FIN each way, each acknowledged.
+    fn closed_connection(t: &mut Tracker) {
+        let steps = [
+            (true, 100, 0, Flags::SYN),
+            (false, 500, 101, Flags::SYN | Flags::ACK),
+            (true, 101, 501, Flags::ACK),
+            (true, 101, 501, Flags::FIN | Flags::ACK),
+            (false, 501, 102, Flags::FIN | Flags::ACK),
+            (true, 102, 502, Flags::ACK),
+        ];
+        for (n, (c, seq, ack, f)) in steps.into_iter().enumerate() {
+            t.observe(n as u64 + 1, at(0), &seg(c, seq, ack, f));
+        }
+    }
+
+    /// The server's FIN again, as when the last ACK was lost past the
+    /// capture point: within TIME_WAIT it is analysed as tshark does (a
+    /// retransmission); after, the closed connection's analysis is gone,
+    /// but the stream and the relative numbers stay.
+    #[test]
+    fn a_closed_connection_is_analysed_for_60_s_then_forgotten() {
+        let fin_again = seg(false, 501, 102, Flags::FIN | Flags::ACK);
+        for (later, flagged) in [(59, true), (61, false)] {
+            let mut t = Tracker::new();
+            closed_connection(&mut t);
+            // Another connection's segment moves the clock on.
+            let mut other = seg(true, 7, 0, Flags::SYN);
+            other.src = "127.0.0.2:1".parse().unwrap();
+            t.observe(7, at(later), &other);
+            let info = t.observe(8, at(later), &fin_again);
+            assert_eq!((info.stream, info.seq, info.ack), (0, 1, 2), "{later} s");
+            assert_eq!(
+                info.findings.flags.contains(Analysis::RETRANSMISSION),
+                flagged,
+                "{later} s: {:?}",
+                info.findings.flags
+            );
+        }
+    }
+
+    /// A segment during the linger postpones the forgetting by another 60 s.
+    #[test]
+    fn a_segment_while_lingering_postpones_it() {
+        let mut t = Tracker::new();
+        closed_connection(&mut t);
+        t.observe(7, at(50), &seg(true, 102, 502, Flags::ACK));
+        let mut other = seg(true, 7, 0, Flags::SYN);
+        other.src = "127.0.0.2:1".parse().unwrap();
+        t.observe(8, at(70), &other);
+        let info = t.observe(9, at(70), &seg(false, 501, 102, Flags::FIN | Flags::ACK));
+        assert!(info.findings.flags.contains(Analysis::RETRANSMISSION));
+        assert_eq!(t.endpoints(0).0, CLIENT.parse().unwrap());
     }
 }
