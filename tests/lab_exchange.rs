@@ -138,7 +138,7 @@ async fn a_large_echo_does_not_deadlock() {
     assert_eq!(x.server.bytes_read, data.len() as u64);
 }
 
-/// A run that times out says where each side was stuck.
+/// A run that stalls says where each side was stuck.
 #[tokio::test]
 async fn a_timed_out_exchange_names_what_was_stuck() {
     let data = vec![1_u8; 10 << 20];
@@ -151,9 +151,21 @@ async fn a_timed_out_exchange_names_what_was_stuck() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("did not finish within 300 ms (--timeout-ms)"),
+        e.contains("stalled: no byte moved for 300 ms (--timeout-ms)"),
         "{e}"
     );
     assert!(e.contains("of 10485760 bytes"), "{e}");
     assert!(e.contains("the server read 0 and wrote 0"), "{e}");
+}
+
+/// The timeout watches progress, not the total: an exchange that keeps
+/// moving may take many periods (64 MiB echoed, 100 ms without a byte moved
+/// would be a stall; it once failed at the total time).
+#[tokio::test]
+async fn a_long_exchange_that_keeps_moving_is_not_a_timeout() {
+    let data = vec![0x33_u8; 64 << 20];
+    let mut p = plan(&[&data], ServeMode::Echo, CloseMode::End);
+    p.timeout = std::time::Duration::from_millis(100);
+    let x = run(p).await;
+    assert_eq!(x.client.bytes_read, data.len() as u64);
 }

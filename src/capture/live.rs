@@ -1,16 +1,27 @@
-//! Live capture with libpcap, read as a tokio stream.
+//! Live capture with libpcap: frames as the kernel hands them over, read
+//! by a thread of their own ([`super::drain`]) so that nothing the caller
+//! does (decoding, printing, a traced exchange on the same runtime) holds
+//! the ring up. `open()` returns only after `pcap_activate` and the filter
+//! are in place, so every packet sent after it returns is captured.
 //!
-//! A blocking `next_packet()` never times out on Linux (see LIBPCAP-NOTES), so
-//! the handle is put in non-blocking mode and polled through tokio's reactor:
-//! the caller can always stop waiting. `open()` returns only after
-//! `pcap_activate` and the filter are in place, so every packet sent after it
-//! returns is captured.
+//! The ring is libpcap's TPACKET_V3 (not immediate mode): frames are packed
+//! by their real size into blocks, where immediate mode's TPACKET_V2 cuts
+//! the buffer into fixed slots of a snaplen each, so 8 MiB held about 32 of
+//! loopback's 64 KB segments. A block is handed over when full or after
+//! [`BLOCK_TIMEOUT_MS`], which bounds how late a quiet frame arrives.
 
-use futures_util::StreamExt;
-use pcap::{Active, Capture, Packet, PacketCodec, PacketStream, Precision};
+use pcap::{Capture, Precision};
 
-use crate::values::{CaptureStats, Frame, LinkType, Timestamp, TsPrecision};
+use super::drain::{Backlog, Drain, Source};
+use crate::values::{CaptureStats, Frame, LinkType};
 use crate::{Error, Result};
+
+/// The kernel buffer when none is asked for (`-B`): room for 1,000 of
+/// loopback's 64 KB segments, a quarter second of a bulk transfer.
+pub const DEFAULT_BUFFER: usize = 64 << 20;
+
+/// How long the kernel keeps a part-filled block before handing it over.
+pub const BLOCK_TIMEOUT_MS: i32 = 10;
 
 /// What to open.
 #[derive(Debug, Clone)]
@@ -19,21 +30,34 @@ pub struct LiveConfig {
     /// A BPF program in libpcap's syntax, e.g. `tcp port 47001`.
     pub filter: String,
     pub snaplen: i32,
-    /// Kernel buffer size in bytes; immediate mode drops bursts with the default.
-    pub buffer_size: i32,
+    /// Kernel buffer size in bytes (`-B`, given in KiB as tcpdump takes it).
+    pub buffer_size: usize,
 }
 
 impl LiveConfig {
-    /// Defaults for a loopback trace: whole frames (libpcap's default snaplen;
-    /// loopback frames reach 65,550 bytes with its 65,536 MTU), 8 MiB buffer.
+    /// Whole frames, whatever the interface sends: the interface's MTU
+    /// plus its link header, and at least 64 KiB (a receive offload hands
+    /// frames up to 64 KiB to the capture on any interface).
     pub fn new(interface: impl Into<String>, filter: impl Into<String>) -> Self {
+        let interface = interface.into();
         Self {
-            interface: interface.into(),
+            snaplen: default_snaplen(&interface),
+            interface,
             filter: filter.into(),
-            snaplen: 262_144,
-            buffer_size: 8 << 20,
+            buffer_size: DEFAULT_BUFFER,
         }
     }
+}
+
+/// The snaplen that keeps every frame of `interface` whole.
+fn default_snaplen(interface: &str) -> i32 {
+    /// Ethernet's header (lo's link type too), the longest link header seen.
+    const LINK_HEADER: i32 = 14;
+    let mtu = std::fs::read_to_string(format!("/sys/class/net/{interface}/mtu"))
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .unwrap_or(65_536);
+    mtu.clamp(65_536, 262_144 - LINK_HEADER) + LINK_HEADER
 }
 
 /// The loopback interface's name (`lo` on Linux).
@@ -45,43 +69,24 @@ pub fn loopback_interface() -> String {
         .unwrap_or_else(|| "lo".to_string())
 }
 
-struct ToFrame(LinkType);
-
-impl PacketCodec for ToFrame {
-    type Item = Frame;
-    fn decode(&mut self, packet: Packet<'_>) -> Frame {
-        let h = packet.header;
-        Frame {
-            // With Precision::Nano libpcap stores nanoseconds in tv_usec.
-            ts: Timestamp {
-                sec: timeval_secs(h.ts.tv_sec),
-                nsec: h.ts.tv_usec as u32,
-            },
-            link: self.0,
-            precision: TsPrecision::Nano,
-            orig_len: h.len,
-            data: packet.data.to_vec(),
-        }
-    }
-}
-
-/// An open live capture.
+/// An open live capture, read by its own thread.
 pub struct LiveCapture {
-    stream: PacketStream<Active, ToFrame>,
+    drain: Drain,
     link: LinkType,
     config: LiveConfig,
 }
 
 impl LiveCapture {
-    /// Opens the interface with the filter set. Must be called inside a tokio
-    /// runtime (the handle registers with its reactor).
+    /// Opens the interface with the filter set, and starts reading it.
     pub fn open(config: LiveConfig) -> Result<Self> {
-        let fail = |e: pcap::Error| capture_error(&config.interface, e);
+        let fail = |e: pcap::Error| super::pcap_error::capture_error(&config.interface, e);
+        let buffer = i32::try_from(config.buffer_size).unwrap_or(i32::MAX);
         let mut cap = Capture::from_device(config.interface.as_str())
             .map_err(fail)?
-            .immediate_mode(true)
+            .immediate_mode(false)
+            .timeout(BLOCK_TIMEOUT_MS)
             .snaplen(config.snaplen)
-            .buffer_size(config.buffer_size)
+            .buffer_size(buffer)
             .precision(Precision::Nano)
             .open()
             .map_err(fail)?;
@@ -90,13 +95,15 @@ impl LiveCapture {
             .map_err(|e| Error::Usage(format!("--filter '{}': {e}", config.filter)))?;
         // A link type tcplab does not decode still yields frames, noted as such.
         let link = LinkType::of_dlt(cap.get_datalink().0 as u32);
-        let stream = cap
-            .setnonblock()
-            .map_err(fail)?
-            .stream(ToFrame(link))
-            .map_err(fail)?;
+        let cap = cap.setnonblock().map_err(fail)?;
+        let drain = Drain::start(Source {
+            cap,
+            link,
+            interface: config.interface.clone(),
+            block_timeout_ms: BLOCK_TIMEOUT_MS,
+        })?;
         Ok(Self {
-            stream,
+            drain,
             link,
             config,
         })
@@ -112,55 +119,27 @@ impl LiveCapture {
         &self.config
     }
 
-    /// The next frame; `None` only if libpcap ends the stream.
+    /// The next frame; `None` once the capture stopped and every frame it
+    /// read was handed out.
     pub async fn next_frame(&mut self) -> Option<Result<Frame>> {
-        let item = self.stream.next().await?;
-        Some(item.map_err(|e| capture_error(&self.config.interface, e)))
+        self.drain.next().await
+    }
+
+    /// How far the caller is behind the kernel, as a handle that can be
+    /// read while the capture is borrowed (by [`super::capture_around`]).
+    pub fn backlog(&self) -> Backlog {
+        self.drain.backlog()
+    }
+
+    /// Stops reading once what the kernel holds now is read; the frames
+    /// read stay available to [`LiveCapture::next_frame`].
+    pub fn stop(&mut self) {
+        self.drain.stop();
     }
 
     /// Drop counts so far. `received` is not reported: on loopback libpcap
     /// counts each packet twice (once per direction of the pseudo-device).
     pub fn stats(&mut self) -> Result<CaptureStats> {
-        let s = self
-            .stream
-            .capture_mut()
-            .stats()
-            .map_err(|e| capture_error(&self.config.interface, e))?;
-        Ok(CaptureStats {
-            dropped: s.dropped,
-            if_dropped: s.if_dropped,
-        })
+        Ok(self.drain.stats())
     }
 }
-
-/// Turns a libpcap error into ours; a permission failure names the fix.
-fn capture_error(interface: &str, e: pcap::Error) -> Error {
-    let detail = e.to_string();
-    let lower = detail.to_ascii_lowercase();
-    if lower.contains("operation not permitted")
-        || lower.contains("permission denied")
-        || lower.contains("you don't have permission")
-    {
-        let binary = std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| "tcplab".to_string());
-        Error::NoCapturePermission {
-            interface: interface.to_string(),
-            detail,
-            binary,
-        }
-    } else {
-        Error::Capture {
-            interface: interface.to_string(),
-            detail,
-        }
-    }
-}
-
-/// `tv_sec` is `time_t`: 64 bits here, 32 on some targets.
-#[allow(clippy::unnecessary_cast)]
-fn timeval_secs(tv_sec: TimeT) -> i64 {
-    tv_sec as i64
-}
-
-type TimeT = std::os::raw::c_long;

@@ -5,17 +5,20 @@
 //! output. End of input is `Ok(None)`, not an error.
 
 mod around;
+mod drain;
 mod file;
 mod filter;
 mod live;
+mod pcap_error;
 pub mod privileges;
 mod reader;
 mod savefile;
 
 pub use around::{capture_around, Ended, Verdict};
+pub use drain::{Backlog, QUEUE_BYTES};
 pub use file::FileSource;
 pub use filter::FrameFilter;
-pub use live::{loopback_interface, LiveCapture, LiveConfig};
+pub use live::{loopback_interface, LiveCapture, LiveConfig, BLOCK_TIMEOUT_MS, DEFAULT_BUFFER};
 pub use reader::{ReadError, SavefileReader};
 pub use savefile::PcapWriter;
 

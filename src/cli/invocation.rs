@@ -100,6 +100,8 @@ pub struct Trace {
     pub view: View,
     pub timeout: Duration,
     pub diagram: Diagram,
+    /// `-B`: the kernel's capture buffer in bytes (`None`: the capture's default).
+    pub buffer_size: Option<usize>,
 }
 
 /// What `replay` shows.
@@ -139,6 +141,8 @@ pub struct Capture {
     pub view: View,
     /// `-Z NAME`: drop root after opening.
     pub user: Option<String>,
+    /// `-B`: the kernel's capture buffer in bytes (`None`: the capture's default).
+    pub buffer_size: Option<usize>,
 }
 
 /// `tcplab serve MODE`.
@@ -224,6 +228,7 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
         write: a.write,
         view: View::from(&a.view),
         timeout: Duration::from_millis(a.timeout_ms),
+        buffer_size: a.buffer_size,
         diagram: diagram("trace", a.diagram, a.format == Format::Text)?,
         format: a.format,
     })
@@ -279,6 +284,7 @@ fn capture(a: CaptureArgs) -> Capture {
         format: a.format,
         view: View::from(&a.view),
         user: a.user,
+        buffer_size: a.buffer_size,
     }
 }
 

@@ -150,6 +150,11 @@ pub struct CaptureArgs {
     /// as this user, as tcpdump's -Z does.
     #[arg(short = 'Z', long = "user", value_name = "NAME")]
     pub user: Option<String>,
+
+    /// The kernel's capture buffer, in KiB, as tcpdump's -B (default 65536:
+    /// 64 MiB, a quarter second of loopback at full speed).
+    #[arg(short = 'B', long, value_name = "KiB", value_parser = buffer_kib)]
+    pub buffer_size: Option<usize>,
 }
 
 /// Output format of `capture`.
@@ -285,6 +290,18 @@ fn parse_target(s: &str) -> Result<String, String> {
     match s.rsplit_once(':') {
         Some((_, port)) if port.parse::<u16>().is_ok() => Ok(s.to_string()),
         _ => Err("not HOST:PORT (e.g. 127.0.0.1:8124, [::1]:8124, localhost:8124)".to_string()),
+    }
+}
+
+/// `-B KiB` as bytes: 1 KiB to libpcap's most (an `int` of bytes).
+fn buffer_kib(s: &str) -> Result<usize, String> {
+    const MAX_KIB: u64 = (i32::MAX as u64) / 1024;
+    match s.trim().parse::<u64>() {
+        Ok(k @ 1..=MAX_KIB) => Ok(k as usize * 1024),
+        Ok(0) => Err("the buffer must be at least 1 KiB".to_string()),
+        _ => Err(format!(
+            "'{s}' is not a size in KiB from 1 to {MAX_KIB} (2 GiB)"
+        )),
     }
 }
 
@@ -509,9 +526,15 @@ pub struct TraceArgs {
     #[command(flatten)]
     pub view: ViewArgs,
 
-    /// Give up if the exchange has not finished after this many milliseconds.
+    /// Give up once no byte has moved, either way, for this many
+    /// milliseconds (a watchdog: a transfer that keeps moving may take longer).
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub timeout_ms: u64,
+
+    /// The kernel's capture buffer, in KiB, as tcpdump's -B (default 65536:
+    /// 64 MiB, a quarter second of loopback at full speed).
+    #[arg(short = 'B', long, value_name = "KiB", value_parser = buffer_kib)]
+    pub buffer_size: Option<usize>,
 
     #[command(flatten)]
     pub diagram: DiagramArgs,

@@ -47,7 +47,10 @@ pub fn run(args: &Capture, color: ColorChoice, out: &mut dyn Write) -> Result<()
         // Before anything is opened: a signal in the first milliseconds
         // must stop the capture, not kill it without its file.
         let mut stops = Stops::install()?;
-        let config = LiveConfig::new(interface.clone(), args.filter.clone());
+        let mut config = LiveConfig::new(interface.clone(), args.filter.clone());
+        if let Some(bytes) = args.buffer_size {
+            config.buffer_size = bytes;
+        }
         let mut cap = LiveCapture::open(config)?;
         let mut file = match &args.write {
             Some(path) => Some(create(path, &cap)?),

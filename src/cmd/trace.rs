@@ -31,7 +31,7 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
-    let (report, cap) = rt.block_on(trace(args.addr, plan))?;
+    let (report, cap) = rt.block_on(trace(args.addr, plan, args.buffer_size))?;
     if let Some(path) = &args.write {
         save(path, &report)?;
     }

@@ -49,7 +49,8 @@ pub struct ExchangePlan {
     /// The server waits this long before its first read, so writes pile
     /// up in its receive buffer.
     pub server_read_delay: Duration,
-    /// Give up if the exchange has not finished by then.
+    /// Give up once no byte has moved (written or read, by either side)
+    /// for this long.
     pub timeout: Duration,
 }
 
@@ -137,19 +138,42 @@ pub async fn run_exchange(
             server,
         })
     };
-    tokio::time::timeout(plan.timeout, run).await.map_err(|_| {
+    // A watchdog on progress, not on the total time: 256 MiB may take
+    // seconds, and it fails only when no byte moves for a whole period.
+    let moved = || {
         let server = *server_counts.borrow();
-        let total: usize = plan.writes.iter().map(Vec::len).sum();
-        Error::Trace(format!(
-            "the exchange did not finish within {} ms (--timeout-ms): the client wrote {} of \
-             {total} bytes and read {}, the server read {} and wrote {}",
-            plan.timeout.as_millis(),
-            client_counts.written.load(Ordering::Relaxed),
-            client_counts.read.load(Ordering::Relaxed),
-            server.read,
-            server.written,
-        ))
-    })?
+        let client = client_counts.written.load(Ordering::Relaxed)
+            + client_counts.read.load(Ordering::Relaxed);
+        client + server.read + server.written
+    };
+    tokio::pin!(run);
+    let mut last = moved();
+    loop {
+        tokio::select! {
+            done = &mut run => return done,
+            () = tokio::time::sleep(plan.timeout) => {
+                let now = moved();
+                if now == last {
+                    return Err(stalled(plan, &client_counts, *server_counts.borrow()));
+                }
+                last = now;
+            }
+        }
+    }
+}
+
+/// Where each side stood when no byte had moved for a whole period.
+fn stalled(plan: &ExchangePlan, client: &ClientCounts, server: Progress) -> Error {
+    let total: usize = plan.writes.iter().map(Vec::len).sum();
+    Error::Trace(format!(
+        "the exchange stalled: no byte moved for {} ms (--timeout-ms); the client wrote {} of \
+         {total} bytes and read {}, the server read {} and wrote {}",
+        plan.timeout.as_millis(),
+        client.written.load(Ordering::Relaxed),
+        client.read.load(Ordering::Relaxed),
+        server.read,
+        server.written,
+    ))
 }
 
 async fn serve_one(

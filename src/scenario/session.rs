@@ -25,13 +25,14 @@ pub struct Captured {
     pub warning: Option<String>,
 }
 
-/// Opens the loopback capture for `tcp port PORT`: call before the work
-/// makes any traffic.
-pub fn open_loopback(port: u16) -> Result<LiveCapture> {
-    LiveCapture::open(LiveConfig::new(
-        loopback_interface(),
-        format!("tcp port {port}"),
-    ))
+/// Opens the loopback capture for `tcp port PORT`, with a kernel buffer of
+/// `buffer_size` bytes if given: call before the work makes any traffic.
+pub fn open_loopback(port: u16, buffer_size: Option<usize>) -> Result<LiveCapture> {
+    let mut config = LiveConfig::new(loopback_interface(), format!("tcp port {port}"));
+    if let Some(bytes) = buffer_size {
+        config.buffer_size = bytes;
+    }
+    LiveCapture::open(config)
 }
 
 /// Captures on `cap` while `work` runs, every frame through the pipeline.
@@ -123,6 +124,6 @@ pub async fn capture_port<T>(
     port: u16,
     work: impl Future<Output = Result<T>>,
 ) -> Result<(Captured, T)> {
-    let mut cap = open_loopback(port)?;
+    let mut cap = open_loopback(port, None)?;
     capture_during(&mut cap, work).await
 }

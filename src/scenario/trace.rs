@@ -20,7 +20,12 @@ use crate::{Error, Result};
 /// Does the traced exchange and returns its report (which keeps every
 /// frame's bytes) and the still open capture, for the caller to close
 /// after printing (closing a packet socket waits for the kernel).
-pub async fn trace(bind: SocketAddr, plan: ExchangePlan) -> Result<(TraceReport, LiveCapture)> {
+/// `buffer_size`: the kernel's capture buffer in bytes, if not the default.
+pub async fn trace(
+    bind: SocketAddr,
+    plan: ExchangePlan,
+    buffer_size: Option<usize>,
+) -> Result<(TraceReport, LiveCapture)> {
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| Error::Bind {
@@ -30,7 +35,7 @@ pub async fn trace(bind: SocketAddr, plan: ExchangePlan) -> Result<(TraceReport,
     let server_addr = listener
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
-    let mut cap = open_loopback(server_addr.port())?;
+    let mut cap = open_loopback(server_addr.port(), buffer_size)?;
     let server_mode = plan.server.name();
     let clock = Instant::now();
     let exchange = tokio::spawn(async move { run_exchange(listener, &plan, clock).await });

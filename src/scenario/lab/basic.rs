@@ -27,7 +27,7 @@ const MAPPED_LOOPBACK: SocketAddr =
 
 /// Runs one traced exchange on loopback.
 pub(super) async fn traced(plan: ExchangePlan, bind: SocketAddr) -> Result<TraceReport> {
-    let (report, capture) = trace(bind, plan).await?;
+    let (report, capture) = trace(bind, plan, None).await?;
     drop(capture);
     Ok(report)
 }

@@ -80,7 +80,7 @@ pub(super) async fn crash() -> Result<Outcome> {
     // The capture opens first, on a port picked for the server: without
     // capture rights the lab stops here, before any process exists.
     let port = free_port()?;
-    let mut cap = open_loopback(port)?;
+    let mut cap = open_loopback(port, None)?;
     let server = ServerChild::spawn(port)?;
     let addr = server.addr;
     let child = Arc::new(Mutex::new(server));

@@ -1,0 +1,291 @@
+//! The thread that drains libpcap's ring: it does nothing but copy frames
+//! out as fast as the kernel hands them over, in batches, into a bounded
+//! queue; decoding, analysis, files and printing happen behind it, on the
+//! caller's side. A slow consumer fills the queue before the ring: only
+//! when the queue is full (its cap in bytes, [`QUEUE_BYTES`]) does the
+//! thread wait, and the kernel drop (and count) what it cannot hold.
+//!
+//! The handle is non-blocking: the thread reads until libpcap has nothing
+//! ready, sends what it read, then sleeps in `poll(2)` on the capture's
+//! descriptor and on a wake-up socket that [`Drain::stop`] writes to.
+
+use std::io::Write;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use pcap::{Active, Capture};
+use tokio::sync::mpsc;
+
+use crate::values::{CaptureStats, Frame, LinkType, Timestamp, TsPrecision};
+use crate::{Error, Result};
+
+/// What the queue holds at most, in frame bytes: past it the thread waits
+/// and the ring absorbs the burst (and drops, counted, when full too).
+pub const QUEUE_BYTES: usize = 256 << 20;
+
+/// A batch is sent once it holds this many bytes (or frames, below).
+const BATCH_BYTES: usize = 4 << 20;
+const BATCH_FRAMES: usize = 1024;
+
+/// Batches in flight: `QUEUE_BYTES` of full batches.
+const QUEUE_BATCHES: usize = QUEUE_BYTES / BATCH_BYTES;
+
+/// How long the thread sleeps in `poll` when nothing arrives: the kernel
+/// hands a part-filled block over after the capture's timeout anyway.
+const IDLE_POLL_MS: i32 = 100;
+
+/// Frames read in one go, or why reading stopped.
+pub(crate) enum Batch {
+    Frames(Vec<Frame>),
+    Failed(Error),
+}
+
+/// The thread's view of the capture: the handle, and how long the kernel
+/// may hold a part-filled block (so a stop waits that long for the last one).
+pub(crate) struct Source {
+    pub(crate) cap: Capture<Active>,
+    pub(crate) link: LinkType,
+    pub(crate) interface: String,
+    pub(crate) block_timeout_ms: i32,
+}
+
+/// How far the consumer is behind the thread, readable from anywhere (a
+/// frame handler that cannot borrow the capture, to fold rows).
+#[derive(Debug, Clone, Default)]
+pub struct Backlog(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    read: AtomicU64,
+    handed: AtomicU64,
+}
+
+impl Backlog {
+    /// Frames read from the kernel but not handed to the consumer yet.
+    pub fn frames(&self) -> u64 {
+        let handed = self.0.handed.load(Ordering::Relaxed);
+        self.0.read.load(Ordering::Relaxed).saturating_sub(handed)
+    }
+}
+
+/// The running thread, seen from the consumer.
+pub(crate) struct Drain {
+    batches: mpsc::Receiver<Batch>,
+    /// The batch being handed out, front first.
+    current: std::collections::VecDeque<Frame>,
+    wake: UnixStream,
+    thread: Option<JoinHandle<()>>,
+    stats: Arc<Mutex<CaptureStats>>,
+    failed: Option<Error>,
+    backlog: Backlog,
+}
+
+impl Drain {
+    /// Starts the thread on `source` (activated, filtered, non-blocking).
+    pub(crate) fn start(source: Source) -> Result<Self> {
+        let (wake, woken) =
+            UnixStream::pair().map_err(|e| Error::io("capture wake-up socket", e))?;
+        woken
+            .set_nonblocking(true)
+            .map_err(|e| Error::io("capture wake-up socket", e))?;
+        let (tx, batches) = mpsc::channel(QUEUE_BATCHES);
+        let stats = Arc::new(Mutex::new(CaptureStats::default()));
+        let thread_stats = stats.clone();
+        let backlog = Backlog::default();
+        let thread_backlog = backlog.clone();
+        let thread = std::thread::Builder::new()
+            .name("tcplab-capture".into())
+            .spawn(move || {
+                let mut r = Reader {
+                    source,
+                    tx,
+                    woken,
+                    stats: thread_stats,
+                    backlog: thread_backlog,
+                };
+                r.run();
+            })
+            .map_err(|e| Error::io("starting the capture thread", e))?;
+        Ok(Drain {
+            batches,
+            current: Default::default(),
+            wake,
+            thread: Some(thread),
+            stats,
+            failed: None,
+            backlog,
+        })
+    }
+
+    /// The next frame, in arrival order; `None` once the thread stopped
+    /// and everything it read was handed out.
+    pub(crate) async fn next(&mut self) -> Option<Result<Frame>> {
+        loop {
+            if let Some(f) = self.current.pop_front() {
+                self.backlog.0.handed.fetch_add(1, Ordering::Relaxed);
+                return Some(Ok(f));
+            }
+            if let Some(e) = self.failed.take() {
+                return Some(Err(e));
+            }
+            match self.batches.recv().await? {
+                Batch::Frames(frames) => self.current = frames.into(),
+                Batch::Failed(e) => self.failed = Some(e),
+            }
+        }
+    }
+
+    /// What the consumer is behind by.
+    pub(crate) fn backlog(&self) -> Backlog {
+        self.backlog.clone()
+    }
+
+    /// The kernel's counts, as of the thread's last batch.
+    pub(crate) fn stats(&self) -> CaptureStats {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells the thread to stop once it has read what the ring holds now.
+    /// Frames it read stay available to [`Drain::next`].
+    pub(crate) fn stop(&mut self) {
+        // A full socket means a wake-up is already pending.
+        let _ = self.wake.write(&[1]);
+    }
+}
+
+impl Drop for Drain {
+    fn drop(&mut self) {
+        self.stop();
+        // The thread may be waiting for room in the queue: close it first.
+        self.batches.close();
+        while self.batches.try_recv().is_ok() {}
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The thread's side.
+struct Reader {
+    source: Source,
+    tx: mpsc::Sender<Batch>,
+    woken: UnixStream,
+    stats: Arc<Mutex<CaptureStats>>,
+    backlog: Backlog,
+}
+
+impl Reader {
+    fn run(&mut self) {
+        loop {
+            let stopping = self.wait();
+            if stopping {
+                // The last block may still be the kernel's: it hands it over
+                // after the block timeout. Then what the ring holds is read,
+                // so every frame the kernel kept reaches the consumer.
+                let ms = 2 * self.source.block_timeout_ms.max(1) as u64;
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
+            match self.read_ready() {
+                Ok(true) if !stopping => {}
+                Ok(_) => return,
+                Err(e) => {
+                    let _ = self.tx.blocking_send(Batch::Failed(e));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sleeps until the capture has frames, or a stop; true for a stop.
+    fn wait(&mut self) -> bool {
+        let mut fds = [
+            poll_fd(self.source.cap.as_raw_fd()),
+            poll_fd(self.woken.as_raw_fd()),
+        ];
+        // SAFETY: two valid pollfd entries, their count, a timeout.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, IDLE_POLL_MS) };
+        n > 0 && fds[1].revents != 0
+    }
+
+    /// Reads every frame libpcap has ready, in batches. False once the
+    /// queue's receiver is gone (nobody wants more).
+    fn read_ready(&mut self) -> Result<bool> {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        loop {
+            match self.source.cap.next_packet() {
+                Ok(p) => {
+                    bytes += p.data.len();
+                    batch.push(frame_of(self.source.link, p));
+                    if batch.len() >= BATCH_FRAMES || bytes >= BATCH_BYTES {
+                        if !self.send(std::mem::take(&mut batch)) {
+                            return Ok(false);
+                        }
+                        bytes = 0;
+                    }
+                }
+                Err(pcap::Error::TimeoutExpired) => break,
+                Err(pcap::Error::NoMorePackets) => {
+                    self.send(batch);
+                    return Ok(false);
+                }
+                Err(e) => return Err(super::pcap_error::capture_error(&self.source.interface, e)),
+            }
+        }
+        self.refresh_stats();
+        Ok(batch.is_empty() || self.send(batch))
+    }
+
+    fn send(&mut self, batch: Vec<Frame>) -> bool {
+        self.refresh_stats();
+        let n = batch.len() as u64;
+        if n == 0 {
+            return true;
+        }
+        self.backlog.0.read.fetch_add(n, Ordering::Relaxed);
+        self.tx.blocking_send(Batch::Frames(batch)).is_ok()
+    }
+
+    fn refresh_stats(&mut self) {
+        if let Ok(s) = self.source.cap.stats() {
+            *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = CaptureStats {
+                dropped: s.dropped,
+                if_dropped: s.if_dropped,
+            };
+        }
+    }
+}
+
+fn poll_fd(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+fn frame_of(link: LinkType, p: pcap::Packet<'_>) -> Frame {
+    let h = p.header;
+    Frame {
+        // With Precision::Nano libpcap stores nanoseconds in tv_usec.
+        ts: Timestamp {
+            sec: timeval_secs(h.ts.tv_sec),
+            nsec: h.ts.tv_usec as u32,
+        },
+        link,
+        precision: TsPrecision::Nano,
+        orig_len: h.len,
+        data: p.data.to_vec(),
+    }
+}
+
+/// `tv_sec` is `time_t`: 64 bits here, 32 on some targets.
+#[allow(clippy::unnecessary_cast)]
+fn timeval_secs(tv_sec: TimeT) -> i64 {
+    tv_sec as i64
+}
+
+type TimeT = std::os::raw::c_long;
