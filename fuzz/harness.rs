@@ -100,6 +100,8 @@ pub fn text_options(opts: u8) -> TextOptions {
         },
         raw_seq: opts & 0x40 != 0,
         max_hex: if opts & 0x80 != 0 { 16 } else { 4096 },
+        // Folding needs 60 frames; an input has fewer, so it is always on.
+        fold: true,
     }
 }
 

@@ -60,6 +60,7 @@ fn read_all(bytes: Vec<u8>, what: &str) -> Read {
                 hexdump: tcplab::render::HexdumpMode::Frame,
                 raw_seq: true,
                 max_hex: 4096,
+                fold: true,
             };
             let mut rows = RowWriter::new(opts);
             let mut sink = std::io::sink();

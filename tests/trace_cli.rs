@@ -315,3 +315,131 @@ fn no_line_is_wider_than_the_terminal() {
         }
     }
 }
+
+/// 8 MiB of bytes that do not repeat, in a scratch file named for `name`.
+fn bulk_file(name: &str, mib: usize) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("tcplab-{name}-{}.bin", std::process::id()));
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    let bytes: Vec<u8> = (0..mib << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A bulk trace is folded for reading (issue 11): the handshake, the
+/// teardown and the first and last data stay as rows, runs between are one
+/// line each with their counts, and no line is wider than the terminal;
+/// `--every-row` shows every frame. The socket events fold their runs.
+#[test]
+fn a_bulk_trace_is_folded_and_every_row_unfolds_it() {
+    if !can_capture("a_bulk_trace_is_folded_and_every_row_unfolds_it") {
+        return;
+    }
+    let file = bulk_file("fold", 8);
+    let run = |extra: &[&str], width: usize| {
+        let out = tcplab()
+            .args([
+                "trace",
+                "--file",
+                file.to_str().unwrap(),
+                "--hexdump",
+                "none",
+            ])
+            .args(extra)
+            .env("COLUMNS", width.to_string())
+            .output()
+            .unwrap();
+        assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for width in [60, 100] {
+        let text = run(&[], width);
+        for line in text.lines() {
+            assert!(tcplab::render::visible_width(line) <= width, "{line:?}");
+        }
+        // Rows (and folds) start with their frame numbers; wrapped details
+        // continue on lines of one word.
+        let rows = text
+            .lines()
+            .take_while(|l| !l.contains("rows folded"))
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .filter(|l| l.split_whitespace().count() > 2)
+            .count();
+        assert!(rows < 45, "{rows} rows at {width}:\n{text}");
+        assert!(text.contains("folded"), "{text}");
+        for kept in ["SYN-ACK", "FIN-ACK", "handshake 3/3"] {
+            assert!(
+                width < 100 || text.contains(kept),
+                "{kept} at {width}:\n{text}"
+            );
+        }
+        assert!(text.contains("--every-row"), "{text}");
+        assert!(
+            text.contains("data(65536) ×") || text.contains("data ×"),
+            "{text}"
+        );
+    }
+    let every = run(&["--every-row"], 100);
+    let frames = every
+        .lines()
+        .filter(|l| l.contains(" c → s ") || l.contains(" s → c "))
+        .count();
+    assert!(!every.contains("folded"), "{every}");
+    let summary = every.lines().find(|l| l.starts_with("capture: ")).unwrap();
+    let n: usize = summary["capture: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(frames, n, "a row per frame with --every-row");
+    std::fs::remove_file(&file).unwrap();
+}
+
+/// When the kernel drops frames (here a 256 KiB buffer for 8 MiB), the
+/// trace says so above the timeline and at the end, and says what it means
+/// for the analysis. It once said it only in its last line.
+#[test]
+fn drops_are_said_at_the_top_and_at_the_bottom() {
+    if !can_capture("drops_are_said_at_the_top_and_at_the_bottom") {
+        return;
+    }
+    let file = bulk_file("drops", 8);
+    let out = tcplab()
+        .args([
+            "trace",
+            "-B",
+            "256",
+            "--file",
+            file.to_str().unwrap(),
+            "--hexdump",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let warning = |l: &&str| l.starts_with("warning: the kernel dropped");
+    let at: Vec<usize> = (0..lines.len()).filter(|&i| warning(&lines[i])).collect();
+    assert_eq!(at.len(), 2, "{text}");
+    let table = lines.iter().position(|l| l.starts_with('─')).unwrap();
+    assert!(
+        at[0] < table && at[1] + 6 > lines.len(),
+        "{at:?} of {}\n{text}",
+        lines.len()
+    );
+    // (Wrapped: the words of a sentence may meet a line's end anywhere.)
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        joined.contains("may be frames the capture missed, not segments the network lost"),
+        "{text}"
+    );
+}

@@ -102,6 +102,8 @@ pub struct Trace {
     pub diagram: Diagram,
     /// `-B`: the kernel's capture buffer in bytes (`None`: the capture's default).
     pub buffer_size: Option<usize>,
+    /// `--every-row`: no folding of a long exchange.
+    pub every_row: bool,
 }
 
 /// What `replay` shows.
@@ -214,6 +216,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, cla
 }
 
 fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
+    if a.every_row && a.format == Format::Json {
+        return Err(conflict(
+            "trace",
+            "--every-row is for the text view; --format json has every packet's record anyway",
+        ));
+    }
     let ip = if a.ipv6 {
         IpAddr::V6(Ipv6Addr::LOCALHOST)
     } else {
@@ -229,6 +237,7 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
         view: View::from(&a.view),
         timeout: Duration::from_millis(a.timeout_ms),
         buffer_size: a.buffer_size,
+        every_row: a.every_row,
         diagram: diagram("trace", a.diagram, a.format == Format::Text)?,
         format: a.format,
     })

@@ -531,6 +531,13 @@ pub struct TraceArgs {
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub timeout_ms: u64,
 
+    /// Show every frame's row, size line and dump. A long exchange (60
+    /// frames or more) is folded by default: the handshake, each
+    /// direction's first and last data, the first segments of each analysis
+    /// flag and the teardown are kept, and each run between is one line.
+    #[arg(long)]
+    pub every_row: bool,
+
     /// The kernel's capture buffer, in KiB, as tcpdump's -B (default 65536:
     /// 64 MiB, a quarter second of loopback at full speed).
     #[arg(short = 'B', long, value_name = "KiB", value_parser = buffer_kib)]

@@ -77,5 +77,6 @@ pub fn text_options(view: &View, color: ColorChoice, default_width: usize) -> Te
         hexdump: view.hexdump,
         raw_seq: view.raw_seq,
         max_hex: view.max_hex,
+        fold: true,
     }
 }

@@ -36,7 +36,8 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
         save(path, &report)?;
     }
     // Tables need a width: a classic terminal's when none is known.
-    let opts = text_options(&args.view, color, 100);
+    let mut opts = text_options(&args.view, color, 100);
+    opts.fold = !args.every_row;
     let ladder = args
         .diagram
         .wanted()

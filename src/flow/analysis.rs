@@ -69,6 +69,11 @@ impl Analysis {
         self.0 == 0
     }
 
+    /// The flags of `self` that are not in `other`.
+    pub fn without(self, other: Analysis) -> Analysis {
+        Analysis(self.0 & !other.0)
+    }
+
     fn insert(&mut self, other: Analysis) {
         self.0 |= other.0;
     }

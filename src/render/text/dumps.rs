@@ -2,6 +2,10 @@
 
 use std::io::{self, Write};
 
+use super::fold::{folded, plan, Shown};
+
+/// How much of each payload a folded trace dumps.
+const FOLDED_DUMP: usize = 256;
 use super::sizes::ip_name;
 use super::timeline::direction_text;
 use super::{prose, HexdumpMode, TextOptions};
@@ -60,12 +64,29 @@ fn legend(p: &Packet, pal: Palette) -> String {
     format!("bytes {}", parts.join(" · "))
 }
 
-/// Dumps each payload, or each whole frame, as the options say.
+/// Dumps each payload, or each whole frame, as the options say; in a
+/// folded trace, those of the rows kept, and a line for each fold.
 pub fn dumps(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     let per_line = bytes_per_line(opts.width);
     let mut any = false;
-    for p in packets {
+    let shown = plan(packets, opts.fold);
+    // A folded trace dumps the start of each kept payload only.
+    let max_hex = if folded(&shown) > 0 {
+        opts.max_hex.min(FOLDED_DUMP)
+    } else {
+        opts.max_hex
+    };
+    for shown in shown {
+        let p = match shown {
+            Shown::Row(p) => p,
+            Shown::Fold(f) => {
+                let text = format!("{} not dumped: {}", f.numbers(), f.text());
+                prose(w, "  ", &pal.paint(Paint::Dim, &text), opts)?;
+                writeln!(w)?;
+                continue;
+            }
+        };
         let dir = direction_text(p.direction(), false);
         let (bytes, title, spans) = match opts.hexdump {
             HexdumpMode::Payload if !p.payload().is_empty() => {
@@ -88,14 +109,19 @@ pub fn dumps(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::R
         if opts.hexdump == HexdumpMode::Frame {
             prose(w, "  ", &legend(p, pal), opts)?;
         }
-        let shown = &bytes[..bytes.len().min(opts.max_hex)];
+        let shown = &bytes[..bytes.len().min(max_hex)];
         hexdump(w, shown, &spans, pal, per_line, "  ")?;
         if shown.len() < bytes.len() {
             let more = bytes.len() - shown.len();
+            let how = if max_hex < opts.max_hex {
+                "a folded trace; --every-row dumps them"
+            } else {
+                "--max-hex"
+            };
             prose(
                 w,
                 "  ",
-                &format!("… {more} more bytes not shown (--max-hex)"),
+                &format!("… {more} more bytes not shown ({how})"),
                 opts,
             )?;
         }

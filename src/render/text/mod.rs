@@ -5,6 +5,7 @@
 
 mod dumps;
 mod fit;
+mod fold;
 mod sizes;
 mod stats;
 mod timeline;
@@ -42,6 +43,9 @@ pub struct TextOptions {
     pub raw_seq: bool,
     /// Cut each dump after this many bytes.
     pub max_hex: usize,
+    /// Fold the uneventful middle of a long exchange (`trace`; off with
+    /// `--every-row`). Views that stream rows never fold.
+    pub fold: bool,
 }
 
 /// Writes the whole `trace` report.
@@ -52,6 +56,10 @@ pub fn write_trace_text(
 ) -> io::Result<()> {
     let pal = opts.palette;
     heading(w, report, opts)?;
+    let drops = drop_notice(report).map(|t| pal.paint(Paint::Bad, &t));
+    if let Some(text) = &drops {
+        prose(w, "", text, opts)?;
+    }
     writeln!(w)?;
     timeline(w, &report.packets, opts)?;
     writeln!(w)?;
@@ -66,7 +74,24 @@ pub fn write_trace_text(
         let text = pal.paint(Paint::Warn, &format!("warning: {warning}"));
         prose(w, "", &text, opts)?;
     }
+    if let Some(text) = &drops {
+        prose(w, "", text, opts)?;
+    }
     Ok(())
+}
+
+/// Said at the top and the bottom when the kernel dropped frames: what the
+/// analysis then cannot know.
+fn drop_notice(r: &TraceReport) -> Option<String> {
+    let dropped = r.capture.stats.dropped + r.capture.stats.if_dropped;
+    (dropped > 0).then(|| {
+        format!(
+            "warning: the kernel dropped {dropped} frames of this capture (its buffer was \
+             full; -B gives a bigger one): the trace is incomplete, and \
+             \"previous segment not captured\" or \"ACKed unseen segment\" may be frames \
+             the capture missed, not segments the network lost"
+        )
+    })
 }
 
 /// Writes `text` wrapped to the width, continuation lines indented by two.

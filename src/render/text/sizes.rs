@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::fold::{group, plan, Shown};
 use super::{prose, TextOptions};
 use crate::flow::Packet;
 use crate::render::{Paint, Palette};
@@ -42,15 +43,24 @@ pub fn size_line(p: &Packet, pal: Palette) -> Option<String> {
     Some(line)
 }
 
-/// The size line of every TCP segment, under a heading.
+/// The size line of every TCP segment (of the rows kept, in a folded
+/// trace, and a line for each fold), under a heading.
 pub fn sizes(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     writeln!(w, "{}", pal.paint(Paint::Heading, "header sizes"))?;
     let width = packets.len().to_string().len() + 1;
-    for p in packets {
-        if let Some(line) = size_line(p, pal) {
-            let n = format!("#{}", p.number);
-            prose(w, &format!("  {n:>width$}  "), &line, opts)?;
+    for shown in plan(packets, opts.fold) {
+        match shown {
+            Shown::Row(p) => {
+                if let Some(line) = size_line(p, pal) {
+                    let n = format!("#{}", p.number);
+                    prose(w, &format!("  {n:>width$}  "), &line, opts)?;
+                }
+            }
+            Shown::Fold(f) => {
+                let text = pal.paint(Paint::Dim, &format!("{} folded", group(f.segments as u64)));
+                prose(w, &format!("  {}  ", f.numbers()), &text, opts)?;
+            }
         }
     }
     Ok(())

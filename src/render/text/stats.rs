@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Table};
 
+use super::fold::group;
 use super::{cut, fitting_lines, new_table, prose, TextOptions};
 use crate::render::{Paint, TraceReport, WireTotals};
 use crate::values::SocketLog;
@@ -137,14 +138,61 @@ pub fn stats(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Resu
     prose(w, "", &pal.paint(paint, &cap), opts)
 }
 
-/// `connect → data(5) → end → close`
+/// `connect → data(5) → end → close`. A run of the same event is one
+/// item, `data(65536) ×250`; if that still leaves more than
+/// [`MAX_EVENTS`] items, so is every run of data events,
+/// `data ×1,024 (67,108,864 bytes)`.
 fn events_text(log: &SocketLog) -> String {
-    log.events
+    let items: Vec<(String, Option<u64>)> = log
+        .events
         .iter()
         .map(|e| match e.bytes {
-            Some(n) => format!("data({n})"),
-            None => e.event.name().to_string(),
+            Some(n) => (format!("data({n})"), Some(n as u64)),
+            None => (e.event.name().to_string(), None),
         })
-        .collect::<Vec<_>>()
-        .join(" → ")
+        .collect();
+    let same = runs(
+        &items,
+        |a, b| a.0 == b.0,
+        |run| format!("{} ×{}", run[0].0, group(run.len() as u64)),
+    );
+    if same.len() <= MAX_EVENTS {
+        return same.join(" → ");
+    }
+    runs(
+        &items,
+        |a, b| a.1.is_some() && b.1.is_some(),
+        |run| {
+            let bytes: u64 = run.iter().filter_map(|i| i.1).sum();
+            format!("data ×{} ({} bytes)", group(run.len() as u64), group(bytes))
+        },
+    )
+    .join(" → ")
+}
+
+/// More event items than this are folded further.
+const MAX_EVENTS: usize = 16;
+
+/// `items` as text, each run of three or more that `alike` joins as one
+/// item written by `folded`.
+fn runs<T>(
+    items: &[(String, T)],
+    alike: impl Fn(&(String, T), &(String, T)) -> bool,
+    folded: impl Fn(&[(String, T)]) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < items.len() {
+        let mut end = start + 1;
+        while end < items.len() && alike(&items[start], &items[end]) {
+            end += 1;
+        }
+        if end - start >= 3 {
+            out.push(folded(&items[start..end]));
+        } else {
+            out.extend(items[start..end].iter().map(|i| i.0.clone()));
+        }
+        start = end;
+    }
+    out
 }

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 
+use super::fold::{folded, group, plan, Fold, Shown};
 use super::{cut, fitting_lines, new_table, TextOptions};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase};
@@ -170,14 +171,36 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
             } else {
                 String::new()
             };
-            Cell::new(text)
+            // The analysis first: it is why a kept row of a folded trace is there.
+            let analysis = p.findings().flags.names().join(" · ").replace('_', " ");
+            Cell::new(match (analysis.is_empty(), text.is_empty()) {
+                (true, _) => text,
+                (false, true) => analysis,
+                (false, false) => format!("{analysis} · {text}"),
+            })
         }
     }
 }
 
-/// Writes the timeline table in the widest layout that fits.
+/// A folded run's cells: its frame numbers, its payload, and its counts in
+/// `text_col` (the details, or the flags when details are left out).
+fn fold_cell(f: &Fold, col: Col, text_col: Col) -> Cell {
+    match col {
+        Col::Num => Cell::new(format!("{}–{}", f.first, f.last)),
+        Col::Flags if text_col != Col::Flags => Cell::new("…"),
+        // Flags do not wrap: the counts would widen the table past the width.
+        Col::Flags => Cell::new(format!("… {} folded", group(f.segments as u64))),
+        Col::Len => Cell::new(f.data[0].1 + f.data[1].1),
+        c if c == text_col => Cell::new(f.text()).fg(Color::DarkGrey),
+        _ => Cell::new(""),
+    }
+}
+
+/// Writes the timeline table in the widest layout that fits; a long
+/// exchange folded (see `fold.rs`) unless `opts.fold` is off.
 pub fn timeline(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
     let t0 = packets.first().map(|p| p.ts);
+    let shown = plan(packets, opts.fold);
     let mut last = Vec::new();
     for (cols, short) in layouts(opts.raw_seq) {
         let mut t = new_table(opts);
@@ -187,13 +210,16 @@ pub fn timeline(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io
         } else {
             Col::Flags
         };
-        for p in packets {
-            let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3).unwrap_or(0.0);
-            t.add_row(
-                cols.iter()
-                    .map(|&c| cell(p, c, ms, short, reason_col))
-                    .collect::<Vec<_>>(),
-            );
+        for row in &shown {
+            t.add_row(match row {
+                Shown::Row(p) => {
+                    let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3).unwrap_or(0.0);
+                    cols.iter()
+                        .map(|&c| cell(p, c, ms, short, reason_col))
+                        .collect::<Vec<_>>()
+                }
+                Shown::Fold(f) => cols.iter().map(|&c| fold_cell(f, c, reason_col)).collect(),
+            });
         }
         for (i, c) in cols.iter().enumerate() {
             if let Some(column) = t.column_mut(i) {
@@ -213,12 +239,30 @@ pub fn timeline(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io
             for line in lines {
                 writeln!(w, "{line}")?;
             }
-            return Ok(());
+            return fold_note(w, &shown, opts);
         }
         last = t.lines().collect();
     }
     for line in last {
         writeln!(w, "{}", cut(line.trim_end(), opts.width))?;
     }
-    Ok(())
+    fold_note(w, &shown, opts)
+}
+
+/// Under a folded timeline: how many rows it folded, and how to see them.
+fn fold_note(w: &mut dyn Write, shown: &[Shown<'_>], opts: &TextOptions) -> io::Result<()> {
+    let n = folded(shown);
+    if n == 0 {
+        return Ok(());
+    }
+    let text = format!(
+        "{} of {} rows folded into the … lines (the handshake, each direction's first \
+         and last data, every analysis flag's first segment and the teardown are kept); \
+         --every-row shows them all",
+        group(n as u64),
+        group(
+            (shown.len() - shown.iter().filter(|s| matches!(s, Shown::Fold(_))).count() + n) as u64
+        )
+    );
+    super::prose(w, "", &opts.palette.paint(Paint::Dim, &text), opts)
 }
