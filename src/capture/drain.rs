@@ -13,7 +13,7 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use pcap::{Active, Capture};
@@ -30,16 +30,47 @@ pub const QUEUE_BYTES: usize = 256 << 20;
 const BATCH_BYTES: usize = 4 << 20;
 const BATCH_FRAMES: usize = 1024;
 
-/// Batches in flight: `QUEUE_BYTES` of full batches.
-const QUEUE_BATCHES: usize = QUEUE_BYTES / BATCH_BYTES;
+/// The bytes of frames queued, which the thread waits on when over
+/// [`QUEUE_BYTES`] (the count of batches says nothing: a batch may hold
+/// one ACK or 4 MiB).
+#[derive(Debug, Default)]
+struct Budget {
+    queued: Mutex<usize>,
+    room: Condvar,
+}
+
+impl Budget {
+    /// Waits until `bytes` more fit (or nothing is queued), then counts them.
+    /// False if the consumer went away meanwhile.
+    fn take(&self, bytes: usize, consumer_gone: impl Fn() -> bool) -> bool {
+        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+        while *queued > 0 && *queued + bytes > QUEUE_BYTES {
+            if consumer_gone() {
+                return false;
+            }
+            let wait = self
+                .room
+                .wait_timeout(queued, std::time::Duration::from_millis(50));
+            queued = wait.unwrap_or_else(|p| p.into_inner()).0;
+        }
+        *queued += bytes;
+        true
+    }
+
+    fn give_back(&self, bytes: usize) {
+        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+        *queued = queued.saturating_sub(bytes);
+        self.room.notify_one();
+    }
+}
 
 /// How long the thread sleeps in `poll` when nothing arrives: the kernel
 /// hands a part-filled block over after the capture's timeout anyway.
 const IDLE_POLL_MS: i32 = 100;
 
-/// Frames read in one go, or why reading stopped.
+/// Frames read in one go (and their bytes), or why reading stopped.
 pub(crate) enum Batch {
-    Frames(Vec<Frame>),
+    Frames(Vec<Frame>, usize),
     Failed(Error),
 }
 
@@ -52,18 +83,26 @@ pub(crate) struct Source {
     pub(crate) block_timeout_ms: i32,
 }
 
-/// How far the consumer is behind the thread, readable from anywhere (a
-/// frame handler that cannot borrow the capture, to fold rows).
+/// How far the consumer is behind the thread, and what the kernel dropped,
+/// readable from anywhere (a frame handler that cannot borrow the capture
+/// folds rows and says where drops happened).
 #[derive(Debug, Clone, Default)]
-pub struct Backlog(Arc<Counts>);
+pub struct Gauge(Arc<Counts>);
 
 #[derive(Debug, Default)]
 struct Counts {
     read: AtomicU64,
     handed: AtomicU64,
+    /// The kernel's drops, as of the thread's last batch.
+    dropped: AtomicU64,
 }
 
-impl Backlog {
+impl Gauge {
+    /// Frames the kernel dropped so far (its buffer was full).
+    pub fn dropped(&self) -> u64 {
+        self.0.dropped.load(Ordering::Relaxed)
+    }
+
     /// Frames read from the kernel but not handed to the consumer yet.
     pub fn frames(&self) -> u64 {
         let handed = self.0.handed.load(Ordering::Relaxed);
@@ -73,14 +112,15 @@ impl Backlog {
 
 /// The running thread, seen from the consumer.
 pub(crate) struct Drain {
-    batches: mpsc::Receiver<Batch>,
+    batches: mpsc::UnboundedReceiver<Batch>,
+    budget: Arc<Budget>,
     /// The batch being handed out, front first.
     current: std::collections::VecDeque<Frame>,
     wake: UnixStream,
     thread: Option<JoinHandle<()>>,
     stats: Arc<Mutex<CaptureStats>>,
     failed: Option<Error>,
-    backlog: Backlog,
+    gauge: Gauge,
 }
 
 impl Drain {
@@ -91,11 +131,13 @@ impl Drain {
         woken
             .set_nonblocking(true)
             .map_err(|e| Error::io("capture wake-up socket", e))?;
-        let (tx, batches) = mpsc::channel(QUEUE_BATCHES);
+        let (tx, batches) = mpsc::unbounded_channel();
+        let budget = Arc::new(Budget::default());
+        let thread_budget = budget.clone();
         let stats = Arc::new(Mutex::new(CaptureStats::default()));
         let thread_stats = stats.clone();
-        let backlog = Backlog::default();
-        let thread_backlog = backlog.clone();
+        let gauge = Gauge::default();
+        let thread_gauge = gauge.clone();
         let thread = std::thread::Builder::new()
             .name("tcplab-capture".into())
             .spawn(move || {
@@ -104,19 +146,21 @@ impl Drain {
                     tx,
                     woken,
                     stats: thread_stats,
-                    backlog: thread_backlog,
+                    gauge: thread_gauge,
+                    budget: thread_budget,
                 };
                 r.run();
             })
             .map_err(|e| Error::io("starting the capture thread", e))?;
         Ok(Drain {
             batches,
+            budget,
             current: Default::default(),
             wake,
             thread: Some(thread),
             stats,
             failed: None,
-            backlog,
+            gauge,
         })
     }
 
@@ -125,22 +169,25 @@ impl Drain {
     pub(crate) async fn next(&mut self) -> Option<Result<Frame>> {
         loop {
             if let Some(f) = self.current.pop_front() {
-                self.backlog.0.handed.fetch_add(1, Ordering::Relaxed);
+                self.gauge.0.handed.fetch_add(1, Ordering::Relaxed);
                 return Some(Ok(f));
             }
             if let Some(e) = self.failed.take() {
                 return Some(Err(e));
             }
             match self.batches.recv().await? {
-                Batch::Frames(frames) => self.current = frames.into(),
+                Batch::Frames(frames, bytes) => {
+                    self.budget.give_back(bytes);
+                    self.current = frames.into();
+                }
                 Batch::Failed(e) => self.failed = Some(e),
             }
         }
     }
 
-    /// What the consumer is behind by.
-    pub(crate) fn backlog(&self) -> Backlog {
-        self.backlog.clone()
+    /// What the consumer is behind by, and the kernel's drops.
+    pub(crate) fn gauge(&self) -> Gauge {
+        self.gauge.clone()
     }
 
     /// The kernel's counts, as of the thread's last batch.
@@ -171,14 +218,16 @@ impl Drop for Drain {
 /// The thread's side.
 struct Reader {
     source: Source,
-    tx: mpsc::Sender<Batch>,
+    tx: mpsc::UnboundedSender<Batch>,
+    budget: Arc<Budget>,
     woken: UnixStream,
     stats: Arc<Mutex<CaptureStats>>,
-    backlog: Backlog,
+    gauge: Gauge,
 }
 
 impl Reader {
     fn run(&mut self) {
+        raise_priority();
         loop {
             let stopping = self.wait();
             if stopping {
@@ -192,7 +241,7 @@ impl Reader {
                 Ok(true) if !stopping => {}
                 Ok(_) => return,
                 Err(e) => {
-                    let _ = self.tx.blocking_send(Batch::Failed(e));
+                    let _ = self.tx.send(Batch::Failed(e));
                     return;
                 }
             }
@@ -221,7 +270,7 @@ impl Reader {
                     bytes += p.data.len();
                     batch.push(frame_of(self.source.link, p));
                     if batch.len() >= BATCH_FRAMES || bytes >= BATCH_BYTES {
-                        if !self.send(std::mem::take(&mut batch)) {
+                        if !self.send(std::mem::take(&mut batch), bytes) {
                             return Ok(false);
                         }
                         bytes = 0;
@@ -229,24 +278,29 @@ impl Reader {
                 }
                 Err(pcap::Error::TimeoutExpired) => break,
                 Err(pcap::Error::NoMorePackets) => {
-                    self.send(batch);
+                    self.send(batch, bytes);
                     return Ok(false);
                 }
                 Err(e) => return Err(super::pcap_error::capture_error(&self.source.interface, e)),
             }
         }
         self.refresh_stats();
-        Ok(batch.is_empty() || self.send(batch))
+        Ok(batch.is_empty() || self.send(batch, bytes))
     }
 
-    fn send(&mut self, batch: Vec<Frame>) -> bool {
+    /// Queues a batch of `bytes`, once the queue has room for it. False if
+    /// the consumer went away.
+    fn send(&mut self, batch: Vec<Frame>, bytes: usize) -> bool {
         self.refresh_stats();
         let n = batch.len() as u64;
         if n == 0 {
             return true;
         }
-        self.backlog.0.read.fetch_add(n, Ordering::Relaxed);
-        self.tx.blocking_send(Batch::Frames(batch)).is_ok()
+        if !self.budget.take(bytes, || self.tx.is_closed()) {
+            return false;
+        }
+        self.gauge.0.read.fetch_add(n, Ordering::Relaxed);
+        self.tx.send(Batch::Frames(batch, bytes)).is_ok()
     }
 
     fn refresh_stats(&mut self) {
@@ -255,7 +309,22 @@ impl Reader {
                 dropped: s.dropped,
                 if_dropped: s.if_dropped,
             };
+            let all = u64::from(s.dropped) + u64::from(s.if_dropped);
+            self.gauge.0.dropped.store(all, Ordering::Relaxed);
         }
+    }
+}
+
+/// Asks the scheduler to run this thread before the rest of the process
+/// (and the programs being captured): on two cores, a consumer printing
+/// rows and the transfer itself otherwise starve the ring's reader, and
+/// the kernel drops. Needs CAP_SYS_NICE (root has it); without it the
+/// thread keeps the default priority.
+fn raise_priority() {
+    // SAFETY: gettid has no arguments; setpriority only reads its three.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, -10);
     }
 }
 

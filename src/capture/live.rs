@@ -12,7 +12,7 @@
 
 use pcap::{Capture, Precision};
 
-use super::drain::{Backlog, Drain, Source};
+use super::drain::{Drain, Gauge, Source};
 use crate::values::{CaptureStats, Frame, LinkType};
 use crate::{Error, Result};
 
@@ -125,10 +125,11 @@ impl LiveCapture {
         self.drain.next().await
     }
 
-    /// How far the caller is behind the kernel, as a handle that can be
-    /// read while the capture is borrowed (by [`super::capture_around`]).
-    pub fn backlog(&self) -> Backlog {
-        self.drain.backlog()
+    /// How far the caller is behind the kernel, and what the kernel
+    /// dropped, as a handle that can be read while the capture is borrowed
+    /// (by [`super::capture_around`]).
+    pub fn gauge(&self) -> Gauge {
+        self.drain.gauge()
     }
 
     /// Stops reading once what the kernel holds now is read; the frames

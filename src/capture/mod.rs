@@ -15,7 +15,7 @@ mod reader;
 mod savefile;
 
 pub use around::{capture_around, Ended, Verdict};
-pub use drain::{Backlog, QUEUE_BYTES};
+pub use drain::{Gauge, QUEUE_BYTES};
 pub use file::FileSource;
 pub use filter::FrameFilter;
 pub use live::{loopback_interface, LiveCapture, LiveConfig, BLOCK_TIMEOUT_MS, DEFAULT_BUFFER};

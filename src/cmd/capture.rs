@@ -12,12 +12,12 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use super::output_error;
 use crate::capture::{
-    capture_around, loopback_interface, Ended, LiveCapture, LiveConfig, PcapWriter, Verdict,
+    capture_around, loopback_interface, Ended, Gauge, LiveCapture, LiveConfig, PcapWriter, Verdict,
 };
 use crate::cli::{text_options, Capture, CaptureFormat, ColorChoice};
 use crate::flow::{Packet, Pipeline};
 use crate::render::{PacketRecord, RowWriter};
-use crate::values::Deadline;
+use crate::values::{Deadline, Frame};
 use crate::{Error, Result};
 
 /// The `--write` file, unbuffered: each record is one write, so after a
@@ -86,7 +86,8 @@ pub fn run(args: &Capture, color: ColorChoice, out: &mut dyn Write) -> Result<()
 }
 
 /// Frames until a stop: each saved, stepped through the pipeline and shown.
-/// The stop and the number of frames.
+/// After a signal or the duration, the frames the kernel had already
+/// captured are still read, saved and counted. The stop and the number of frames.
 async fn watch(
     cap: &mut LiveCapture,
     file: &mut Option<Saved>,
@@ -97,6 +98,7 @@ async fn watch(
 ) -> Result<(Stop, u64)> {
     let mut pipeline = Pipeline::new();
     let mut packet = Packet::default();
+    let mut live = Live::new(rows, cap.gauge(), file.is_some());
     let deadline = Deadline::after_opt(args.duration);
     // The work a capture runs around: waiting for a signal or the duration.
     let wait = async {
@@ -107,7 +109,7 @@ async fn watch(
     };
     tokio::pin!(wait);
     let (mut frames, mut stopped) = (0u64, None);
-    let (waited, ended) = capture_around(cap, wait.as_mut(), Duration::ZERO, |frame| {
+    let mut on_frame = |frame: Frame| {
         frames += 1;
         if let Some(w) = file.as_mut() {
             if let Err(e) = w.write_frame(&frame) {
@@ -116,7 +118,7 @@ async fn watch(
             }
         }
         pipeline.step_into(frames, &frame.as_raw(), &mut packet);
-        match show(out, rows, args, &packet) {
+        match live.frame(out, args, &packet) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 stopped = Some(Stop::OutputClosed)
             }
@@ -126,15 +128,120 @@ async fn watch(
             Ok(()) => return Ok(Verdict::Settled),
         }
         Ok(Verdict::Stop)
-    })
-    .await?;
-    let stop = match (ended, stopped, waited) {
-        (Ended::Stopped, Some(stop), _) => stop,
-        (_, _, Some(stop)) => stop,
+    };
+    let (waited, ended) = capture_around(cap, wait.as_mut(), Duration::ZERO, &mut on_frame).await?;
+    if ended != Ended::Stopped {
+        // What the kernel captured before the stop is still read (its last
+        // block, and what the queue holds): the file keeps every frame.
+        cap.stop();
+        while let Some(frame) = cap.next_frame().await {
+            if on_frame(frame?)? == Verdict::Stop {
+                break;
+            }
+        }
+    }
+    live.finish(out).map_err(output_error)?;
+    let stop = match (stopped, waited) {
+        (Some(stop), _) => stop,
+        (_, Some(stop)) => stop,
         // libpcap ended the capture (the interface went away).
         _ => Stop::Interrupted,
     };
     Ok((stop, frames))
+}
+
+/// Behind by more frames than this, the rows are folded: the analysis and
+/// the file keep up with the capture, the terminal need not.
+const FOLD_BEHIND: u64 = 1024;
+
+/// What the terminal is shown: a row or record per frame, folded into one
+/// line while the rows fall behind the capture; where the kernel dropped.
+struct Live<'a> {
+    rows: &'a mut RowWriter,
+    gauge: Gauge,
+    saving: bool,
+    /// The first and last frame of the fold going on, and its length.
+    fold: Option<(u64, u64, u64)>,
+    folded: u64,
+    dropped: u64,
+}
+
+impl<'a> Live<'a> {
+    fn new(rows: &'a mut RowWriter, gauge: Gauge, saving: bool) -> Self {
+        Live {
+            rows,
+            gauge,
+            saving,
+            fold: None,
+            folded: 0,
+            dropped: 0,
+        }
+    }
+
+    fn frame(&mut self, out: &mut dyn Write, args: &Capture, p: &Packet) -> std::io::Result<()> {
+        self.drops(out, args)?;
+        let behind = self.gauge.frames();
+        let text = args.format == CaptureFormat::Text;
+        if text && (behind > FOLD_BEHIND || (self.fold.is_some() && behind > 0)) {
+            let (first, _, n) = self.fold.unwrap_or((p.number, p.number, 0));
+            self.fold = Some((first, p.number, n + 1));
+            self.folded += 1;
+            return Ok(());
+        }
+        self.end_fold(out)?;
+        show(out, self.rows, args, p)
+    }
+
+    /// The line for the rows folded since the rows fell behind.
+    fn end_fold(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        let Some((first, last, n)) = self.fold.take() else {
+            return Ok(());
+        };
+        let kept = if self.saving {
+            "the analysis and the file"
+        } else {
+            "the analysis"
+        };
+        writeln!(
+            out,
+            "… frames {first}–{last} not shown: {n} rows, while the terminal was behind the \
+             capture ({kept} have every frame)"
+        )?;
+        out.flush()
+    }
+
+    /// A line where the kernel dropped frames since the last one said so.
+    fn drops(&mut self, out: &mut dyn Write, args: &Capture) -> std::io::Result<()> {
+        let now = self.gauge.dropped();
+        if now <= self.dropped {
+            return Ok(());
+        }
+        let text = format!(
+            "‼ the kernel dropped {} frames before this point (its buffer was full; -B gives \
+             a bigger one): a \"previous segment not captured\" next may be the capture's gap, \
+             not the network's",
+            now - self.dropped
+        );
+        self.dropped = now;
+        match args.format {
+            CaptureFormat::Text => writeln!(out, "{text}"),
+            CaptureFormat::Ndjson => {
+                eprintln!("tcplab capture: {text}");
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.end_fold(out)?;
+        if self.folded > 0 {
+            eprintln!(
+                "tcplab capture: {} rows folded while the terminal was behind",
+                self.folded
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The signals that stop a capture the way Ctrl-C does (file flushed whole,
