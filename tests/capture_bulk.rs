@@ -419,8 +419,6 @@ fn have(program: &str, arg: &str) -> bool {
 /// the file holds every payload byte the client sent, every frame whole,
 /// as many frames as the summary says, and the kernel dropped none.
 #[test]
-#[ignore = "fails on 2 cores: the kernel drops frames with the default 64 MiB buffer, and a \
-            SIGINT discards frames already read from the ring (see the commit that added this file)"]
 fn capture_under_a_bulk_load_keeps_the_whole_payload() {
     if !can_capture("capture_under_a_bulk_load_keeps_the_whole_payload") {
         return;
