@@ -117,7 +117,7 @@ async fn watch(
                 return Ok(Verdict::Stop);
             }
         }
-        pipeline.step_into(frames, &frame.as_raw(), &mut packet);
+        pipeline.step_frame(frames, frame, &mut packet);
         match live.frame(out, args, &packet) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 stopped = Some(Stop::OutputClosed)

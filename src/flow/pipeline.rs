@@ -4,7 +4,7 @@
 
 use super::{Packet, Tracker};
 use crate::decode::decode_frame;
-use crate::values::RawFrame;
+use crate::values::{Frame, RawFrame};
 
 /// The per-packet state: the conversations seen so far.
 #[derive(Debug, Default)]
@@ -37,6 +37,14 @@ impl Pipeline {
     /// source) into `into`, reusing its byte buffer: the hot path of replay
     /// allocates nothing per frame.
     pub fn step_into(&mut self, number: u64, frame: &RawFrame<'_>, into: &mut Packet) {
+        into.data.clear();
+        into.data.extend_from_slice(frame.data);
+        self.decode(number, frame, into);
+        self.observe(into);
+    }
+
+    /// Every decoded field of `into` but its bytes and its flow, from `frame`.
+    fn decode(&mut self, number: u64, frame: &RawFrame<'_>, into: &mut Packet) {
         self.frames += 1;
         let sliced = decode_frame(frame.link, frame.data, frame.orig_len);
         into.number = number;
@@ -44,17 +52,37 @@ impl Pipeline {
         into.precision = frame.precision;
         into.link = frame.link;
         into.frame_len = frame.orig_len;
-        into.data.clear();
-        into.data.extend_from_slice(frame.data);
         into.layout = sliced.layout;
         into.ip = sliced.ip.clone();
         into.tcp = sliced.tcp_values();
         into.payload_len = sliced.payload_len;
         into.error = sliced.error;
         into.note = sliced.note;
+    }
+
+    /// The packet's place in its conversation; reads its bytes (a SYN's
+    /// window scale), so they must be in place.
+    fn observe(&mut self, into: &mut Packet) {
         into.flow = into
             .segment()
-            .map(|seg| self.tracker.observe(number, frame.ts, &seg));
+            .map(|seg| self.tracker.observe(into.number, into.ts, &seg));
+    }
+
+    /// Like [`Pipeline::step_into`] for a frame the caller owns: its bytes
+    /// move into the packet instead of being copied (a live capture's
+    /// 64 KB loopback frames, at full speed).
+    pub fn step_frame(&mut self, number: u64, frame: Frame, into: &mut Packet) {
+        let data = frame.data;
+        let raw = RawFrame {
+            ts: frame.ts,
+            orig_len: frame.orig_len,
+            data: &data,
+            link: frame.link,
+            precision: frame.precision,
+        };
+        self.decode(number, &raw, into);
+        into.data = data;
+        self.observe(into);
     }
 
     /// Like [`Pipeline::step_into`], into a new packet.
