@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::io::BufRead;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -32,20 +32,7 @@ impl Running {
 }
 
 fn start_capture(args: &[&str]) -> Running {
-    let mut child = tcplab()
-        .arg("capture")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start capture");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    assert!(
-        line.contains("listening on"),
-        "capture did not start: {line}"
-    );
+    let (mut child, mut err) = spawn_capture(args);
     // Keep draining stderr and stdout so the child never blocks on them.
     std::thread::spawn(move || {
         let mut rest = String::new();

@@ -132,3 +132,30 @@ pub fn without_capture_rights(args: &[&str]) -> Output {
     std::fs::remove_file(&copy).unwrap();
     out
 }
+
+/// Starts `tcplab capture ARGS` with stdout and stderr piped and waits for
+/// its "listening on" line: from then on every packet is captured. The
+/// caller drains both (a full pipe would stall the capture).
+pub fn spawn_capture(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
+    use std::io::BufRead;
+    let mut child = tcplab()
+        .arg("capture")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start capture");
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(
+        line.contains("listening on"),
+        "capture did not start: {line}"
+    );
+    (child, err)
+}
