@@ -152,7 +152,7 @@ pub struct CaptureArgs {
     pub user: Option<String>,
 
     /// The kernel's capture buffer, in KiB, as tcpdump's -B (default 65536:
-    /// 64 MiB, a quarter second of loopback at full speed).
+    /// 64 MiB, about 0.1 s of a full-speed transfer on lo with 2 cores).
     #[arg(short = 'B', long, value_name = "KiB", value_parser = buffer_kib)]
     pub buffer_size: Option<usize>,
 }
@@ -539,7 +539,7 @@ pub struct TraceArgs {
     pub every_row: bool,
 
     /// The kernel's capture buffer, in KiB, as tcpdump's -B (default 65536:
-    /// 64 MiB, a quarter second of loopback at full speed).
+    /// 64 MiB, about 0.1 s of a full-speed transfer on lo with 2 cores).
     #[arg(short = 'B', long, value_name = "KiB", value_parser = buffer_kib)]
     pub buffer_size: Option<usize>,
 
