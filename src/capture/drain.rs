@@ -93,14 +93,15 @@ pub struct Gauge(Arc<Counts>);
 struct Counts {
     read: AtomicU64,
     handed: AtomicU64,
-    /// The kernel's drops, as of the thread's last batch.
+    /// The kernel's counts (`ps_drop`, `ps_ifdrop`), as of the thread's last batch.
     dropped: AtomicU64,
+    if_dropped: AtomicU64,
 }
 
 impl Gauge {
     /// Frames the kernel dropped so far (its buffer was full).
     pub fn dropped(&self) -> u64 {
-        self.0.dropped.load(Ordering::Relaxed)
+        self.0.dropped.load(Ordering::Relaxed) + self.0.if_dropped.load(Ordering::Relaxed)
     }
 
     /// Frames read from the kernel but not handed to the consumer yet.
@@ -118,7 +119,6 @@ pub(crate) struct Drain {
     current: std::collections::VecDeque<Frame>,
     wake: UnixStream,
     thread: Option<JoinHandle<()>>,
-    stats: Arc<Mutex<CaptureStats>>,
     failed: Option<Error>,
     gauge: Gauge,
 }
@@ -134,8 +134,6 @@ impl Drain {
         let (tx, batches) = mpsc::unbounded_channel();
         let budget = Arc::new(Budget::default());
         let thread_budget = budget.clone();
-        let stats = Arc::new(Mutex::new(CaptureStats::default()));
-        let thread_stats = stats.clone();
         let gauge = Gauge::default();
         let thread_gauge = gauge.clone();
         let thread = std::thread::Builder::new()
@@ -145,7 +143,6 @@ impl Drain {
                     source,
                     tx,
                     woken,
-                    stats: thread_stats,
                     gauge: thread_gauge,
                     budget: thread_budget,
                 };
@@ -158,7 +155,6 @@ impl Drain {
             current: Default::default(),
             wake,
             thread: Some(thread),
-            stats,
             failed: None,
             gauge,
         })
@@ -192,7 +188,11 @@ impl Drain {
 
     /// The kernel's counts, as of the thread's last batch.
     pub(crate) fn stats(&self) -> CaptureStats {
-        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+        let c = &self.gauge.0;
+        CaptureStats {
+            dropped: c.dropped.load(Ordering::Relaxed) as u32,
+            if_dropped: c.if_dropped.load(Ordering::Relaxed) as u32,
+        }
     }
 
     /// Tells the thread to stop once it has read what the ring holds now.
@@ -221,7 +221,6 @@ struct Reader {
     tx: mpsc::UnboundedSender<Batch>,
     budget: Arc<Budget>,
     woken: UnixStream,
-    stats: Arc<Mutex<CaptureStats>>,
     gauge: Gauge,
 }
 
@@ -284,8 +283,8 @@ impl Reader {
                 Err(e) => return Err(super::pcap_error::capture_error(&self.source.interface, e)),
             }
         }
-        self.refresh_stats();
-        Ok(batch.is_empty() || self.send(batch, bytes))
+        // (send refreshes the kernel's counts, for an empty batch too.)
+        Ok(self.send(batch, bytes))
     }
 
     /// Queues a batch of `bytes`, once the queue has room for it. False if
@@ -305,12 +304,10 @@ impl Reader {
 
     fn refresh_stats(&mut self) {
         if let Ok(s) = self.source.cap.stats() {
-            *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = CaptureStats {
-                dropped: s.dropped,
-                if_dropped: s.if_dropped,
-            };
-            let all = u64::from(s.dropped) + u64::from(s.if_dropped);
-            self.gauge.0.dropped.store(all, Ordering::Relaxed);
+            let c = &self.gauge.0;
+            c.dropped.store(u64::from(s.dropped), Ordering::Relaxed);
+            c.if_dropped
+                .store(u64::from(s.if_dropped), Ordering::Relaxed);
         }
     }
 }
