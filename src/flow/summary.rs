@@ -112,15 +112,6 @@ impl Summary {
         Self::default()
     }
 
-    /// Number of conversations counted.
-    pub fn len(&self) -> usize {
-        self.conversations.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.conversations.is_empty()
-    }
-
     /// Every row in stream order, with the endpoints `tracker` (the one
     /// that placed the packets) knows. Cheap to clone: views read it twice,
     /// once to measure the columns and once to print.
