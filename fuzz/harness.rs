@@ -20,10 +20,10 @@ use std::io::{self, Cursor, Write};
 use tcplab::capture::SavefileReader;
 use tcplab::flow::{Pipeline, Reassembler, Summary};
 use tcplab::render::{
-    endpoints, hexdump, layout_spans, write_ladder, write_ladder_mermaid, write_ladder_stepped,
-    write_ladder_svg, write_summary, write_summary_json, write_trace_json, write_trace_text,
-    CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder, PacketRecord,
-    Palette, RowWriter, Sockets, TextOptions, TraceReport, Wire,
+    endpoints, explain_one, hexdump, layout_spans, write_ladder, write_ladder_mermaid,
+    write_ladder_stepped, write_ladder_svg, write_summary, write_summary_json, write_trace_json,
+    write_trace_text, CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder,
+    PacketRecord, Palette, RowWriter, Sockets, TextOptions, TraceReport, Wire,
 };
 use tcplab::values::{Deadline, Frame, LinkType, Timestamp, TsPrecision};
 
@@ -102,6 +102,8 @@ pub fn text_options(opts: u8) -> TextOptions {
         max_hex: if opts & 0x80 != 0 { 16 } else { 4096 },
         // Folding needs 60 frames; an input has fewer, so it is always on.
         fold: true,
+        // The options byte is full: every field is explained, always.
+        explain: true,
     }
 }
 
@@ -138,7 +140,9 @@ pub fn render_all(
         first_ts.get_or_insert(frame.ts);
         let packet = pipeline.push(&frame.as_raw());
         rows.row(out, &packet)?;
-        serde_json::to_writer(&mut *out, &PacketRecord::of(&packet, opts.max_hex))?;
+        let record = PacketRecord::of(&packet, opts.max_hex).explained(&packet, true);
+        serde_json::to_writer(&mut *out, &record)?;
+        explain_one(out, &packet, opts)?;
         let spans = layout_spans(&packet.layout);
         hexdump(out, &packet.data, &spans, opts.palette, 16, "  ")?;
         hexdump(out, packet.payload(), &spans, opts.palette, 8, "")?;
@@ -192,7 +196,7 @@ pub fn render_all(
         warning: Some("fuzzed input".into()),
     };
     write_trace_text(out, &report, opts)?;
-    write_trace_json(out, &report, opts.max_hex)?;
+    write_trace_json(out, &report, opts.max_hex, true)?;
 
     let mut ladders = vec![Ladder::of_connection(&report.connection, &report.packets)];
     ladders.extend(Ladder::of_stream(&report.packets, 0));

@@ -56,6 +56,7 @@ fn opts(width: usize, colour: bool) -> TextOptions {
         hexdump: HexdumpMode::None,
         raw_seq: false,
         max_hex: 4096,
+        explain: false,
         fold: true,
     }
 }

@@ -59,6 +59,7 @@ fn read_all(bytes: Vec<u8>, what: &str) -> Read {
                 width: 80,
                 hexdump: tcplab::render::HexdumpMode::Frame,
                 raw_seq: true,
+                explain: false,
                 max_hex: 4096,
                 fold: true,
             };

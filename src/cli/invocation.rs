@@ -123,6 +123,8 @@ pub struct Replay {
     pub file: PathBuf,
     pub filter: Option<String>,
     pub stream: Option<u32>,
+    /// `--frame`: the frames shown (all when `None`).
+    pub frames: Option<super::FrameRange>,
     pub show: ReplayShow,
     pub format: ReplayFormat,
     pub view: View,
@@ -262,6 +264,9 @@ fn replay(a: ReplayArgs) -> Result<Replay, clap::Error> {
         (ReplayShow::Summary, _) if View::from(&a.view).hexdump != HexdumpMode::None => {
             Some("--summary shows conversations, not bytes: --hexdump has nothing to dump there")
         }
+        (ReplayShow::Summary | ReplayShow::Follow, _) if a.view.explain => Some(
+            "--explain shows each frame's header fields; --summary and --follow show no frames",
+        ),
         _ => None,
     };
     if let Some(why) = ignored {
@@ -272,6 +277,7 @@ fn replay(a: ReplayArgs) -> Result<Replay, clap::Error> {
         file: a.file,
         filter: a.filter,
         stream: a.stream,
+        frames: a.frames,
         show,
         format: a.format,
         view: View::from(&a.view),
@@ -355,6 +361,7 @@ fn lab(a: LabArgs) -> Result<Lab, clap::Error> {
             hexdump: a.hexdump.into(),
             raw_seq: false,
             max_hex: LAB_MAX_HEX,
+            explain: a.explain,
         },
         name: a.name,
         check: a.check,

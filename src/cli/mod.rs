@@ -2,12 +2,14 @@
 //! [`Invocation`] ([`parse`]), the one thing `cmd` receives. Knows no
 //! packet bytes and no table layout.
 
+mod frames;
 mod hex;
 mod invocation;
 mod number;
 mod output;
 mod view;
 
+pub use frames::{parse_frames, FrameRange};
 pub use hex::{parse_hex, HexBytes};
 pub use invocation::{
     command, parse, Capture, Diagram, Invocation, Lab, LadderScreen, Replay, ReplayShow, Send,
@@ -370,6 +372,11 @@ pub struct LabArgs {
     #[arg(long, value_enum, default_value_t = HexdumpArg::Payload)]
     pub hexdump: HexdumpArg,
 
+    /// Every header field of each frame: its bytes, its value and what it
+    /// means, then the frame's bytes marked field by field (JSON: `fields`).
+    #[arg(long)]
+    pub explain: bool,
+
     #[command(flatten)]
     pub diagram: DiagramArgs,
 }
@@ -398,6 +405,11 @@ pub struct ReplayArgs {
     /// Show only this TCP stream (0-based, as tshark's tcp.stream).
     #[arg(long, value_name = "N")]
     pub stream: Option<u32>,
+
+    /// Show only frame N, or frames N to M (1-based, as tshark's
+    /// frame.number); the analysis still reads every frame before them.
+    #[arg(long = "frame", value_name = "N[-M]", value_parser = parse_frames)]
+    pub frames: Option<FrameRange>,
 
     /// Print the reassembled payload of one stream (--stream, default 0), both directions.
     #[arg(long, conflicts_with = "summary")]

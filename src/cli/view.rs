@@ -42,6 +42,11 @@ pub struct ViewArgs {
     /// Cut hex dumps (and JSON payload_hex) after this many bytes.
     #[arg(long, default_value_t = 4096, value_name = "BYTES")]
     pub max_hex: usize,
+
+    /// Every header field of each frame: its bytes, its value and what it
+    /// means, then the frame's bytes marked field by field (JSON: `fields`).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// The validated view: what to dump, raw numbers or not, where to cut.
@@ -52,6 +57,7 @@ pub struct View {
     pub hexdump: HexdumpMode,
     pub raw_seq: bool,
     pub max_hex: usize,
+    pub explain: bool,
 }
 
 impl From<&ViewArgs> for View {
@@ -60,6 +66,7 @@ impl From<&ViewArgs> for View {
             hexdump: args.hexdump.into(),
             raw_seq: args.raw_seq,
             max_hex: args.max_hex,
+            explain: args.explain,
         }
     }
 }
@@ -77,6 +84,7 @@ pub fn text_options(view: &View, color: ColorChoice, default_width: usize) -> Te
         hexdump: view.hexdump,
         raw_seq: view.raw_seq,
         max_hex: view.max_hex,
+        explain: view.explain,
         fold: true,
     }
 }

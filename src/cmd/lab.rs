@@ -28,7 +28,7 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
         .map_err(|e| Error::io("starting the runtime", e))?;
     let outcome = rt.block_on(run_lab(lab.name))?;
     let written = match args.format {
-        Format::Json => write_lab_json(out, lab, &outcome),
+        Format::Json => write_lab_json(out, lab, &outcome, args.view.explain),
         // --mermaid makes stdout the diagrams alone, for redirecting to a file.
         Format::Text if args.diagram.mermaid() => Ok(()),
         Format::Text => write_lab_text(out, lab, &outcome, &opts),

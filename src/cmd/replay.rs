@@ -10,8 +10,8 @@ use crate::capture::{FileSource, FrameFilter};
 use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
-    bytes_per_line, endpoints, hexdump, layout_spans, write_summary, FollowWriter, HexdumpMode,
-    Ladder, PacketRecord, Paint, RowWriter, Span, TextOptions,
+    bytes_per_line, endpoints, explain_one, hexdump, layout_spans, write_summary, FollowWriter,
+    HexdumpMode, Ladder, PacketRecord, Paint, RowWriter, Span, TextOptions,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};
@@ -154,6 +154,11 @@ fn read_all(
         if !rows_shown || args.stream.is_some_and(|want| p.stream() != Some(want)) {
             continue;
         }
+        if let Some(frames) = &args.frames {
+            if !frames.contains(totals.frames) {
+                continue;
+            }
+        }
         totals.shown += 1;
         for i in p.findings().flags.indices() {
             totals.analysis[i] += 1;
@@ -178,16 +183,23 @@ fn emit(
     match output {
         Output::Rows(rows) => {
             rows.row(out, p)?;
-            dump(out, p, opts)
+            dump(out, p, opts)?;
+            if opts.explain {
+                explain_one(out, p, opts)?;
+                writeln!(out)?;
+            }
+            Ok(())
         }
         Output::Json { first } => {
             out.write_all(if *first { b"[\n" } else { b",\n" })?;
             *first = false;
-            serde_json::to_writer(&mut *out, &PacketRecord::of(p, max_hex))?;
+            let record = PacketRecord::of(p, max_hex).explained(p, opts.explain);
+            serde_json::to_writer(&mut *out, &record)?;
             Ok(())
         }
         Output::Ndjson => {
-            serde_json::to_writer(&mut *out, &PacketRecord::of(p, max_hex))?;
+            let record = PacketRecord::of(p, max_hex).explained(p, opts.explain);
+            serde_json::to_writer(&mut *out, &record)?;
             out.write_all(b"\n")
         }
         Output::Summary(summary) => {

@@ -45,7 +45,8 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
     let written = match args.format {
         // --mermaid makes stdout the Mermaid text alone, ready to redirect.
         _ if args.diagram.mermaid() => Ok(()),
-        Format::Json => write_trace_json(out, &report, args.view.max_hex).map_err(output_error),
+        Format::Json => write_trace_json(out, &report, args.view.max_hex, args.view.explain)
+            .map_err(output_error),
         Format::Text => write_trace_text(out, &report, &opts).map_err(output_error),
     };
     // Closing a packet socket waits for the kernel (about 25 ms here): the

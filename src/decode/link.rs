@@ -45,18 +45,7 @@ pub(crate) fn split_link(link: LinkType, data: &[u8]) -> Result<NextLayer, Decod
         LinkType::LinuxSll2 => NextLayer::EtherType(be16(field::SLL2_PROTOCOL)),
         LinkType::Ethernet => NextLayer::EtherType(be16(field::ETHERNET_TYPE)),
         LinkType::Null | LinkType::Loop => {
-            let raw = [data[0], data[1], data[2], data[3]];
-            // DLT_NULL is in the writer's byte order: accept either.
-            let family = if link == LinkType::Loop {
-                u32::from_be_bytes(raw)
-            } else {
-                let le = u32::from_le_bytes(raw);
-                if le <= 0xffff {
-                    le
-                } else {
-                    u32::from_be_bytes(raw)
-                }
-            };
+            let family = null_family(link, [data[0], data[1], data[2], data[3]]);
             match family {
                 // AF_INET everywhere; AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, macOS.
                 2 | 10 | 24 | 28 | 30 => NextLayer::Ip,
@@ -66,4 +55,18 @@ pub(crate) fn split_link(link: LinkType, data: &[u8]) -> Result<NextLayer, Decod
         LinkType::Raw => NextLayer::Ip,
         LinkType::Other(n) => NextLayer::Unsupported(n),
     })
+}
+
+/// The address family of a NULL or LOOP header: DLT_LOOP is in network
+/// byte order, DLT_NULL in the writer's, so either order is accepted.
+pub(crate) fn null_family(link: LinkType, raw: [u8; 4]) -> u32 {
+    if link == LinkType::Loop {
+        return u32::from_be_bytes(raw);
+    }
+    let le = u32::from_le_bytes(raw);
+    if le <= 0xffff {
+        le
+    } else {
+        u32::from_be_bytes(raw)
+    }
 }

@@ -8,10 +8,12 @@
 //! No time, no I/O, no flows here.
 
 mod error;
-mod link;
+pub mod fields;
+pub(crate) mod link;
 mod sliced;
 mod tcp;
 
 pub use error::{DecodeError, Layer};
+pub use fields::{explain, ChecksumStatus, Field, FlowContext};
 pub use sliced::{decode, decode_frame, IpInfo, Layout, Sliced};
 pub use tcp::{Flags, Tcp, TcpOptions};

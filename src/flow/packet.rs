@@ -3,6 +3,7 @@
 //! JSON record is only its projection (`render::PacketRecord`).
 
 use super::{Direction, Findings, FlowInfo, Phase, Segment};
+use crate::decode::fields::{explain, Field, FlowContext, Frame};
 use crate::decode::{DecodeError, Flags, IpInfo, Layout, Tcp, TcpOptions};
 
 /// The TCP header before its options (RFC 9293 §3.1).
@@ -98,6 +99,23 @@ impl Packet {
         Some(TcpOptions::parse(
             header.get(TCP_FIXED_LEN..).unwrap_or_default(),
         ))
+    }
+
+    /// Every header field, for `--explain` (built on request: most views
+    /// never need them).
+    pub fn fields(&self) -> Vec<Field> {
+        let ctx = FlowContext {
+            rel_seq: self.flow.map(|f| f.seq),
+            rel_ack: self.flow.map(|f| f.ack),
+            window_scale: None,
+        };
+        let frame = Frame {
+            link: self.link,
+            data: &self.data,
+            layout: &self.layout,
+            ip: self.ip.as_ref(),
+        };
+        explain(frame, &ctx)
     }
 
     /// The segment's values as the flow logic reads them, if TCP over IP.

@@ -24,10 +24,24 @@ pub fn hexdump(
     per_line: usize,
     indent: &str,
 ) -> io::Result<()> {
+    hexdump_at(w, bytes, 0, spans, palette, per_line, indent)
+}
+
+/// [`hexdump`] of `bytes` that start at offset `origin` of a larger buffer
+/// (the offsets shown, and the spans, count from that buffer's start).
+pub fn hexdump_at(
+    w: &mut dyn Write,
+    bytes: &[u8],
+    origin: usize,
+    spans: &[Span],
+    palette: Palette,
+    per_line: usize,
+    indent: &str,
+) -> io::Result<()> {
     let per_line = per_line.max(1);
     let paint_of = |i: usize| spans.iter().find(|s| s.range.contains(&i)).map(|s| s.paint);
     for (line_no, chunk) in bytes.chunks(per_line).enumerate() {
-        let base = line_no * per_line;
+        let base = origin + line_no * per_line;
         let mut hex = String::new();
         let mut ascii = String::new();
         for col in 0..per_line {

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::text::explain_one;
 use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint, RowWriter};
 use super::{TextOptions, TraceReport};
 use crate::flow::Packet;
@@ -157,18 +158,32 @@ fn rows(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> std::io::R
     let mut writer = RowWriter::new(*opts);
     for p in packets {
         writer.row(w, p)?;
+        if opts.explain {
+            explain_one(w, p, opts)?;
+            writeln!(w)?;
+        }
     }
     Ok(())
 }
 
-pub fn write_lab_json(w: &mut dyn Write, lab: &Lab, o: &Outcome) -> std::io::Result<()> {
+/// The lab as one JSON object; each packet with its `fields` when `explain`.
+pub fn write_lab_json(
+    w: &mut dyn Write,
+    lab: &Lab,
+    o: &Outcome,
+    explain: bool,
+) -> std::io::Result<()> {
     let parts: Vec<serde_json::Value> = o
         .parts
         .iter()
         .map(|p| match &p.report {
-            Some(r) => serde_json::json!({"title": p.title, "trace": trace_json(r, LAB_MAX_HEX)}),
+            Some(r) => {
+                let trace = trace_json(r, LAB_MAX_HEX, explain);
+                serde_json::json!({"title": p.title, "trace": trace})
+            }
             None => {
-                serde_json::json!({"title": p.title, "packets": records(&p.packets, LAB_MAX_HEX)})
+                let packets = records(&p.packets, LAB_MAX_HEX, explain);
+                serde_json::json!({"title": p.title, "packets": packets})
             }
         })
         .collect();

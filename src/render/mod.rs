@@ -15,7 +15,7 @@ mod text;
 mod trace_json;
 
 pub use follow::{escape, FollowWriter};
-pub use hexdump::{hexdump, Span};
+pub use hexdump::{hexdump, hexdump_at, Span};
 pub use lab::{
     lab_ladders, write_lab_json, write_lab_text, Check, Lab, Outcome, Part, LAB_MAX_HEX,
 };
@@ -30,8 +30,8 @@ pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{
-    bytes_per_line, layout_spans, options_text, preview, size_line, timeline, visible_width,
-    write_trace_text, HexdumpMode, TextOptions,
+    bytes_per_line, explain_one, layout_spans, options_text, preview, size_line, timeline,
+    visible_width, write_trace_text, HexdumpMode, TextOptions,
 };
 pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 

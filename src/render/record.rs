@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::decode::TcpOptions;
+use crate::decode::{Field, TcpOptions};
 use crate::flow::{Analysis, Packet};
 
 /// One packet as JSON and NDJSON show it. Fields that do not apply (no IP,
@@ -60,6 +60,9 @@ pub struct PacketRecord {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// With `--explain`: every header field (docs/json.md, "fields").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<Field>>,
 }
 
 impl PacketRecord {
@@ -111,5 +114,13 @@ impl PacketRecord {
             }
         }
         r
+    }
+
+    /// The record with every header field, as `--explain` asks.
+    pub fn explained(mut self, p: &Packet, explain: bool) -> Self {
+        if explain {
+            self.fields = Some(p.fields());
+        }
+        self
     }
 }

@@ -18,19 +18,20 @@ pub struct TraceJson<'a> {
     pub capture: &'a CaptureInfo,
 }
 
-/// The records of `packets`, each `payload_hex` cut at `max_hex` bytes.
-pub fn records(packets: &[Packet], max_hex: usize) -> Vec<PacketRecord> {
+/// The records of `packets`, each `payload_hex` cut at `max_hex` bytes,
+/// with their fields when `explain`.
+pub fn records(packets: &[Packet], max_hex: usize, explain: bool) -> Vec<PacketRecord> {
     packets
         .iter()
-        .map(|p| PacketRecord::of(p, max_hex))
+        .map(|p| PacketRecord::of(p, max_hex).explained(p, explain))
         .collect()
 }
 
 /// The report as its JSON object.
-pub fn trace_json(report: &TraceReport, max_hex: usize) -> TraceJson<'_> {
+pub fn trace_json(report: &TraceReport, max_hex: usize, explain: bool) -> TraceJson<'_> {
     TraceJson {
         connection: &report.connection,
-        packets: records(&report.packets, max_hex),
+        packets: records(&report.packets, max_hex, explain),
         sockets: &report.sockets,
         wire: &report.wire,
         capture: &report.capture,
@@ -38,7 +39,12 @@ pub fn trace_json(report: &TraceReport, max_hex: usize) -> TraceJson<'_> {
 }
 
 /// Writes the report as pretty JSON followed by a newline.
-pub fn write_trace_json(w: &mut dyn Write, report: &TraceReport, max_hex: usize) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &trace_json(report, max_hex))?;
+pub fn write_trace_json(
+    w: &mut dyn Write,
+    report: &TraceReport,
+    max_hex: usize,
+    explain: bool,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &trace_json(report, max_hex, explain))?;
     writeln!(w)
 }

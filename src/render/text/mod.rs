@@ -4,6 +4,7 @@
 //! columns, prose wraps, and a last-resort cut ends with `…`.
 
 mod dumps;
+mod explain;
 mod fit;
 mod fold;
 mod sizes;
@@ -11,6 +12,7 @@ mod stats;
 mod timeline;
 
 pub use dumps::{bytes_per_line, dumps, layout_spans};
+pub use explain::explain_one;
 pub use fit::{cut, visible_width, wrap};
 pub use sizes::{size_line, sizes};
 pub use timeline::{options_text, preview, timeline};
@@ -20,6 +22,7 @@ use std::io::{self, Write};
 use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
 
 use super::{Paint, Palette, TraceReport};
+use crate::flow::Packet;
 
 /// What to dump in hex.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub struct TextOptions {
     pub raw_seq: bool,
     /// Cut each dump after this many bytes.
     pub max_hex: usize,
+    /// Explain every header field of each frame shown (`--explain`).
+    pub explain: bool,
     /// Fold the uneventful middle of a long exchange (`trace`; off with
     /// `--every-row`). Views that stream rows never fold.
     pub fold: bool,
@@ -68,6 +73,10 @@ pub fn write_trace_text(
         writeln!(w)?;
         dumps(w, &report.packets, opts)?;
     }
+    if opts.explain {
+        writeln!(w)?;
+        explain_section(w, &report.packets, opts)?;
+    }
     writeln!(w)?;
     stats::stats(w, report, opts)?;
     if let Some(warning) = &report.warning {
@@ -76,6 +85,24 @@ pub fn write_trace_text(
     }
     if let Some(text) = &drops {
         prose(w, "", text, opts)?;
+    }
+    Ok(())
+}
+
+/// `--explain` in a trace: every frame, or in a folded trace the frames
+/// whose rows were kept.
+fn explain_section(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
+    let title = "Every field of every frame (--explain)";
+    writeln!(w, "{}", opts.palette.paint(Paint::Heading, title))?;
+    for shown in fold::plan(packets, opts.fold) {
+        match shown {
+            fold::Shown::Row(p) => explain_one(w, p, opts)?,
+            fold::Shown::Fold(f) => {
+                let text = format!("{} not explained: {}", f.numbers(), f.text());
+                prose(w, "  ", &opts.palette.paint(Paint::Dim, &text), opts)?;
+            }
+        }
+        writeln!(w)?;
     }
     Ok(())
 }

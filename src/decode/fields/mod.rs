@@ -1,0 +1,213 @@
+//! Every header field of a frame, described once: its layer, Wireshark's
+//! display-filter name, its bytes (and bit mask), its value as `tshark -T
+//! pdml` shows it, and what it means in plain words. `--explain` prints
+//! these; the JSON record carries them as `fields`.
+//!
+//! Each layer's module keeps its field ranges in one `mod range` (as
+//! smoltcp's `wire` does), and reads only bytes that were captured: a
+//! field the snaplen cut is left out, never read past the buffer.
+
+mod checksum;
+mod link;
+mod network;
+mod tcp;
+mod tcp_options;
+mod value;
+
+use serde::Serialize;
+
+use super::{IpInfo, Layout};
+use crate::values::LinkType;
+
+pub use checksum::{Checksum, ChecksumStatus};
+
+/// One field of one header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// Wireshark's protocol name: `eth`, `sll`, `null`, `ip`, `ipv6`, `tcp`.
+    pub layer: &'static str,
+    /// Wireshark's display-filter field name (`ip.ttl`, `tcp.flags.syn`).
+    pub abbrev: &'static str,
+    /// First byte, counted from the start of the frame.
+    pub offset: usize,
+    /// Bytes the field occupies (0 for a verdict about other bytes, such as
+    /// a checksum's status).
+    pub len: usize,
+    /// For a bit field: which bits of those bytes, read big-endian.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask: Option<u32>,
+    /// The value as tshark's PDML `show` attribute gives it.
+    pub value: String,
+    /// What it means, in words.
+    pub text: String,
+    /// A detail of the field before it (a flag bit, an option's kind): the
+    /// JSON lists it, the text view leaves it to its parent's line.
+    #[serde(skip)]
+    pub detail: bool,
+}
+
+/// What the flow knows about a segment that its bytes alone do not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowContext {
+    /// Sequence and acknowledgment numbers relative to each side's ISN.
+    pub rel_seq: Option<u32>,
+    pub rel_ack: Option<u32>,
+    /// The window scale factor as tshark's `tcp.window_size_scalefactor`:
+    /// the multiplier, -1 when the handshake was not seen, -2 when a side
+    /// did not offer scaling. `None` on a SYN (never scaled).
+    pub window_scale: Option<i32>,
+}
+
+/// What [`explain`] reads: a decoded frame's bytes and layers.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub link: LinkType,
+    pub data: &'a [u8],
+    pub layout: &'a Layout,
+    pub ip: Option<&'a IpInfo>,
+}
+
+/// The fields of one frame, layer by layer, in byte order within a layer.
+pub fn explain(frame: Frame<'_>, ctx: &FlowContext) -> Vec<Field> {
+    let Frame {
+        link,
+        data,
+        layout,
+        ip,
+    } = frame;
+    let mut out = Fields {
+        data,
+        list: Vec::new(),
+    };
+    link::fields(&mut out, link, layout);
+    network::fields(&mut out, layout);
+    tcp::fields(&mut out, layout, ip, ctx);
+    out.list
+}
+
+/// The list being built, with the frame it reads from.
+pub(crate) struct Fields<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) list: Vec<Field>,
+}
+
+impl<'a> Fields<'a> {
+    /// The bytes `at..at + len` if they were captured.
+    pub(crate) fn bytes(&self, at: usize, len: usize) -> Option<&'a [u8]> {
+        self.data.get(at..at.checked_add(len)?)
+    }
+
+    /// The big-endian number in `at..at + len` (at most 4 bytes).
+    pub(crate) fn uint(&self, at: usize, len: usize) -> Option<u32> {
+        let b = self.bytes(at, len)?;
+        Some(b.iter().fold(0u32, |n, &x| n << 8 | u32::from(x)))
+    }
+
+    /// Adds a field whose bytes were captured; false (and nothing added)
+    /// when the snaplen cut them.
+    pub(crate) fn push(&mut self, f: Spec, value: String, text: String) -> bool {
+        if self.bytes(f.offset, f.len).is_none() {
+            return false;
+        }
+        self.list.push(Field {
+            layer: f.layer,
+            abbrev: f.abbrev,
+            offset: f.offset,
+            len: f.len,
+            mask: f.mask,
+            value,
+            text,
+            detail: f.detail,
+        });
+        true
+    }
+}
+
+impl Fields<'_> {
+    /// A checksum field at `field`, its status and its calculated value
+    /// (`<abbrev>.status`, `<abbrev>_calculated`, as Wireshark names them).
+    pub(crate) fn checksum(
+        &mut self,
+        field: Spec,
+        names: [&'static str; 2],
+        what: &str,
+        c: Checksum,
+    ) {
+        let Some(stored) = self.uint(field.offset, 2) else {
+            return;
+        };
+        let words = c.status.words();
+        self.push(
+            field,
+            value::hex(stored, 4),
+            format!("{what} {} {words}", value::hex(stored, 4)),
+        );
+        self.push(
+            Spec {
+                abbrev: names[0],
+                len: 0,
+                ..field
+            }
+            .detail(),
+            c.status.wireshark_value().into(),
+            format!("{what} status {words}"),
+        );
+        if let Some(right) = c.calculated {
+            let v = value::hex(u32::from(right), 4);
+            self.push(
+                Spec {
+                    abbrev: names[1],
+                    ..field
+                }
+                .detail(),
+                v.clone(),
+                format!("{what} the bytes call for: {v}"),
+            );
+        }
+    }
+}
+
+/// Where a field lies and what it is called, before its value is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spec {
+    pub(crate) layer: &'static str,
+    pub(crate) abbrev: &'static str,
+    pub(crate) offset: usize,
+    pub(crate) len: usize,
+    pub(crate) mask: Option<u32>,
+    pub(crate) detail: bool,
+}
+
+impl Spec {
+    pub(crate) fn new(
+        layer: &'static str,
+        abbrev: &'static str,
+        offset: usize,
+        len: usize,
+    ) -> Self {
+        Spec {
+            layer,
+            abbrev,
+            offset,
+            len,
+            mask: None,
+            detail: false,
+        }
+    }
+
+    /// The same bytes, only the bits of `mask`.
+    pub(crate) fn bits(self, mask: u32) -> Self {
+        Spec {
+            mask: Some(mask),
+            ..self
+        }
+    }
+
+    /// Marks a detail of the field before it (see [`Field::detail`]).
+    pub(crate) fn detail(self) -> Self {
+        Spec {
+            detail: true,
+            ..self
+        }
+    }
+}
