@@ -96,7 +96,7 @@ fn ipv4(out: &mut Fields<'_>, layout: &Layout) {
     );
     if let Some(id) = out.uint(at + V4_ID, 2) {
         let text = format!(
-            "identification {} ({id}): tells one datagram's fragments from another's",
+            "identification {} ({id}): marks the fragments of one datagram",
             hex(id, 4)
         );
         out.push(s("ip.id", V4_ID, 2), hex(id, 4), text);

@@ -111,20 +111,17 @@ fn option(out: &mut Fields<'_>, kind: u32, at: usize, len: usize, ack: Option<(u
     };
     let value = match (kind, len) {
         (0, _) => "end of the option list".to_string(),
-        (1, _) => "padding, so the next option starts on a 4-byte word".to_string(),
-        (2, 4) => format!(
-            "{}: the most payload this side takes in one segment",
-            n(2, 2)
-        ),
+        (1, _) => "padding to a 4-byte boundary".to_string(),
+        (2, 4) => format!("{}, the most payload this side takes in a segment", n(2, 2)),
         (3, 3) => format!(
-            "shift {}: its later windows count in units of {}",
+            "shift {}, so its later windows count in units of {}",
             n(2, 1),
             1u64 << n(2, 1).min(30)
         ),
         (4, 2) => "this side can take SACK blocks".to_string(),
         (5, _) => sack_words(bytes, ack),
         (8, 10) => format!(
-            "TSval {}, TSecr {}: its clock, and the last value it heard",
+            "TSval {} (the sender's clock), TSecr {} (echoed)",
             n(2, 4),
             n(6, 4)
         ),

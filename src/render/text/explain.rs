@@ -180,14 +180,8 @@ fn marked_dump(
     let shown = &p.data[..p.data.len().min(opts.max_hex)];
     let owner = owners(lines, shown.len());
     let spans = layout_spans(&p.layout);
-    writeln!(
-        w,
-        "  {}",
-        pal.paint(
-            Paint::Dim,
-            "bytes, each field from its letter: L link · I IP · T TCP · P payload"
-        )
-    )?;
+    let legend = "the bytes, each field from its letter: L link · I IP · T TCP · P payload";
+    super::prose(w, "  ", &pal.paint(Paint::Dim, legend), opts)?;
     for (row, chunk) in shown.chunks(per_line).enumerate() {
         let base = row * per_line;
         hexdump_at(w, chunk, base, &spans, pal, per_line, "  ")?;
