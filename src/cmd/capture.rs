@@ -16,7 +16,7 @@ use crate::capture::{
 };
 use crate::cli::{text_options, Capture, CaptureFormat, ColorChoice};
 use crate::flow::{Packet, Pipeline};
-use crate::render::{PacketRecord, RowWriter};
+use crate::render::{write_record, RowWriter};
 use crate::values::{Deadline, Frame};
 use crate::{Error, Result};
 
@@ -282,9 +282,10 @@ fn show(
     match args.format {
         CaptureFormat::Text => rows.row(out, packet)?,
         CaptureFormat::Ndjson => {
-            let record = PacketRecord::of(packet, args.view.max_hex);
-            serde_json::to_writer(&mut *out, &record).map_err(std::io::Error::from)?;
-            out.write_all(b"\n")?;
+            let mut line = Vec::with_capacity(1024);
+            write_record(&mut line, packet, args.view.max_hex);
+            line.push(b'\n');
+            out.write_all(&line)?;
         }
     }
     out.flush()

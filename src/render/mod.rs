@@ -23,7 +23,7 @@ pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
     write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, MAX_ARROWS,
 };
-pub use record::PacketRecord;
+pub use record::{write_record, PacketRecord};
 pub use rows::{explain, push_preview, RowWriter};
 pub use send::{SendEvent, SendPrinter};
 pub use style::{Paint, Palette, SegmentKind};
