@@ -2,6 +2,7 @@
 //! report as text (tables, size lines, hex dumps, socket stats) and as JSON.
 //! Renderers write only into the writer they are given.
 
+mod ascii;
 mod follow;
 mod hexdump;
 mod lab;

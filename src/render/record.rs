@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::ascii::Ipv4Text;
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Analysis, Packet};
 use crate::values::{Timestamp, TsPrecision};
@@ -291,28 +292,7 @@ fn push_ts(out: &mut Vec<u8>, ts: Timestamp, precision: TsPrecision) {
 fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
     use std::io::Write;
     match ip {
-        IpAddr::V4(v4) => {
-            // At most "255.255.255.255", built on the stack and copied once.
-            let mut text = [0u8; 15];
-            let mut len = 0;
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    text[len] = b'.';
-                    len += 1;
-                }
-                if octet >= 100 {
-                    text[len] = b'0' + octet / 100;
-                    len += 1;
-                }
-                if octet >= 10 {
-                    text[len] = b'0' + octet / 10 % 10;
-                    len += 1;
-                }
-                text[len] = b'0' + octet % 10;
-                len += 1;
-            }
-            out.extend_from_slice(&text[..len]);
-        }
+        IpAddr::V4(v4) => out.extend_from_slice(Ipv4Text::new(v4).as_bytes()),
         // `::` shortening and embedded IPv4 forms: std's rules, as the record's.
         IpAddr::V6(v6) => write!(out, "{v6}").expect("a Vec takes every byte"),
     }
@@ -398,7 +378,7 @@ fn push_options(out: &mut Vec<u8>, options: &TcpOptions) {
 
 /// Lowercase hex, two digits a byte, as `hex::encode`: one lookup a byte.
 fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const PAIRS: [[u8; 2]; 256] = {
+    static PAIRS: [[u8; 2]; 256] = {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut pairs = [[0u8; 2]; 256];
         let mut b = 0;
