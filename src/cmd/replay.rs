@@ -169,8 +169,12 @@ fn read_all(
             continue;
         }
         totals.shown += 1;
-        for i in p.findings().flags.indices() {
-            totals.analysis[i] += 1;
+        let found = p.findings().flags;
+        // Most segments have no analysis flag: skip the walk over the names.
+        if !found.is_empty() {
+            for i in found.indices() {
+                totals.analysis[i] += 1;
+            }
         }
         emit(output, out, &p, opts, opts.max_hex).map_err(output_error)?;
     };
