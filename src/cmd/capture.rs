@@ -16,7 +16,7 @@ use crate::capture::{
 };
 use crate::cli::{text_options, Capture, CaptureFormat, ColorChoice};
 use crate::flow::{Packet, Pipeline};
-use crate::render::{PacketRecord, RowWriter};
+use crate::render::{explain_one, write_record_explained, RowWriter};
 use crate::values::{Deadline, Frame};
 use crate::{Error, Result};
 
@@ -280,11 +280,18 @@ fn show(
     packet: &Packet,
 ) -> std::io::Result<()> {
     match args.format {
-        CaptureFormat::Text => rows.row(out, packet)?,
+        CaptureFormat::Text => {
+            rows.row(out, packet)?;
+            if args.view.explain {
+                explain_one(out, packet, rows.options())?;
+                writeln!(out)?;
+            }
+        }
         CaptureFormat::Ndjson => {
-            let record = PacketRecord::of(packet, args.view.max_hex);
-            serde_json::to_writer(&mut *out, &record).map_err(std::io::Error::from)?;
-            out.write_all(b"\n")?;
+            let mut line = Vec::with_capacity(1024);
+            write_record_explained(&mut line, packet, args.view.max_hex, args.view.explain);
+            line.push(b'\n');
+            out.write_all(&line)?;
         }
     }
     out.flush()

@@ -144,10 +144,11 @@ impl Summary {
         t.payload += p.payload_len as u64;
         c.last = c.last.max(ts);
         c.handshake_step(tcp.flags, ts);
-        let mut found = flow.findings.flags.indices().peekable();
-        if found.peek().is_some() {
+        let found = flow.findings.flags;
+        // Most segments have no analysis flag: skip the walk over the names.
+        if !found.is_empty() {
             let counts = c.flags.get_or_insert_with(Default::default);
-            for i in found {
+            for i in found.indices() {
                 counts[i] += 1;
             }
         }

@@ -2,6 +2,7 @@
 //! report as text (tables, size lines, hex dumps, socket stats) and as JSON.
 //! Renderers write only into the writer they are given.
 
+mod ascii;
 mod follow;
 mod hexdump;
 mod lab;
@@ -23,7 +24,7 @@ pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
     write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, MAX_ARROWS,
 };
-pub use record::PacketRecord;
+pub use record::{write_record, write_record_explained, PacketRecord};
 pub use rows::{explain, push_preview, RowWriter};
 pub use send::{SendEvent, SendPrinter};
 pub use style::{Paint, Palette, SegmentKind};

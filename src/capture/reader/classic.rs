@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, Read};
 
-use super::{at_eof, read_exact_or, Bytes, Endian, FrameMeta, ReadError, MAX_FRAME};
+use super::{read_exact_or, Bytes, Endian, FrameMeta, ReadError, MAX_FRAME};
 use crate::values::LinkType;
 use crate::values::{Timestamp, TsPrecision};
 
@@ -67,25 +67,30 @@ impl State {
         buf: &mut Vec<u8>,
     ) -> Result<Option<(FrameMeta, Bytes)>, ReadError> {
         input.consume(std::mem::take(&mut self.lent));
-        if at_eof(input)? {
+        let hdr_len = self.record_hdr_len;
+        let avail = input.fill_buf()?;
+        if avail.is_empty() {
             return Ok(None);
         }
+        // Most records lie whole in the buffer: header and bytes are read
+        // where they are, without copying the header out.
+        if let Some(hdr) = avail.get(..hdr_len) {
+            let (meta, cap_len) = self.record_header(hdr);
+            if cap_len <= MAX_FRAME && avail.len() - hdr_len >= cap_len {
+                self.lent = hdr_len + cap_len;
+                let kept = cap_len.min(self.snaplen);
+                return Ok(Some((meta, Bytes::InPlace(hdr_len..hdr_len + kept))));
+            }
+        }
         let mut hdr = [0u8; 24];
-        let hdr = &mut hdr[..self.record_hdr_len];
+        let hdr = &mut hdr[..hdr_len];
         read_exact_or(input, hdr, "truncated record header")?;
-        let e = self.endian;
-        let (sec, frac) = (e.u32(&hdr[0..4]), e.u32(&hdr[4..8]));
-        let cap_len = e.u32(&hdr[8..12]) as usize;
-        let orig_len = e.u32(&hdr[12..16]);
+        let (meta, cap_len) = self.record_header(hdr);
         if cap_len > MAX_FRAME {
             return Err(ReadError::Format(format!(
                 "record claims {cap_len} captured bytes, more than any capture holds"
             )));
         }
-        let nsec = match self.precision {
-            TsPrecision::Micro => u64::from(frac) * 1000,
-            TsPrecision::Nano => u64::from(frac),
-        };
         // Bytes beyond the file's snaplen are dropped, as libpcap (and so
         // tcpdump) drops them: such records come from damaged writers.
         let kept = cap_len.min(self.snaplen);
@@ -102,16 +107,38 @@ impl State {
             buf.truncate(kept);
             Bytes::Copied(kept)
         };
-        let meta = FrameMeta {
-            // A fraction past one second (damaged or odd writers) carries over.
-            ts: Timestamp {
+        Ok(Some((meta, bytes)))
+    }
+
+    /// A record header's time and lengths, and its captured length.
+    #[inline(always)]
+    fn record_header(&self, hdr: &[u8]) -> (FrameMeta, usize) {
+        let e = self.endian;
+        let (sec, frac) = (e.u32(&hdr[0..4]), e.u32(&hdr[4..8]));
+        let cap_len = e.u32(&hdr[8..12]) as usize;
+        let orig_len = e.u32(&hdr[12..16]);
+        let nsec = match self.precision {
+            TsPrecision::Micro => u64::from(frac) * 1000,
+            TsPrecision::Nano => u64::from(frac),
+        };
+        // A fraction past one second (damaged or odd writers) carries over.
+        let ts = if nsec < 1_000_000_000 {
+            Timestamp {
+                sec: i64::from(sec),
+                nsec: nsec as u32,
+            }
+        } else {
+            Timestamp {
                 sec: i64::from(sec) + (nsec / 1_000_000_000) as i64,
                 nsec: (nsec % 1_000_000_000) as u32,
-            },
+            }
+        };
+        let meta = FrameMeta {
+            ts,
             orig_len,
             link: self.link,
             precision: self.precision,
         };
-        Ok(Some((meta, bytes)))
+        (meta, cap_len)
     }
 }
