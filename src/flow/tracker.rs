@@ -9,7 +9,7 @@ use std::time::Duration;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use super::{CloseWatch, ConnectionAnalysis, Findings, Phase, PhaseState, Segment};
+use super::{CloseWatch, ConnectionAnalysis, Findings, Phase, PhaseState, Segment, WindowScale};
 use crate::decode::Flags;
 use crate::values::SeqNumber;
 use crate::values::Timestamp;
@@ -45,6 +45,10 @@ pub struct FlowInfo {
     pub phase: Phase,
     /// The window in bytes, scaled as the handshake agreed (`tcp.window_size`).
     pub window: u32,
+    /// The sender's window scaling as known at this segment
+    /// (`tcp.window_size_scalefactor`); `None` on a SYN, whose window is
+    /// never scaled.
+    pub window_scale: Option<WindowScale>,
 }
 
 /// One end of a connection, in 20 bytes (a `SocketAddr` takes 32): a
@@ -193,7 +197,7 @@ impl Tracker {
         } else {
             seg.ack.0
         };
-        let findings = conv.analysis.observe(frame, ts, seg, me, seg.wscale);
+        let findings = conv.analysis.observe(frame, ts, seg, me, base);
         let info = FlowInfo {
             stream: slot,
             direction,
@@ -202,6 +206,7 @@ impl Tracker {
             findings,
             phase: conv.phase.observe(seg, direction),
             window: conv.analysis.scaled_window(me, seg),
+            window_scale: (!seg.flags.contains(Flags::SYN)).then(|| conv.analysis.scale(me)),
         };
         conv.close.observe(seg, direction);
         if conv.queued {
@@ -317,6 +322,7 @@ mod tests {
             window: 512,
             payload_len: 0,
             wscale: None,
+            sacked: 0,
         }
     }
 
