@@ -2,10 +2,11 @@
 //! only a projection of the typed [`Packet`], built when JSON is written.
 //! Its field names are a contract (SPEC.md): they follow tshark's meanings.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::decode::TcpOptions;
 use crate::flow::{Analysis, Packet};
+use crate::values::Elapsed;
 
 /// One packet as JSON and NDJSON show it. Fields that do not apply (no IP,
 /// not TCP) are left out rather than given placeholder values.
@@ -47,6 +48,15 @@ pub struct PacketRecord {
     pub payload_len: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<u16>,
+    /// The window in bytes (`tcp.window_size`): `window` shifted by the
+    /// sender's scale once the handshake agreed one; a SYN's never is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_size: Option<u32>,
+    /// The multiplier behind `window_size`, or -1 (scale unknown: the
+    /// handshake was not seen) or -2 (no scaling), as
+    /// `tcp.window_size_scalefactor`; left out on SYNs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_scale_factor: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<TcpOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +64,19 @@ pub struct PacketRecord {
     /// Which duplicate of an ACK this is (`tcp.analysis.duplicate_ack_num`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dup_ack_num: Option<u32>,
+    /// The frame whose end this segment acknowledges (`tcp.analysis.acks_frame`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acks_frame: Option<u64>,
+    /// Seconds since `acks_frame` was captured (`tcp.analysis.ack_rtt`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
+    pub ack_rtt: Option<Elapsed>,
+    /// Bytes sent and not yet acknowledged, this segment's included
+    /// (`tcp.analysis.bytes_in_flight`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_in_flight: Option<u32>,
+    /// Seconds from the SYN to the handshake's ACK (`tcp.analysis.initial_rtt`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
+    pub initial_rtt: Option<Elapsed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_hex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +132,25 @@ impl PacketRecord {
             if f.findings.flags.contains(Analysis::DUPLICATE_ACK) {
                 r.dup_ack_num = Some(f.findings.dup_ack_num);
             }
+            r.window_size = Some(f.window);
+            r.window_scale_factor = f.window_scale.map(|s| s.factor());
+            r.acks_frame = f.findings.acks_frame;
+            r.ack_rtt = f.findings.ack_rtt;
+            r.bytes_in_flight = f.findings.bytes_in_flight;
+            r.initial_rtt = f.findings.initial_rtt;
         }
         r
+    }
+}
+
+/// Seconds as a JSON number with nine decimals, `0.000017483`: the digits
+/// tshark prints, from whole nanoseconds (serde's float would print
+/// `1.7483e-5`, and round).
+fn seconds<S: Serializer>(v: &Option<Elapsed>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(e) => serde_json::value::RawValue::from_string(e.to_string())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s),
+        None => s.serialize_none(),
     }
 }
