@@ -560,8 +560,12 @@ fn measure(fwd: &mut Side, rev: &mut Side, s: &Seen, base: SeqNumber, out: &mut 
         return false;
     };
     // Wireshark's bounds on a plausible count, after the SACKed bytes go
-    // (all of a D-SACK'd retransmission leaves 0, which is not shown).
+    // (all of a D-SACK'd retransmission leaves 0, which is not shown); a
+    // SYN's or FIN's sequence number is no byte, so it comes off after.
     let n = span.wrapping_sub(rev.sacked);
-    out.bytes_in_flight = Some(n).filter(|&n| n > 0 && n < 2_000_000_000);
+    out.bytes_in_flight = Some(n)
+        .filter(|&n| n > 0 && n < 2_000_000_000)
+        .map(|n| n - u32::from(s.syn_or_fin()))
+        .filter(|&n| n > 0);
     true
 }

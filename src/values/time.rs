@@ -65,13 +65,14 @@ impl Elapsed {
         self.0 == 0
     }
 
-    /// Milliseconds with three decimals (`0.120`), as the timeline's times.
+    /// Milliseconds with three decimals, rounded to the microsecond
+    /// (`0.120`), as the timeline's times.
     pub fn millis(self) -> impl fmt::Display {
         struct M(i64);
         impl fmt::Display for M {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let sign = if self.0 < 0 { "-" } else { "" };
-                let us = self.0.unsigned_abs() / 1000;
+                let us = (self.0.unsigned_abs() + 500) / 1000;
+                let sign = if self.0 < 0 && us > 0 { "-" } else { "" };
                 write!(f, "{sign}{}.{:03}", us / 1000, us % 1000)
             }
         }
@@ -152,7 +153,9 @@ mod tests {
         assert_eq!(Elapsed::between(b, a).to_string(), "-0.000017483");
         assert_eq!(Elapsed(2_000_000_001).to_string(), "2.000000001");
         assert_eq!(Elapsed(120_400).millis().to_string(), "0.120");
+        assert_eq!(Elapsed(12_500).millis().to_string(), "0.013");
         assert_eq!(Elapsed(-1_500_000).millis().to_string(), "-1.500");
+        assert_eq!(Elapsed(-400).millis().to_string(), "0.000");
         let (lo, hi) = (
             Timestamp {
                 sec: i64::MIN,
