@@ -35,6 +35,11 @@
 #   tcp.options.sack_perm     the option's raw bytes (0402) when present
 #   tcp.options.sack.count    number of SACK blocks (absent: no SACK option)
 #   tcp.payload               lowercase hex without separators
+#   tcp.window_size_scalefactor  -1 scale unknown, -2 no scaling, else the
+#                             multiplier; absent on SYNs (never scaled)
+#   tcp.analysis.ack_rtt / .initial_rtt  seconds, 9 decimals (0.000017483)
+#   tcp.analysis.initial_rtt  only on frames tshark's analysis has something
+#                             else for (a flag, acks_frame, bytes_in_flight)
 #
 # Needs: tshark (Debian package tshark, 4.0).
 # Usage: scripts/tshark-fixtures.sh
@@ -76,6 +81,7 @@ FIELDS=(
     tcp.len
     tcp.window_size_value
     tcp.window_size
+    tcp.window_size_scalefactor
     tcp.options.mss_val
     tcp.options.wscale.shift
     tcp.options.sack_perm
@@ -97,6 +103,10 @@ FIELDS=(
     tcp.analysis.window_update
     tcp.analysis.keep_alive
     tcp.analysis.keep_alive_ack
+    tcp.analysis.acks_frame
+    tcp.analysis.ack_rtt
+    tcp.analysis.bytes_in_flight
+    tcp.analysis.initial_rtt
 )
 
 args=()

@@ -29,6 +29,8 @@
 //! | tcp_hdr_len       | tcp.hdr_len                                         |
 //! | payload_len       | tcp.len                                             |
 //! | window            | tcp.window_size_value                               |
+//! | window_size       | tcp.window_size (scaled)                            |
+//! | window_scale_factor | tcp.window_size_scalefactor (-1, -2 or the multiplier; absent on SYNs) |
 //! | options.mss       | tcp.options.mss_val                                 |
 //! | options.wscale    | tcp.options.wscale.shift                            |
 //! | options.sack_perm | tcp.options.sack_perm present                       |
@@ -37,6 +39,10 @@
 //! | payload_hex       | tcp.payload (absent: empty)                         |
 //! | analysis          | the tcp.analysis.<name> fields present, in SPEC order   |
 //! | dup_ack_num       | tcp.analysis.duplicate_ack_num                           |
+//! | acks_frame        | tcp.analysis.acks_frame                             |
+//! | ack_rtt           | tcp.analysis.ack_rtt (exact text, 9 decimals)       |
+//! | bytes_in_flight   | tcp.analysis.bytes_in_flight                        |
+//! | initial_rtt       | tcp.analysis.initial_rtt (exact text, 9 decimals)   |
 //! | error             | must be absent: tshark decoded every frame          |
 
 use std::collections::HashMap;
@@ -199,7 +205,7 @@ fn csv_reader_reads_tsharks_quoting() {
 // ---------------------------------------------------------------------------
 // Our side.
 
-fn our_records(capture_file: &str) -> Vec<(PacketRecord, Option<u32>)> {
+fn our_records(capture_file: &str) -> Vec<PacketRecord> {
     let path = root().join("captures").join(capture_file);
     let mut src = FileSource::open(&path).unwrap_or_else(|e| panic!("{capture_file}: {e}"));
     let mut pipeline = Pipeline::new();
@@ -209,7 +215,7 @@ fn our_records(capture_file: &str) -> Vec<(PacketRecord, Option<u32>)> {
         .unwrap_or_else(|e| panic!("{capture_file}: {e}"))
     {
         let p = pipeline.push(&frame.as_raw());
-        records.push((PacketRecord::of(&p, usize::MAX), p.flow.map(|f| f.window)));
+        records.push(PacketRecord::of(&p, usize::MAX));
     }
     records
 }
@@ -349,6 +355,12 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
         ("tcp_hdr_len", opt(r.tcp_hdr_len), t.text("tcp.hdr_len")),
         ("payload_len", opt(r.payload_len), t.text("tcp.len")),
         ("window", opt(r.window), t.text("tcp.window_size_value")),
+        ("window_size", opt(r.window_size), t.text("tcp.window_size")),
+        (
+            "window_scale_factor",
+            opt(r.window_scale_factor),
+            t.text("tcp.window_size_scalefactor"),
+        ),
         ("options.mss", opt(o.mss), t.text("tcp.options.mss_val")),
         (
             "options.wscale",
@@ -395,6 +407,24 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
             opt(r.dup_ack_num),
             t.text("tcp.analysis.duplicate_ack_num"),
         ),
+        (
+            "acks_frame",
+            opt(r.acks_frame),
+            t.text("tcp.analysis.acks_frame"),
+        ),
+        // Seconds as text: ours print 9 decimals from whole nanoseconds,
+        // as tshark does, so the comparison is exact.
+        ("ack_rtt", opt(r.ack_rtt), t.text("tcp.analysis.ack_rtt")),
+        (
+            "bytes_in_flight",
+            opt(r.bytes_in_flight),
+            t.text("tcp.analysis.bytes_in_flight"),
+        ),
+        (
+            "initial_rtt",
+            opt(r.initial_rtt),
+            t.text("tcp.analysis.initial_rtt"),
+        ),
         // tshark decoded every frame of these captures down to TCP.
         ("error", opt(r.error.clone()), String::new()),
         ("note", opt(r.note.clone()), String::new()),
@@ -418,14 +448,8 @@ fn agree(capture_file: &str) {
         ));
     }
     let mut compared = 0;
-    for ((r, window), t) in ours.iter().zip(&theirs) {
-        // The scaled window is shown in the text view, not in the record.
-        let scaled = (
-            "window_size (text)",
-            opt(*window),
-            t.text("tcp.window_size"),
-        );
-        for (field, a, b) in pairs(r, t).into_iter().chain([scaled]) {
+    for (r, t) in ours.iter().zip(&theirs) {
+        for (field, a, b) in pairs(r, t) {
             compared += 1;
             if a == b {
                 continue;
@@ -443,6 +467,11 @@ fn agree(capture_file: &str) {
         }
     }
     assert!(compared > 0, "{capture}: nothing compared");
+    eprintln!(
+        "{capture}: {} frames, {compared} values compared, {} disagree",
+        ours.len(),
+        mismatches.len()
+    );
     let reasons: Vec<String> = KNOWN_DISAGREEMENTS
         .iter()
         .filter(|(c, _, _)| known > 0 && *c == capture)

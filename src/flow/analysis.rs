@@ -4,17 +4,12 @@
 //!
 //! Comparisons use raw sequence numbers modulo 2^32; "0" stands for "not
 //! known yet", as in Wireshark. Per direction the state is bounded: at most
-//! [`MAX_UNACKED`] segments wait for their ACK.
+//! [`MAX_UNACKED`](super::MAX_UNACKED) segments wait for their ACK.
 
-use std::collections::VecDeque;
-
+use super::unacked::{Pending, Unacked};
 use super::Segment;
 use crate::decode::Flags;
-use crate::values::SeqNumber;
-use crate::values::Timestamp;
-
-/// Wireshark's TCP_MAX_UNACKED_SEGMENTS.
-pub const MAX_UNACKED: usize = 10_000;
+use crate::values::{Elapsed, SeqNumber, Timestamp};
 
 /// The analysis flags of one segment, a set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -114,22 +109,49 @@ pub struct Findings {
     pub original_frame: Option<u64>,
     /// The frame this segment acknowledges in full, if any (`tcp.analysis.acks_frame`).
     pub acks_frame: Option<u64>,
+    /// The time since `acks_frame` was captured, when not zero (`tcp.analysis.ack_rtt`).
+    pub ack_rtt: Option<Elapsed>,
+    /// Bytes this side has sent and not yet seen acknowledged, counting
+    /// this segment (`tcp.analysis.bytes_in_flight`): only on a segment
+    /// with payload, and not from a segment after a gap until the peer ACKs.
+    pub bytes_in_flight: Option<u32>,
+    /// The handshake's round trip, SYN to the first ACK after it
+    /// (`tcp.analysis.initial_rtt`), once known. As tshark, only on a
+    /// segment its analysis says something else about: a flag, an
+    /// acknowledged frame, or bytes in flight.
+    pub initial_rtt: Option<Elapsed>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Unacked {
-    frame: u64,
-    seq: SeqNumber,
-    nextseq: SeqNumber,
-}
-
-/// Window scaling as Wireshark tracks it: unknown until a SYN is seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scale {
+/// One side's window scaling as Wireshark tracks it: unknown until a SYN
+/// is seen, then a shift, or off when either SYN went without the option
+/// (RFC 7323 §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WindowScale {
+    #[default]
     Unknown,
-    /// The handshake was seen without scaling on both sides.
     Off,
     Shift(u8),
+}
+
+impl WindowScale {
+    /// tshark's `tcp.window_size_scalefactor`: -1 unknown, -2 no scaling,
+    /// else the multiplier (`1 << shift`).
+    pub fn factor(self) -> i32 {
+        match self {
+            WindowScale::Unknown => -1,
+            WindowScale::Off => -2,
+            WindowScale::Shift(s) => 1 << s,
+        }
+    }
+
+    /// A (non-SYN) window field in bytes: shifted when the scale is known;
+    /// unknown reads as unscaled, as tshark's default preference does.
+    pub fn apply(self, raw: u16) -> u32 {
+        match self {
+            WindowScale::Shift(s) => u32::from(raw) << s,
+            _ => u32::from(raw),
+        }
+    }
 }
 
 /// One direction's state (Wireshark's `tcp_flow_t` and its seq info).
@@ -143,8 +165,13 @@ struct Side {
     lastnondupack: u64,
     dupacknum: u32,
     window: u32,
-    scale: Scale,
     is_first_ack: bool,
+    /// Wireshark's `valid_bif`: false from a segment after a gap until the
+    /// peer sends an ACK (bytes in flight would count the hole).
+    valid_bif: bool,
+    /// Bytes the SACK option of this side's latest segment covered (0
+    /// without one): the peer's bytes in flight leave them out.
+    sacked: u32,
     lastsegmentflags: Analysis,
     unacked: Pending,
 }
@@ -160,68 +187,11 @@ impl Default for Side {
             lastnondupack: 0,
             dupacknum: 0,
             window: 0,
-            scale: Scale::Unknown,
             is_first_ack: true,
+            valid_bif: true,
+            sacked: 0,
             lastsegmentflags: Analysis::default(),
             unacked: Pending::Empty,
-        }
-    }
-}
-
-/// The segments of one side waiting for their ACK, newest first. Most of
-/// the time that is none or one (a lone SYN, a request in flight): those
-/// need no allocation, and the list's memory goes back once it empties.
-#[derive(Debug, Clone)]
-enum Pending {
-    Empty,
-    One(Unacked),
-    Many(VecDeque<Unacked>),
-}
-
-impl Pending {
-    fn len(&self) -> usize {
-        match self {
-            Pending::Empty => 0,
-            Pending::One(_) => 1,
-            Pending::Many(list) => list.len(),
-        }
-    }
-
-    fn push_front(&mut self, u: Unacked) {
-        *self = match std::mem::replace(self, Pending::Empty) {
-            Pending::Empty => Pending::One(u),
-            Pending::One(old) => Pending::Many(VecDeque::from([u, old])),
-            Pending::Many(mut list) => {
-                list.push_front(u);
-                Pending::Many(list)
-            }
-        }
-    }
-
-    /// Newest first.
-    fn iter(&self) -> impl DoubleEndedIterator<Item = &Unacked> {
-        let (a, b): (&[Unacked], &[Unacked]) = match self {
-            Pending::Empty => (&[], &[]),
-            Pending::One(u) => (std::slice::from_ref(u), &[]),
-            Pending::Many(list) => list.as_slices(),
-        };
-        a.iter().chain(b)
-    }
-
-    fn retain_mut(&mut self, mut keep: impl FnMut(&mut Unacked) -> bool) {
-        match self {
-            Pending::Empty => {}
-            Pending::One(u) => {
-                if !keep(u) {
-                    *self = Pending::Empty;
-                }
-            }
-            Pending::Many(list) => {
-                list.retain_mut(keep);
-                if list.is_empty() {
-                    *self = Pending::Empty;
-                }
-            }
         }
     }
 }
@@ -267,10 +237,13 @@ impl Seen {
 
 /// Both directions of one connection. A side is allocated when it first
 /// sends (a SYN nobody answers costs one side), and both are dropped by
-/// [`ConnectionAnalysis::retire`].
+/// [`ConnectionAnalysis::retire`]; the window scales, which the handshake
+/// alone teaches, are kept beside them (4 bytes, and a SYN without the
+/// option sets the peer's too without allocating it).
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionAnalysis {
     sides: [Option<Box<Side>>; 2],
+    scales: [WindowScale; 2],
     rtt: FirstRtt,
 }
 
@@ -281,14 +254,15 @@ enum FirstRtt {
     Unknown,
     /// The time of the last SYN, until an ACK follows it.
     SynAt(Timestamp),
-    /// Nanoseconds from the SYN to the first ACK after it.
-    Known(i64),
+    /// From the SYN to the first ACK after it; never zero (Wireshark reads
+    /// a zero as "not known" and measures again at the next ACK).
+    Known(Elapsed),
 }
 
 impl FirstRtt {
-    fn nanos(self) -> Option<i128> {
+    fn known(self) -> Option<Elapsed> {
         match self {
-            FirstRtt::Known(ns) => Some(i128::from(ns)),
+            FirstRtt::Known(rtt) => Some(rtt),
             _ => None,
         }
     }
@@ -296,19 +270,19 @@ impl FirstRtt {
 
 impl ConnectionAnalysis {
     /// Analyses segment `seg` (frame number `frame`, captured at `ts`) sent
-    /// from side `me` (0 client, 1 server); `wscale` is its window-scale
-    /// option, if it carried one.
+    /// from side `me` (0 client, 1 server), whose initial sequence number
+    /// is `base` (bytes in flight are measured from it, as in Wireshark).
     ///
     /// The rule families run in Wireshark's order on the state the earlier
     /// segments left. Only the duplicate-ACK count and the lost-ACK mark
-    /// change inside a rule; `Side::advance` and `acknowledge` move the rest.
+    /// change inside a rule; `Side::advance` and `measure` move the rest.
     pub fn observe(
         &mut self,
         frame: u64,
         ts: Timestamp,
         seg: &Segment,
         me: usize,
-        wscale: Option<u8>,
+        base: SeqNumber,
     ) -> Findings {
         let s = Seen {
             frame,
@@ -319,8 +293,9 @@ impl ConnectionAnalysis {
             len: seg.payload_len,
             window: u32::from(seg.window),
         };
-        self.handshake_facts(ts, seg, me, wscale);
-        let first_rtt_ns = self.rtt.nanos();
+        self.handshake_facts(ts, seg, me);
+        let first_rtt = self.rtt.known();
+        let peer_scale = self.scales[1 - me];
         let mut out = Findings::default();
         let [a, b] = &mut self.sides;
         let (fwd, rev) = if me == 0 { (a, b) } else { (b, a) };
@@ -335,60 +310,82 @@ impl ConnectionAnalysis {
                 &mut unseen
             }
         };
+        if s.flags.contains(Flags::ACK) {
+            rev.valid_bif = true;
+        }
+        fwd.sacked = seg.sacked;
         // A zero-window probe skips the window and repeated-ACK rules, as in Wireshark.
         if s.len == 1 && s.seq == fwd.nextseq && rev.window == 0 {
             out.flags.insert(Analysis::ZERO_WINDOW_PROBE);
         } else {
-            out.flags.insert(window_rules(fwd, rev, &s));
+            out.flags.insert(window_rules(fwd, rev, peer_scale, &s));
+            if out.flags.contains(Analysis::LOST_SEGMENT) {
+                fwd.valid_bif = false;
+            }
             repeated_ack_rules(fwd, rev, &s, &mut out);
         }
         new_ack_rules(fwd, rev, &s, &mut out.flags);
+        let first_rtt_ns = first_rtt.map(|r| i128::from(r.0));
         retransmission_rules(fwd, rev, &s, first_rtt_ns, &mut out);
         fwd.advance(&s, out.flags);
-        out.acks_frame = acknowledge(rev, s.ack);
+        let counted = measure(fwd, rev, &s, base, &mut out);
+        // tshark prints the iRTT inside its analysis of a frame, which it
+        // makes only when there is something else to say (or it counted
+        // bytes in flight, even to a count it does not show).
+        if counted || !out.flags.is_empty() || out.acks_frame.is_some() {
+            out.initial_rtt = first_rtt;
+        }
         out
+    }
+
+    /// The window scaling of side `me` as known now.
+    pub fn scale(&self, me: usize) -> WindowScale {
+        self.scales[me]
     }
 
     /// The window of a segment from side `me` in bytes, as tshark's
     /// `tcp.window_size`: shifted by the side's scale once the handshake
     /// showed both sides agree to scale; SYNs are never scaled (RFC 7323 §2.2).
     pub fn scaled_window(&self, me: usize, seg: &Segment) -> u32 {
-        let raw = u32::from(seg.window);
-        match self.sides[me]
-            .as_ref()
-            .map_or(Scale::Unknown, |side| side.scale)
-        {
-            Scale::Shift(s) if !seg.flags.contains(Flags::SYN) => raw << s,
-            _ => raw,
+        if seg.flags.contains(Flags::SYN) {
+            u32::from(seg.window)
+        } else {
+            self.scales[me].apply(seg.window)
         }
     }
 
     /// Records what the handshake teaches: window scales and the first RTT.
-    fn handshake_facts(&mut self, ts: Timestamp, seg: &Segment, me: usize, wscale: Option<u8>) {
+    fn handshake_facts(&mut self, ts: Timestamp, seg: &Segment, me: usize) {
         let f = seg.flags;
         if f.contains(Flags::SYN) {
             if !f.contains(Flags::ACK) && !matches!(self.rtt, FirstRtt::Known(_)) {
                 self.rtt = FirstRtt::SynAt(ts);
             }
-            let [a, b] = &mut self.sides;
-            let (fwd, rev) = if me == 0 { (a, b) } else { (b, a) };
-            let fwd = fwd.get_or_insert_with(Default::default);
-            fwd.scale = match wscale {
-                Some(s) => Scale::Shift(s.min(14)),
-                None => Scale::Off,
+            let [fwd, rev] = if me == 0 {
+                let [a, b] = &mut self.scales;
+                [a, b]
+            } else {
+                let [a, b] = &mut self.scales;
+                [b, a]
             };
-            // Scaling holds only if both SYNs carried the option (RFC 7323 §2.2).
-            if f.contains(Flags::ACK) {
-                let rev = rev.get_or_insert_with(Default::default);
-                if wscale.is_none() || rev.scale == Scale::Off {
-                    rev.scale = Scale::Off;
-                    fwd.scale = Scale::Off;
-                }
+            if let Some(shift) = seg.wscale {
+                *fwd = WindowScale::Shift(shift.min(14));
+            }
+            // Wireshark's verify_tcp_window_scaling: scaling holds only if
+            // both SYNs carried the option (RFC 7323 §2.2); a SYN without it
+            // settles both sides, in case the SYN-ACK is not captured.
+            if *fwd == WindowScale::Unknown {
+                *fwd = WindowScale::Off;
+                *rev = WindowScale::Off;
+            } else if f.contains(Flags::ACK) && *rev == WindowScale::Off {
+                *fwd = WindowScale::Off;
             }
         } else if f.contains(Flags::ACK) {
             if let FirstRtt::SynAt(syn) = self.rtt {
-                let ns = ts.nanos_since(syn);
-                self.rtt = FirstRtt::Known(i64::try_from(ns).unwrap_or(i64::MAX));
+                let rtt = Elapsed::between(syn, ts);
+                if !rtt.is_zero() {
+                    self.rtt = FirstRtt::Known(rtt);
+                }
             }
         }
     }
@@ -404,7 +401,7 @@ impl ConnectionAnalysis {
 /// What the sender's position and the two windows say: a zero window, a
 /// gap before this segment (lost segment), a keep-alive, a window update,
 /// and a segment that fills the receiver's window.
-fn window_rules(fwd: &Side, rev: &Side, s: &Seen) -> Analysis {
+fn window_rules(fwd: &Side, rev: &Side, rev_scale: WindowScale, s: &Seen) -> Analysis {
     let mut a = Analysis::default();
     if s.window == 0 && !s.syn_fin_rst() {
         a.insert(Analysis::ZERO_WINDOW);
@@ -418,10 +415,10 @@ fn window_rules(fwd: &Side, rev: &Side, s: &Seen) -> Analysis {
     if s.same_place(fwd) && s.window != 0 && s.window != fwd.window {
         a.insert(Analysis::WINDOW_UPDATE);
     }
-    if s.len > 0 && rev.scale != Scale::Unknown && !s.syn_fin_rst() {
-        let shift = match (rev.is_first_ack, rev.scale) {
-            (true, _) | (_, Scale::Off) | (_, Scale::Unknown) => 0,
-            (false, Scale::Shift(s)) => u32::from(s),
+    if s.len > 0 && rev_scale != WindowScale::Unknown && !s.syn_fin_rst() {
+        let shift = match (rev.is_first_ack, rev_scale) {
+            (false, WindowScale::Shift(s)) => u32::from(s),
+            _ => 0,
         };
         let edge = rev
             .lastack
@@ -486,13 +483,13 @@ fn retransmission_rules(
     }
     if s.len > 0 && rev.lastack != 0 && le(s.seq.wrapping_add(s.len), rev.lastack) {
         out.flags.insert(Analysis::SPURIOUS_RETRANSMISSION);
-        out.original_frame = first_sender(fwd, s.seq);
+        out.original_frame = fwd.unacked.first_sender(SeqNumber(s.seq));
         return;
     }
     let since_dup = s.ts.nanos_since(rev.lastack_time);
     if not_advanced && rev.dupacknum >= 2 && rev.lastack == s.seq && since_dup < 20_000_000 {
         out.flags.insert(Analysis::FAST_RETRANSMISSION);
-        out.original_frame = first_sender(fwd, s.seq);
+        out.original_frame = fwd.unacked.first_sender(SeqNumber(s.seq));
         return;
     }
     let since_next = s.ts.nanos_since(fwd.nextseq_time);
@@ -507,7 +504,7 @@ fn retransmission_rules(
     }
     if not_advanced {
         out.flags.insert(Analysis::RETRANSMISSION);
-        out.original_frame = first_sender(fwd, s.seq);
+        out.original_frame = fwd.unacked.first_sender(SeqNumber(s.seq));
     }
 }
 
@@ -517,7 +514,8 @@ impl Side {
     /// nothing), the ACK mark, and the window, ACK and flags last seen.
     fn advance(&mut self, s: &Seen, flags: Analysis) {
         let mut nextseq = s.seq.wrapping_add(s.len);
-        if (s.len > 0 || s.syn_or_fin()) && self.unacked.len() < MAX_UNACKED {
+        // Past the list's limit even a FIN's byte goes uncounted, as in Wireshark.
+        if (s.len > 0 || s.syn_or_fin()) && !self.unacked.is_full() {
             if s.syn_or_fin() {
                 nextseq = nextseq.wrapping_add(1);
             }
@@ -525,6 +523,7 @@ impl Side {
                 frame: s.frame,
                 seq: SeqNumber(s.seq),
                 nextseq: SeqNumber(nextseq),
+                sent: s.ts,
             });
         }
         let probe = flags.contains(Analysis::ZERO_WINDOW_PROBE);
@@ -545,33 +544,28 @@ impl Side {
     }
 }
 
-/// The oldest unacked segment that carried `seq`.
-fn first_sender(side: &Side, seq: u32) -> Option<u64> {
-    side.unacked
-        .iter()
-        .rev()
-        .find(|u| !gt(u.seq.0, seq) && gt(u.nextseq.0, seq))
-        .or_else(|| side.unacked.iter().rev().find(|u| u.seq.0 == seq))
-        .map(|u| u.frame)
-}
-
-/// Drops the segments `ack` acknowledges from the peer's list; returns the
-/// frame whose end it acknowledges exactly, as Wireshark's `acks_frame`.
-fn acknowledge(rev: &mut Side, ack: u32) -> Option<u64> {
-    let mut acked = None;
-    // Newest first, as Wireshark walks its list: the oldest exact match wins.
-    rev.unacked.retain_mut(|u| {
-        if ack == u.nextseq.0 {
-            acked = Some(u.frame);
-            false
-        } else if gt(u.nextseq.0, ack) {
-            if gt(ack, u.seq.0) {
-                u.seq = SeqNumber(ack);
-            }
-            true
-        } else {
-            false
-        }
-    });
-    acked
+/// What segment `s` says of time and bytes: the peer's segment it
+/// acknowledges and after how long, then the bytes `fwd` has in flight
+/// (only for a segment with payload, as Wireshark counts them). True when
+/// the bytes in flight were counted, whether or not the count is shown.
+fn measure(fwd: &mut Side, rev: &mut Side, s: &Seen, base: SeqNumber, out: &mut Findings) -> bool {
+    let acked = rev.unacked.acknowledge(SeqNumber(s.ack), s.ts);
+    out.acks_frame = acked.map(|a| a.frame);
+    out.ack_rtt = acked.map(|a| a.rtt).filter(|rtt| !rtt.is_zero());
+    let Some(span) = fwd
+        .unacked
+        .span(base)
+        .filter(|_| s.len > 0 && fwd.valid_bif)
+    else {
+        return false;
+    };
+    // Wireshark's bounds on a plausible count, after the SACKed bytes go
+    // (all of a D-SACK'd retransmission leaves 0, which is not shown); a
+    // SYN's or FIN's sequence number is no byte, so it comes off after.
+    let n = span.wrapping_sub(rev.sacked);
+    out.bytes_in_flight = Some(n)
+        .filter(|&n| n > 0 && n < 2_000_000_000)
+        .map(|n| n - u32::from(s.syn_or_fin()))
+        .filter(|&n| n > 0);
+    true
 }

@@ -14,8 +14,9 @@ mod pipeline;
 mod reassembly;
 mod summary;
 mod tracker;
+mod unacked;
 
-pub use analysis::{Analysis, ConnectionAnalysis, Findings, MAX_UNACKED};
+pub use analysis::{Analysis, ConnectionAnalysis, Findings, WindowScale};
 pub use close::{CloseWatch, Closes};
 pub use packet::Packet;
 pub use phase::{Phase, PhaseState};
@@ -23,6 +24,7 @@ pub use pipeline::Pipeline;
 pub use reassembly::{Piece, Reassembler, MAX_HELD};
 pub use summary::{Conversation, Row, Summary, Totals};
 pub use tracker::{Direction, FlowInfo, Tracker};
+pub use unacked::MAX_UNACKED;
 
 use std::net::SocketAddr;
 
@@ -43,6 +45,9 @@ pub struct Segment {
     pub payload_len: u32,
     /// The window-scale option of a SYN (read only on SYNs: it counts nowhere else).
     pub wscale: Option<u8>,
+    /// Bytes the SACK option's first three blocks cover (0 without one):
+    /// what Wireshark keeps of a SACK to take off the peer's bytes in flight.
+    pub sacked: u32,
 }
 
 impl Segment {

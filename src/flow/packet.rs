@@ -107,7 +107,7 @@ impl Packet {
         let ctx = FlowContext {
             rel_seq: self.flow.map(|f| f.seq),
             rel_ack: self.flow.map(|f| f.ack),
-            window_scale: None,
+            window_scale: self.flow.and_then(|f| f.window_scale).map(|s| s.factor()),
         };
         let frame = Frame {
             link: self.link,
@@ -121,6 +121,23 @@ impl Packet {
     /// The segment's values as the flow logic reads them, if TCP over IP.
     pub fn segment(&self) -> Option<Segment> {
         let (ip, tcp) = (self.ip.as_ref()?, self.tcp.as_ref()?);
+        let syn = tcp.flags.contains(Flags::SYN);
+        // Only a header longer than the fixed part has options to read.
+        let options = (self.layout.tcp > TCP_FIXED_LEN)
+            .then(|| self.options())
+            .flatten();
+        let (wscale, sacked) = options.map_or((None, 0), |o| {
+            (
+                // Window scale counts only on a SYN (RFC 7323 §2.2).
+                o.wscale.filter(|_| syn),
+                // Wireshark keeps three blocks of a SACK (its MAX_TCP_SACK_RANGES
+                // of 4, counted from 1).
+                o.sack
+                    .iter()
+                    .take(3)
+                    .fold(0u32, |n, [l, r]| n.wrapping_add(r.wrapping_sub(*l))),
+            )
+        });
         Some(Segment {
             src: std::net::SocketAddr::new(ip.src, tcp.src_port),
             dst: std::net::SocketAddr::new(ip.dst, tcp.dst_port),
@@ -129,12 +146,8 @@ impl Packet {
             flags: tcp.flags,
             window: tcp.window,
             payload_len: self.payload_len as u32,
-            // Window scale counts only on a SYN (RFC 7323 §2.2).
-            wscale: if tcp.flags.contains(Flags::SYN) {
-                self.options().and_then(|o| o.wscale)
-            } else {
-                None
-            },
+            wscale,
+            sacked,
         })
     }
 }

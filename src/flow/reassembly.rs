@@ -229,6 +229,7 @@ mod tests {
             window: 0,
             payload_len: len,
             wscale: None,
+            sacked: 0,
         }
     }
 

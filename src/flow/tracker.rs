@@ -9,7 +9,7 @@ use std::time::Duration;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use super::{CloseWatch, ConnectionAnalysis, Findings, Phase, PhaseState, Segment};
+use super::{CloseWatch, ConnectionAnalysis, Findings, Phase, PhaseState, Segment, WindowScale};
 use crate::decode::Flags;
 use crate::values::SeqNumber;
 use crate::values::Timestamp;
@@ -45,6 +45,10 @@ pub struct FlowInfo {
     pub phase: Phase,
     /// The window in bytes, scaled as the handshake agreed (`tcp.window_size`).
     pub window: u32,
+    /// The sender's window scaling as known at this segment
+    /// (`tcp.window_size_scalefactor`); `None` on a SYN, whose window is
+    /// never scaled.
+    pub window_scale: Option<WindowScale>,
 }
 
 /// One end of a connection, in 20 bytes (a `SocketAddr` takes 32): a
@@ -193,7 +197,7 @@ impl Tracker {
         } else {
             seg.ack.0
         };
-        let findings = conv.analysis.observe(frame, ts, seg, me, seg.wscale);
+        let findings = conv.analysis.observe(frame, ts, seg, me, base);
         let info = FlowInfo {
             stream: slot,
             direction,
@@ -202,6 +206,7 @@ impl Tracker {
             findings,
             phase: conv.phase.observe(seg, direction),
             window: conv.analysis.scaled_window(me, seg),
+            window_scale: (!seg.flags.contains(Flags::SYN)).then(|| conv.analysis.scale(me)),
         };
         conv.close.observe(seg, direction);
         if conv.queued {
@@ -317,6 +322,7 @@ mod tests {
             window: 512,
             payload_len: 0,
             wscale: None,
+            sacked: 0,
         }
     }
 
@@ -376,5 +382,35 @@ mod tests {
         let info = t.observe(9, at(70), &seg(false, 501, 102, Flags::FIN | Flags::ACK));
         assert!(info.findings.flags.contains(Analysis::RETRANSMISSION));
         assert_eq!(t.endpoints(0).0, CLIENT.parse().unwrap());
+    }
+
+    /// tshark's bytes in flight: only on segments with payload, a FIN's
+    /// sequence number not counted; the iRTT rides on the analysed ones.
+    #[test]
+    fn bytes_in_flight_and_round_trips_follow_tshark() {
+        let mut t = Tracker::new();
+        let ns = |n: u32| Timestamp { sec: 0, nsec: n };
+        t.observe(1, ns(0), &seg(true, 100, 0, Flags::SYN));
+        t.observe(2, ns(1_000), &seg(false, 500, 101, Flags::SYN | Flags::ACK));
+        let third = t.observe(3, ns(3_000), &seg(true, 101, 501, Flags::ACK));
+        assert_eq!(third.findings.acks_frame, Some(2));
+        assert_eq!(third.findings.initial_rtt.map(|r| r.0), Some(3_000));
+        let mut data = seg(true, 101, 501, Flags::PSH | Flags::ACK);
+        data.payload_len = 5;
+        let four = t.observe(4, ns(4_000), &data);
+        assert_eq!(four.findings.bytes_in_flight, Some(5));
+        // Data and FIN together: 5 + 5 bytes wait, the FIN is no byte.
+        let mut fin = seg(true, 106, 501, Flags::FIN | Flags::ACK);
+        fin.payload_len = 5;
+        let five = t.observe(5, ns(5_000), &fin);
+        assert_eq!(five.findings.bytes_in_flight, Some(10));
+        let ack = t.observe(6, ns(9_000), &seg(false, 501, 112, Flags::ACK));
+        assert_eq!(ack.findings.acks_frame, Some(5));
+        assert_eq!(ack.findings.ack_rtt.map(|r| r.0), Some(4_000));
+        assert_eq!(ack.findings.bytes_in_flight, None);
+        // A bare FIN that acknowledges nothing new: tshark shows no analysis.
+        let bare = t.observe(7, ns(9_500), &seg(false, 501, 112, Flags::FIN | Flags::ACK));
+        assert_eq!(bare.findings.initial_rtt, None);
+        assert_eq!(bare.window_scale, Some(WindowScale::Off));
     }
 }

@@ -11,12 +11,12 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::ascii::Ipv4Text;
 use crate::decode::{Field, Flags, TcpOptions};
 use crate::flow::{Analysis, Packet};
-use crate::values::{Timestamp, TsPrecision};
+use crate::values::{Elapsed, Timestamp, TsPrecision};
 
 /// One packet as JSON and NDJSON show it. Fields that do not apply (no IP,
 /// not TCP) are left out rather than given placeholder values.
@@ -58,6 +58,15 @@ pub struct PacketRecord {
     pub payload_len: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<u16>,
+    /// The window in bytes (`tcp.window_size`): `window` shifted by the
+    /// sender's scale once the handshake agreed one; a SYN's never is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_size: Option<u32>,
+    /// The multiplier behind `window_size`, or -1 (scale unknown: the
+    /// handshake was not seen) or -2 (no scaling), as
+    /// `tcp.window_size_scalefactor`; left out on SYNs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_scale_factor: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<TcpOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +74,19 @@ pub struct PacketRecord {
     /// Which duplicate of an ACK this is (`tcp.analysis.duplicate_ack_num`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dup_ack_num: Option<u32>,
+    /// The frame whose end this segment acknowledges (`tcp.analysis.acks_frame`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acks_frame: Option<u64>,
+    /// Seconds since `acks_frame` was captured (`tcp.analysis.ack_rtt`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
+    pub ack_rtt: Option<Elapsed>,
+    /// Bytes sent and not yet acknowledged, this segment's included
+    /// (`tcp.analysis.bytes_in_flight`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_in_flight: Option<u32>,
+    /// Seconds from the SYN to the handshake's ACK (`tcp.analysis.initial_rtt`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
+    pub initial_rtt: Option<Elapsed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_hex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,6 +145,12 @@ impl PacketRecord {
             if f.findings.flags.contains(Analysis::DUPLICATE_ACK) {
                 r.dup_ack_num = Some(f.findings.dup_ack_num);
             }
+            r.window_size = Some(f.window);
+            r.window_scale_factor = f.window_scale.map(|s| s.factor());
+            r.acks_frame = f.findings.acks_frame;
+            r.ack_rtt = f.findings.ack_rtt;
+            r.bytes_in_flight = f.findings.bytes_in_flight;
+            r.initial_rtt = f.findings.initial_rtt;
         }
         r
     }
@@ -183,6 +211,12 @@ pub fn write_record(out: &mut Vec<u8>, p: &Packet, max_hex: usize) {
         o.uint("tcp_hdr_len", p.layout.tcp);
         o.uint("payload_len", p.payload_len);
         o.uint("window", tcp.window);
+        if let Some(f) = flow {
+            o.uint("window_size", f.window);
+            if let Some(scale) = f.window_scale {
+                o.uint("window_scale_factor", scale.factor());
+            }
+        }
         o.value("options", |out| push_options(out, options));
     }
     match (flow, tcp) {
@@ -192,6 +226,20 @@ pub fn write_record(out: &mut Vec<u8>, p: &Packet, max_hex: usize) {
     }
     if let Some(f) = flow.filter(|f| f.findings.flags.contains(Analysis::DUPLICATE_ACK)) {
         o.uint("dup_ack_num", f.findings.dup_ack_num);
+    }
+    if let Some(found) = flow.map(|f| &f.findings) {
+        if let Some(n) = found.acks_frame {
+            o.uint("acks_frame", n);
+        }
+        if let Some(rtt) = found.ack_rtt {
+            o.value("ack_rtt", |out| push_display(out, rtt));
+        }
+        if let Some(n) = found.bytes_in_flight {
+            o.uint("bytes_in_flight", n);
+        }
+        if let Some(rtt) = found.initial_rtt {
+            o.value("initial_rtt", |out| push_display(out, rtt));
+        }
     }
     if tcp.is_some() {
         o.raw_str("payload_hex", |out| push_hex(out, hex));
@@ -276,6 +324,12 @@ impl<'a> JsonObject<'a> {
     fn str(&mut self, key: &str, s: &str) {
         self.value(key, |out| push_json_str(out, s));
     }
+}
+
+/// A value that prints itself (the nine-decimal seconds), with no String.
+fn push_display(out: &mut Vec<u8>, v: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = write!(out, "{v}");
 }
 
 /// A JSON string; serde_json escapes it only when it holds a quote, a
@@ -416,6 +470,18 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.resize(start + 2 * bytes.len(), 0);
     for (pair, &b) in out[start..].chunks_exact_mut(2).zip(bytes) {
         pair.copy_from_slice(&PAIRS[usize::from(b)]);
+    }
+}
+
+/// Seconds as a JSON number with nine decimals, `0.000017483`: the digits
+/// tshark prints, from whole nanoseconds (serde's float would print
+/// `1.7483e-5`, and round).
+fn seconds<S: Serializer>(v: &Option<Elapsed>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(e) => serde_json::value::RawValue::from_string(e.to_string())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s),
+        None => s.serialize_none(),
     }
 }
 

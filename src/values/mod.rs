@@ -1,4 +1,5 @@
-//! Leaf values every layer may use: capture time, link types, frames,
+//! Leaf values every layer may use: capture time and the time between
+//! frames, link types, frames,
 //! sequence numbers with wrapping order, deadlines, what the kernel dropped,
 //! what an application saw of its socket, and text made safe for a terminal. They import nothing else of the crate.
 
@@ -20,4 +21,4 @@ pub use seq::SeqNumber;
 pub use socket_log::{
     describe_io_error, errno_code, errno_name, EventKind, SocketEvent, SocketLog,
 };
-pub use time::{Timestamp, TsPrecision};
+pub use time::{Elapsed, Timestamp, TsPrecision};

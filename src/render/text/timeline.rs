@@ -7,7 +7,7 @@ use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 use super::fold::{folded, group, plan, Fold, Shown};
 use super::{cut, fitting_lines, new_table, TextOptions};
 use crate::decode::{Flags, TcpOptions};
-use crate::flow::{Direction, Packet, Phase};
+use crate::flow::{Direction, Packet, Phase, WindowScale};
 use crate::render::{Paint, SegmentKind};
 
 /// Options in short words: `mss 65495 · sack ok · ts · wscale 10`.
@@ -69,8 +69,9 @@ impl Col {
             Col::SeqRaw => "seq raw",
             Col::AckRaw => "ack raw",
             Col::Len => "len",
-            Col::Window if short => "win",
-            Col::Window => "window",
+            Col::Window if short => "win B",
+            // Bytes on every row: a scaled row shows the field beside them.
+            Col::Window => "window (bytes)",
             Col::Phase => "phase",
             Col::Details => "details",
         }
@@ -115,6 +116,33 @@ pub(crate) fn direction_text(d: Option<Direction>, short: bool) -> &'static str 
     }
 }
 
+/// The window a segment offers, in bytes: `65495` for a SYN's or an
+/// unscaled one, `65536 = 64×1024` (the field times the scale factor) once
+/// the handshake agreed a scale (`65536` when `short`), and `64×?` when
+/// the scale is unknown (the handshake was not captured: the bytes cannot
+/// be known).
+fn window_text(p: &Packet, raw: u16, short: bool) -> String {
+    let Some(f) = p.flow else {
+        return raw.to_string();
+    };
+    match f.window_scale {
+        Some(WindowScale::Shift(s)) if !short => format!("{} = {raw}×{}", f.window, 1u32 << s),
+        Some(WindowScale::Unknown) => format!("{raw}×?"),
+        Some(WindowScale::Shift(_) | WindowScale::Off) | None => f.window.to_string(),
+    }
+}
+
+/// `acks #4 after 0.012 ms`: the frame this segment's ACK completes, and
+/// the round trip since it was captured (none when the times are equal).
+fn acks_text(p: &Packet) -> Option<String> {
+    let findings = p.findings();
+    let frame = findings.acks_frame?;
+    Some(match findings.ack_rtt {
+        Some(rtt) => format!("acks #{frame} after {} ms", rtt.millis()),
+        None => format!("acks #{frame}"),
+    })
+}
+
 /// One cell. A frame that is not TCP shows its number, time, and why in
 /// `reason_col` (the details, or the flags when details are left out).
 fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
@@ -150,7 +178,7 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
         Col::SeqRaw => Cell::new(tcp.seq),
         Col::AckRaw => Cell::new(tcp.ack),
         Col::Len => Cell::new(p.payload_len),
-        Col::Window => Cell::new(p.flow.map_or(u32::from(tcp.window), |f| f.window)),
+        Col::Window => Cell::new(window_text(p, tcp.window, short)),
         Col::Phase => {
             let text = p.phase().map(|ph| ph.to_string()).unwrap_or_default();
             let color = match p.phase() {
@@ -173,11 +201,14 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
             };
             // The analysis first: it is why a kept row of a folded trace is there.
             let analysis = p.findings().flags.names().join(" · ").replace('_', " ");
-            Cell::new(match (analysis.is_empty(), text.is_empty()) {
-                (true, _) => text,
-                (false, true) => analysis,
-                (false, false) => format!("{analysis} · {text}"),
-            })
+            let parts = [analysis, acks_text(p).unwrap_or_default(), text];
+            Cell::new(
+                parts
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            )
         }
     }
 }
@@ -265,4 +296,55 @@ fn fold_note(w: &mut dyn Write, shown: &[Shown<'_>], opts: &TextOptions) -> io::
         )
     );
     super::prose(w, "", &opts.palette.paint(Paint::Dim, &text), opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{Findings, FlowInfo};
+    use crate::values::Elapsed;
+
+    fn with(window: u32, window_scale: Option<WindowScale>, findings: Findings) -> Packet {
+        Packet {
+            flow: Some(FlowInfo {
+                stream: 0,
+                direction: Direction::ClientToServer,
+                seq: 1,
+                ack: 1,
+                findings,
+                phase: Phase::Data,
+                window,
+                window_scale,
+            }),
+            ..Packet::default()
+        }
+    }
+
+    #[test]
+    fn the_window_cell_is_bytes_and_says_when_they_cannot_be_known() {
+        let f = Findings::default();
+        let scaled = with(65536, Some(WindowScale::Shift(10)), f);
+        assert_eq!(window_text(&scaled, 64, false), "65536 = 64×1024");
+        assert_eq!(window_text(&scaled, 64, true), "65536");
+        let syn = with(65495, None, f);
+        assert_eq!(window_text(&syn, 65495, false), "65495");
+        let unknown = with(64, Some(WindowScale::Unknown), f);
+        assert_eq!(window_text(&unknown, 64, true), "64×?");
+        let off = with(512, Some(WindowScale::Off), f);
+        assert_eq!(window_text(&off, 512, false), "512");
+    }
+
+    #[test]
+    fn an_ack_names_the_frame_it_completes_and_the_round_trip() {
+        let mut f = Findings {
+            acks_frame: Some(4),
+            ack_rtt: Some(Elapsed(120_400)),
+            ..Findings::default()
+        };
+        let p = with(0, None, f);
+        assert_eq!(acks_text(&p).as_deref(), Some("acks #4 after 0.120 ms"));
+        f.ack_rtt = None;
+        assert_eq!(acks_text(&with(0, None, f)).as_deref(), Some("acks #4"));
+        assert_eq!(acks_text(&with(0, None, Findings::default())), None);
+    }
 }
