@@ -7,12 +7,14 @@
 //! lengths once; after it returns no accessor of [`Sliced`] can panic.
 //! No time, no I/O, no flows here.
 
+mod common;
 mod error;
 pub mod fields;
 pub(crate) mod link;
 mod sliced;
 mod tcp;
 
+pub use common::{decode_common, Common};
 pub use error::{DecodeError, Layer};
 pub use fields::{explain, ChecksumStatus, Field, FlowContext};
 pub use sliced::{decode, decode_frame, IpInfo, Layout, Sliced};

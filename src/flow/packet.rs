@@ -122,22 +122,14 @@ impl Packet {
     pub fn segment(&self) -> Option<Segment> {
         let (ip, tcp) = (self.ip.as_ref()?, self.tcp.as_ref()?);
         let syn = tcp.flags.contains(Flags::SYN);
-        // Only a header longer than the fixed part has options to read.
-        let options = (self.layout.tcp > TCP_FIXED_LEN)
-            .then(|| self.options())
-            .flatten();
-        let (wscale, sacked) = options.map_or((None, 0), |o| {
-            (
-                // Window scale counts only on a SYN (RFC 7323 §2.2).
-                o.wscale.filter(|_| syn),
-                // Wireshark keeps three blocks of a SACK (its MAX_TCP_SACK_RANGES
-                // of 4, counted from 1).
-                o.sack
-                    .iter()
-                    .take(3)
-                    .fold(0u32, |n, [l, r]| n.wrapping_add(r.wrapping_sub(*l))),
-            )
-        });
+        let options = self
+            .data
+            .get(self.layout.tcp_range())
+            .and_then(|h| h.get(TCP_FIXED_LEN..))
+            .unwrap_or_default();
+        let (wscale, sacked) = flow_options(options);
+        // Window scale counts only on a SYN (RFC 7323 §2.2).
+        let wscale = wscale.filter(|_| syn);
         Some(Segment {
             src: std::net::SocketAddr::new(ip.src, tcp.src_port),
             dst: std::net::SocketAddr::new(ip.dst, tcp.dst_port),
@@ -149,5 +141,74 @@ impl Packet {
             wscale,
             sacked,
         })
+    }
+}
+
+/// The two options the flow logic reads: the window scale, and the bytes
+/// the first three SACK blocks cover (Wireshark keeps three, its
+/// MAX_TCP_SACK_RANGES of 4 counted from 1). Read by hand on every segment
+/// (`TcpOptions::parse` builds every option and cost a tenth of a
+/// `--summary`); an option of a kind not known here is passed over by its
+/// length, as Wireshark does, and a malformed length ends the list.
+fn flow_options(options: &[u8]) -> (Option<u8>, u32) {
+    let (mut wscale, mut sacked) = (None, 0u32);
+    let mut at = 0;
+    while let Some(&kind) = options.get(at) {
+        match kind {
+            0 => break,
+            1 => {
+                at += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = options.get(at + 1) else {
+            break;
+        };
+        let len = usize::from(len);
+        let Some(body) = options.get(at + 2..at + len.max(2)).filter(|_| len >= 2) else {
+            break;
+        };
+        match (kind, len) {
+            (3, 3) => wscale = Some(body[0]),
+            (5, _) if (len - 2) % 8 == 0 && len > 2 => {
+                for block in body.chunks_exact(8).take(3) {
+                    let edge = |i: usize| {
+                        u32::from_be_bytes([block[i], block[i + 1], block[i + 2], block[i + 3]])
+                    };
+                    sacked = sacked.wrapping_add(edge(4).wrapping_sub(edge(0)));
+                }
+            }
+            (2, 4) | (4, 2) | (8, 10) => {}
+            (2..=5 | 8, _) => break,
+            _ => {}
+        }
+        at += len;
+    }
+    (wscale, sacked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flow_options;
+
+    #[test]
+    fn window_scale_and_sack_are_read_and_bad_lengths_end_the_list() {
+        // MSS, SACK permitted, timestamps, NOP, window scale 7 (a SYN's).
+        let syn = [
+            2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+        ];
+        assert_eq!(flow_options(&syn), (Some(7), 0));
+        // NOP NOP, two SACK blocks of 100 and 50 bytes.
+        let sack = [
+            1, 1, 5, 18, 0, 0, 0, 100, 0, 0, 0, 200, 0, 0, 1, 0, 0, 0, 1, 50,
+        ];
+        assert_eq!(flow_options(&sack), (None, 150));
+        // An experimental option (kind 254) is passed over, as Wireshark does.
+        let exp = [254, 4, 1, 2, 3, 3, 9];
+        assert_eq!(flow_options(&exp), (Some(9), 0));
+        // A length that runs past the header ends the list.
+        assert_eq!(flow_options(&[3, 3, 9, 5, 40, 0]), (Some(9), 0));
+        assert_eq!(flow_options(&[3, 1, 9]), (None, 0));
     }
 }

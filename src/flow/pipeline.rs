@@ -3,7 +3,7 @@
 //! relative numbers, analysis, phase), a typed [`Packet`] out.
 
 use super::{Packet, Tracker};
-use crate::decode::decode_frame;
+use crate::decode::{decode_common, decode_frame};
 use crate::values::{Frame, RawFrame};
 
 /// The per-packet state: the conversations seen so far.
@@ -46,12 +46,21 @@ impl Pipeline {
     /// Every decoded field of `into` but its bytes and its flow, from `frame`.
     fn decode(&mut self, number: u64, frame: &RawFrame<'_>, into: &mut Packet) {
         self.frames += 1;
-        let sliced = decode_frame(frame.link, frame.data, frame.orig_len);
         into.number = number;
         into.ts = frame.ts;
         into.precision = frame.precision;
         into.link = frame.link;
         into.frame_len = frame.orig_len;
+        if let Some(c) = decode_common(frame.link, frame.data, frame.orig_len) {
+            into.layout = c.layout;
+            into.ip = Some(c.ip);
+            into.tcp = Some(c.tcp);
+            into.payload_len = c.payload_len;
+            into.error = None;
+            into.note = None;
+            return;
+        }
+        let sliced = decode_frame(frame.link, frame.data, frame.orig_len);
         into.layout = sliced.layout;
         into.ip = sliced.ip.clone();
         into.tcp = sliced.tcp_values();

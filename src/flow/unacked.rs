@@ -38,7 +38,40 @@ pub(super) enum Pending {
     #[default]
     Empty,
     One(Unacked),
-    Many(VecDeque<Unacked>),
+    Many(Box<Many>),
+}
+
+/// Two or more waiting segments, and their span as last measured: a bulk
+/// sender has thousands in flight, and walking them for every segment it
+/// sends made `replay --summary` ten times slower. The span is kept up as
+/// segments join, and measured again during the walk an ACK makes anyway.
+#[derive(Debug, Clone)]
+pub(super) struct Many {
+    list: VecDeque<Unacked>,
+    bounds: Option<Bounds>,
+}
+
+/// The lowest and highest waiting byte, relative to `base`.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    base: SeqNumber,
+    lo: u32,
+    hi: u32,
+}
+
+impl Bounds {
+    fn of(base: SeqNumber, u: &Unacked) -> Bounds {
+        Bounds {
+            base,
+            lo: u.seq.since(base),
+            hi: u.nextseq.since(base),
+        }
+    }
+
+    fn widen(&mut self, u: &Unacked) {
+        self.lo = self.lo.min(u.seq.since(self.base));
+        self.hi = self.hi.max(u.nextseq.since(self.base));
+    }
 }
 
 impl Pending {
@@ -46,7 +79,7 @@ impl Pending {
         match self {
             Pending::Empty => 0,
             Pending::One(_) => 1,
-            Pending::Many(list) => list.len(),
+            Pending::Many(m) => m.list.len(),
         }
     }
 
@@ -63,10 +96,16 @@ impl Pending {
         }
         *self = match std::mem::take(self) {
             Pending::Empty => Pending::One(u),
-            Pending::One(old) => Pending::Many(VecDeque::from([u, old])),
-            Pending::Many(mut list) => {
-                list.push_front(u);
-                Pending::Many(list)
+            Pending::One(old) => Pending::Many(Box::new(Many {
+                list: VecDeque::from([u, old]),
+                bounds: None,
+            })),
+            Pending::Many(mut m) => {
+                m.list.push_front(u);
+                if let Some(b) = m.bounds.as_mut() {
+                    b.widen(&u);
+                }
+                Pending::Many(m)
             }
         }
     }
@@ -76,7 +115,7 @@ impl Pending {
         let (a, b): (&[Unacked], &[Unacked]) = match self {
             Pending::Empty => (&[], &[]),
             Pending::One(u) => (std::slice::from_ref(u), &[]),
-            Pending::Many(list) => list.as_slices(),
+            Pending::Many(m) => m.list.as_slices(),
         };
         a.iter().chain(b)
     }
@@ -89,9 +128,22 @@ impl Pending {
                     *self = Pending::Empty;
                 }
             }
-            Pending::Many(list) => {
-                list.retain_mut(keep);
-                if list.is_empty() {
+            Pending::Many(m) => {
+                // The span is measured again over what stays, in the same walk.
+                let mut bounds: Option<Bounds> = None;
+                let base = m.bounds.map(|b| b.base);
+                m.list.retain_mut(|u| {
+                    let kept = keep(u);
+                    if let (true, Some(base)) = (kept, base) {
+                        match bounds.as_mut() {
+                            Some(b) => b.widen(u),
+                            None => bounds = Some(Bounds::of(base, u)),
+                        }
+                    }
+                    kept
+                });
+                m.bounds = bounds;
+                if m.list.is_empty() {
                     *self = Pending::Empty;
                 }
             }
@@ -137,15 +189,22 @@ impl Pending {
     /// measures bytes in flight: positions are taken relative to the
     /// side's initial sequence number `base` and compared as plain numbers
     /// (so the span wraps as Wireshark's does). `None` for an empty list.
-    pub fn span(&self, base: SeqNumber) -> Option<u32> {
-        let mut all = self.iter();
-        let first = all.next()?;
-        let (mut lo, mut hi) = (first.seq.since(base), first.nextseq.since(base));
-        for u in all {
-            lo = lo.min(u.seq.since(base));
-            hi = hi.max(u.nextseq.since(base));
-        }
-        Some(hi.wrapping_sub(lo))
+    pub fn span(&mut self, base: SeqNumber) -> Option<u32> {
+        let b = match self {
+            Pending::Empty => return None,
+            Pending::One(u) => Bounds::of(base, u),
+            Pending::Many(m) => match m.bounds {
+                Some(b) if b.base == base => b,
+                _ => {
+                    let mut all = m.list.iter();
+                    let mut b = Bounds::of(base, all.next()?);
+                    all.for_each(|u| b.widen(u));
+                    m.bounds = Some(b);
+                    b
+                }
+            },
+        };
+        Some(b.hi.wrapping_sub(b.lo))
     }
 }
 
