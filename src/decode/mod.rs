@@ -18,4 +18,4 @@ pub use common::{decode_common, Common};
 pub use error::{DecodeError, Layer};
 pub use fields::{explain, ChecksumStatus, Field, FlowContext};
 pub use sliced::{decode, decode_frame, IpInfo, Layout, Sliced};
-pub use tcp::{Flags, Tcp, TcpOptions};
+pub use tcp::{walk_options, Flags, Tcp, TcpOptions};

@@ -61,6 +61,10 @@ pub struct Sliced<'a> {
     pub ip: Option<IpInfo>,
     /// The TCP header as sent, every raw field readable.
     pub tcp: Option<etherparse::TcpSlice<'a>>,
+    /// A TCP header that broke (cut inside its options, or claiming more
+    /// than the IP payload holds) but whose 20-byte base was captured: its
+    /// values, read as tshark reads them, with `error` beside them.
+    pub base_tcp: Option<Tcp>,
     /// The captured TCP payload (shorter than `payload_len` when cut by the snaplen).
     pub payload: &'a [u8],
     /// TCP payload length as the IP header declares it (tshark's `tcp.len`).
@@ -78,6 +82,7 @@ impl<'a> Sliced<'a> {
             layout: Layout::default(),
             ip: None,
             tcp: None,
+            base_tcp: None,
             payload: &[],
             payload_len: 0,
             error: None,
@@ -87,12 +92,16 @@ impl<'a> Sliced<'a> {
 
     /// TCP flags, if this is a TCP segment.
     pub fn flags(&self) -> Option<Flags> {
-        self.tcp.as_ref().map(Flags::of)
+        self.tcp_values().map(|t| t.flags)
     }
 
-    /// The TCP header's values, if this is a TCP segment.
+    /// The TCP header's values, if this is a TCP segment (or one whose
+    /// base header survived a broken rest).
     pub fn tcp_values(&self) -> Option<Tcp> {
-        self.tcp.as_ref().map(Tcp::of)
+        self.tcp
+            .as_ref()
+            .map(Tcp::of)
+            .or_else(|| self.base_tcp.clone())
     }
 }
 
@@ -180,12 +189,18 @@ fn fill<'a>(p: &mut Sliced<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_le
             let h = v4.header();
             let hdr_len = usize::from(h.ihl()) * 4;
             let start = offset_in(data, v4.header().slice());
+            // A total length of 0 is what TSO and BIG TCP write: the
+            // length is the frame's, as tshark takes it ("assuming TSO").
+            let total = match h.total_len() {
+                0 => wire_len(data, orig_len).saturating_sub(start),
+                n => usize::from(n),
+            };
             let info = IpInfo {
                 version: 4,
                 hdr_len,
                 src: IpAddr::V4(h.source_addr()),
                 dst: IpAddr::V4(h.destination_addr()),
-                payload_len: usize::from(h.total_len()).saturating_sub(hdr_len),
+                payload_len: total.saturating_sub(hdr_len),
             };
             if v4.payload().fragmented && v4.payload().ip_number == etherparse::IpNumber::TCP {
                 p.note = Some("IPv4 fragment: TCP header in another frame".to_string());
@@ -200,7 +215,7 @@ fn fill<'a>(p: &mut Sliced<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_le
                 hdr_len: 40 + ext_len,
                 src: IpAddr::V6(v6.header().source_addr()),
                 dst: IpAddr::V6(v6.header().destination_addr()),
-                payload_len: usize::from(v6.header().payload_length()).saturating_sub(ext_len),
+                payload_len: v6_payload_len(v6).saturating_sub(ext_len),
             };
             (start, info)
         }
@@ -252,12 +267,94 @@ fn fill<'a>(p: &mut Sliced<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_le
                     offset: p.layout.link + p.layout.ip,
                     reason: e.to_string(),
                 });
+                if *layer == etherparse::err::Layer::TcpHeader && is_tcp(&s.net) {
+                    base_header(p, data, ip_payload_len);
+                }
             } else if p.note.is_none() {
                 let name = protocol_name(&s.net).unwrap_or("unknown protocol");
                 p.note = Some(format!("{name}, not TCP"));
             }
         }
     }
+}
+
+/// The frame's length on the wire (`decode` passes no length: then the
+/// captured bytes).
+fn wire_len(data: &[u8], orig_len: usize) -> usize {
+    if orig_len == u32::MAX as usize {
+        data.len()
+    } else {
+        orig_len.max(data.len())
+    }
+}
+
+/// IPv6's payload length: the header's, or for a jumbogram (a length of
+/// 0, as BIG TCP writes) the hop-by-hop Jumbo Payload option's (RFC 2675),
+/// counted from the end of the fixed header as the field is.
+fn v6_payload_len(v6: &etherparse::LaxIpv6Slice<'_>) -> usize {
+    let declared = v6.header().payload_length();
+    let hop_by_hop = v6.header().next_header() == etherparse::IpNumber::IPV6_HEADER_HOP_BY_HOP;
+    if declared != 0 || !hop_by_hop {
+        return usize::from(declared);
+    }
+    let ext = v6.extensions().slice();
+    // The hop-by-hop header comes first: next header, length, options.
+    let Some(opts) = ext.get(2..ext.get(1).map_or(0, |&l| (usize::from(l) + 1) * 8)) else {
+        return 0;
+    };
+    let mut at = 0;
+    while let Some(&kind) = opts.get(at) {
+        if kind == 0 {
+            at += 1;
+            continue;
+        }
+        let Some(&len) = opts.get(at + 1) else { break };
+        if kind == 0xc2 && len == 4 {
+            if let Some(v) = opts.get(at + 2..at + 6) {
+                return u32::from_be_bytes([v[0], v[1], v[2], v[3]]) as usize;
+            }
+        }
+        at += 2 + usize::from(len);
+    }
+    0
+}
+
+/// True when the IP header says TCP follows.
+fn is_tcp(net: &Option<LaxNetSlice<'_>>) -> bool {
+    match net {
+        Some(LaxNetSlice::Ipv4(v4)) => v4.payload().ip_number == etherparse::IpNumber::TCP,
+        Some(LaxNetSlice::Ipv6(v6)) => v6.payload().ip_number == etherparse::IpNumber::TCP,
+        _ => false,
+    }
+}
+
+/// The 20-byte base of a TCP header whose rest broke, as tshark still
+/// shows it: ports, numbers, flags, window, and the header length it
+/// claims (the payload length counts from that claim, as `tcp.len` does).
+fn base_header(p: &mut Sliced<'_>, data: &[u8], ip_payload_len: usize) {
+    let start = p.layout.link + p.layout.ip;
+    let Some(b) = data.get(start..start + 20) else {
+        return;
+    };
+    let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+    let be32 = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let claimed = usize::from(b[12] >> 4) * 4;
+    // Below 20 the header is bogus from its start (tshark stops there too).
+    if claimed < 20 {
+        return;
+    }
+    p.base_tcp = Some(Tcp {
+        src_port: be16(0),
+        dst_port: be16(2),
+        seq: be32(4),
+        ack: be32(8),
+        flags: Flags::from_bits(b[13]),
+        window: be16(14),
+        hdr_len: claimed,
+    });
+    // The header's captured bytes, for the dump and --explain.
+    p.layout.tcp = claimed.min(data.len() - start);
+    p.payload_len = ip_payload_len.saturating_sub(claimed);
 }
 
 fn protocol_name(net: &Option<LaxNetSlice<'_>>) -> Option<&'static str> {

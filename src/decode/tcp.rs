@@ -1,7 +1,7 @@
 //! TCP flags as a typed set and TCP options as values (RFC 9293 §3.1,
 //! RFC 7323 for window scale and timestamps, RFC 2018 for SACK).
 
-use etherparse::{TcpOptionElement, TcpSlice};
+use etherparse::TcpSlice;
 use serde::Serialize;
 
 /// The TCP control bits, in header order (RFC 9293 §3.1, RFC 3168 for ECE/CWR).
@@ -121,29 +121,25 @@ impl TcpOptions {
         Self::parse(tcp.options())
     }
 
-    /// Reads an option list (the TCP header's bytes after the first 20).
+    /// Reads an option list (the TCP header's bytes after the first 20),
+    /// as [`walk_options`] walks it.
     pub fn parse(options: &[u8]) -> Self {
         let mut o = TcpOptions::default();
-        for item in etherparse::TcpOptionsIterator::from_slice(options) {
-            match item {
-                Ok(TcpOptionElement::MaximumSegmentSize(v)) => o.mss = Some(v),
-                Ok(TcpOptionElement::WindowScale(v)) => o.wscale = Some(v),
-                Ok(TcpOptionElement::SelectiveAcknowledgementPermitted) => o.sack_perm = true,
-                Ok(TcpOptionElement::Timestamp(val, ecr)) => {
-                    o.ts_val = Some(val);
-                    o.ts_ecr = Some(ecr);
-                }
-                Ok(TcpOptionElement::SelectiveAcknowledgement(first, rest)) => {
-                    o.sack.push([first.0, first.1]);
-                    o.sack.extend(rest.iter().flatten().map(|b| [b.0, b.1]));
-                }
-                Ok(TcpOptionElement::Noop) => {}
-                Err(e) => {
-                    o.error = Some(e.to_string());
-                    break;
-                }
+        let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        let error = walk_options(options, |kind, body| match kind {
+            2 => o.mss = Some(u16::from_be_bytes([body[0], body[1]])),
+            3 => o.wscale = Some(body[0]),
+            4 => o.sack_perm = true,
+            5 => o
+                .sack
+                .extend(body.chunks_exact(8).map(|b| [be32(b), be32(&b[4..])])),
+            8 => {
+                o.ts_val = Some(be32(body));
+                o.ts_ecr = Some(be32(&body[4..]));
             }
-        }
+            _ => {}
+        });
+        o.error = error;
         o
     }
 
@@ -155,6 +151,49 @@ impl TcpOptions {
             && self.ts_val.is_none()
             && self.sack.is_empty()
     }
+}
+
+/// Walks a TCP option list, calling `visit(kind, value)` for each option
+/// but NOP and the end of the list, where a known kind's value always has
+/// its right length (MSS 2 bytes, window scale 1, SACK permitted 0, SACK
+/// blocks of 8, timestamps 8). An option of a kind not known here
+/// (experimental 254, AccECN, MPTCP) is visited and passed over by its
+/// length byte, as Wireshark does, so the ones after it are still read. A
+/// length that is missing, too small, past the list, or wrong for a known
+/// kind ends the walk: the returned text says where.
+pub fn walk_options<'a>(options: &'a [u8], mut visit: impl FnMut(u8, &'a [u8])) -> Option<String> {
+    let mut at = 0;
+    while let Some(&kind) = options.get(at) {
+        match kind {
+            0 => break,
+            1 => {
+                at += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let len = options.get(at + 1).map_or(0, |&l| usize::from(l));
+        let Some(body) = options.get(at + 2..at + len).filter(|_| len >= 2) else {
+            let room = options.len();
+            return Some(format!(
+                "option kind {kind} at byte {at}: its length ({len}) runs past the {room} bytes of options"
+            ));
+        };
+        let right = match (kind, body.len()) {
+            (2, 2) | (3, 1) | (4, 0) | (8, 8) => true,
+            (5, n) => n >= 8 && n % 8 == 0,
+            (2..=4 | 8, _) => false,
+            _ => true,
+        };
+        if !right {
+            return Some(format!(
+                "option kind {kind} at byte {at}: a length of {len} is wrong for it"
+            ));
+        }
+        visit(kind, body);
+        at += len;
+    }
+    None
 }
 
 /// The TCP header's values, owned: the normalized view of [`TcpSlice`]

@@ -4,7 +4,7 @@
 
 use super::{Direction, Findings, FlowInfo, Phase, Segment};
 use crate::decode::fields::{explain, Field, FlowContext, Frame};
-use crate::decode::{DecodeError, Flags, IpInfo, Layout, Tcp, TcpOptions};
+use crate::decode::{walk_options, DecodeError, Flags, IpInfo, Layout, Tcp, TcpOptions};
 
 /// The TCP header before its options (RFC 9293 §3.1).
 const TCP_FIXED_LEN: usize = 20;
@@ -146,45 +146,22 @@ impl Packet {
 
 /// The two options the flow logic reads: the window scale, and the bytes
 /// the first three SACK blocks cover (Wireshark keeps three, its
-/// MAX_TCP_SACK_RANGES of 4 counted from 1). Read by hand on every segment
-/// (`TcpOptions::parse` builds every option and cost a tenth of a
-/// `--summary`); an option of a kind not known here is passed over by its
-/// length, as Wireshark does, and a malformed length ends the list.
+/// MAX_TCP_SACK_RANGES of 4 counted from 1).
 fn flow_options(options: &[u8]) -> (Option<u8>, u32) {
-    let (mut wscale, mut sacked) = (None, 0u32);
-    let mut at = 0;
-    while let Some(&kind) = options.get(at) {
-        match kind {
-            0 => break,
-            1 => {
-                at += 1;
-                continue;
-            }
-            _ => {}
-        }
-        let Some(&len) = options.get(at + 1) else {
-            break;
-        };
-        let len = usize::from(len);
-        let Some(body) = options.get(at + 2..at + len.max(2)).filter(|_| len >= 2) else {
-            break;
-        };
-        match (kind, len) {
-            (3, 3) => wscale = Some(body[0]),
-            (5, _) if (len - 2) % 8 == 0 && len > 2 => {
-                for block in body.chunks_exact(8).take(3) {
-                    let edge = |i: usize| {
-                        u32::from_be_bytes([block[i], block[i + 1], block[i + 2], block[i + 3]])
-                    };
+    let (mut wscale, mut sacked, mut blocks) = (None, 0u32, 0);
+    walk_options(options, |kind, body| match kind {
+        3 => wscale = Some(body[0]),
+        5 => {
+            for b in body.chunks_exact(8) {
+                if blocks < 3 {
+                    let edge = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
                     sacked = sacked.wrapping_add(edge(4).wrapping_sub(edge(0)));
+                    blocks += 1;
                 }
             }
-            (2, 4) | (4, 2) | (8, 10) => {}
-            (2..=5 | 8, _) => break,
-            _ => {}
         }
-        at += len;
-    }
+        _ => {}
+    });
     (wscale, sacked)
 }
 

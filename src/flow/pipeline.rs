@@ -3,7 +3,7 @@
 //! relative numbers, analysis, phase), a typed [`Packet`] out.
 
 use super::{Packet, Tracker};
-use crate::decode::{decode_common, decode_frame};
+use crate::decode::{decode_common, decode_frame, Layer};
 use crate::values::{Frame, RawFrame};
 
 /// The per-packet state: the conversations seen so far.
@@ -75,6 +75,13 @@ impl Pipeline {
         into.flow = into
             .segment()
             .map(|seg| self.tracker.observe(into.number, into.ts, &seg));
+        // A TCP header that broke stops tshark's dissection before it
+        // counts bytes in flight (the rest of the analysis came first).
+        if let (Some(flow), Some(e)) = (into.flow.as_mut(), &into.error) {
+            if e.layer == Layer::Tcp {
+                flow.findings.bytes_in_flight = None;
+            }
+        }
     }
 
     /// Like [`Pipeline::step_into`] for a frame the caller owns: its bytes

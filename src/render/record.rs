@@ -125,7 +125,8 @@ impl PacketRecord {
             r.flags = Some(tcp.flags.names());
             r.seq_raw = Some(tcp.seq);
             r.ack_raw = Some(tcp.ack);
-            r.tcp_hdr_len = Some(p.layout.tcp);
+            // The header length it claims (the bytes captured may be fewer).
+            r.tcp_hdr_len = Some(tcp.hdr_len);
             r.payload_len = Some(p.payload_len);
             r.window = Some(tcp.window);
             let options = p.options().unwrap_or_default();
@@ -208,7 +209,7 @@ pub fn write_record(out: &mut Vec<u8>, p: &Packet, max_hex: usize) {
     if let (Some(tcp), Some(options)) = (tcp, &options) {
         o.uint("seq_raw", tcp.seq);
         o.uint("ack_raw", tcp.ack);
-        o.uint("tcp_hdr_len", p.layout.tcp);
+        o.uint("tcp_hdr_len", tcp.hdr_len);
         o.uint("payload_len", p.payload_len);
         o.uint("window", tcp.window);
         if let Some(f) = flow {
