@@ -163,7 +163,9 @@ struct Side {
     lastack: u32,
     lastack_time: Timestamp,
     lastnondupack: u64,
+    /// Duplicate ACKs this side sent in a row, or [`ACKED_UNSEEN`].
     dupacknum: u32,
+    /// The raw window of this side's last segment; [`NO_WINDOW_YET`] before one.
     window: u32,
     is_first_ack: bool,
     /// Wireshark's `valid_bif`: false from a segment after a gap until the
@@ -186,7 +188,7 @@ impl Default for Side {
             lastack_time: Timestamp::default(),
             lastnondupack: 0,
             dupacknum: 0,
-            window: 0,
+            window: NO_WINDOW_YET,
             is_first_ack: true,
             valid_bif: true,
             sacked: 0,
@@ -195,6 +197,17 @@ impl Default for Side {
         }
     }
 }
+
+/// The window of a side that has not sent yet: Wireshark's `G_MAXUINT32`,
+/// so the peer's first 1-byte segment is no zero-window probe (a window of
+/// 0 was never advertised) and no repeated-ACK rule matches it.
+const NO_WINDOW_YET: u32 = u32::MAX;
+
+/// Wireshark's `dupacknum = -1` (its counter is unsigned): the peer ACKed
+/// data this side was not seen to send. As a count it is past 2, so this
+/// side's next duplicate-looking ACK is number 1 again and the peer's next
+/// retransmission at this side's ACK is a fast one.
+const ACKED_UNSEEN: u32 = u32::MAX;
 
 /// Wireshark's `GT_SEQ`, `LT_SEQ` and `LE_SEQ` on raw numbers, by [`SeqNumber`]'s one rule.
 fn gt(a: u32, b: u32) -> bool {
@@ -442,7 +455,10 @@ fn repeated_ack_rules(fwd: &mut Side, rev: &Side, s: &Seen, out: &mut Findings) 
     } else if s.window == 0 && rev.lastsegmentflags.contains(Analysis::ZERO_WINDOW_PROBE) {
         out.flags.insert(Analysis::ZERO_WINDOW_PROBE_ACK);
     } else if s.window != 0 {
-        fwd.dupacknum += 1;
+        fwd.dupacknum = match fwd.dupacknum {
+            ACKED_UNSEEN => 1,
+            n => n + 1,
+        };
         out.flags.insert(Analysis::DUPLICATE_ACK);
         out.dup_ack_num = fwd.dupacknum;
         out.dup_ack_frame = fwd.lastnondupack;
@@ -450,17 +466,34 @@ fn repeated_ack_rules(fwd: &mut Side, rev: &Side, s: &Seen, out: &mut Findings) 
 }
 
 /// A new ACK restarts the duplicate count; an ACK past everything the peer
-/// was seen to send acknowledges a segment the capture missed.
+/// sent without a gap acknowledges a segment the capture missed.
 fn new_ack_rules(fwd: &mut Side, rev: &mut Side, s: &Seen, a: &mut Analysis) {
     if s.ack != fwd.lastack {
         fwd.lastnondupack = s.frame;
         fwd.dupacknum = 0;
     }
-    // tshark 4.0's rule: flag, then move the mark so the same gap is
-    // flagged once (later Wiresharks track this differently).
-    if rev.maxseqtobeacked != 0 && gt(s.ack, rev.maxseqtobeacked) && s.flags.contains(Flags::ACK) {
-        a.insert(Analysis::ACK_LOST_SEGMENT);
+    if rev.maxseqtobeacked == 0 || !gt(s.ack, rev.maxseqtobeacked) || !s.flags.contains(Flags::ACK)
+    {
+        return;
+    }
+    // tshark 4.0.17 as it behaves on crafted captures (a packet-tcp.c of
+    // the same era tests the hole the other way round, which 4.0.17 does
+    // not do: tests/analysis_rules.rs and bgp-role.pcapng): when the peer's
+    // data has a hole (its mark is behind its next seq), the ACK moves the
+    // mark past it and is flagged. Otherwise the ACK is past everything
+    // the peer was seen to send: it is flagged only while the peer's
+    // duplicate-ACK count is 0, and the count becomes ACKED_UNSEEN, so a
+    // second ACK of the same unseen bytes is not flagged again (until the
+    // peer's ACK moves) and this side's next retransmissions at the peer's
+    // ACK are fast ones.
+    if lt(rev.maxseqtobeacked, rev.nextseq) {
         rev.maxseqtobeacked = rev.nextseq;
+        a.insert(Analysis::ACK_LOST_SEGMENT);
+    } else {
+        if rev.dupacknum == 0 {
+            a.insert(Analysis::ACK_LOST_SEGMENT);
+        }
+        rev.dupacknum = ACKED_UNSEEN;
     }
 }
 

@@ -126,6 +126,25 @@ impl Conversation {
         }
         self.isn[side]
     }
+
+    /// The base of the side sending `seg`. A SYN-ACK names its sender's ISN
+    /// even when an earlier segment fixed another base (a stale RST, data
+    /// or an ACK from before the handshake, a reused port whose SYN was
+    /// missed): Wireshark moves the base to it and keeps the stream, and
+    /// only the relative numbers change, not the analysis state.
+    fn sender_base(&mut self, side: usize, seg: &Segment) -> SeqNumber {
+        if seg.flags.contains(Flags::SYN | Flags::ACK) {
+            self.isn[side] = seg.seq;
+            self.isn_known[side] = true;
+        }
+        // A direction whose SYN was not seen starts at relative 1, as in Wireshark.
+        let guess = if seg.flags.contains(Flags::SYN) {
+            seg.seq
+        } else {
+            SeqNumber(seg.seq.0.wrapping_sub(1))
+        };
+        self.isn_or(side, guess)
+    }
 }
 
 /// Assigns streams and relative numbers, one segment at a time.
@@ -181,15 +200,7 @@ impl Tracker {
             Direction::ServerToClient
         };
         let (me, peer) = (direction.index(), 1 - direction.index());
-        // A direction whose SYN was not seen starts at relative 1, as in Wireshark.
-        let base = conv.isn_or(
-            me,
-            if seg.flags.contains(Flags::SYN) {
-                seg.seq
-            } else {
-                SeqNumber(seg.seq.0.wrapping_sub(1))
-            },
-        );
+        let base = conv.sender_base(me, seg);
         // Without the ACK flag the field is shown raw, as tshark shows it.
         let ack = if seg.flags.contains(Flags::ACK) {
             let peer_base = conv.isn_or(peer, SeqNumber(seg.ack.0.wrapping_sub(1)));
