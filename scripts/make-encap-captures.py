@@ -30,10 +30,11 @@ endpoints 192.0.2.1 (client side) and 198.51.100.1 (server side) (RFC 5737).
 Every outer IPv4 header: version 4, IHL 5, DSCP/ECN 0, total length right,
 identification 0x4000 + frame index (0-based), DF set (Linux tunnels copy the
 inner DF, and every inner packet has it), TTL 64, the right protocol, a
-correct header checksum. UDP: source port 49152 + ((client port * 31 +
-server port) mod 16384), the same both ways (Linux hashes the inner flow
-into its source port), length right, checksum 0 (allowed for IPv4, RFC 768;
-Linux's default for VXLAN and Geneve over IPv4).
+correct header checksum. UDP: source port 49152 + ((inner source port * 31
++ inner destination port) mod 16384), so one per direction (Linux hashes the
+inner flow into the source port, and captures-encap/vxlan-kernel.pcap shows
+a different one each way), length right, checksum 0 (allowed for IPv4, RFC
+768, RFC 7348 section 5; the kernel's VXLAN here sets one, see that file).
 
 Layouts (E = outer Ethernet header: dst MAC, src MAC, EtherType):
 
@@ -175,9 +176,6 @@ class Inner:
         self.tcp_header_len = (tcp[12] >> 4) * 4
         self.payload_len = len(tcp) - self.tcp_header_len
 
-    def client_server_ports(self):
-        return (self.sport, self.dport) if self.from_client else (self.dport, self.sport)
-
 
 def inners(path):
     header, e, records = read_pcap(path)
@@ -218,8 +216,7 @@ def ipv4(inner, proto, payload):
 
 
 def udp(inner, dport, payload):
-    cport, sport = inner.client_server_ports()
-    src = 49152 + ((cport * 31 + sport) % 16384)
+    src = 49152 + ((inner.sport * 31 + inner.dport) % 16384)
     return struct.pack("!HHHH", src, dport, 8 + len(payload), 0) + payload
 
 
