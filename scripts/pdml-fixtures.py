@@ -18,11 +18,25 @@ checksum statuses (size 0, placed on their checksum). Left out, and why:
   - text-only lines with no field name ("D-SACK Sequence", "Timestamps");
   - tcp.pdu.size and tcp.segment_data: where the protocol above TCP (BGP,
     OpenFlow) cut the payload into its messages, its view of the bytes.
-The value is PDML's `show` attribute; a payload longer than 64 bytes is
-kept as its length and its first 64 bytes, as `LEN:ab:cd:...`, which keeps
-the files small and still checks where the payload is and how it starts.
+The value is PDML's `show` attribute; a payload (tcp.payload, and
+udp.payload under a tunnel) longer than 64 bytes is kept as its length and
+its first 64 bytes, as `LEN:ab:cd:...`, which keeps the files small and
+still checks where the payload is and how it starts.
 
-Usage: python3 scripts/pdml-fixtures.py   (regenerates every fixture)
+With a directory argument, the captures in that directory only (no REAL
+ones), into tests/fixtures/pdml/<name>/, where <name> is the directory's
+name without a leading "captures-": `python3 scripts/pdml-fixtures.py
+captures-encap` writes tests/fixtures/pdml/encap/<capture>.tsv. There the
+layers kept include the encapsulations' own (ENCAP_LAYERS: 802.1Q and
+802.1ad tags, MPLS, PPPoE and PPP, GRE, UDP, VXLAN, Geneve); a tunnel's
+outer and inner eth or ip are both kept, each at its own offset. Note: on
+the last fragment of a fragmented segment, tshark dissects the TCP of the
+segment it reassembled, and the offsets of those TCP fields (and of the
+ip.fragment / ipv6.fragment lines) count from the start of the reassembled
+payload, not of the frame. No test reads these files yet.
+
+Usage: python3 scripts/pdml-fixtures.py             (regenerates every fixture)
+       python3 scripts/pdml-fixtures.py DIRECTORY   (e.g. captures-encap)
 """
 
 import os
@@ -34,6 +48,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN = os.path.join(ROOT, "captures")
 OUT = os.path.join(ROOT, "tests", "fixtures", "pdml")
 LAYERS = {"eth", "sll", "null", "ip", "ipv6", "tcp"}
+# The encapsulations' layers, kept too for a DIRECTORY other than captures/.
+ENCAP_LAYERS = {"vlan", "ieee8021ad", "mpls", "pppoes", "ppp", "gre", "udp",
+                "vxlan", "geneve"}
 SIZELESS = {"ip.checksum.status", "tcp.checksum.status"}
 ALIASES = {"eth.addr"}
 # Where the protocol above TCP cut the payload into its messages: that
@@ -45,9 +62,9 @@ PAYLOAD_KEPT = 64
 REAL = ["ssh.pcap", "bgp-4byte-asn.pcap", "of10_s4810.pcap", "resp_1_benchmark.pcap"]
 
 
-def fields_of(packet):
+def fields_of(packet, layers):
     for proto in packet.findall("proto"):
-        if proto.get("name") not in LAYERS:
+        if proto.get("name") not in layers:
             continue
         for f in proto.iter("field"):
             name = f.get("name") or ""
@@ -57,16 +74,25 @@ def fields_of(packet):
             if size == 0 and name not in SIZELESS:
                 continue
             show = f.get("show") or ""
-            if name == "tcp.payload" and size > PAYLOAD_KEPT:
+            if name in ("tcp.payload", "udp.payload") and size > PAYLOAD_KEPT:
                 show = "%d:%s" % (size, show[: PAYLOAD_KEPT * 3 - 1])
             yield name, f.get("pos"), size, show
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    ours = [os.path.join(IN, n) for n in sorted(os.listdir(IN))
-            if n.endswith(".pcap") or n.endswith(".pcapng")]
+    if len(sys.argv) > 2:
+        sys.exit("usage: python3 scripts/pdml-fixtures.py [DIRECTORY]")
+    src, out, layers = IN, OUT, LAYERS
     wild = [os.path.join(ROOT, "tests", "data", "wild", n) for n in REAL]
+    if len(sys.argv) == 2 and os.path.realpath(sys.argv[1]) != os.path.realpath(IN):
+        src = os.path.realpath(sys.argv[1])
+        name = os.path.basename(src)
+        if name.startswith("captures-"):
+            name = name[len("captures-"):]
+        out, layers, wild = os.path.join(OUT, name), LAYERS | ENCAP_LAYERS, []
+    os.makedirs(out, exist_ok=True)
+    ours = [os.path.join(src, n) for n in sorted(os.listdir(src))
+            if n.endswith(".pcap") or n.endswith(".pcapng")]
     for path in ours + wild:
         name = os.path.basename(path)
         pdml = subprocess.run(
@@ -76,13 +102,14 @@ def main():
         root = ET.fromstring(pdml)
         lines = []
         for number, packet in enumerate(root.iter("packet"), start=1):
-            for abbrev, pos, size, show in fields_of(packet):
+            for abbrev, pos, size, show in fields_of(packet, layers):
                 assert "\t" not in show and "\n" not in show, (name, abbrev)
                 lines.append("%d\t%s\t%s\t%d\t%s\n" % (number, abbrev, pos, size, show))
         stem = name.rsplit(".", 1)[0]
-        with open(os.path.join(OUT, stem + ".tsv"), "w") as out:
-            out.writelines(lines)
-        print("%s: %d fields" % (stem, len(lines)), file=sys.stderr)
+        with open(os.path.join(out, stem + ".tsv"), "w") as f:
+            f.writelines(lines)
+        print("%s: %d fields" % (os.path.relpath(os.path.join(out, stem), ROOT), len(lines)),
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

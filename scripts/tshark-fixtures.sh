@@ -1,7 +1,23 @@
 #!/usr/bin/env bash
 # tshark-fixtures.sh — write tshark's view of every frame of every capture in
-# captures/ to tests/fixtures/tshark/<capture>.csv (e.g. hello-sll.pcap.csv
+# captures/ to tests/fixtures/tshark/<capture>.csv (e.g. hello-sll.pcap
 # becomes hello-sll.csv; the extension is dropped).
+#
+# With a directory argument, the captures in that directory instead, into
+# tests/fixtures/tshark/<name>/, where <name> is the directory's name without
+# a leading "captures-": `scripts/tshark-fixtures.sh captures-encap` writes
+# tests/fixtures/tshark/encap/<capture>.csv. Those files differ in two ways,
+# because the frames there hold a header more than once (an outer and an
+# inner IPv4 in a tunnel, an outer and an inner Ethernet in VXLAN):
+#   - EVERY occurrence of a field, outermost first, comma separated in one
+#     quoted value (-E occurrence=a): ip.src "192.0.2.1,127.0.0.1"; the
+#     inner TCP's addresses are the last ones. (frame.protocols tells the
+#     layers in the same order.)
+#   - the ENCAP_FIELDS below after the 54 fields: the outer headers' own
+#     fields (802.1Q and 802.1ad tags, MPLS labels, PPPoE, GRE, UDP, VXLAN,
+#     Geneve) and the IPv4 and IPv6 fragment fields. On the last fragment
+#     the TCP fields are those of the segment tshark reassembled.
+# No test reads them yet (tcplab does not decode these encapsulations).
 #
 # tests/tshark_agreement.rs compares tcplab's packet records with these files
 # field by field, so the tests never need tshark at run time. Rerun this
@@ -42,13 +58,26 @@
 #                             else for (a flag, acks_frame, bytes_in_flight)
 #
 # Needs: tshark (Debian package tshark, 4.0).
-# Usage: scripts/tshark-fixtures.sh
+# Usage: scripts/tshark-fixtures.sh             (captures/)
+#        scripts/tshark-fixtures.sh DIRECTORY   (e.g. captures-encap)
 
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 IN="$ROOT/captures"
 OUT="$ROOT/tests/fixtures/tshark"
+OCCURRENCE=f
+if [ $# -gt 1 ]; then
+    echo "usage: scripts/tshark-fixtures.sh [DIRECTORY]" >&2
+    exit 2
+elif [ $# -eq 1 ]; then
+    IN="$(cd "$1" && pwd)" || exit 1
+    if [ "$IN" != "$ROOT/captures" ]; then
+        sub="$(basename "$IN")"
+        OUT="$OUT/${sub#captures-}"
+        OCCURRENCE=a
+    fi
+fi
 
 command -v tshark >/dev/null || { echo "tshark-fixtures: tshark is missing" >&2; exit 1; }
 
@@ -109,6 +138,48 @@ FIELDS=(
     tcp.analysis.initial_rtt
 )
 
+# The outer headers and fragments: only for a DIRECTORY other than captures/.
+ENCAP_FIELDS=(
+    eth.type
+    ieee8021ad.id
+    vlan.id
+    vlan.etype
+    mpls.label
+    mpls.exp
+    mpls.bottom
+    mpls.ttl
+    pppoe.code
+    pppoe.session_id
+    pppoe.payload_length
+    ppp.protocol
+    gre.proto
+    udp.srcport
+    udp.dstport
+    udp.length
+    udp.checksum
+    vxlan.flags
+    vxlan.vni
+    geneve.version
+    geneve.option.length
+    geneve.proto_type
+    geneve.vni
+    ip.proto
+    ip.id
+    ip.flags.df
+    ip.flags.mf
+    ip.frag_offset
+    ip.checksum
+    ip.fragment.count
+    ip.reassembled.length
+    ipv6.fraghdr.nxt
+    ipv6.fraghdr.offset
+    ipv6.fraghdr.more
+    ipv6.fraghdr.ident
+    ipv6.fragment.count
+    ipv6.reassembled.length
+)
+if [ "$OCCURRENCE" = a ]; then FIELDS+=("${ENCAP_FIELDS[@]}"); fi
+
 args=()
 for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
 
@@ -121,7 +192,7 @@ for cap in "$IN"/*.pcap "$IN"/*.pcapng; do
     # -n: no name resolution (addresses and ports stay numbers).
     # TZ=UTC: keeps tshark from consulting the local zone (epoch is UTC anyway).
     TZ=UTC tshark -n -r "$cap" -T fields -E header=y -E separator=, \
-        -E occurrence=f -E quote=d "${args[@]}" >"$OUT/$name.csv" 2>"$OUT/$name.err" || {
+        -E occurrence="$OCCURRENCE" -E quote=d "${args[@]}" >"$OUT/$name.csv" 2>"$OUT/$name.err" || {
         cat "$OUT/$name.err" >&2
         rm -f "$OUT/$name.err"
         echo "tshark-fixtures: tshark failed on $cap" >&2
@@ -130,7 +201,7 @@ for cap in "$IN"/*.pcap "$IN"/*.pcapng; do
     # tshark warns when run as root; anything else on stderr is a problem.
     grep -v 'Running as user "root"' "$OUT/$name.err" >&2 || true
     rm -f "$OUT/$name.err"
-    echo "wrote tests/fixtures/tshark/$name.csv ($(($(wc -l <"$OUT/$name.csv") - 1)) frames)"
+    echo "wrote ${OUT#"$ROOT"/}/$name.csv ($(($(wc -l <"$OUT/$name.csv") - 1)) frames)"
     made=$((made + 1))
 done
 [ "$made" -gt 0 ] || { echo "tshark-fixtures: no captures in $IN" >&2; exit 1; }
