@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """make-encap-captures.py - real loopback TCP re-wrapped in the outer headers
-of real-world encapsulations, written to captures-encap/.
+of real-world encapsulations, written to captures/encap/.
 
 The TCP inside is real: every inner IP packet (or, for the tunnels that carry
 Ethernet, every inner Ethernet frame) is copied byte for byte from a capture
@@ -11,10 +11,9 @@ original timestamp. The output is deterministic: the same bytes every run
 (no clock, no randomness; IDs and ports are computed from the frame index
 and the inner ports).
 
-Why captures-encap/ and not captures/encap/: tests/fuzz_regressions.rs reads
-every entry of captures/ that is not *.md with std::fs::read, and a
-sub-directory there would make it fail; the other tests that list captures/
-(and tests/data/wild/) would not see these files in either place.
+Why a sub-directory of captures/: the tests that list captures/ take its
+files only, so these need no fixtures of the kind captures/ files have
+until tcplab decodes them (tests/fixtures/*/encap/ hold tshark's view).
 
 Inputs (Ethernet, nanosecond pcap, one traced `tcplab trace --send hello`
 exchange on lo, 10 frames; the client is the side that sends the first SYN):
@@ -32,7 +31,7 @@ identification 0x4000 + frame index (0-based), DF set (Linux tunnels copy the
 inner DF, and every inner packet has it), TTL 64, the right protocol, a
 correct header checksum. UDP: source port 49152 + ((inner source port * 31
 + inner destination port) mod 16384), so one per direction (Linux hashes the
-inner flow into the source port, and captures-encap/vxlan-kernel.pcap shows
+inner flow into the source port, and captures/encap/vxlan-kernel.pcap shows
 a different one each way), length right, checksum 0 (allowed for IPv4, RFC
 768, RFC 7348 section 5; the kernel's VXLAN here sets one, see that file).
 
@@ -93,7 +92,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN = os.path.join(ROOT, "captures")
-OUT = os.path.join(ROOT, "captures-encap")
+OUT = os.path.join(ROOT, "captures/encap")
 
 MAC_CLIENT = bytes.fromhex("00005e005301")
 MAC_SERVER = bytes.fromhex("00005e005302")
@@ -140,7 +139,7 @@ def write_pcap(name, header, e, records):
     path = os.path.join(OUT, name)
     with open(path, "wb") as f:
         f.write(b"".join(parts))
-    print("wrote captures-encap/%s (%d frames, %d bytes)"
+    print("wrote captures/encap/%s (%d frames, %d bytes)"
           % (name, len(records), os.path.getsize(path)))
 
 

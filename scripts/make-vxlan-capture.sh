@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make-vxlan-capture.sh — (re)make captures-encap/vxlan-kernel.pcap: one real
+# make-vxlan-capture.sh — (re)make captures/encap/vxlan-kernel.pcap: one real
 # kernel TCP exchange carried by the kernel's own VXLAN, captured on the
-# underlay with tcpdump. (The other files of captures-encap/ are re-wrapped
+# underlay with tcpdump. (The other files of captures/encap/ are re-wrapped
 # by scripts/make-encap-captures.py; this kernel builds VXLAN and veth but
 # not 802.1Q, GRE, Geneve, IPIP, sit or MPLS routing, so VXLAN is the one
 # tunnel it can make for real.)
@@ -41,7 +41,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="$ROOT/captures-encap/vxlan-kernel.pcap"
+OUT="$ROOT/captures/encap/vxlan-kernel.pcap"
 PORT="${PORT:-5001}"
 TRIES=5
 NS_A="tcplab-vxlan-a-$$"
@@ -192,7 +192,7 @@ for try in $(seq "$TRIES"); do
     if check "$WORK/vxlan.pcap"; then
         mkdir -p "$(dirname "$OUT")"
         cp "$WORK/vxlan.pcap" "$OUT"
-        echo "made captures-encap/vxlan-kernel.pcap ($(stat -c %s "$OUT") bytes, try $try)"
+        echo "made captures/encap/vxlan-kernel.pcap ($(stat -c %s "$OUT") bytes, try $try)"
         exit 0
     fi
     echo "make-vxlan-capture: try $try: not one whole exchange over VXLAN; retrying" >&2

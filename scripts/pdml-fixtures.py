@@ -26,7 +26,7 @@ still checks where the payload is and how it starts.
 With a directory argument, the captures in that directory only (no REAL
 ones), into tests/fixtures/pdml/<name>/, where <name> is the directory's
 name without a leading "captures-": `python3 scripts/pdml-fixtures.py
-captures-encap` writes tests/fixtures/pdml/encap/<capture>.tsv. There the
+captures/encap` writes tests/fixtures/pdml/encap/<capture>.tsv. There the
 layers kept include the encapsulations' own (ENCAP_LAYERS: 802.1Q and
 802.1ad tags, MPLS, PPPoE and PPP, GRE, UDP, VXLAN, Geneve); a tunnel's
 outer and inner eth or ip are both kept, each at its own offset. Note: on
@@ -36,7 +36,7 @@ ip.fragment / ipv6.fragment lines) count from the start of the reassembled
 payload, not of the frame. No test reads these files yet.
 
 Usage: python3 scripts/pdml-fixtures.py             (regenerates every fixture)
-       python3 scripts/pdml-fixtures.py DIRECTORY   (e.g. captures-encap)
+       python3 scripts/pdml-fixtures.py DIRECTORY   (e.g. captures/encap)
 """
 
 import os

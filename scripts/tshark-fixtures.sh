@@ -5,7 +5,7 @@
 #
 # With a directory argument, the captures in that directory instead, into
 # tests/fixtures/tshark/<name>/, where <name> is the directory's name without
-# a leading "captures-": `scripts/tshark-fixtures.sh captures-encap` writes
+# a leading "captures-": `scripts/tshark-fixtures.sh captures/encap` writes
 # tests/fixtures/tshark/encap/<capture>.csv. Those files differ in two ways,
 # because the frames there hold a header more than once (an outer and an
 # inner IPv4 in a tunnel, an outer and an inner Ethernet in VXLAN):
@@ -59,7 +59,7 @@
 #
 # Needs: tshark (Debian package tshark, 4.0).
 # Usage: scripts/tshark-fixtures.sh             (captures/)
-#        scripts/tshark-fixtures.sh DIRECTORY   (e.g. captures-encap)
+#        scripts/tshark-fixtures.sh DIRECTORY   (e.g. captures/encap)
 
 set -euo pipefail
 
