@@ -4,16 +4,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
 
 fn capture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name)
-        .display()
-        .to_string()
+    committed_capture(name)
 }
 
 fn replay(args: &[&str], columns: &str) -> std::process::Output {

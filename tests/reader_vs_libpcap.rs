@@ -15,16 +15,7 @@ use tcplab::capture::SavefileReader;
 use tcplab::values::LinkType;
 
 fn files() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("captures"))
-        .expect("captures/ is in the repository")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && !p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    out.sort();
-    out.extend(common::wild_captures());
-    out
+    common::all_captures()
 }
 
 /// Compares one file; returns a description of the first difference.

@@ -15,16 +15,7 @@ use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{write_record, PacketRecord};
 
 fn files() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("captures"))
-        .expect("captures/ is in the repository")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && !p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    out.sort();
-    out.extend(common::wild_captures());
-    out
+    common::all_captures()
 }
 
 /// How often the corpus reached the record's rarer parts, so that a pass

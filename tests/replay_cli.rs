@@ -8,11 +8,7 @@ use std::path::PathBuf;
 use common::*;
 
 fn capture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name)
-        .display()
-        .to_string()
+    committed_capture(name)
 }
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {

@@ -105,6 +105,29 @@ pub fn wild_captures() -> Vec<std::path::PathBuf> {
     v
 }
 
+/// The captures in `captures/` (sorted), then the wild ones.
+pub fn all_captures() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .expect("captures/ is in the repository")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && !p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    out.sort();
+    out.extend(wild_captures());
+    out
+}
+
+/// The path of `captures/NAME`, as an argument.
+pub fn committed_capture(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 /// How many captures `tests/data/wild/` holds.
 pub const WILD_CAPTURES: usize = 830;
 
