@@ -17,9 +17,13 @@
 //! the path loses nothing when it gets the CPU, at full loopback speed;
 //! docs/performance.md has the figures without the priority. Even at nice
 //! 10, the loopback's softirq work runs in the sender's context, where
-//! nice does not reach: so the whole-payload test gives the ring twice the
-//! default room (128 MiB), which took 8 runs of 8 from 2 of 8 failing here
-//! without CAP_SYS_NICE. 128 MiB, not
+//! nice does not reach, and a 128 MiB ring (twice the default) still
+//! dropped 455 frames in one fresh-clone CI run without the capability.
+//! So the whole-payload test gives the ring room for the whole transfer
+//! (256 MiB): it checks that every frame the kernel keeps reaches the file
+//! whole and counted, whatever the scheduler does; how fast the reader
+//! drains is measured by scripts/bench-capture.sh, and `trace` of 64 MiB
+//! here uses the default ring. 128 MiB, not
 //! the benchmark's 2 GiB, for a debug build's time. The capture path before
 //! issue 11 lost frames from about 5 MB on.
 
@@ -39,8 +43,8 @@ use tcplab::capture::SavefileReader;
 
 const MIB: u64 = 1 << 20;
 
-/// The whole-payload test's ring, in KiB: twice the default.
-const RING_KIB: &str = "131072";
+/// The whole-payload test's ring, in KiB: room for the whole transfer.
+const RING_KIB: &str = "262144";
 
 /// One bulk test at a time.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -429,7 +433,7 @@ fn have(program: &str, arg: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// `capture --write` (a 128 MiB ring, see the module's comment) during a 128 MiB transfer as fast as
+/// `capture --write` (a 256 MiB ring, see the module's comment) during a 128 MiB transfer as fast as
 /// loopback goes, stopped by SIGINT as soon as the receiver saw the end:
 /// the file holds every payload byte the client sent, every frame whole,
 /// as many frames as the summary says, and the kernel dropped none.
