@@ -156,7 +156,8 @@ fn dscp_ecn(out: &mut Fields<'_>, field: Spec, name: &'static str, shift: u32) {
         _ => "congestion experienced",
     };
     let dscp_text = if dscp == 0 { " (default)" } else { "" };
-    let (whole, digits) = if shift == 0 { (byte, 2) } else { (byte, 8) };
+    // IPv4's byte shows as 2 hex digits, IPv6's traffic class as 8 (PDML's form).
+    let digits = if shift == 0 { 2 } else { 8 };
     let text = format!("DSCP {dscp}{dscp_text} · ECN {ecn} ({ecn_text})");
     let (dscp_name, ecn_name) = if name == "ip.dsfield" {
         ("ip.dsfield.dscp", "ip.dsfield.ecn")
@@ -168,7 +169,7 @@ fn dscp_ecn(out: &mut Fields<'_>, field: Spec, name: &'static str, shift: u32) {
     } else {
         field.bits(0xff << shift)
     };
-    out.push(field, hex(whole, digits), text);
+    out.push(field, hex(byte, digits), text);
     out.push(
         Spec {
             abbrev: dscp_name,

@@ -87,8 +87,7 @@ fn layer_title(p: &Packet, layer: &str) -> String {
 /// `14` or `16-17`.
 fn span(r: &Range<usize>) -> String {
     match r.len() {
-        0 => r.start.to_string(),
-        1 => r.start.to_string(),
+        0 | 1 => r.start.to_string(),
         n => format!("{}-{}", r.start, r.start + n - 1),
     }
 }
