@@ -34,10 +34,11 @@ fn be32(b: &[u8], at: usize) -> u32 {
 /// The segment in `data`, if the frame is of the common kind; `None` sends
 /// the frame to [`decode_frame`](super::decode_frame).
 pub fn decode_common(link: LinkType, data: &[u8], orig_len: u32) -> Option<Common> {
-    let (start, version) = match (link, split_link(link, data).ok()?) {
-        (_, NextLayer::EtherType(0x0800)) => (link.header_len(), Some(4)),
-        (_, NextLayer::EtherType(0x86dd)) => (link.header_len(), Some(6)),
-        (_, NextLayer::Ip) => (link.header_len(), None),
+    let (next, start) = split_link(link, data).ok()?;
+    let version = match next {
+        NextLayer::EtherType(0x0800) => Some(4),
+        NextLayer::EtherType(0x86dd) => Some(6),
+        NextLayer::Ip => None,
         _ => return None,
     };
     let ip = data.get(start..)?;

@@ -24,9 +24,10 @@ pub(crate) enum NextLayer {
     Unsupported(u32),
 }
 
-/// Reads the non-Ethernet link headers by hand (etherparse has no entry for
-/// SLL2 or NULL); Ethernet goes straight to etherparse.
-pub(crate) fn split_link(link: LinkType, data: &[u8]) -> Result<NextLayer, DecodeError> {
+/// What follows the link header, and where it starts in the frame (the
+/// link header's length: fixed for most link types, read from the header
+/// for those whose length varies).
+pub(crate) fn split_link(link: LinkType, data: &[u8]) -> Result<(NextLayer, usize), DecodeError> {
     let need = link.header_len();
     if data.len() < need {
         return Err(DecodeError {
@@ -40,7 +41,7 @@ pub(crate) fn split_link(link: LinkType, data: &[u8]) -> Result<NextLayer, Decod
         });
     }
     let be16 = |r: std::ops::Range<usize>| u16::from_be_bytes([data[r.start], data[r.start + 1]]);
-    Ok(match link {
+    let next = match link {
         LinkType::LinuxSll => NextLayer::EtherType(be16(field::SLL_PROTOCOL)),
         LinkType::LinuxSll2 => NextLayer::EtherType(be16(field::SLL2_PROTOCOL)),
         LinkType::Ethernet => NextLayer::EtherType(be16(field::ETHERNET_TYPE)),
@@ -54,7 +55,8 @@ pub(crate) fn split_link(link: LinkType, data: &[u8]) -> Result<NextLayer, Decod
         }
         LinkType::Raw => NextLayer::Ip,
         LinkType::Other(n) => NextLayer::Unsupported(n),
-    })
+    };
+    Ok((next, need))
 }
 
 /// The address family of a NULL or LOOP header: DLT_LOOP is in network

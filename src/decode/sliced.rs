@@ -141,16 +141,16 @@ pub fn decode_frame(link: LinkType, data: &[u8], orig_len: u32) -> Sliced<'_> {
             p.error = Some(e);
             return p;
         }
-        Ok(NextLayer::Unsupported(n)) => {
+        Ok((NextLayer::Unsupported(n), _)) => {
             p.note = Some(format!("link type {n} is not decoded"));
             return p;
         }
-        Ok(NextLayer::Family(f)) => {
-            p.layout.link = link.header_len();
+        Ok((NextLayer::Family(f), start)) => {
+            p.layout.link = start;
             p.note = Some(format!("not IP (address family {f})"));
             return p;
         }
-        Ok(NextLayer::EtherType(_)) if link == LinkType::Ethernet => {
+        Ok((NextLayer::EtherType(_), _)) if link == LinkType::Ethernet => {
             match LaxSlicedPacket::from_ethernet(data) {
                 Ok(s) => s,
                 Err(e) => {
@@ -163,16 +163,16 @@ pub fn decode_frame(link: LinkType, data: &[u8], orig_len: u32) -> Sliced<'_> {
                 }
             }
         }
-        Ok(NextLayer::EtherType(t)) => {
-            LaxSlicedPacket::from_ether_type(EtherType(t), &data[link.header_len()..])
+        Ok((NextLayer::EtherType(t), start)) => {
+            LaxSlicedPacket::from_ether_type(EtherType(t), &data[start..])
         }
-        Ok(NextLayer::Ip) => match LaxSlicedPacket::from_ip(&data[link.header_len()..]) {
+        Ok((NextLayer::Ip, start)) => match LaxSlicedPacket::from_ip(&data[start..]) {
             Ok(s) => s,
             Err(e) => {
-                p.layout.link = link.header_len();
+                p.layout.link = start;
                 p.error = Some(DecodeError {
                     layer: Layer::Ip,
-                    offset: link.header_len(),
+                    offset: start,
                     reason: e.to_string(),
                 });
                 return p;
