@@ -7,6 +7,8 @@ use std::fmt;
 pub enum Layer {
     Link,
     Ip,
+    /// A tunnel's own header (UDP, GRE, VXLAN, Geneve) before the inner packet.
+    Tunnel,
     Tcp,
 }
 
@@ -15,6 +17,7 @@ impl fmt::Display for Layer {
         f.write_str(match self {
             Layer::Link => "link layer",
             Layer::Ip => "IP header",
+            Layer::Tunnel => "tunnel header",
             Layer::Tcp => "TCP header",
         })
     }

@@ -8,6 +8,7 @@
 //! No time, no I/O, no flows here.
 
 mod common;
+pub mod encap;
 mod error;
 pub mod fields;
 pub(crate) mod link;
@@ -15,6 +16,7 @@ mod sliced;
 mod tcp;
 
 pub use common::{decode_common, Common};
+pub use encap::{Kind, Outer, Stack};
 pub use error::{DecodeError, Layer};
 pub use fields::{explain, ChecksumStatus, Field, FlowContext};
 pub use sliced::{decode, decode_frame, IpInfo, Layout, Sliced};

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
-use super::link::{split_link, NextLayer};
+use super::encap::{number, walk, End, Stack};
 use super::{DecodeError, Flags, Layer, Tcp};
 use crate::values::LinkType;
 
@@ -57,6 +57,8 @@ impl Layout {
 #[derive(Debug, Clone)]
 pub struct Sliced<'a> {
     pub link: LinkType,
+    /// The headers before the IP header that carries TCP, outermost first.
+    pub outer: Stack,
     pub layout: Layout,
     pub ip: Option<IpInfo>,
     /// The TCP header as sent, every raw field readable.
@@ -79,6 +81,7 @@ impl<'a> Sliced<'a> {
     fn empty(link: LinkType) -> Self {
         Sliced {
             link,
+            outer: Stack::default(),
             layout: Layout::default(),
             ip: None,
             tcp: None,
@@ -136,54 +139,56 @@ pub fn decode(link: LinkType, data: &[u8]) -> Sliced<'_> {
 /// Wireshark does (`tcp.len` never exceeds the frame).
 pub fn decode_frame(link: LinkType, data: &[u8], orig_len: u32) -> Sliced<'_> {
     let mut p = Sliced::empty(link);
-    let sliced = match split_link(link, data) {
-        Err(e) => {
+    let walked = walk(link, data);
+    p.outer = walked.stack;
+    let (at, version) = match walked.end {
+        End::Ip { at, version } => (at, version),
+        End::Ether { at, ether_type } => {
+            p.layout.link = at.min(data.len());
+            p.note = Some(match ether_type {
+                number::ARP => "ARP, not TCP".to_string(),
+                _ => "not IP".to_string(),
+            });
+            return p;
+        }
+        End::Note { at, note } => {
+            p.layout.link = at.min(data.len());
+            p.note = Some(note);
+            return p;
+        }
+        End::Error(e) => {
+            p.layout.link = e.offset.min(data.len());
             p.error = Some(e);
             return p;
         }
-        Ok((NextLayer::Unsupported(n), _)) => {
-            p.note = Some(format!("link type {n} is not decoded"));
-            return p;
-        }
-        Ok((NextLayer::Family(f), start)) => {
-            p.layout.link = start;
-            p.note = Some(format!("not IP (address family {f})"));
-            return p;
-        }
-        Ok((NextLayer::EtherType(_), _)) if link == LinkType::Ethernet => {
-            match LaxSlicedPacket::from_ethernet(data) {
-                Ok(s) => s,
-                Err(e) => {
-                    p.error = Some(DecodeError {
-                        layer: Layer::Link,
-                        offset: 0,
-                        reason: e.to_string(),
-                    });
-                    return p;
-                }
-            }
-        }
-        Ok((NextLayer::EtherType(t), start)) => {
-            LaxSlicedPacket::from_ether_type(EtherType(t), &data[start..])
-        }
-        Ok((NextLayer::Ip, start)) => match LaxSlicedPacket::from_ip(&data[start..]) {
+    };
+    let sliced = match version {
+        Some(4) => LaxSlicedPacket::from_ether_type(EtherType::IPV4, &data[at..]),
+        Some(_) => LaxSlicedPacket::from_ether_type(EtherType::IPV6, &data[at..]),
+        None => match LaxSlicedPacket::from_ip(&data[at..]) {
             Ok(s) => s,
             Err(e) => {
-                p.layout.link = start;
+                p.layout.link = at;
                 p.error = Some(DecodeError {
                     layer: Layer::Ip,
-                    offset: start,
+                    offset: at,
                     reason: e.to_string(),
                 });
                 return p;
             }
         },
     };
-    fill(&mut p, data, &sliced, orig_len as usize);
+    fill(&mut p, data, at, &sliced, orig_len as usize);
     p
 }
 
-fn fill<'a>(p: &mut Sliced<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_len: usize) {
+fn fill<'a>(
+    p: &mut Sliced<'a>,
+    data: &'a [u8],
+    ip_at: usize,
+    s: &LaxSlicedPacket<'a>,
+    orig_len: usize,
+) {
     let (ip_start, ip) = match &s.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
@@ -217,15 +222,28 @@ fn fill<'a>(p: &mut Sliced<'a>, data: &'a [u8], s: &LaxSlicedPacket<'a>, orig_le
                 dst: IpAddr::V6(v6.header().destination_addr()),
                 payload_len: v6_payload_len(v6).saturating_sub(ext_len),
             };
+            // A length of 0 with no Jumbo Payload option leaves nothing
+            // for TCP: tshark's dissection stops with an exception.
+            if v6.header().payload_length() == 0 && info.payload_len == 0 {
+                p.layout.link = start;
+                p.layout.ip = info.hdr_len.min(data.len() - start);
+                p.ip = Some(info);
+                p.error = Some(DecodeError {
+                    layer: Layer::Ip,
+                    offset: start,
+                    reason: "payload length 0 and no Jumbo Payload option".to_string(),
+                });
+                return;
+            }
             (start, info)
         }
         Some(LaxNetSlice::Arp(_)) => {
-            p.layout.link = data.len().min(p.link.header_len().max(14));
+            p.layout.link = ip_at;
             p.note = Some("ARP, not TCP".to_string());
             return;
         }
         None => {
-            p.layout.link = data.len().min(p.link.header_len());
+            p.layout.link = ip_at;
             match &s.stop_err {
                 Some((e, layer)) => {
                     p.error = Some(DecodeError {

@@ -4,7 +4,7 @@
 
 use super::{Direction, Findings, FlowInfo, Phase, Segment};
 use crate::decode::fields::{explain, Field, FlowContext, Frame};
-use crate::decode::{walk_options, DecodeError, Flags, IpInfo, Layout, Tcp, TcpOptions};
+use crate::decode::{walk_options, DecodeError, Flags, IpInfo, Layout, Stack, Tcp, TcpOptions};
 
 /// The TCP header before its options (RFC 9293 §3.1).
 const TCP_FIXED_LEN: usize = 20;
@@ -23,6 +23,9 @@ pub struct Packet {
     pub frame_len: u32,
     /// The captured bytes of the whole frame.
     pub data: Vec<u8>,
+    /// The headers before the IP header that carries TCP (the link
+    /// header, VLAN tags, tunnels...), outermost first.
+    pub outer: Stack,
     /// Where each layer lies in `data`.
     pub layout: Layout,
     pub ip: Option<IpInfo>,
@@ -47,6 +50,7 @@ impl Default for Packet {
             link: LinkType::Ethernet,
             frame_len: 0,
             data: Vec::new(),
+            outer: Stack::default(),
             layout: Layout::default(),
             ip: None,
             tcp: None,

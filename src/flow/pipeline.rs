@@ -3,7 +3,7 @@
 //! relative numbers, analysis, phase), a typed [`Packet`] out.
 
 use super::{Packet, Tracker};
-use crate::decode::{decode_common, decode_frame, Layer};
+use crate::decode::{decode_common, decode_frame, Layer, Stack};
 use crate::values::{Frame, RawFrame};
 
 /// The per-packet state: the conversations seen so far.
@@ -52,6 +52,7 @@ impl Pipeline {
         into.link = frame.link;
         into.frame_len = frame.orig_len;
         if let Some(c) = decode_common(frame.link, frame.data, frame.orig_len) {
+            into.outer = Stack::link(c.layout.link);
             into.layout = c.layout;
             into.ip = Some(c.ip);
             into.tcp = Some(c.tcp);
@@ -61,6 +62,7 @@ impl Pipeline {
             return;
         }
         let sliced = decode_frame(frame.link, frame.data, frame.orig_len);
+        into.outer = sliced.outer;
         into.layout = sliced.layout;
         into.ip = sliced.ip.clone();
         into.tcp = sliced.tcp_values();

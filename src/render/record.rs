@@ -28,6 +28,10 @@ pub struct PacketRecord {
     pub cap_len: u32,
     pub link: &'static str,
     pub link_hdr_len: usize,
+    /// The headers `link_hdr_len` counts, when there is more than the link
+    /// header (VLAN tags, MPLS, a tunnel): outermost first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encap: Option<Vec<EncapLayer>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_version: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,6 +102,28 @@ pub struct PacketRecord {
     pub fields: Option<Vec<Field>>,
 }
 
+/// One header before the inner IP header: Wireshark's protocol name for
+/// it (`eth`, `vlan`, `mpls`, `ip`, `udp`, `vxlan`...) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EncapLayer {
+    pub layer: &'static str,
+    pub len: usize,
+}
+
+/// The record's `encap` list, if the frame has more than its link header.
+fn encap_layers(p: &Packet) -> Option<Vec<EncapLayer>> {
+    p.outer.is_encapsulated().then(|| {
+        p.outer
+            .as_slice()
+            .iter()
+            .map(|o| EncapLayer {
+                layer: o.kind.protocol(p.link),
+                len: o.len as usize,
+            })
+            .collect()
+    })
+}
+
 impl PacketRecord {
     /// The record of a packet. `max_hex` cuts `payload_hex` to that many
     /// payload bytes.
@@ -109,6 +135,7 @@ impl PacketRecord {
             cap_len: p.cap_len(),
             link: p.link.name(),
             link_hdr_len: p.layout.link,
+            encap: encap_layers(p),
             error: p.error.as_ref().map(|e| e.to_string()),
             note: p.note.clone(),
             ..Default::default()
@@ -186,6 +213,9 @@ pub fn write_record(out: &mut Vec<u8>, p: &Packet, max_hex: usize) {
     o.uint("cap_len", p.cap_len());
     o.str("link", p.link.name());
     o.uint("link_hdr_len", p.layout.link);
+    if p.outer.is_encapsulated() {
+        o.value("encap", |out| push_encap(out, p));
+    }
     if let Some(ip) = ip {
         o.uint("ip_version", ip.version);
         o.uint("ip_hdr_len", ip.hdr_len);
@@ -379,6 +409,22 @@ fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
 
 /// The names of the set flags, as [`Flags::names`] lists them (bit 0, FIN,
 /// first); the table follows the flag byte's bits.
+/// `[{"layer":"eth","len":14},...]`, as [`EncapLayer`] serializes.
+fn push_encap(out: &mut Vec<u8>, p: &Packet) {
+    out.push(b'[');
+    for (i, o) in p.outer.as_slice().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"layer\":\"");
+        out.extend_from_slice(o.kind.protocol(p.link).as_bytes());
+        out.extend_from_slice(b"\",\"len\":");
+        out.extend_from_slice(o.len.to_string().as_bytes());
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
 fn push_flags(out: &mut Vec<u8>, flags: Flags) {
     const NAMES: [&str; 8] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"];
     push_names(
