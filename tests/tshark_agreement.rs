@@ -45,6 +45,8 @@
 //! | initial_rtt       | tcp.analysis.initial_rtt (exact text, 9 decimals)   |
 //! | error             | must be absent: tshark decoded every frame          |
 
+mod common;
+
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -52,6 +54,8 @@ use std::path::PathBuf;
 use tcplab::capture::{FileSource, PacketSource};
 use tcplab::flow::Pipeline;
 use tcplab::render::PacketRecord;
+
+use common::parse_csv_line;
 
 /// Disagreements with tshark found when this test was written, reported to
 /// the decoder's owner (not fixed here: src/ belongs to another change).
@@ -83,50 +87,7 @@ fn root() -> PathBuf {
 }
 
 // ---------------------------------------------------------------------------
-// A reader for tshark's `-E header=y -E separator=, -E quote=d` output.
-
-/// One CSV row: `None` for an empty unquoted value (tshark: field absent),
-/// `Some` for a quoted one.
-fn parse_csv_line(line: &str) -> Result<Vec<Option<String>>, String> {
-    let mut out = Vec::new();
-    let mut chars = line.chars().peekable();
-    loop {
-        match chars.peek() {
-            Some('"') => {
-                chars.next();
-                let mut value = String::new();
-                loop {
-                    match chars.next() {
-                        Some('"') if chars.peek() == Some(&'"') => {
-                            chars.next();
-                            value.push('"');
-                        }
-                        Some('"') => break,
-                        Some(c) => value.push(c),
-                        None => return Err(format!("unterminated quote in {line:?}")),
-                    }
-                }
-                out.push(Some(value));
-            }
-            _ => {
-                let mut value = String::new();
-                while let Some(&c) = chars.peek() {
-                    if c == ',' {
-                        break;
-                    }
-                    value.push(c);
-                    chars.next();
-                }
-                out.push(if value.is_empty() { None } else { Some(value) });
-            }
-        }
-        match chars.next() {
-            Some(',') => continue,
-            None => return Ok(out),
-            Some(c) => return Err(format!("unexpected {c:?} after a value in {line:?}")),
-        }
-    }
-}
+// tshark's `-E header=y -E separator=, -E quote=d` output: `common::parse_csv_line`.
 
 /// One frame as tshark saw it: field name -> value (absent fields missing).
 struct TsharkRow {

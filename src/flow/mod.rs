@@ -1,6 +1,7 @@
 //! Conversations: 4-tuple keys, stream indexes, direction, relative seq/ack
 //! as Wireshark computes them, the phase of each segment (handshake, data,
-//! teardown) and when a connection is completely closed.
+//! teardown) and when a connection is completely closed; IP fragments
+//! reassembled into the datagram the last of them completes ([`Defrag`]).
 //!
 //! Flow works on [`Segment`], the normalized TCP values of a decoded frame.
 //! [`Pipeline`] turns each frame into the typed [`Packet`] every view reads.
@@ -8,6 +9,7 @@
 
 mod analysis;
 mod close;
+mod defrag;
 mod packet;
 mod phase;
 mod pipeline;
@@ -18,6 +20,10 @@ mod unacked;
 
 pub use analysis::{Analysis, ConnectionAnalysis, Findings, WindowScale};
 pub use close::{CloseWatch, Closes};
+pub use defrag::{
+    Defrag, DefragKey, Fragment, Outcome, Reassembled, Skip, MAX_DATAGRAM_LEN, MAX_FRAGMENTS,
+    MAX_PENDING_BYTES, MAX_PENDING_DATAGRAMS, PIECE_COST,
+};
 pub use packet::Packet;
 pub use phase::{Phase, PhaseState};
 pub use pipeline::Pipeline;

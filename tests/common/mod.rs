@@ -182,3 +182,48 @@ pub fn spawn_capture(
     );
     (child, err)
 }
+
+/// A reader for tshark's `-E header=y -E separator=, -E quote=d` output
+/// (the fixtures of `scripts/tshark-fixtures.sh`).
+/// One CSV row: `None` for an empty unquoted value (tshark: field absent),
+/// `Some` for a quoted one.
+pub fn parse_csv_line(line: &str) -> Result<Vec<Option<String>>, String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        match chars.peek() {
+            Some('"') => {
+                chars.next();
+                let mut value = String::new();
+                loop {
+                    match chars.next() {
+                        Some('"') if chars.peek() == Some(&'"') => {
+                            chars.next();
+                            value.push('"');
+                        }
+                        Some('"') => break,
+                        Some(c) => value.push(c),
+                        None => return Err(format!("unterminated quote in {line:?}")),
+                    }
+                }
+                out.push(Some(value));
+            }
+            _ => {
+                let mut value = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c == ',' {
+                        break;
+                    }
+                    value.push(c);
+                    chars.next();
+                }
+                out.push(if value.is_empty() { None } else { Some(value) });
+            }
+        }
+        match chars.next() {
+            Some(',') => continue,
+            None => return Ok(out),
+            Some(c) => return Err(format!("unexpected {c:?} after a value in {line:?}")),
+        }
+    }
+}
