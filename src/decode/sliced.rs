@@ -7,7 +7,7 @@ use std::ops::Range;
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::encap::{number, walk, End, Stack};
-use super::{DecodeError, Flags, Layer, Tcp};
+use super::{fragment_of, DecodeError, Flags, FragmentOf, Layer, Tcp};
 use crate::values::LinkType;
 
 /// The network-layer facts of a frame.
@@ -75,6 +75,8 @@ pub struct Sliced<'a> {
     pub error: Option<DecodeError>,
     /// Why a well-formed frame has no TCP (ARP, UDP, a fragment...).
     pub note: Option<String>,
+    /// What its header says of it, if the frame is an IP fragment.
+    pub fragment: Option<FragmentOf>,
 }
 
 impl<'a> Sliced<'a> {
@@ -90,6 +92,7 @@ impl<'a> Sliced<'a> {
             payload_len: 0,
             error: None,
             note: None,
+            fragment: None,
         }
     }
 
@@ -207,9 +210,6 @@ fn fill<'a>(
                 dst: IpAddr::V4(h.destination_addr()),
                 payload_len: total.saturating_sub(hdr_len),
             };
-            if v4.payload().fragmented && v4.payload().ip_number == etherparse::IpNumber::TCP {
-                p.note = Some("IPv4 fragment: TCP header in another frame".to_string());
-            }
             (start, info)
         }
         Some(LaxNetSlice::Ipv6(v6)) => {
@@ -261,6 +261,13 @@ fn fill<'a>(
     p.layout.ip = ip.hdr_len.min(data.len().saturating_sub(ip_start));
     let room = orig_len.saturating_sub(ip_start + ip.hdr_len);
     let ip_payload_len = ip.payload_len.min(room);
+    if let Some(f) = fragment_of(data, ip_start, ip.src, ip.dst) {
+        p.layout.payload = f.data.len();
+        p.note = Some(format!("IPv{} fragment", ip.version));
+        p.fragment = Some(f);
+        p.ip = Some(ip);
+        return;
+    }
     p.ip = Some(ip);
 
     match &s.transport {

@@ -10,6 +10,7 @@
 mod analysis;
 mod close;
 mod defrag;
+mod fragments;
 mod packet;
 mod phase;
 mod pipeline;

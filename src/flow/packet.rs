@@ -2,7 +2,7 @@
 //! conversation. Every view, ladder, lab check and test reads this; the
 //! JSON record is only its projection (`render::PacketRecord`).
 
-use super::{Direction, Findings, FlowInfo, Phase, Segment};
+use super::{Direction, Findings, FlowInfo, Phase, Reassembled, Segment};
 use crate::decode::fields::{explain, Field, FlowContext, Frame};
 use crate::decode::{walk_options, DecodeError, Flags, IpInfo, Layout, Stack, Tcp, TcpOptions};
 
@@ -39,6 +39,9 @@ pub struct Packet {
     pub error: Option<DecodeError>,
     /// Why a well-formed frame has no TCP (ARP, UDP, a fragment...).
     pub note: Option<String>,
+    /// The TCP segment this frame's IP fragment completed, reassembled
+    /// from every piece: then `tcp` and the payload are read from it.
+    pub reassembled: Option<Box<Reassembled>>,
 }
 
 impl Default for Packet {
@@ -58,6 +61,7 @@ impl Default for Packet {
             flow: None,
             error: None,
             note: None,
+            reassembled: None,
         }
     }
 }
@@ -70,9 +74,22 @@ impl Packet {
 
     /// The captured payload bytes (fewer than `payload_len` when cut).
     pub fn payload(&self) -> &[u8] {
+        if let (Some(r), Some(tcp)) = (&self.reassembled, &self.tcp) {
+            return r.payload.get(tcp.hdr_len..).unwrap_or_default();
+        }
         self.data
             .get(self.layout.payload_range())
             .unwrap_or_default()
+    }
+
+    /// The TCP header's captured bytes: in the frame, or at the start of
+    /// the reassembled segment.
+    pub fn tcp_header(&self) -> Option<&[u8]> {
+        let tcp = self.tcp.as_ref()?;
+        match &self.reassembled {
+            Some(r) => r.payload.get(..tcp.hdr_len),
+            None => self.data.get(self.layout.tcp_range()),
+        }
     }
 
     pub fn flags(&self) -> Option<Flags> {
@@ -98,8 +115,7 @@ impl Packet {
 
     /// The TCP options, read from the captured header, if this is TCP.
     pub fn options(&self) -> Option<TcpOptions> {
-        self.tcp.as_ref()?;
-        let header = self.data.get(self.layout.tcp_range())?;
+        let header = self.tcp_header()?;
         Some(TcpOptions::parse(
             header.get(TCP_FIXED_LEN..).unwrap_or_default(),
         ))
@@ -127,8 +143,7 @@ impl Packet {
         let (ip, tcp) = (self.ip.as_ref()?, self.tcp.as_ref()?);
         let syn = tcp.flags.contains(Flags::SYN);
         let options = self
-            .data
-            .get(self.layout.tcp_range())
+            .tcp_header()
             .and_then(|h| h.get(TCP_FIXED_LEN..))
             .unwrap_or_default();
         let (wscale, sacked) = flow_options(options);

@@ -2,7 +2,8 @@
 //! a frame in, decoded once, placed in its conversation (stream, direction,
 //! relative numbers, analysis, phase), a typed [`Packet`] out.
 
-use super::{Packet, Tracker};
+use super::defrag::Defrag;
+use super::{fragments, Packet, Tracker};
 use crate::decode::{decode_common, decode_frame, Layer, Stack};
 use crate::values::{Frame, RawFrame};
 
@@ -11,6 +12,8 @@ use crate::values::{Frame, RawFrame};
 pub struct Pipeline {
     tracker: Tracker,
     frames: u64,
+    /// IP fragments waiting for the rest of their datagram.
+    defrag: Defrag,
 }
 
 impl Pipeline {
@@ -59,6 +62,7 @@ impl Pipeline {
             into.payload_len = c.payload_len;
             into.error = None;
             into.note = None;
+            into.reassembled = None;
             return;
         }
         let sliced = decode_frame(frame.link, frame.data, frame.orig_len);
@@ -69,6 +73,10 @@ impl Pipeline {
         into.payload_len = sliced.payload_len;
         into.error = sliced.error;
         into.note = sliced.note;
+        into.reassembled = None;
+        if let Some(f) = &sliced.fragment {
+            fragments::enter(&mut self.defrag, frame.data, f, into);
+        }
     }
 
     /// The packet's place in its conversation; reads its bytes (a SYN's

@@ -12,7 +12,11 @@ impl Walker<'_> {
             IPV4 => return self.ip(at, Some(4)),
             IPV6 => return self.ip(at, Some(6)),
             VLAN | QINQ_OLD | QINQ => {
-                let kind = if t == QINQ { Kind::ServiceTag } else { Kind::Vlan };
+                let kind = if t == QINQ {
+                    Kind::ServiceTag
+                } else {
+                    Kind::Vlan
+                };
                 self.take(kind, at, TAG_LEN)
                     .map(|h| (be16(h, TAG_TYPE), at + TAG_LEN))
             }
@@ -112,4 +116,3 @@ impl Walker<'_> {
         }
     }
 }
-

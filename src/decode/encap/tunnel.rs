@@ -89,11 +89,13 @@ impl Walker<'_> {
             return None;
         }
         let (a, b) = (be16(h, 0), be16(h, 2));
-        [a.min(b), a.max(b)].into_iter().find_map(|port| match port {
-            number::VXLAN_PORT => Some(Kind::Vxlan),
-            number::GENEVE_PORT => Some(Kind::Geneve),
-            _ => None,
-        })
+        [a.min(b), a.max(b)]
+            .into_iter()
+            .find_map(|port| match port {
+                number::VXLAN_PORT => Some(Kind::Vxlan),
+                number::GENEVE_PORT => Some(Kind::Geneve),
+                _ => None,
+            })
     }
 
     fn udp(&mut self, at: usize) -> End {
@@ -168,7 +170,10 @@ impl Walker<'_> {
             }
             t => End::Note {
                 at,
-                note: format!("{} payload 0x{t:04x}, not IP", by.label(crate::values::LinkType::Ethernet)),
+                note: format!(
+                    "{} payload 0x{t:04x}, not IP",
+                    by.label(crate::values::LinkType::Ethernet)
+                ),
             },
         }
     }
