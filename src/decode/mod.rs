@@ -7,6 +7,7 @@
 //! lengths once; after it returns no accessor of [`Sliced`] can panic.
 //! No time, no I/O, no flows here.
 
+mod ace;
 mod common;
 mod error;
 pub mod fields;
@@ -14,6 +15,7 @@ pub(crate) mod link;
 mod sliced;
 mod tcp;
 
+pub use ace::{ae_bit, Ace};
 pub use common::{decode_common, Common};
 pub use error::{DecodeError, Layer};
 pub use fields::{explain, ChecksumStatus, Field, FlowContext};
