@@ -7,6 +7,7 @@
 //! lengths once; after it returns no accessor of [`Sliced`] can panic.
 //! No time, no I/O, no flows here.
 
+mod ace;
 mod common;
 pub mod encap;
 mod error;
@@ -16,6 +17,7 @@ pub(crate) mod link;
 mod sliced;
 mod tcp;
 
+pub use ace::{ae_bit, Ace};
 pub use common::{decode_common, Common};
 pub use encap::{Kind, Outer, Stack};
 pub use error::{DecodeError, Layer};

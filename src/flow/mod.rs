@@ -7,6 +7,7 @@
 //! [`Pipeline`] turns each frame into the typed [`Packet`] every view reads.
 //! Flow knows nothing of pcap, tokio or terminals.
 
+mod accecn;
 mod analysis;
 mod close;
 mod defrag;
@@ -19,6 +20,7 @@ mod summary;
 mod tracker;
 mod unacked;
 
+pub use accecn::AccEcn;
 pub use analysis::{Analysis, ConnectionAnalysis, Findings, WindowScale};
 pub use close::{CloseWatch, Closes};
 pub use defrag::{
@@ -46,6 +48,9 @@ pub struct Segment {
     pub seq: SeqNumber,
     pub ack: SeqNumber,
     pub flags: Flags,
+    /// The AE bit (RFC 9768 §3), which [`Flags`]' byte does not hold: only
+    /// the AccECN handshake reads it.
+    pub ae: bool,
     /// Window field as sent (unscaled).
     pub window: u16,
     /// TCP payload bytes as the IP header declares them.

@@ -4,7 +4,9 @@
 
 use super::{Direction, Findings, FlowInfo, Phase, Reassembled, Segment};
 use crate::decode::fields::{explain, Field, FlowContext, Frame};
-use crate::decode::{walk_options, DecodeError, Flags, IpInfo, Layout, Stack, Tcp, TcpOptions};
+use crate::decode::{
+    ae_bit, walk_options, Ace, DecodeError, Flags, IpInfo, Layout, Stack, Tcp, TcpOptions,
+};
 
 /// The TCP header before its options (RFC 9293 §3.1).
 const TCP_FIXED_LEN: usize = 20;
@@ -113,6 +115,33 @@ impl Packet {
         self.flow.map(|f| f.findings).unwrap_or_default()
     }
 
+    /// The ACE counter, when the handshake negotiated Accurate ECN and
+    /// this is not a SYN (its ECE, CWR and AE bits are then no flags).
+    pub fn ace(&self) -> Option<Ace> {
+        self.flow.filter(|f| f.accecn)?;
+        let tcp = self.tcp.as_ref()?;
+        let header = self.tcp_header().unwrap_or_default();
+        Some(Ace::of(tcp.flags, ae_bit(header)))
+    }
+
+    /// True if the TCP header's AE bit is set (outside [`Flags`]' byte).
+    pub fn ae(&self) -> bool {
+        self.tcp.is_some() && ae_bit(self.tcp_header().unwrap_or_default())
+    }
+
+    /// The flags as the text views say them: [`Flags::spoken`], then AE
+    /// if set (last, as Wireshark lists it: `SYN-ECE-CWR-AE` asks for
+    /// AccECN); with AccECN the other flags and the counter (`PSH-ACK ACE=5`).
+    pub fn spoken_flags(&self) -> Option<String> {
+        let flags = self.flags()?;
+        Some(match self.ace() {
+            Some(ace) => ace.spoken_with(flags),
+            None if self.ae() && flags == Flags::default() => "AE".into(),
+            None if self.ae() => format!("{}-AE", flags.spoken()),
+            None => flags.spoken(),
+        })
+    }
+
     /// The TCP options, read from the captured header, if this is TCP.
     pub fn options(&self) -> Option<TcpOptions> {
         let header = self.tcp_header()?;
@@ -128,6 +157,7 @@ impl Packet {
             rel_seq: self.flow.map(|f| f.seq),
             rel_ack: self.flow.map(|f| f.ack),
             window_scale: self.flow.and_then(|f| f.window_scale).map(|s| s.factor()),
+            accecn: self.flow.is_some_and(|f| f.accecn),
         };
         let frame = Frame {
             link: self.link,
@@ -147,6 +177,7 @@ impl Packet {
             .and_then(|h| h.get(TCP_FIXED_LEN..))
             .unwrap_or_default();
         let (wscale, sacked) = flow_options(options);
+        let header = self.tcp_header().unwrap_or_default();
         // Window scale counts only on a SYN (RFC 7323 §2.2).
         let wscale = wscale.filter(|_| syn);
         Some(Segment {
@@ -155,6 +186,7 @@ impl Packet {
             seq: SeqNumber(tcp.seq),
             ack: SeqNumber(tcp.ack),
             flags: tcp.flags,
+            ae: ae_bit(header),
             window: tcp.window,
             payload_len: self.payload_len as u32,
             wscale,

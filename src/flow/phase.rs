@@ -28,43 +28,49 @@ impl fmt::Display for Phase {
     }
 }
 
-/// One stream's progress through its life, as far as phases go.
+/// One stream's progress through its life, as far as phases go: a set of
+/// the four facts below in one byte (four `bool`s took four, and the
+/// tracker keeps one state per stream: the byte saved holds `AccEcn`).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct PhaseState {
-    syn_ack_seen: bool,
-    handshake_done: bool,
-    fin_seen: bool,
-    rst_seen: bool,
-}
+pub struct PhaseState(u8);
 
 impl PhaseState {
+    const SYN_ACK_SEEN: u8 = 1;
+    const HANDSHAKE_DONE: u8 = 2;
+    const FIN_SEEN: u8 = 4;
+    const RST_SEEN: u8 = 8;
+
+    fn has(self, fact: u8) -> bool {
+        self.0 & fact != 0
+    }
+
     /// The phase of `seg`, sent in `direction`.
     pub fn observe(&mut self, seg: &Segment, direction: Direction) -> Phase {
         let f = seg.flags;
-        if f.contains(Flags::RST) || self.rst_seen {
-            self.rst_seen = true;
+        if f.contains(Flags::RST) || self.has(Self::RST_SEEN) {
+            self.0 |= Self::RST_SEEN;
             return Phase::Reset;
         }
-        if f.contains(Flags::FIN) || self.fin_seen {
-            self.fin_seen = true;
+        if f.contains(Flags::FIN) || self.has(Self::FIN_SEEN) {
+            self.0 |= Self::FIN_SEEN;
             return Phase::Teardown;
         }
         if f.contains(Flags::SYN) {
             if f.contains(Flags::ACK) {
-                self.syn_ack_seen = true;
+                self.0 |= Self::SYN_ACK_SEEN;
                 return Phase::Handshake(2);
             }
             return Phase::Handshake(1);
         }
-        if self.syn_ack_seen
-            && !self.handshake_done
+        let third = self.has(Self::SYN_ACK_SEEN)
+            && !self.has(Self::HANDSHAKE_DONE)
             && direction == Direction::ClientToServer
-            && seg.payload_len == 0
-        {
-            self.handshake_done = true;
-            return Phase::Handshake(3);
+            && seg.payload_len == 0;
+        self.0 |= Self::HANDSHAKE_DONE;
+        if third {
+            Phase::Handshake(3)
+        } else {
+            Phase::Data
         }
-        self.handshake_done = true;
-        Phase::Data
     }
 }

@@ -226,6 +226,7 @@ mod tests {
             seq: SeqNumber(seq),
             ack: SeqNumber(0),
             flags,
+            ae: false,
             window: 0,
             payload_len: len,
             wscale: None,

@@ -9,7 +9,9 @@ use std::time::Duration;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use super::{CloseWatch, ConnectionAnalysis, Findings, Phase, PhaseState, Segment, WindowScale};
+use super::{
+    AccEcn, CloseWatch, ConnectionAnalysis, Findings, Phase, PhaseState, Segment, WindowScale,
+};
 use crate::decode::Flags;
 use crate::values::SeqNumber;
 use crate::values::Timestamp;
@@ -49,6 +51,9 @@ pub struct FlowInfo {
     /// (`tcp.window_size_scalefactor`); `None` on a SYN, whose window is
     /// never scaled.
     pub window_scale: Option<WindowScale>,
+    /// The handshake negotiated Accurate ECN and this is not a SYN: the
+    /// ECE, CWR and AE bits are the ACE counter, not flags (RFC 9768 §3.2).
+    pub accecn: bool,
 }
 
 /// One end of a connection, in 20 bytes (a `SocketAddr` takes 32): a
@@ -107,6 +112,9 @@ struct Conversation {
     analysis: ConnectionAnalysis,
     phase: PhaseState,
     close: CloseWatch,
+    /// How far the AccECN handshake went: one byte, the one `PhaseState`
+    /// gave up (the conversation stays 120 bytes).
+    accecn: AccEcn,
     /// Waiting in `Tracker::closed` to be retired.
     queued: bool,
     /// A segment came while queued: wait another `LINGER`.
@@ -209,6 +217,7 @@ impl Tracker {
             seg.ack.0
         };
         let findings = conv.analysis.observe(frame, ts, seg, me, base);
+        conv.accecn.observe(seg);
         let info = FlowInfo {
             stream: slot,
             direction,
@@ -218,6 +227,7 @@ impl Tracker {
             phase: conv.phase.observe(seg, direction),
             window: conv.analysis.scaled_window(me, seg),
             window_scale: (!seg.flags.contains(Flags::SYN)).then(|| conv.analysis.scale(me)),
+            accecn: conv.accecn.counts(seg),
         };
         conv.close.observe(seg, direction);
         if conv.queued {
@@ -279,6 +289,7 @@ impl Tracker {
             analysis: ConnectionAnalysis::default(),
             phase: PhaseState::default(),
             close: CloseWatch::new(),
+            accecn: AccEcn::default(),
             queued: false,
             touched: false,
         });
@@ -330,6 +341,7 @@ mod tests {
             seq: SeqNumber(seq),
             ack: SeqNumber(ack),
             flags,
+            ae: false,
             window: 512,
             payload_len: 0,
             wscale: None,
@@ -393,6 +405,12 @@ mod tests {
         let info = t.observe(9, at(70), &seg(false, 501, 102, Flags::FIN | Flags::ACK));
         assert!(info.findings.flags.contains(Analysis::RETRANSMISSION));
         assert_eq!(t.endpoints(0).0, CLIENT.parse().unwrap());
+    }
+
+    /// Issue 10's budget: AccECN's byte is the one `PhaseState` gave up.
+    #[test]
+    fn a_conversation_stays_120_bytes() {
+        assert_eq!(std::mem::size_of::<Conversation>(), 120);
     }
 
     /// tshark's bytes in flight: only on segments with payload, a FIN's

@@ -73,9 +73,15 @@ impl RowWriter {
         line.push_str(" → ");
         push_endpoint(line, ip.dst, tcp.dst_port);
         line.push(' ');
+        // The AE bit, or AccECN's counter in place of two flags: rare, so
+        // said on demand; every other segment takes the table's words.
+        let own = (packet.ae() || packet.ace().is_some())
+            .then(|| packet.spoken_flags())
+            .flatten();
+        let said = own.as_deref().unwrap_or_else(|| spoken(flags));
         match SegmentKind::of(flags, packet.payload_len).paint() {
-            Some(paint) if pal.enabled => line.push_str(&pal.paint(paint, spoken(flags))),
-            _ => line.push_str(spoken(flags)),
+            Some(paint) if pal.enabled => line.push_str(&pal.paint(paint, said)),
+            _ => line.push_str(said),
         }
         line.push_str(" seq ");
         line.push_str(n.format(seq));

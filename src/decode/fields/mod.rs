@@ -56,6 +56,9 @@ pub struct FlowContext {
     /// the multiplier, -1 when the handshake was not seen, -2 when a side
     /// did not offer scaling. `None` on a SYN (never scaled).
     pub window_scale: Option<i32>,
+    /// The handshake negotiated Accurate ECN and this is not a SYN: the
+    /// ECE, CWR and AE bits are one field, the ACE counter (`tcp.flags.ace`).
+    pub accecn: bool,
 }
 
 /// What [`explain`] reads: a decoded frame's bytes and layers.

@@ -5,7 +5,7 @@
 use super::checksum::tcp as tcp_checksum;
 use super::value::{bit, colon_hex, hex, said};
 use super::{Fields, FlowContext, Spec};
-use crate::decode::{Flags, IpInfo, Layout};
+use crate::decode::{Ace, Flags, IpInfo, Layout};
 use crate::values::terminal_safe;
 
 /// Offsets inside the TCP header, the one place that knows them.
@@ -115,7 +115,7 @@ fn header(out: &mut Fields<'_>, at: usize, ctx: &FlowContext) {
         (words * 4).to_string(),
         format!("header length {words} × 4 = {} bytes", words * 4),
     );
-    flags(out, at, bits);
+    flags(out, at, bits, ctx.accecn);
     window(out, at, bits, ctx);
 }
 
@@ -164,25 +164,39 @@ fn number(out: &mut Fields<'_>, field: Spec, relative: Option<u32>, what: &str, 
     }
 }
 
-fn flags(out: &mut Fields<'_>, at: usize, bits: u32) {
+/// The three bits AccECN reads as the ACE counter (RFC 9768 §3.2).
+const ACE_BITS: u32 = 0x01c0;
+
+/// The flags field and each bit. With AccECN (`accecn`), Wireshark's
+/// tree: AE, CWR and ECE are one field, `tcp.flags.ace`, not three flags.
+fn flags(out: &mut Fields<'_>, at: usize, bits: u32, accecn: bool) {
     let s = |abbrev, off, len| Spec::new("tcp", abbrev, at + off, len);
     let v = bits & 0x0fff;
-    // Wireshark's order: FIN SYN RST PSH ACK URG ECE CWR, then AE.
-    let mut names = Flags::from_bits((v & 0xff) as u8).names();
-    if v & 0x0100 != 0 {
-        names.push("AE");
+    let byte13 = Flags::from_bits((v & 0xff) as u8);
+    let ace = accecn.then(|| Ace::of(byte13, v & 0x0100 != 0));
+    // Wireshark's order: FIN SYN RST PSH ACK URG ECE CWR, then AE; with
+    // AccECN the counter after the flags left (the line the text view shows).
+    let mut names = byte13.names();
+    match ace {
+        Some(_) => names.retain(|n| !matches!(*n, "ECE" | "CWR")),
+        None if v & 0x0100 != 0 => names.push("AE"),
+        None => {}
     }
-    let set = if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(" ")
-    };
+    let mut set = names.join(" ");
+    if let Some(ace) = ace {
+        let sep = if set.is_empty() { "" } else { " · " };
+        set = format!("{set}{sep}{}", ace.explained());
+    }
+    let set = if set.is_empty() { "none".into() } else { set };
     out.push(
         s("tcp.flags", range::OFFSET_FLAGS, 2).bits(0x0fff),
         hex(v, 4),
         format!("flags {}: {set}", hex(v, 3)),
     );
-    for &(abbrev, mask, words) in FLAG_BITS.iter().filter(|f| f.1 != 0) {
+    for &(abbrev, mask, words) in &FLAG_BITS {
+        if ace.is_some() && mask & ACE_BITS != 0 {
+            continue;
+        }
         // The reserved and AE bits are in byte 12, the rest in byte 13.
         let (off, byte_mask) = if mask > 0xff {
             (range::OFFSET_FLAGS, mask >> 8)
@@ -200,24 +214,34 @@ fn flags(out: &mut Fields<'_>, at: usize, bits: u32) {
             value,
             format!("{words}: {}", said(on)),
         );
+        if let (Some(ace), 0x0e00) = (ace, mask) {
+            // Where AE, CWR and ECE were: both bytes, as Wireshark places it.
+            out.push(
+                s("tcp.flags.ace", range::OFFSET_FLAGS, 2)
+                    .bits(ACE_BITS)
+                    .detail(),
+                ace.get().to_string(),
+                ace.explained(),
+            );
+        }
     }
     out.push(
         s("tcp.flags.str", range::OFFSET_FLAGS, 2).detail(),
-        flag_string(v),
+        flag_string(v, ace),
         "the flags as Wireshark writes them".into(),
     );
 }
 
-/// `·······AP···`: Wireshark's twelve-character flag picture.
-fn flag_string(v: u32) -> String {
+/// `·······AP···`: Wireshark's twelve-character flag picture; with AccECN
+/// the counter where C stands, dashes where A and E do (`···-6-·A····`).
+fn flag_string(v: u32, ace: Option<Ace>) -> String {
     const LETTERS: [char; 12] = ['R', 'R', 'R', 'A', 'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'];
     (0..12)
-        .map(|i| {
-            if v & (0x800 >> i) != 0 {
-                LETTERS[i]
-            } else {
-                '·'
-            }
+        .map(|i| match (ace, i) {
+            (Some(ace), 4) => char::from(b'0' + ace.get()),
+            (Some(_), 3 | 5) => '-',
+            _ if v & (0x800 >> i) != 0 => LETTERS[i],
+            _ => '·',
         })
         .collect()
 }

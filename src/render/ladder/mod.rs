@@ -54,6 +54,9 @@ pub struct Arrow {
     pub direction: Direction,
     pub kind: SegmentKind,
     pub flags: Flags,
+    /// The flags as the label says them ([`Packet::spoken_flags`]: the AE
+    /// bit, or with AccECN the ACE counter, `ACK ACE=5`, included).
+    pub said: String,
     /// Relative sequence number.
     pub seq: u32,
     /// Relative acknowledgment number, when the ACK flag is set.
@@ -72,7 +75,7 @@ impl Arrow {
     /// A segment with payload shows `seq first:next` (bytes first to
     /// next - 1); `len` appears only when there is payload.
     pub fn label(&self) -> String {
-        let mut s = self.flags.spoken();
+        let mut s = self.said.clone();
         if self.len > 0 {
             let next = self.seq.wrapping_add(self.len as u32);
             s.push_str(&format!(" seq {}:{next}", self.seq));
@@ -178,6 +181,7 @@ impl Ladder {
             direction: flow.direction,
             kind: SegmentKind::of(flags, len),
             flags,
+            said: p.spoken_flags().unwrap_or_default(),
             seq: flow.seq,
             ack: flags.contains(Flags::ACK).then_some(flow.ack),
             len,

@@ -112,7 +112,7 @@ pub fn explain_one(w: &mut dyn Write, p: &Packet, opts: &TextOptions) -> io::Res
     let pal = opts.palette;
     let fields = p.fields();
     let lines = lines(&fields);
-    let flags = p.flags().map(|f| f.spoken()).unwrap_or_default();
+    let flags = p.spoken_flags().unwrap_or_default();
     let dir = direction_text(p.direction(), false);
     let title: Vec<String> = [
         format!("#{}", p.number),

@@ -170,7 +170,8 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
         Col::Dir => Cell::new(direction_text(p.direction(), short)),
         Col::Flags => {
             let kind = SegmentKind::of(flags, p.payload_len).paint();
-            Cell::new(flags.spoken()).fg(kind.map_or(Color::Reset, Paint::table_color))
+            Cell::new(p.spoken_flags().unwrap_or_default())
+                .fg(kind.map_or(Color::Reset, Paint::table_color))
         }
         Col::Seq => Cell::new(opt(p.flow.map(|f| f.seq))),
         Col::Ack if !flags.contains(Flags::ACK) => Cell::new("-"),
@@ -315,6 +316,7 @@ mod tests {
                 phase: Phase::Data,
                 window,
                 window_scale,
+                accecn: false,
             }),
             ..Packet::default()
         }
