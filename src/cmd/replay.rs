@@ -10,7 +10,7 @@ use crate::capture::{FileSource, FrameFilter};
 use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
-    bytes_per_line, endpoints, explain_one, hexdump, layout_spans, write_record_explained,
+    bytes_per_line, endpoints, explain_one, hexdump, layout_spans, size_line, write_record_explained,
     write_summary, FollowWriter, HexdumpMode, Ladder, Paint, RowWriter, Span, TextOptions,
 };
 use crate::values::Timestamp;
@@ -277,7 +277,13 @@ fn dump(out: &mut dyn Write, packet: &Packet, opts: &TextOptions) -> std::io::Re
                 }],
             )
         }
-        HexdumpMode::Frame => (&packet.data[..], layout_spans(&packet.layout)),
+        HexdumpMode::Frame => {
+            // How the frame's bytes split into layers, tunnels included.
+            if let Some(line) = size_line(packet, opts.palette) {
+                writeln!(out, "         {line}")?;
+            }
+            (&packet.data[..], layout_spans(packet))
+        }
     };
     let shown = &bytes[..bytes.len().min(opts.max_hex)];
     hexdump(out, shown, &spans, opts.palette, per_line, "         ")?;

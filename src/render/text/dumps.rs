@@ -6,7 +6,7 @@ use super::fold::{folded, plan, Shown};
 
 /// How much of each payload a folded trace dumps.
 const FOLDED_DUMP: usize = 256;
-use super::sizes::ip_name;
+use super::sizes::{ip_name, outer_paint};
 use super::timeline::direction_text;
 use super::{prose, HexdumpMode, TextOptions};
 use crate::flow::Packet;
@@ -22,13 +22,26 @@ pub fn bytes_per_line(width: usize) -> usize {
         .unwrap_or(1)
 }
 
-/// Each layer's bytes of a frame with `l`'s layout, in its colour.
-pub fn layout_spans(l: &crate::decode::Layout) -> Vec<Span> {
-    vec![
-        Span {
+/// Each layer's bytes of a frame, in its colour: every header before the
+/// inner IP one (the link header, tags, tunnels), then IP, TCP, payload.
+pub fn layout_spans(p: &Packet) -> Vec<Span> {
+    let l = &p.layout;
+    let mut spans: Vec<Span> = p
+        .outer
+        .as_slice()
+        .iter()
+        .map(|o| Span {
+            range: o.start as usize..(o.start + o.len) as usize,
+            paint: outer_paint(o.kind),
+        })
+        .collect();
+    if spans.is_empty() {
+        spans.push(Span {
             range: l.link_range(),
             paint: Paint::Link,
-        },
+        });
+    }
+    spans.extend([
         Span {
             range: l.ip_range(),
             paint: Paint::Ip,
@@ -41,7 +54,8 @@ pub fn layout_spans(l: &crate::decode::Layout) -> Vec<Span> {
             range: l.payload_range(),
             paint: Paint::Payload,
         },
-    ]
+    ]);
+    spans
 }
 
 /// `bytes 0-13 Ethernet · 14-33 IPv4 · 34-73 TCP · 74-78 payload`, coloured.
@@ -53,7 +67,15 @@ fn legend(p: &Packet, pal: Palette) -> String {
             parts.push(pal.paint(paint, &format!("{}-{} {name}", r.start, r.end - 1)));
         }
     };
-    add(l.link_range(), p.link.label(), Paint::Link);
+    match p.outer.as_slice() {
+        [] => add(l.link_range(), p.link.label(), Paint::Link),
+        outer => {
+            for o in outer {
+                let r = o.start as usize..(o.start + o.len) as usize;
+                add(r, o.kind.label(p.link), outer_paint(o.kind));
+            }
+        }
+    }
     add(
         l.ip_range(),
         ip_name(p.ip.as_ref().map(|ip| ip.version)),
@@ -100,7 +122,7 @@ pub fn dumps(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::R
             }
             HexdumpMode::Frame => {
                 let title = format!("#{} {dir}, frame of {} bytes", p.number, p.data.len());
-                (&p.data[..], title, layout_spans(&p.layout))
+                (&p.data[..], title, layout_spans(p))
             }
             _ => continue,
         };

@@ -178,7 +178,7 @@ fn marked_dump(
     let per_line = bytes_per_line(opts.width);
     let shown = &p.data[..p.data.len().min(opts.max_hex)];
     let owner = owners(lines, shown.len());
-    let spans = layout_spans(&p.layout);
+    let spans = layout_spans(p);
     let legend = "the bytes, each field from its letter: L link · I IP · T TCP · P payload";
     super::prose(w, "  ", &pal.paint(Paint::Dim, legend), opts)?;
     for (row, chunk) in shown.chunks(per_line).enumerate() {

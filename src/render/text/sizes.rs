@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::fold::{group, plan, Shown};
 use super::{prose, TextOptions};
+use crate::decode::Kind;
 use crate::flow::Packet;
 use crate::render::{Paint, Palette};
 
@@ -16,8 +17,12 @@ pub(crate) fn ip_name(version: Option<u8>) -> &'static str {
 
 /// `74 bytes on the wire = 14 Ethernet + 20 IPv4 + 40 TCP (20 + 20 options) + 0 payload`
 pub fn size_line(p: &Packet, pal: Palette) -> Option<String> {
-    p.tcp.as_ref()?;
-    let tcp_len = p.layout.tcp;
+    let hdr_len = p.tcp.as_ref()?.hdr_len;
+    // A reassembled segment's header is in the reassembled bytes.
+    let tcp_len = match p.reassembled {
+        Some(_) => hdr_len,
+        None => p.layout.tcp,
+    };
     let tcp = if tcp_len > 20 {
         format!("{tcp_len} TCP (20 + {} options)", tcp_len - 20)
     } else {
@@ -27,20 +32,60 @@ pub fn size_line(p: &Packet, pal: Palette) -> Option<String> {
         p.ip.as_ref()
             .map_or((0, None), |ip| (ip.hdr_len, Some(ip.version)));
     let ip = format!("{ip_len} {}", ip_name(version));
-    let link = format!("{} {}", p.layout.link, p.link.label());
     let payload = format!("{} payload", p.payload_len);
-    let mut line = format!(
-        "{} bytes on the wire = {} + {} + {} + {}",
-        p.frame_len,
-        pal.paint(Paint::Link, &link),
-        pal.paint(Paint::Ip, &ip),
+    let mut parts = outer_parts(p, pal);
+    parts.push(pal.paint(Paint::Ip, &ip));
+    let segment = format!(
+        "{} + {}",
         pal.paint(Paint::Tcp, &tcp),
-        pal.paint(Paint::Payload, &payload),
+        pal.paint(Paint::Payload, &payload)
     );
+    match &p.reassembled {
+        Some(r) => {
+            let piece = p.layout.payload;
+            let frames: Vec<String> = r.frames.iter().map(|n| format!("#{n}")).collect();
+            let piece = pal.paint(Paint::Payload, &format!("{piece} fragment"));
+            parts.push(format!(
+                "{piece}, reassembled from {}: {segment}",
+                frames.join(", ")
+            ));
+        }
+        None => parts.push(segment),
+    }
+    let mut line = format!("{} bytes on the wire = {}", p.frame_len, parts.join(" + "));
     if p.cap_len() < p.frame_len {
         line.push_str(&format!(" ({} captured)", p.cap_len()));
     }
     Some(line)
+}
+
+/// `14 Ethernet + 4 802.1Q` or, in a tunnel, every header before the
+/// inner IP one: `14 Ethernet + 20 IPv4 + 8 UDP + 8 VXLAN + 14 Ethernet`.
+fn outer_parts(p: &Packet, pal: Palette) -> Vec<String> {
+    p.outer
+        .as_slice()
+        .iter()
+        .filter(|o| o.len > 0)
+        .map(|o| {
+            let text = format!("{} {}", o.len, o.kind.label(p.link));
+            pal.paint(outer_paint(o.kind), &text)
+        })
+        .collect()
+}
+
+/// The colour of an outer header: link-layer headers as the link, the
+/// tunnel's IP and its UDP, GRE, VXLAN or Geneve header as IP.
+pub(crate) fn outer_paint(kind: Kind) -> Paint {
+    match kind {
+        Kind::Ipv4
+        | Kind::Ipv6
+        | Kind::Udp
+        | Kind::Gre
+        | Kind::Wccp
+        | Kind::Vxlan
+        | Kind::Geneve => Paint::Ip,
+        _ => Paint::Link,
+    }
 }
 
 /// The size line of every TCP segment (of the rows kept, in a folded
