@@ -143,7 +143,7 @@ pub fn render_all(
         let record = PacketRecord::of(&packet, opts.max_hex).explained(&packet, true);
         serde_json::to_writer(&mut *out, &record)?;
         explain_one(out, &packet, opts)?;
-        let spans = layout_spans(&packet.layout);
+        let spans = layout_spans(&packet);
         hexdump(out, &packet.data, &spans, opts.palette, 16, "  ")?;
         hexdump(out, packet.payload(), &spans, opts.palette, 8, "")?;
         summary.add(&packet);

@@ -10,8 +10,9 @@ use crate::capture::{FileSource, FrameFilter};
 use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
-    bytes_per_line, endpoints, explain_one, hexdump, layout_spans, size_line, write_record_explained,
-    write_summary, FollowWriter, HexdumpMode, Ladder, Paint, RowWriter, Span, TextOptions,
+    bytes_per_line, endpoints, explain_one, hexdump, layout_spans, size_line,
+    write_record_explained, write_summary, FollowWriter, HexdumpMode, Ladder, Paint, RowWriter,
+    Span, TextOptions,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};

@@ -212,31 +212,10 @@ fn fill<'a>(
             };
             (start, info)
         }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let ext_len = v6.extensions().slice().len();
-            let start = offset_in(data, v6.header().slice());
-            let info = IpInfo {
-                version: 6,
-                hdr_len: 40 + ext_len,
-                src: IpAddr::V6(v6.header().source_addr()),
-                dst: IpAddr::V6(v6.header().destination_addr()),
-                payload_len: v6_payload_len(v6).saturating_sub(ext_len),
-            };
-            // A length of 0 with no Jumbo Payload option leaves nothing
-            // for TCP: tshark's dissection stops with an exception.
-            if v6.header().payload_length() == 0 && info.payload_len == 0 {
-                p.layout.link = start;
-                p.layout.ip = info.hdr_len.min(data.len() - start);
-                p.ip = Some(info);
-                p.error = Some(DecodeError {
-                    layer: Layer::Ip,
-                    offset: start,
-                    reason: "payload length 0 and no Jumbo Payload option".to_string(),
-                });
-                return;
-            }
-            (start, info)
-        }
+        Some(LaxNetSlice::Ipv6(v6)) => match ipv6_info(p, data, v6) {
+            Some(found) => found,
+            None => return,
+        },
         Some(LaxNetSlice::Arp(_)) => {
             p.layout.link = ip_at;
             p.note = Some("ARP, not TCP".to_string());
@@ -301,6 +280,38 @@ fn fill<'a>(
             }
         }
     }
+}
+
+/// IPv6's start and facts; `None` (the packet filled with the error)
+/// when its length of 0 leaves nothing for TCP.
+fn ipv6_info(
+    p: &mut Sliced<'_>,
+    data: &[u8],
+    v6: &etherparse::LaxIpv6Slice<'_>,
+) -> Option<(usize, IpInfo)> {
+    let ext_len = v6.extensions().slice().len();
+    let start = offset_in(data, v6.header().slice());
+    let info = IpInfo {
+        version: 6,
+        hdr_len: 40 + ext_len,
+        src: IpAddr::V6(v6.header().source_addr()),
+        dst: IpAddr::V6(v6.header().destination_addr()),
+        payload_len: v6_payload_len(v6).saturating_sub(ext_len),
+    };
+    // A length of 0 with no Jumbo Payload option leaves nothing for TCP:
+    // tshark's dissection stops with an exception.
+    if v6.header().payload_length() == 0 && info.payload_len == 0 {
+        p.layout.link = start;
+        p.layout.ip = info.hdr_len.min(data.len() - start);
+        p.ip = Some(info);
+        p.error = Some(DecodeError {
+            layer: Layer::Ip,
+            offset: start,
+            reason: "payload length 0 and no Jumbo Payload option".to_string(),
+        });
+        return None;
+    }
+    Some((start, info))
 }
 
 /// The frame's length on the wire (`decode` passes no length: then the

@@ -162,8 +162,10 @@ impl Packet {
         let frame = Frame {
             link: self.link,
             data: &self.data,
+            outer: &self.outer,
             layout: &self.layout,
             ip: self.ip.as_ref(),
+            reassembled: self.reassembled.as_ref().map(|r| &r.payload[..]),
         };
         explain(frame, &ctx)
     }

@@ -3,7 +3,6 @@
 
 use super::value::{bit, colon_hex, hex, mac};
 use super::{Fields, Spec};
-use crate::decode::Layout;
 use crate::values::LinkType;
 
 /// Byte ranges of each link header, the one place that knows them.
@@ -30,9 +29,9 @@ mod range {
     pub const SLL_ADDR_ROOM: usize = 8;
 }
 
-pub(super) fn fields(out: &mut Fields<'_>, link: LinkType, layout: &Layout) {
+pub(super) fn fields(out: &mut Fields<'_>, link: LinkType) {
     match link {
-        LinkType::Ethernet => ethernet(out, layout),
+        LinkType::Ethernet => ethernet(out, 0),
         LinkType::LinuxSll => sll(out),
         LinkType::LinuxSll2 => sll2(out),
         LinkType::Null | LinkType::Loop => null(out, link),
@@ -40,7 +39,9 @@ pub(super) fn fields(out: &mut Fields<'_>, link: LinkType, layout: &Layout) {
     }
 }
 
-fn ethernet(out: &mut Fields<'_>, layout: &Layout) {
+/// An Ethernet II header at `base`: the frame's own, or one inside a
+/// tunnel (VXLAN, GRE, Geneve) or after PBB.
+pub(super) fn ethernet(out: &mut Fields<'_>, base: usize) {
     use range::*;
     for (at, abbrev, lg, ig, whose) in [
         (
@@ -52,6 +53,7 @@ fn ethernet(out: &mut Fields<'_>, layout: &Layout) {
         ),
         (ETH_SRC, "eth.src", "eth.src.lg", "eth.src.ig", "source"),
     ] {
+        let at = base + at;
         let Some(addr) = out.bytes(at, 6) else { return };
         let text = if addr.iter().all(|&b| b == 0) {
             format!("{whose} MAC {} (zeros: lo has no hardware)", mac(addr))
@@ -82,21 +84,23 @@ fn ethernet(out: &mut Fields<'_>, layout: &Layout) {
             format!("IG bit: {ig_text} address"),
         );
     }
-    // A VLAN tag moves the type field; tags are decoded with issue 13.
-    if layout.link == 14 {
-        if let Some(t) = out.uint(ETH_TYPE, 2) {
-            let text = format!("EtherType {}: {} follows", hex(t, 4), ether_type_name(t));
-            out.push(Spec::new("eth", "eth.type", ETH_TYPE, 2), hex(t, 4), text);
-        }
+    let at = base + ETH_TYPE;
+    if let Some(t) = out.uint(at, 2) {
+        let text = format!("EtherType {}: {} follows", hex(t, 4), ether_type_name(t));
+        out.push(Spec::new("eth", "eth.type", at, 2), hex(t, 4), text);
     }
 }
 
-fn ether_type_name(t: u32) -> &'static str {
+pub(super) fn ether_type_name(t: u32) -> &'static str {
     match t {
         0x0800 => "IPv4",
         0x86dd => "IPv6",
         0x0806 => "ARP",
         0x8100 => "an 802.1Q VLAN tag",
+        0x88a8 => "an 802.1ad service tag",
+        0x8847 => "an MPLS label",
+        0x8864 => "a PPPoE session header",
+        0x88e7 => "an 802.1ah I-tag",
         _ => "another protocol",
     }
 }

@@ -8,15 +8,17 @@
 //! field the snaplen cut is left out, never read past the buffer.
 
 mod checksum;
+mod encap;
 mod link;
 mod network;
 mod tcp;
 mod tcp_options;
+mod tunnel;
 mod value;
 
 use serde::Serialize;
 
-use super::{IpInfo, Layout};
+use super::{IpInfo, Kind, Layout, Outer, Stack};
 use crate::values::LinkType;
 
 pub use checksum::{Checksum, ChecksumStatus};
@@ -44,6 +46,10 @@ pub struct Field {
     /// JSON lists it, the text view leaves it to its parent's line.
     #[serde(skip)]
     pub detail: bool,
+    /// The field lies in a TCP segment reassembled from IP fragments:
+    /// `offset` counts from the segment's first byte, not the frame's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reassembled: bool,
 }
 
 /// What the flow knows about a segment that its bytes alone do not say.
@@ -66,8 +72,13 @@ pub struct FlowContext {
 pub struct Frame<'a> {
     pub link: LinkType,
     pub data: &'a [u8],
+    /// The headers before the inner IP header.
+    pub outer: &'a Stack,
     pub layout: &'a Layout,
     pub ip: Option<&'a IpInfo>,
+    /// The TCP segment this frame's fragment completed, if it did: its
+    /// fields are placed in these bytes, as tshark places them.
+    pub reassembled: Option<&'a [u8]>,
 }
 
 /// The fields of one frame, layer by layer, in byte order within a layer.
@@ -75,17 +86,78 @@ pub fn explain(frame: Frame<'_>, ctx: &FlowContext) -> Vec<Field> {
     let Frame {
         link,
         data,
+        outer,
         layout,
         ip,
+        reassembled,
     } = frame;
     let mut out = Fields {
         data,
         list: Vec::new(),
     };
-    link::fields(&mut out, link, layout);
+    if outer.as_slice().is_empty() {
+        link::fields(&mut out, link);
+    }
+    for o in outer.as_slice() {
+        outer_fields(&mut out, link, o);
+    }
     network::fields(&mut out, layout);
-    tcp::fields(&mut out, layout, ip, ctx);
+    match reassembled {
+        Some(bytes) => {
+            let mut seg = Fields {
+                data: bytes,
+                list: Vec::new(),
+            };
+            let tcp_len = bytes.get(12).map_or(0, |b| usize::from(b >> 4) * 4);
+            let l = Layout {
+                link: 0,
+                ip: 0,
+                tcp: tcp_len.min(bytes.len()),
+                payload: bytes.len().saturating_sub(tcp_len),
+            };
+            // The pseudo-header counts the whole segment, not this piece.
+            let whole = ip.map(|ip| IpInfo {
+                payload_len: bytes.len(),
+                ..ip.clone()
+            });
+            tcp::fields(&mut seg, &l, whole.as_ref(), ctx);
+            out.list.extend(seg.list.into_iter().map(|f| Field {
+                reassembled: true,
+                ..f
+            }));
+        }
+        None => tcp::fields(&mut out, layout, ip, ctx),
+    }
     out.list
+}
+
+/// The fields of one header before the inner IP header.
+fn outer_fields(out: &mut Fields<'_>, link: LinkType, o: &Outer) {
+    let at = o.start as usize;
+    match o.kind {
+        Kind::Link => link::fields(out, link),
+        Kind::Ethernet => link::ethernet(out, at),
+        Kind::Vlan => encap::vlan(out, at),
+        Kind::ServiceTag => encap::service_tag(out, at),
+        Kind::Mpls => encap::mpls(out, at),
+        Kind::Pppoe => encap::pppoe(out, at),
+        Kind::Ppp => encap::ppp(out, at),
+        Kind::Ipv4 | Kind::Ipv6 => {
+            let l = Layout {
+                link: at,
+                ip: o.len as usize,
+                tcp: 0,
+                payload: 0,
+            };
+            network::fields(out, &l);
+        }
+        Kind::Udp => encap::udp(out, at),
+        Kind::Vxlan => encap::vxlan(out, at),
+        Kind::Gre => tunnel::gre(out, at),
+        Kind::Geneve => tunnel::geneve(out, at),
+        // Described by their size only, for now.
+        Kind::Pbb | Kind::LlcSnap | Kind::FabricPath | Kind::Wccp => {}
+    }
 }
 
 /// The list being built, with the frame it reads from.
@@ -121,6 +193,7 @@ impl<'a> Fields<'a> {
             value,
             text,
             detail: f.detail,
+            reassembled: false,
         });
         true
     }

@@ -314,36 +314,14 @@ fn extension(out: &mut Fields<'_>, kind: u32, pos: usize) -> Option<(u32, usize)
     let (nxt_abbrev, len_abbrev) = match kind {
         0 => ("ipv6.hopopts.nxt", "ipv6.hopopts.len"),
         43 => ("ipv6.routing.nxt", "ipv6.routing.len"),
-        44 => ("ipv6.fragment.nxt", "ipv6.fragment.reserved_octet"),
+        44 => ("ipv6.fraghdr.nxt", "ipv6.fraghdr.reserved_octet"),
         _ => ("ipv6.dstopts.nxt", "ipv6.dstopts.len"),
     };
     let s = |abbrev, off, len| Spec::new("ipv6", abbrev, pos + off, len);
     let text = format!("{name}: next header {next} ({})", protocol_name(next));
     out.push(s(nxt_abbrev, 0, 1), next.to_string(), text);
     if kind == 44 {
-        let v = out.uint(pos + 2, 2)?;
-        out.push(s(len_abbrev, 1, 1), "0".into(), "reserved".into());
-        let text = format!(
-            "fragment offset {} · more fragments: {}",
-            v & 0xfff8,
-            said(v & 1 != 0)
-        );
-        out.push(
-            s("ipv6.fragment.offset", 2, 2).bits(0xfff8),
-            (v & 0xfff8).to_string(),
-            text,
-        );
-        out.push(
-            s("ipv6.fragment.more", 2, 2).bits(0x0001).detail(),
-            bit(v & 1 != 0),
-            "more fragments".into(),
-        );
-        let id = out.uint(pos + 4, 4)?;
-        out.push(
-            s("ipv6.fragment.id", 4, 4),
-            hex(id, 8),
-            format!("identification {}", hex(id, 8)),
-        );
+        fragment_header(out, pos);
         return Some((next, 8));
     }
     let units = out.uint(pos + 1, 1)? as usize;
@@ -358,4 +336,42 @@ fn extension(out: &mut Fields<'_>, kind: u32, pos: usize) -> Option<(u32, usize)
         out.push(s("tcplab.ipv6.ext_data", 2, len - 2), colon_hex(rest), text);
     }
     Some((next, len))
+}
+
+/// The Fragment header's fields after its next header (RFC 8200 §4.5):
+/// Wireshark's `ipv6.fraghdr.*`, the offset in 8-byte units.
+fn fragment_header(out: &mut Fields<'_>, pos: usize) {
+    let s = |abbrev, off, len| Spec::new("ipv6", abbrev, pos + off, len);
+    if let Some(r) = out.uint(pos + 1, 1) {
+        out.push(
+            s("ipv6.fraghdr.reserved_octet", 1, 1),
+            hex(r, 2),
+            "reserved".into(),
+        );
+    }
+    let Some(v) = out.uint(pos + 2, 2) else {
+        return;
+    };
+    let (units, more) = (v >> 3, v & 1 != 0);
+    let text = format!(
+        "fragment offset {units} × 8 = {} bytes · more fragments: {}",
+        units * 8,
+        said(more)
+    );
+    out.push(
+        s("ipv6.fraghdr.offset", 2, 2).bits(0xfff8),
+        units.to_string(),
+        text,
+    );
+    let reserved = s("ipv6.fraghdr.reserved_bits", 2, 2).bits(0x0006).detail();
+    out.push(reserved, (v >> 1 & 3).to_string(), "reserved bits".into());
+    let m = s("ipv6.fraghdr.more", 2, 2).bits(0x0001).detail();
+    out.push(m, u32::from(more).to_string(), "more fragments".into());
+    if let Some(id) = out.uint(pos + 4, 4) {
+        let text = format!(
+            "identification {}: the datagram this piece belongs to",
+            hex(id, 8)
+        );
+        out.push(s("ipv6.fraghdr.ident", 4, 4), hex(id, 8), text);
+    }
 }

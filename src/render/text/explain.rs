@@ -25,6 +25,8 @@ struct Line {
     range: Range<usize>,
     layer: &'static str,
     text: String,
+    /// In the reassembled TCP segment, not in the frame's bytes.
+    reassembled: bool,
 }
 
 /// The lines of a frame's fields: details left to their parent, fields
@@ -39,7 +41,11 @@ fn lines(fields: &[Field]) -> Vec<Line> {
             f.layer
         };
         match out.last_mut() {
-            Some(last) if last.range == range && last.layer == layer => {
+            Some(last)
+                if last.range == range
+                    && last.layer == layer
+                    && last.reassembled == f.reassembled =>
+            {
                 last.text.push_str(" · ");
                 last.text.push_str(&f.text);
             }
@@ -47,6 +53,7 @@ fn lines(fields: &[Field]) -> Vec<Line> {
                 range,
                 layer,
                 text: f.text.clone(),
+                reassembled: f.reassembled,
             }),
         }
     }
@@ -82,6 +89,30 @@ fn layer_title(p: &Packet, layer: &str) -> String {
         _ => (p.link.label().to_string(), l.link_range()),
     };
     format!("{name} · {} bytes ({})", r.len(), span(&r))
+}
+
+/// The bytes a line's offsets count in: the frame's, or the reassembled
+/// segment's.
+fn source<'a>(p: &'a Packet, l: &Line) -> &'a [u8] {
+    match (&p.reassembled, l.reassembled) {
+        (Some(r), true) => &r.payload,
+        _ => &p.data,
+    }
+}
+
+/// `TCP · 32 bytes of the segment reassembled from #4, #5, #6`: the
+/// offsets below count from the segment's first byte.
+fn reassembled_title(p: &Packet, layer: &str, r: &crate::flow::Reassembled) -> String {
+    let hdr = p.tcp.as_ref().map_or(0, |t| t.hdr_len);
+    let (name, len) = match layer {
+        "tcp" => ("TCP", hdr),
+        _ => ("Payload", r.payload.len().saturating_sub(hdr)),
+    };
+    let frames: Vec<String> = r.frames.iter().map(|n| format!("#{n}")).collect();
+    format!(
+        "{name} · {len} bytes of the segment reassembled from {} (offsets in the segment)",
+        frames.join(", ")
+    )
 }
 
 /// `14` or `16-17`.
@@ -132,17 +163,20 @@ pub fn explain_one(w: &mut dyn Write, p: &Packet, opts: &TextOptions) -> io::Res
         .unwrap_or(1);
     let hex_w = lines
         .iter()
-        .map(|l| bytes_text(&p.data, &l.range, most).chars().count())
+        .map(|l| bytes_text(source(p, l), &l.range, most).chars().count())
         .max()
         .unwrap_or(2);
     let mut layer = "";
     for l in &lines {
         if l.layer != layer {
             layer = l.layer;
-            let title = layer_title(p, layer);
+            let title = match &p.reassembled {
+                Some(r) if l.reassembled => reassembled_title(p, layer, r),
+                _ => layer_title(p, layer),
+            };
             writeln!(w, "  {}", pal.paint(paint_of(layer), &title))?;
         }
-        let hex = bytes_text(&p.data, &l.range, most);
+        let hex = bytes_text(source(p, l), &l.range, most);
         let pad = hex_w - hex.chars().count();
         let lead = format!(
             "    {:<off_w$}  {}{}  ",
@@ -209,7 +243,7 @@ fn owners(lines: &[Line], len: usize) -> Vec<Option<usize>> {
             lines
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| l.range.contains(&i))
+                .filter(|(_, l)| !l.reassembled && l.range.contains(&i))
                 .max_by_key(|(_, l)| (l.range.start, std::cmp::Reverse(l.range.len())))
                 .map(|(n, _)| n)
         })

@@ -62,10 +62,14 @@ pub fn size_line(p: &Packet, pal: Palette) -> Option<String> {
 /// `14 Ethernet + 4 802.1Q` or, in a tunnel, every header before the
 /// inner IP one: `14 Ethernet + 20 IPv4 + 8 UDP + 8 VXLAN + 14 Ethernet`.
 fn outer_parts(p: &Packet, pal: Palette) -> Vec<String> {
+    if p.outer.as_slice().is_empty() {
+        let link = format!("{} {}", p.layout.link, p.link.label());
+        return vec![pal.paint(Paint::Link, &link)];
+    }
     p.outer
         .as_slice()
         .iter()
-        .filter(|o| o.len > 0)
+        .filter(|o| o.len > 0 || o.kind == Kind::Link)
         .map(|o| {
             let text = format!("{} {}", o.len, o.kind.label(p.link));
             pal.paint(outer_paint(o.kind), &text)
