@@ -10,8 +10,9 @@ For each capture, tests/fixtures/pdml/<capture>.tsv gets one line per field:
 
 taken from `tshark -T pdml` (tshark 4.0 here), with checksum validation on
 so that ip.checksum.status and tcp.checksum.status say good or bad. Kept:
-the fields of the layers tcplab explains (eth, sll, null, ip, ipv6, tcp)
-that PDML places on bytes (size > 0) and does not hide, plus the two
+the fields of the layers tcplab explains (eth, sll, null, ppp, chdlc,
+nflog, ipoib, arcnet, ip, ipv6, tcp) that PDML places on bytes (size > 0)
+and does not hide, plus the two
 checksum statuses (size 0, placed on their checksum). Left out, and why:
   - eth.addr: Wireshark's "source or destination" filter alias, a copy of
     eth.src and eth.dst on the same bytes;
@@ -47,7 +48,8 @@ import xml.etree.ElementTree as ET
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN = os.path.join(ROOT, "captures")
 OUT = os.path.join(ROOT, "tests", "fixtures", "pdml")
-LAYERS = {"eth", "sll", "null", "ip", "ipv6", "tcp"}
+LAYERS = {"eth", "sll", "null", "ppp", "chdlc", "nflog", "ipoib", "arcnet",
+          "ip", "ipv6", "tcp"}
 # The encapsulations' layers, kept too for a DIRECTORY other than captures/.
 ENCAP_LAYERS = {"vlan", "ieee8021ad", "mpls", "pppoes", "ppp", "gre", "udp",
                 "vxlan", "geneve"}

@@ -35,6 +35,15 @@ fn link_header(link: LinkType) -> Vec<u8> {
         .concat(),
         LinkType::Null => 2u32.to_le_bytes().to_vec(),
         LinkType::Loop => 2u32.to_be_bytes().to_vec(),
+        LinkType::Ppp => vec![0xff, 0x03, 0x00, 0x21],
+        LinkType::CHdlc => vec![0x0f, 0x00, 0x08, 0x00],
+        // NFLOG: family, version, resource id; one 8-byte TLV (hardware
+        // protocol, hook); the payload TLV's header (length 4 + 45 bytes).
+        LinkType::Nflog => vec![2, 0, 0, 0, 8, 0, 1, 0, 8, 0, 3, 0, 49, 0, 9, 0],
+        // IPoIB: 40 address bytes, EtherType, reserved.
+        LinkType::Ipoib => [vec![0; 40], vec![0x08, 0x00, 0, 0]].concat(),
+        // ARCnet: IDs, offset, RFC 1201 IP, split flag, sequence.
+        LinkType::ArcnetLinux => vec![1, 2, 0, 0, 0xd4, 0, 0, 1],
         LinkType::Raw | LinkType::Other(_) => Vec::new(),
     }
 }
@@ -48,6 +57,11 @@ fn every_link_type_is_named_in_the_size_line() {
         (LinkType::Null, "4 BSD loopback"),
         (LinkType::Loop, "4 OpenBSD loopback"),
         (LinkType::Raw, "0 raw IP"),
+        (LinkType::Ppp, "4 PPP"),
+        (LinkType::CHdlc, "4 Cisco HDLC"),
+        (LinkType::Nflog, "16 NFLOG"),
+        (LinkType::Ipoib, "44 IP over InfiniBand"),
+        (LinkType::ArcnetLinux, "8 Linux ARCnet"),
     ];
     for (link, want) in cases {
         let data = [link_header(link), ip_segment()].concat();

@@ -16,7 +16,7 @@
 //! | frame             | frame.number                                        |
 //! | ts                | frame.time_epoch (exact text)                       |
 //! | frame_len/cap_len | frame.len / frame.cap_len                           |
-//! | link              | frame.encap_type (1 ethernet, 25 linux_sll, 210 linux_sll2, 15 null, 7 raw) |
+//! | link              | frame.encap_type (1 ethernet, 25 linux_sll, 210 linux_sll2, 15 null, 7 raw, 4 ppp, 28 c_hdlc, 141 nflog, 180 ipoib, 9 arcnet_linux) |
 //! | link_hdr_len      | cap_len - ip.len (IPv4), cap_len - 40 - ipv6.plen (IPv6) |
 //! | ip_version        | ipv6.version, else ip.version                       |
 //! | ip_hdr_len        | ip.hdr_len; IPv6: 40 when ipv6.nxt is 6 (TCP, no extension headers) |
@@ -223,6 +223,11 @@ fn encap_name(encap: Option<&str>) -> String {
         Some("210") => "linux_sll2".into(),
         Some("15") => "null".into(),
         Some("7") => "raw".into(),
+        Some("4") => "ppp".into(),
+        Some("28") => "c_hdlc".into(),
+        Some("141") => "nflog".into(),
+        Some("180") => "ipoib".into(),
+        Some("9") => "arcnet_linux".into(),
         Some(other) => format!("wtap encap {other}"),
         None => String::new(),
     }
@@ -264,6 +269,10 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
             Some("210") => Some(20),
             Some("15") => Some(4),
             Some("7") => Some(0),
+            // The usual PPP header (ff 03 and a 2-byte protocol), Cisco
+            // HDLC, IPoIB. NFLOG's and ARCnet's vary: no fixed answer.
+            Some("4") | Some("28") => Some(4),
+            Some("180") => Some(44),
             _ => None,
         };
         let vlans = t
@@ -630,4 +639,41 @@ fn every_encapsulation() {
         })
         .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+/// PPP (LINKTYPE 9): ff 03 00 21 before each IPv4 packet of hello-ethernet.
+#[test]
+fn hello_ppp() {
+    agree("hello-ppp.pcap");
+}
+
+/// Cisco HDLC (LINKTYPE 104): address 0x0f, control 0, EtherType 0x0800.
+#[test]
+fn hello_chdlc() {
+    agree("hello-chdlc.pcap");
+}
+
+/// DLT_NULL holding an EtherType (00 00 08 00), as old Linux libpcap
+/// wrote loopback: tshark reads a value above 1500 as an EtherType.
+#[test]
+fn hello_null_ethertype() {
+    agree("hello-null-ethertype.pcap");
+}
+
+/// NFLOG (LINKTYPE 239): 48 bytes of TLVs before the payload TLV's IPv4.
+#[test]
+fn hello_nflog() {
+    agree("hello-nflog.pcap");
+}
+
+/// IP over InfiniBand (LINKTYPE 242): a 44-byte header.
+#[test]
+fn hello_ipoib() {
+    agree("hello-ipoib.pcap");
+}
+
+/// Linux ARCnet (LINKTYPE 129), RFC 1201 IP: an 8-byte header.
+#[test]
+fn hello_arcnet() {
+    agree("hello-arcnet.pcap");
 }

@@ -1,5 +1,11 @@
 //! The link headers' fields: Ethernet II, Linux cooked (SLL, SLL2), BSD
-//! loopback (NULL, LOOP). Raw IP has none.
+//! loopback (NULL, LOOP) here; PPP and Cisco HDLC, NFLOG, IPoIB and Linux
+//! ARCnet in the files beside. Raw IP has none.
+
+mod arcnet;
+mod ipoib;
+mod nflog;
+mod ppp;
 
 use super::value::{bit, colon_hex, hex, mac};
 use super::{Fields, Spec};
@@ -35,6 +41,11 @@ pub(super) fn fields(out: &mut Fields<'_>, link: LinkType) {
         LinkType::LinuxSll => sll(out),
         LinkType::LinuxSll2 => sll2(out),
         LinkType::Null | LinkType::Loop => null(out, link),
+        LinkType::Ppp => ppp::ppp(out),
+        LinkType::CHdlc => ppp::chdlc(out),
+        LinkType::Nflog => nflog::fields(out),
+        LinkType::Ipoib => ipoib::fields(out),
+        LinkType::ArcnetLinux => arcnet::fields(out),
         LinkType::Raw | LinkType::Other(_) => {}
     }
 }
@@ -91,6 +102,7 @@ pub(super) fn ethernet(out: &mut Fields<'_>, base: usize) {
     }
 }
 
+/// What an EtherType says follows, in words.
 pub(super) fn ether_type_name(t: u32) -> &'static str {
     match t {
         0x0800 => "IPv4",
@@ -228,17 +240,32 @@ fn address(out: &mut Fields<'_>, at: usize, halen: usize) {
 }
 
 fn null(out: &mut Fields<'_>, link: LinkType) {
+    use crate::decode::link::{null_value, NullValue};
     let Some(raw) = out.bytes(0, 4) else { return };
-    let family = crate::decode::link::null_family(link, [raw[0], raw[1], raw[2], raw[3]]);
-    let what = match family {
-        2 => "IPv4",
-        10 | 24 | 28 | 30 => "IPv6",
-        _ => "not IP",
-    };
     // Wireshark's null dissector reads both DLT_NULL and DLT_LOOP.
-    out.push(
-        Spec::new("null", "null.family", 0, 4),
-        family.to_string(),
-        format!("address family {family}: {what} follows"),
-    );
+    match null_value(link, [raw[0], raw[1], raw[2], raw[3]]) {
+        NullValue::Family(family) => {
+            let what = match family {
+                2 => "IPv4",
+                10 | 24 | 28 | 30 => "IPv6",
+                _ => "not IP",
+            };
+            out.push(
+                Spec::new("null", "null.family", 0, 4),
+                family.to_string(),
+                format!("address family {family}: {what} follows"),
+            );
+        }
+        NullValue::EtherType(t) => {
+            let t = u32::from(t);
+            let text = format!(
+                "EtherType {} where a family would be (above 1500, so not one): {} follows",
+                hex(t, 4),
+                ether_type_name(t)
+            );
+            out.push(Spec::new("null", "null.type", 0, 4), hex(t, 4), text);
+        }
+        // Wireshark hands ff 03 to PPP: no null fields, PPP's.
+        NullValue::Ppp => ppp::ppp(out),
+    }
 }

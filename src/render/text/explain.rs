@@ -62,7 +62,7 @@ fn lines(fields: &[Field]) -> Vec<Line> {
 
 fn paint_of(layer: &str) -> Paint {
     match layer {
-        "eth" | "sll" | "null" => Paint::Link,
+        "eth" | "sll" | "null" | "ppp" | "chdlc" | "nflog" | "ipoib" | "arcnet" => Paint::Link,
         "ip" | "ipv6" => Paint::Ip,
         "tcp" => Paint::Tcp,
         _ => Paint::Payload,
