@@ -103,6 +103,12 @@ fn compare(path: &std::path::Path) -> (Vec<String>, usize) {
         if REASSEMBLY_TREE.contains(&abbrev) {
             continue;
         }
+        // docs/tshark-differences.md: on a first fragment placed without
+        // analysis tshark prints the scale factor but not the scaled
+        // window; --explain still scales it. The one field left.
+        if stem == "ipv4-fragments-snaplen" && frame == "4" && abbrev == "tcp.window_size" {
+            continue;
+        }
         compared += 1;
         match ours.get(&key) {
             None => bad.push(format!("frame {frame} {abbrev} at {offset}: missing")),
@@ -140,13 +146,6 @@ fn every_field_tshark_places_is_explained_with_its_bytes_and_value() {
     let mut failed = 0;
     for c in &captures {
         let (bad, compared) = compare(c);
-        // docs/tshark-differences.md: tshark dissects TCP from a first
-        // fragment cut by the snaplen; tcplab does not yet. Must differ.
-        if c.ends_with("captures/encap/ipv4-fragments-snaplen.pcap") {
-            assert!(!bad.is_empty(), "{}: agrees now", c.display());
-            total += compared;
-            continue;
-        }
         total += compared;
         failed += bad.len();
         for b in bad.iter().take(40) {

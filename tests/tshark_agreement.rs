@@ -613,17 +613,6 @@ fn interleaved() {
     agree("interleaved.pcap");
 }
 
-/// Fragment captures with a difference written down in
-/// docs/tshark-differences.md ("a first IPv4 fragment cut by the snaplen";
-/// the iRTT on a FIN after a segment never reassembled): still compared,
-/// and each must still differ, so the list stays honest.
-const PENDING: [&str; 4] = [
-    "ipv4-fragments-incomplete.pcap",
-    "ipv4-fragments-snaplen.pcap",
-    "ipv6-fragments-incomplete.pcap",
-    "ipv6-fragments-snaplen.pcap",
-];
-
 /// Every capture of `captures/encap/` (VLAN, QinQ, MPLS, PPPoE, GRE, VXLAN,
 /// Geneve, IP in IP, 6in4, fragments) against its fixture in
 /// `tests/fixtures/tshark/encap/`: the inner TCP's fields and the headers
@@ -641,10 +630,9 @@ fn every_encapsulation() {
         .iter()
         .filter_map(|f| {
             let result = std::panic::catch_unwind(|| agree_in("encap", f));
-            match (result, PENDING.contains(&f.as_str())) {
-                (Ok(()), true) => Some(format!("{f} agrees now: remove it from PENDING")),
-                (Ok(()), false) | (Err(_), true) => None,
-                (Err(e), false) => Some(
+            match result {
+                Ok(()) => None,
+                Err(e) => Some(
                     e.downcast_ref::<String>()
                         .cloned()
                         .unwrap_or_else(|| format!("{f}: failed")),

@@ -64,8 +64,6 @@ const COLUMNS: [&str; 18] = [
 // The rows of docs/tshark-differences.md, "What still differs".
 const TUNNEL: &str = "What still differs: sFlow samples: tshark decodes the sampled frame's TCP";
 const LINK: &str = "What still differs: Juniper Ethernet (LINKTYPE 178), skipped on purpose";
-const FRAGMENT: &str = "What still differs: a first IPv4 fragment cut by the snaplen, \
-                        carrying the TCP header";
 const MICROS: &str = "What still differs (analysis fields): a microsecond field of a \
                       million or more: tshark keeps the impossible fraction, tcplab \
                       carries it into the seconds";
@@ -74,14 +72,10 @@ const MICROS: &str = "What still differs (analysis fields): a microsecond field 
 /// the row of its table). Every one must still differ somewhere; the
 /// comment is how many of its TCP frames differed when it was added.
 const KNOWN: &[(&str, &str)] = &[
-    ("bgp-aigp.pcap", LINK),                              // 1 (Juniper)
-    ("bgp-bgp_capabilities_print-oobr-1.pcap", FRAGMENT), // 1
-    ("bgp-bgp_capabilities_print-oobr-2.pcap", FRAGMENT), // 1
-    ("bgp_pmsi_tunnel-oobr.pcap", FRAGMENT),              // 1
-    ("rpki-rtr-oobr.pcap", FRAGMENT),                     // 1
-    ("sflow_expanded.pcap", TUNNEL),                      // 1
-    ("timestamp_invalid_micro.pcap", MICROS),             // 1
-    ("timestamp_invalid_nano.pcap", MICROS),              // 1
+    ("bgp-aigp.pcap", LINK),                  // 1 (Juniper)
+    ("sflow_expanded.pcap", TUNNEL),          // 1
+    ("timestamp_invalid_micro.pcap", MICROS), // 1
+    ("timestamp_invalid_nano.pcap", MICROS),  // 1
 ];
 
 /// An optional value as text, empty when absent (the fixture's absent).

@@ -337,15 +337,17 @@ impl ConnectionAnalysis {
             }
             repeated_ack_rules(fwd, rev, &s, &mut out);
         }
-        new_ack_rules(fwd, rev, &s, &mut out.flags);
+        let past_mark = new_ack_rules(fwd, rev, &s, &mut out.flags);
         let first_rtt_ns = first_rtt.map(|r| i128::from(r.0));
         retransmission_rules(fwd, rev, &s, first_rtt_ns, &mut out);
         fwd.advance(&s, out.flags);
         let counted = measure(fwd, rev, &s, base, &mut out);
         // tshark prints the iRTT inside its analysis of a frame, which it
-        // makes only when there is something else to say (or it counted
-        // bytes in flight, even to a count it does not show).
-        if counted || !out.flags.is_empty() || out.acks_frame.is_some() {
+        // makes only when there is something else to say, or when a rule
+        // looked further without a flag coming of it: bytes in flight
+        // counted (even to a count it does not show), an ACK past the
+        // peer's mark that is not flagged again.
+        if counted || past_mark || !out.flags.is_empty() || out.acks_frame.is_some() {
             out.initial_rtt = first_rtt;
         }
         out
@@ -466,15 +468,18 @@ fn repeated_ack_rules(fwd: &mut Side, rev: &Side, s: &Seen, out: &mut Findings) 
 }
 
 /// A new ACK restarts the duplicate count; an ACK past everything the peer
-/// sent without a gap acknowledges a segment the capture missed.
-fn new_ack_rules(fwd: &mut Side, rev: &mut Side, s: &Seen, a: &mut Analysis) {
+/// sent without a gap acknowledges a segment the capture missed. True when
+/// the ACK is past the peer's mark, flagged or not: Wireshark allocates the
+/// frame's analysis there before it decides on the flag, so the frame then
+/// shows the iRTT.
+fn new_ack_rules(fwd: &mut Side, rev: &mut Side, s: &Seen, a: &mut Analysis) -> bool {
     if s.ack != fwd.lastack {
         fwd.lastnondupack = s.frame;
         fwd.dupacknum = 0;
     }
     if rev.maxseqtobeacked == 0 || !gt(s.ack, rev.maxseqtobeacked) || !s.flags.contains(Flags::ACK)
     {
-        return;
+        return false;
     }
     // tshark 4.0.17 as it behaves on crafted captures (a packet-tcp.c of
     // the same era tests the hole the other way round, which 4.0.17 does
@@ -495,6 +500,7 @@ fn new_ack_rules(fwd: &mut Side, rev: &mut Side, s: &Seen, a: &mut Analysis) {
         }
         rev.dupacknum = ACKED_UNSEEN;
     }
+    true
 }
 
 /// A segment that occupies sequence space the sender already used: a

@@ -2,12 +2,21 @@
 //! holds goes to the table ([`Defrag`]); the frame that completes a TCP
 //! segment gets the segment, decoded from the reassembled bytes, as tshark
 //! dissects it there. The other pieces say where they stand.
+//!
+//! One piece is read where it lies: an IPv4 first fragment (offset 0, MF
+//! set) that the table does not take because the capture cut its data.
+//! tshark's IPv4 dissector reassembles only a fragment whose data it holds
+//! in full (packet-ip.c: `tvb_bytes_exist(tvb, offset, ip_len - hlen)`);
+//! otherwise it dissects a first fragment from the bytes it has, with
+//! `pinfo->fragmented` set, and TCP then knows no segment length (see
+//! [`Packet::fragmented`]). tshark's IPv6 dissector shows any fragment it
+//! does not reassemble as data, so IPv6 has no such case.
 
 use std::net::IpAddr;
 
 use super::defrag::{Defrag, DefragKey, Fragment, Outcome, Skip};
 use super::Packet;
-use crate::decode::{FragmentOf, Tcp};
+use crate::decode::{Flags, FragmentOf, Tcp};
 
 const TCP: u8 = 6;
 
@@ -33,6 +42,10 @@ pub(super) fn enter(table: &mut Defrag, data: &[u8], f: &FragmentOf, into: &mut 
             "IPv{v} fragment: bytes {}-{end} of a datagram, held until it is whole",
             f.offset
         ),
+        Outcome::Skipped(Skip::NotCaptured) if v == 4 && first_tcp_piece(data, f, into) => {
+            into.note = None;
+            return;
+        }
         Outcome::Skipped(why) => format!("IPv{v} fragment, not reassembled: {}", words(why)),
         Outcome::Complete(r) if f.protocol == TCP => {
             match etherparse::TcpSlice::from_slice(&r.payload) {
@@ -62,4 +75,46 @@ fn words(why: Skip) -> &'static str {
         Skip::TooLarge => "it ends past 65,535 bytes",
         Skip::TooManyFragments => "its datagram has too many pieces",
     }
+}
+
+/// The TCP header's fixed part (RFC 9293 §3.1): what must be captured of
+/// a first fragment for tshark to show its TCP header.
+const TCP_BASE_LEN: usize = 20;
+
+/// Reads the TCP header at the start of first fragment `f` from the bytes
+/// the frame holds, as tshark does for a first fragment it did not
+/// reassemble. The 20-byte base is read by hand: the options may be cut
+/// (etherparse's `TcpSlice` wants them whole), and tshark shows the base
+/// and the header length it claims all the same. False (the fragment keeps
+/// its note) when it is not TCP, not the first piece, or its base was cut.
+fn first_tcp_piece(data: &[u8], f: &FragmentOf, into: &mut Packet) -> bool {
+    if f.protocol != TCP || f.offset != 0 || !f.more {
+        return false;
+    }
+    let held = data.get(f.data.clone()).unwrap_or_default();
+    let Some(b) = held.get(..TCP_BASE_LEN) else {
+        return false;
+    };
+    let hdr_len = usize::from(b[12] >> 4) * 4;
+    if hdr_len < TCP_BASE_LEN {
+        return false;
+    }
+    let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+    let be32 = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    into.tcp = Some(Tcp {
+        src_port: be16(0),
+        dst_port: be16(2),
+        seq: be32(4),
+        ack: be32(8),
+        flags: Flags::from_bits(b[13]),
+        window: be16(14),
+        hdr_len,
+    });
+    // The captured header, then what the frame holds of the payload: tshark
+    // hands those bytes on (`tcp.payload`) though it gives them no length.
+    into.layout.tcp = hdr_len.min(held.len());
+    into.layout.payload = held.len() - into.layout.tcp;
+    into.payload_len = 0;
+    into.fragmented = true;
+    true
 }

@@ -44,6 +44,12 @@ pub struct Packet {
     /// The TCP segment this frame's IP fragment completed, reassembled
     /// from every piece: then `tcp` and the payload are read from it.
     pub reassembled: Option<Box<Reassembled>>,
+    /// An IPv4 first fragment read where it lies (not reassembled): its
+    /// TCP header comes from the frame's bytes, but, as tshark's
+    /// `pinfo->fragmented`, with no segment length (no `tcp.len`, so
+    /// `payload_len` means nothing) and no sequence analysis: the numbers
+    /// stay raw and the segment only takes its place in its stream.
+    pub fragmented: bool,
 }
 
 impl Default for Packet {
@@ -64,6 +70,7 @@ impl Default for Packet {
             error: None,
             note: None,
             reassembled: None,
+            fragmented: false,
         }
     }
 }

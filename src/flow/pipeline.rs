@@ -63,6 +63,7 @@ impl Pipeline {
             into.error = None;
             into.note = None;
             into.reassembled = None;
+            into.fragmented = false;
             return;
         }
         let sliced = decode_frame(frame.link, frame.data, frame.orig_len);
@@ -74,6 +75,7 @@ impl Pipeline {
         into.error = sliced.error;
         into.note = sliced.note;
         into.reassembled = None;
+        into.fragmented = false;
         if let Some(f) = &sliced.fragment {
             fragments::enter(&mut self.defrag, frame.data, f, into);
         }
@@ -82,9 +84,13 @@ impl Pipeline {
     /// The packet's place in its conversation; reads its bytes (a SYN's
     /// window scale), so they must be in place.
     fn observe(&mut self, into: &mut Packet) {
-        into.flow = into
-            .segment()
-            .map(|seg| self.tracker.observe(into.number, into.ts, &seg));
+        into.flow = into.segment().map(|seg| {
+            if into.fragmented {
+                self.tracker.place_unanalysed(&seg)
+            } else {
+                self.tracker.observe(into.number, into.ts, &seg)
+            }
+        });
         // A TCP header that broke stops tshark's dissection before it
         // counts bytes in flight (the rest of the analysis came first).
         if let (Some(flow), Some(e)) = (into.flow.as_mut(), &into.error) {

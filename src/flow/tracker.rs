@@ -240,6 +240,33 @@ impl Tracker {
         info
     }
 
+    /// Places segment `seg` in its stream without analysing it, for a
+    /// segment whose length is unknown (an IPv4 first fragment read where
+    /// it lies): tshark gives it its `tcp.stream` but skips the sequence
+    /// analysis, so its numbers and window stay raw (the scale factor is
+    /// still shown) and no state of the connection moves.
+    pub fn place_unanalysed(&mut self, seg: &Segment) -> FlowInfo {
+        let slot = self.place(seg);
+        let conv = &mut self.conversations[slot as usize];
+        let direction = if Endpoint::from(seg.src) == conv.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let syn = seg.flags.contains(Flags::SYN);
+        FlowInfo {
+            stream: slot,
+            direction,
+            seq: seg.seq.0,
+            ack: seg.ack.0,
+            findings: Findings::default(),
+            phase: conv.phase.observe(seg, direction),
+            window: u32::from(seg.window),
+            window_scale: (!syn).then(|| conv.analysis.scale(direction.index())),
+            accecn: conv.accecn.counts(seg),
+        }
+    }
+
     /// The stream of `seg`: the current one of its 4-tuple, or a new one.
     fn place(&mut self, seg: &Segment) -> u32 {
         let k = key(seg.src.into(), seg.dst.into());

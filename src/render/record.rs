@@ -154,7 +154,8 @@ impl PacketRecord {
             r.ack_raw = Some(tcp.ack);
             // The header length it claims (the bytes captured may be fewer).
             r.tcp_hdr_len = Some(tcp.hdr_len);
-            r.payload_len = Some(p.payload_len);
+            // A fragment read where it lies has no length (tshark: no `tcp.len`).
+            r.payload_len = (!p.fragmented).then_some(p.payload_len);
             r.window = Some(tcp.window);
             let options = p.options().unwrap_or_default();
             if let (Some(e), None) = (&options.error, &r.error) {
@@ -240,7 +241,9 @@ pub fn write_record(out: &mut Vec<u8>, p: &Packet, max_hex: usize) {
         o.uint("seq_raw", tcp.seq);
         o.uint("ack_raw", tcp.ack);
         o.uint("tcp_hdr_len", tcp.hdr_len);
-        o.uint("payload_len", p.payload_len);
+        if !p.fragmented {
+            o.uint("payload_len", p.payload_len);
+        }
         o.uint("window", tcp.window);
         if let Some(f) = flow {
             o.uint("window_size", f.window);
