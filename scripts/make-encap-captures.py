@@ -64,6 +64,32 @@ Layouts (E = outer Ethernet header: dst MAC, src MAC, EtherType):
                             whole inner Ethernet frame (RFC 8926)                hello-ethernet
   ipip.pcap                 E(0x0800) | IPv4 proto 4 | IPv4 (RFC 2003)          hello-ethernet
   sit.pcap                  E(0x0800) | IPv4 proto 41 | IPv6 (6in4, RFC 4213)   hello-ipv6
+  pbb.pcap                  E(0x88e7) | I-tag PCP 0 DEI 0 UCA 0, I-SID 0x010203
+                            | the whole inner Ethernet frame (its customer
+                            addresses and EtherType; 802.1ah)                   hello-ethernet
+  llc-snap.pcap             802.3: dst, src, length (8 + IP length) | LLC
+                            DSAP 0xaa SSAP 0xaa control 0x03 | SNAP OUI
+                            00-00-00, EtherType 0x0800 | IPv4 (RFC 1042)         hello-ethernet
+  fabricpath.pcap           outer switch addresses (02:00:0S:00:00:01, S the
+                            switch-id: 1 client side, 2 server side) | 0x8903 |
+                            FTag 1, TTL 32 | E(0x0800) | IPv4 | FCS (CRC-32 of
+                            the frame: tshark 4.0 takes the last 4 bytes as
+                            FabricPath's FCS, always)                            hello-ethernet
+  ip4in6.pcap               E(0x86dd) | IPv6 next header 4, 2001:db8::1 <->
+                            2001:db8::2, hop limit 64 | IPv4 (RFC 2473)          hello-ethernet
+  ip6in6.pcap               E(0x86dd) | IPv6 next header 41 | IPv6              hello-ipv6
+  gre-key-seq.pcap          E(0x0800) | IPv4 proto 47 | GRE flags C K S
+                            (0xb000), protocol 0x0800, checksum (right),
+                            reserved 0, key 42, sequence frame index + 1
+                            (16 bytes, RFC 2784, RFC 2890) | IPv4               hello-ethernet
+  mpls-gre.pcap             E(0x0800) | IPv4 proto 47 | GRE protocol 0x8847 |
+                            label 3000 S 1 TTL 64 | IPv4 (RFC 4023)             hello-ethernet
+  vlan-vxlan.pcap           E(0x8100) | TCI VID 10, 0x0800 | IPv4 proto 17 |
+                            UDP dst 4789 | VXLAN as vxlan.pcap | the whole
+                            inner Ethernet frame                                 hello-ethernet
+  qinq-pppoe.pcap           E(0x88a8) | S-tag VID 200, 0x8100 | C-tag VID 100,
+                            0x8864 | PPPoE as pppoe.pcap | PPP 0x0021 | IPv4
+                            (a broadband access network's subscriber frame)      hello-ethernet
   ipv4-fragments.pcap       E(0x0800) | the inner IPv4 packet itself; each of
                             the 2 segments with payload (32-byte TCP header +
                             5 bytes "hello") is cut into 3 fragments of 24, 8
@@ -78,10 +104,15 @@ Layouts (E = outer Ethernet header: dst MAC, src MAC, EtherType):
                             segment; the segments with payload are cut as
                             above (24, 8, 5 bytes). Other frames whole.         hello-ipv6
 
-The inner Ethernet frames in gre-eth, vxlan and geneve keep their lo
+Outer IPv6 (ip4in6, ip6in6): version 6, traffic class 0, flow label 0,
+payload length right, hop limit 64, 2001:db8::1 client side and
+2001:db8::2 server side (RFC 3849).
+
+The inner Ethernet frames in gre-eth, vxlan, vlan-vxlan, geneve and pbb keep their lo
 addresses (00:00:00:00:00:00 both ways), and every inner IP packet keeps
-127.0.0.1 or ::1: those are the real bytes. In vlan, qinq, mpls, pppoe the
-inner Ethernet header is replaced by the outer one.
+127.0.0.1 or ::1: those are the real bytes. In vlan, qinq, mpls, pppoe,
+llc-snap and qinq-pppoe the inner Ethernet header is replaced by the outer
+one; in fabricpath by one with the documentation MACs.
 
 Usage: python3 scripts/make-encap-captures.py   (writes every file)
 """
@@ -89,6 +120,7 @@ Usage: python3 scripts/make-encap-captures.py   (writes every file)
 import os
 import struct
 import sys
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN = os.path.join(ROOT, "captures")
@@ -98,9 +130,16 @@ MAC_CLIENT = bytes.fromhex("00005e005301")
 MAC_SERVER = bytes.fromhex("00005e005302")
 IP_CLIENT = bytes([192, 0, 2, 1])
 IP_SERVER = bytes([198, 51, 100, 1])
+IP6_CLIENT = bytes.fromhex("20010db8000000000000000000000001")  # 2001:db8::1
+IP6_SERVER = bytes.fromhex("20010db8000000000000000000000002")  # 2001:db8::2
+# FabricPath's outer (hierarchical) addresses: U/L set, switch-id, sub-switch
+# 0, LID 1; switch 1 on the client side, switch 2 on the server side.
+HMAC_CLIENT = bytes.fromhex("020001000001")
+HMAC_SERVER = bytes.fromhex("020002000001")
 
 ETH_IPV4, ETH_IPV6, ETH_VLAN, ETH_QINQ = 0x0800, 0x86DD, 0x8100, 0x88A8
 ETH_MPLS, ETH_PPPOE_SESSION, ETH_TEB = 0x8847, 0x8864, 0x6558
+ETH_PBB, ETH_FABRICPATH = 0x88E7, 0x8903
 IP_IPIP, IP_TCP, IP_UDP, IP_IPV6, IP_GRE, IP_FRAG = 4, 6, 17, 41, 47, 44
 
 
@@ -214,6 +253,13 @@ def ipv4(inner, proto, payload):
     return hdr + payload
 
 
+def ipv6(inner, next_header, payload):
+    """An IPv6 header: traffic class 0, flow label 0, hop limit 64."""
+    src, dst = (IP6_CLIENT, IP6_SERVER) if inner.from_client else (IP6_SERVER, IP6_CLIENT)
+    hdr = struct.pack("!IHBB16s16s", 0x60000000, len(payload), next_header, 64, src, dst)
+    return hdr + payload
+
+
 def udp(inner, dport, payload):
     src = 49152 + ((inner.sport * 31 + inner.dport) % 16384)
     return struct.pack("!HHHH", src, dport, 8 + len(payload), 0) + payload
@@ -226,6 +272,15 @@ def tag(vid, ethertype_next):
 
 def mpls_label(label, bottom, ttl=64, tc=0):
     return struct.pack("!I", (label << 12) | (tc << 9) | (int(bottom) << 8) | ttl)
+
+
+def gre_csum_key_seq(inner, proto, payload):
+    """GRE with the C, K and S bits (RFC 2784, RFC 2890): checksum over the
+    GRE header and payload (checksum field 0 while computing), reserved 0,
+    key 42, sequence number the frame index + 1."""
+    hdr = struct.pack("!HHHHII", 0xB000, proto, 0, 0, 42, inner.index + 1)
+    csum = checksum(hdr + payload)
+    return hdr[:4] + struct.pack("!H", csum) + hdr[6:] + payload
 
 
 # ---- one function per file: Inner -> list of frames ---------------------
@@ -273,6 +328,66 @@ def ipip(i):
 
 def sit(i):
     return [eth(i, ETH_IPV4) + ipv4(i, IP_IPV6, i.ip)]
+
+
+def pbb(i):
+    # 802.1ah I-tag: PCP 0, DEI 0, UCA 0, I-SID 0x010203; then the whole
+    # inner (customer) Ethernet frame.
+    itag = struct.pack("!I", 0x010203)
+    return [eth(i, ETH_PBB) + itag + i.frame]
+
+
+def llc_snap(i):
+    # An 802.3 frame: length, not EtherType, then LLC (DSAP 0xaa, SSAP 0xaa,
+    # control 0x03, UI) and SNAP (OUI 00-00-00, EtherType 0x0800), RFC 1042.
+    llc = bytes([0xAA, 0xAA, 0x03, 0, 0, 0]) + struct.pack("!H", ETH_IPV4) + i.ip
+    return [eth(i, len(llc)) + llc]
+
+
+def fabricpath(i):
+    # Cisco FabricPath: outer switch addresses, 0x8903, FTag 1 and TTL 32
+    # (FTag in the top 10 bits, TTL in the low 6), then the classical
+    # Ethernet frame with the documentation MACs.
+    if i.from_client:
+        dst, src = HMAC_SERVER, HMAC_CLIENT
+    else:
+        dst, src = HMAC_CLIENT, HMAC_SERVER
+    outer = dst + src + struct.pack("!HH", ETH_FABRICPATH, (1 << 6) | 32)
+    frame = outer + eth(i, ETH_IPV4) + i.ip
+    # The FabricPath FCS (CRC-32 over the whole frame, least significant
+    # byte first as Ethernet's): tshark 4.0's cfp takes the last 4 bytes
+    # as this FCS whatever the capture says, so without it the inner IP
+    # would lose 4 bytes.
+    return [frame + struct.pack("<I", zlib.crc32(frame))]
+
+
+def ip4in6(i):
+    return [eth(i, ETH_IPV6) + ipv6(i, IP_IPIP, i.ip)]
+
+
+def ip6in6(i):
+    return [eth(i, ETH_IPV6) + ipv6(i, IP_IPV6, i.ip)]
+
+
+def gre_key_seq(i):
+    return [eth(i, ETH_IPV4) + ipv4(i, IP_GRE, gre_csum_key_seq(i, ETH_IPV4, i.ip))]
+
+
+def mpls_gre(i):
+    inner = mpls_label(3000, True) + i.ip
+    return [eth(i, ETH_IPV4) + ipv4(i, IP_GRE, struct.pack("!HH", 0, ETH_MPLS) + inner)]
+
+
+def vlan_vxlan(i):
+    header = struct.pack("!II", 0x08 << 24, 42 << 8)
+    outer_ip = ipv4(i, IP_UDP, udp(i, 4789, header + i.frame))
+    return [eth(i, ETH_VLAN) + tag(10, ETH_IPV4) + outer_ip]
+
+
+def qinq_pppoe(i):
+    ppp = struct.pack("!H", 0x0021) + i.ip
+    session = struct.pack("!BBHH", 0x11, 0x00, 0x1234, len(ppp)) + ppp
+    return [eth(i, ETH_QINQ) + tag(200, ETH_VLAN) + tag(100, ETH_PPPOE_SESSION) + session]
 
 
 FRAGMENT_SIZES = (24, 8, 5)  # bytes of the 37-byte TCP segment in each piece
@@ -333,6 +448,15 @@ FILES = [
     ("geneve.pcap", "hello-ethernet.pcap", geneve),
     ("ipip.pcap", "hello-ethernet.pcap", ipip),
     ("sit.pcap", "hello-ipv6.pcap", sit),
+    ("pbb.pcap", "hello-ethernet.pcap", pbb),
+    ("llc-snap.pcap", "hello-ethernet.pcap", llc_snap),
+    ("fabricpath.pcap", "hello-ethernet.pcap", fabricpath),
+    ("ip4in6.pcap", "hello-ethernet.pcap", ip4in6),
+    ("ip6in6.pcap", "hello-ipv6.pcap", ip6in6),
+    ("gre-key-seq.pcap", "hello-ethernet.pcap", gre_key_seq),
+    ("mpls-gre.pcap", "hello-ethernet.pcap", mpls_gre),
+    ("vlan-vxlan.pcap", "hello-ethernet.pcap", vlan_vxlan),
+    ("qinq-pppoe.pcap", "hello-ethernet.pcap", qinq_pppoe),
     ("ipv4-fragments.pcap", "hello-ethernet.pcap", ipv4_fragments),
     ("ipv6-fragments.pcap", "hello-ipv6.pcap", ipv6_fragments),
 ]

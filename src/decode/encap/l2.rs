@@ -11,6 +11,16 @@ impl Walker<'_> {
         let step = match t {
             IPV4 => return self.ip(at, Some(4)),
             IPV6 => return self.ip(at, Some(6)),
+            // Wireshark's cfp is a heuristic of the Ethernet dissector: it
+            // takes 0x8903 right in an Ethernet header, or behind one tag
+            // there (packet-cisco-fp-mim.c, dissect_fp_heur); anywhere else
+            // 0x8903 is an EtherType with no dissector.
+            VLAN | QINQ if self.after_ethernet() && self.fabricpath_behind_tag(at) => {
+                match self.take(Kind::FabricPath, at, FABRICPATH_TAGGED_LEN) {
+                    Ok(_) => return self.ethernet(at + FABRICPATH_TAGGED_LEN),
+                    Err(end) => Err(end),
+                }
+            }
             VLAN | QINQ_OLD | QINQ => {
                 let kind = if t == QINQ {
                     Kind::ServiceTag
@@ -22,14 +32,15 @@ impl Walker<'_> {
             }
             MPLS | MPLS_MULTICAST => return self.mpls(at),
             PPPOE_SESSION => return self.pppoe(at),
-            PBB => match self.take(Kind::Pbb, at, PBB_ITAG_LEN) {
-                Ok(_) => return self.ethernet(at + PBB_ITAG_LEN),
-                Err(end) => Err(end),
-            },
-            FABRICPATH => match self.take(Kind::FabricPath, at, FABRICPATH_TAG_LEN) {
-                Ok(_) => return self.ethernet(at + FABRICPATH_TAG_LEN),
-                Err(end) => Err(end),
-            },
+            PBB => self
+                .take(Kind::Pbb, at, PBB_LEN)
+                .map(|h| (be16(h, PBB_TYPE), at + PBB_LEN)),
+            FABRICPATH if self.after_ethernet() => {
+                match self.take(Kind::FabricPath, at, FABRICPATH_TAG_LEN) {
+                    Ok(_) => return self.ethernet(at + FABRICPATH_TAG_LEN),
+                    Err(end) => Err(end),
+                }
+            }
             // 1500 or less is an 802.3 length: LLC follows.
             0..=1500 => self.llc(at),
             ether_type => {
@@ -42,7 +53,13 @@ impl Walker<'_> {
         }
     }
 
-    /// An Ethernet header at `at` (in a tunnel, or after PBB/FabricPath).
+    /// True when the tag at `at` is followed by FabricPath's EtherType.
+    fn fabricpath_behind_tag(&self, at: usize) -> bool {
+        let t = at + field::TAG_TYPE;
+        self.data.get(t..t + 2) == Some(&number::FABRICPATH.to_be_bytes()[..])
+    }
+
+    /// An Ethernet header at `at` (in a tunnel, or after FabricPath).
     pub(super) fn ethernet(&mut self, at: usize) -> End {
         match self.take(Kind::Ethernet, at, field::ETHERNET_LEN) {
             Ok(h) => {

@@ -22,14 +22,19 @@ pub mod field {
     /// PPPoE session header: version/type, code, session, length.
     pub const PPPOE_LEN: usize = 6;
     pub const PPP_PROTOCOL_LEN: usize = 2;
-    /// 802.1ah I-tag: flags and the 24-bit I-SID; a customer Ethernet
-    /// header follows.
-    pub const PBB_ITAG_LEN: usize = 4;
+    /// 802.1ah: the I-tag (flags and the 24-bit I-SID), then the
+    /// customer's destination and source addresses and EtherType. One
+    /// header, as Wireshark's `ieee8021ah` (18 bytes, no inner `eth`).
+    pub const PBB_LEN: usize = 18;
+    pub const PBB_TYPE: usize = 16;
     /// LLC (DSAP AA, SSAP AA, control 03) and SNAP (OUI, EtherType).
     pub const LLC_SNAP_LEN: usize = 8;
     pub const LLC_SNAP_TYPE: usize = 6;
     /// FabricPath's FTag and TTL after its EtherType.
     pub const FABRICPATH_TAG_LEN: usize = 2;
+    /// FabricPath behind one 802.1Q/802.1ad tag: the tag's TCI, the
+    /// EtherType 0x8903, FTag and TTL (Wireshark's 20-byte header).
+    pub const FABRICPATH_TAGGED_LEN: usize = 6;
     pub const ETHERNET_LEN: usize = 14;
     pub const ETHERNET_TYPE: usize = 12;
     pub const UDP_LEN: usize = 8;
@@ -84,7 +89,8 @@ pub enum Kind {
     Pppoe,
     /// PPP's protocol field (after PPPoE).
     Ppp,
-    /// 802.1ah provider backbone I-tag.
+    /// 802.1ah provider backbone I-tag with the customer addresses and
+    /// EtherType after it.
     Pbb,
     LlcSnap,
     /// Cisco FabricPath's outer header: addresses, EtherType, FTag/TTL.
@@ -244,6 +250,7 @@ pub struct Walk {
 pub fn walk(link: LinkType, data: &[u8]) -> Walk {
     let mut w = Walker {
         data,
+        link,
         stack: Stack::default(),
     };
     let end = match split_link(link, data) {
@@ -272,6 +279,7 @@ pub fn walk(link: LinkType, data: &[u8]) -> Walk {
 
 struct Walker<'a> {
     data: &'a [u8],
+    link: LinkType,
     stack: Stack,
 }
 
@@ -280,6 +288,16 @@ fn be16(b: &[u8], at: usize) -> u16 {
 }
 
 impl<'a> Walker<'a> {
+    /// True when the header read last is an Ethernet header: the frame's
+    /// own on an Ethernet link, or one inside a tunnel.
+    fn after_ethernet(&self) -> bool {
+        match self.stack.as_slice().last().map(|o| o.kind) {
+            Some(Kind::Link) => self.link == LinkType::Ethernet,
+            Some(Kind::Ethernet) => true,
+            _ => false,
+        }
+    }
+
     /// The header `kind` of `len` bytes at `at`, if captured and if the
     /// stack has room; `Err` says why not.
     fn take(&mut self, kind: Kind, at: usize, len: usize) -> Result<&'a [u8], End> {
