@@ -52,7 +52,7 @@ LAYERS = {"eth", "sll", "null", "ppp", "chdlc", "nflog", "ipoib", "arcnet",
           "ip", "ipv6", "tcp"}
 # The encapsulations' layers, kept too for a DIRECTORY other than captures/.
 ENCAP_LAYERS = {"vlan", "ieee8021ad", "mpls", "pppoes", "ppp", "gre", "udp",
-                "vxlan", "geneve"}
+                "vxlan", "geneve", "ieee8021ah", "llc", "cfp"}
 SIZELESS = {"ip.checksum.status", "tcp.checksum.status"}
 ALIASES = {"eth.addr"}
 # Where the protocol above TCP cut the payload into its messages: that

@@ -109,6 +109,12 @@ fn compare(path: &std::path::Path) -> (Vec<String>, usize) {
         if stem == "ipv4-fragments-snaplen" && frame == "4" && abbrev == "tcp.window_size" {
             continue;
         }
+        // tshark 4.0 places PBB's EtherType at the I-tag's bytes 2-3 though
+        // it reads the value 14 bytes later; tcplab places it where the
+        // value is (docs/tshark-differences.md).
+        if stem == "pbb" && abbrev == "ieee8021ah.etype" {
+            continue;
+        }
         compared += 1;
         match ours.get(&key) {
             None => bad.push(format!("frame {frame} {abbrev} at {offset}: missing")),

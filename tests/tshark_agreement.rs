@@ -252,7 +252,15 @@ const ANALYSIS: [&str; 12] = [
 
 /// (field, ours, tshark's) for every record field.
 fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)> {
-    let v6 = t.get("ipv6.version").is_some();
+    // The inner packet's family: the last IP layer tshark names (an IPv4
+    // packet in an IPv6 tunnel has an ipv6.version too).
+    let v6 = match t
+        .get("frame.protocols")
+        .map(|p| p.split(':').rfind(|l| *l == "ip" || *l == "ipv6"))
+    {
+        Some(Some(last)) => last == "ipv6",
+        _ => t.get("ipv6.version").is_some(),
+    };
     let (ip_src, ip_dst) = if v6 {
         ("ipv6.src", "ipv6.dst")
     } else {
@@ -286,7 +294,7 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
     } else {
         cap_len
             .zip(t.num("ip.len"))
-            .map(|(c, l)| (c - l).to_string())
+            .map(|(c, l)| (c - l - trailer(t)).to_string())
     };
     let ip_version = if v6 {
         t.text("ipv6.version")
@@ -419,6 +427,19 @@ fn pairs(r: &PacketRecord, t: &TsharkRow) -> Vec<(&'static str, String, String)>
             t.get("tcp.srcport").is_none().to_string(),
         ),
     ]
+}
+
+/// Bytes after the IP packet that tshark reads as a trailer: FabricPath
+/// frames end in a 4-byte FCS tshark 4.0 always takes (captures/encap/README.md).
+fn trailer(t: &TsharkRow) -> i64 {
+    let fabricpath = t
+        .get("frame.protocols")
+        .is_some_and(|p| p.split(':').any(|l| l == "cfp"));
+    if fabricpath {
+        4
+    } else {
+        0
+    }
 }
 
 /// The record's `encap` as Wireshark's protocol names, `:`-separated, an

@@ -253,3 +253,85 @@ pub(super) fn vxlan(out: &mut Fields<'_>, at: usize) {
         out.push(spec, r.to_string(), "reserved".into());
     }
 }
+
+/// An 802.1ah (PBB) header at `at`: the I-tag's flags and service ID, the
+/// customer's addresses, the EtherType.
+pub(super) fn pbb(out: &mut Fields<'_>, at: usize) {
+    let layer = "ieee8021ah";
+    let Some(flags) = out.uint(at, 1) else { return };
+    for (abbrev, mask, what) in [
+        ("ieee8021ah.priority", 0xe0, "priority"),
+        ("ieee8021ah.drop", 0x10, "drop eligible"),
+        ("ieee8021ah.nca", 0x08, "no customer addresses"),
+        ("ieee8021ah.res1", 0x04, "reserved"),
+        ("ieee8021ah.res2", 0x03, "reserved"),
+    ] {
+        let v = (flags & mask) >> mask.trailing_zeros();
+        let spec = Spec::new(layer, abbrev, at, 1).bits(mask).detail();
+        out.push(spec, v.to_string(), format!("{what} {v}"));
+    }
+    if let Some(isid) = out.uint(at + 1, 3) {
+        let text = format!("service instance {isid} (I-SID): the customer's service");
+        out.push(
+            Spec::new(layer, "ieee8021ah.isid", at + 1, 3),
+            isid.to_string(),
+            text,
+        );
+    }
+    for (abbrev, off, whose) in [
+        ("ieee8021ah.cdst", 4, "customer destination"),
+        ("ieee8021ah.csrc", 10, "customer source"),
+    ] {
+        if let Some(a) = out.bytes(at + off, 6) {
+            let text = format!("{whose} MAC {}", super::value::mac(a));
+            out.push(
+                Spec::new(layer, abbrev, at + off, 6),
+                super::value::mac(a),
+                text,
+            );
+        }
+    }
+    ether_type(out, layer, "ieee8021ah.etype", at + 16);
+}
+
+/// LLC and SNAP at `at` (IEEE 802.2, RFC 1042): SAPs AA, unnumbered
+/// information, an OUI of 0, then an EtherType.
+pub(super) fn llc_snap(out: &mut Fields<'_>, at: usize) {
+    let s = |abbrev, off, len| Spec::new("llc", abbrev, at + off, len);
+    for (abbrev, sap, low, low_what, off) in [
+        (
+            "llc.dsap",
+            "llc.dsap.sap",
+            "llc.dsap.ig",
+            "group address",
+            0,
+        ),
+        ("llc.ssap", "llc.ssap.sap", "llc.ssap.cr", "response", 1),
+    ] {
+        let Some(b) = out.uint(at + off, 1) else {
+            return;
+        };
+        let text = format!("{} SAP {}: SNAP", &abbrev[4..], hex(b, 2));
+        out.push(s(abbrev, off, 1), hex(b, 2), text);
+        out.push(
+            s(sap, off, 1).bits(0xfe).detail(),
+            (b >> 1).to_string(),
+            String::new(),
+        );
+        let l = s(low, off, 1).bits(0x01).detail();
+        out.push(l, (b & 1).to_string(), format!("{low_what}: {}", b & 1));
+    }
+    if let Some(c) = out.uint(at + 2, 1) {
+        let text = format!("control {}: unnumbered information", hex(c, 2));
+        out.push(s("llc.control", 2, 1), hex(c, 4), text);
+        let m = s("llc.control.u_modifier_cmd", 2, 1).bits(0xec).detail();
+        out.push(m, hex((c & 0xec) >> 2, 2), String::new());
+        let f = s("llc.control.ftype", 2, 1).bits(0x03).detail();
+        out.push(f, hex(c & 0x03, 2), String::new());
+    }
+    if let Some(oui) = out.uint(at + 3, 3) {
+        let text = format!("OUI {}: the EtherType after it is Ethernet's", hex(oui, 6));
+        out.push(s("llc.oui", 3, 3), oui.to_string(), text);
+    }
+    ether_type(out, "llc", "llc.type", at + 6);
+}

@@ -96,6 +96,12 @@ pub(super) fn ethernet(out: &mut Fields<'_>, base: usize) {
         );
     }
     let at = base + ETH_TYPE;
+    // 1500 or less is IEEE 802.3's length, an LLC header follows.
+    if let Some(len) = out.uint(at, 2).filter(|&t| t <= 1500) {
+        let text = format!("length {len}: an 802.3 frame, LLC follows");
+        out.push(Spec::new("eth", "eth.len", at, 2), len.to_string(), text);
+        return;
+    }
     if let Some(t) = out.uint(at, 2) {
         let text = format!("EtherType {}: {} follows", hex(t, 4), ether_type_name(t));
         out.push(Spec::new("eth", "eth.type", at, 2), hex(t, 4), text);

@@ -155,8 +155,12 @@ fn outer_fields(out: &mut Fields<'_>, link: LinkType, o: &Outer) {
         Kind::Vxlan => encap::vxlan(out, at),
         Kind::Gre => tunnel::gre(out, at),
         Kind::Geneve => tunnel::geneve(out, at),
-        // Described by their size only, for now.
-        Kind::Pbb | Kind::LlcSnap | Kind::FabricPath | Kind::Wccp => {}
+        Kind::Pbb => encap::pbb(out, at),
+        Kind::LlcSnap => encap::llc_snap(out, at),
+        // Its FTag and TTL end the header the walker took.
+        Kind::FabricPath => tunnel::fabricpath(out, at + o.len as usize - 2),
+        // WCCP's redirect header is described by its size only.
+        Kind::Wccp => {}
     }
 }
 

@@ -72,6 +72,10 @@ pub(super) fn gre(out: &mut Fields<'_>, at: usize) {
             let text = format!("checksum {}", hex(c, 4));
             out.push(s("gre.checksum", off, 2), hex(c, 4), text);
         }
+        if let Some(o) = out.uint(at + off + 2, 2) {
+            let text = format!("offset {o} (used only with routing)");
+            out.push(s("gre.offset", off + 2, 2), o.to_string(), text);
+        }
         off += 4;
     }
     if flags & 0x2000 != 0 {
@@ -172,5 +176,78 @@ fn geneve_options(out: &mut Fields<'_>, start: usize, len: usize) {
             out.push(d, colon_hex(data), String::new());
         }
         at += total;
+    }
+}
+
+/// The bits of a FabricPath hierarchical MAC address's first 3 bytes.
+const HMAC_BITS: [(&str, u32, &str); 5] = [
+    ("cfp.eid", 0xfcc000, "end node ID"),
+    ("cfp.ul", 0x020000, "U/L bit"),
+    ("cfp.ig", 0x010000, "I/G bit"),
+    ("cfp.ooodl", 0x002000, "out of order / don't learn"),
+    ("cfp.swid", 0x000fff, "switch ID"),
+];
+
+/// Cisco FabricPath's outer header: the frame's first 12 bytes hold two
+/// hierarchical MAC addresses, then its EtherType, and `tag_at` its FTag
+/// and TTL; the frame ends in a frame check sequence.
+pub(super) fn fabricpath(out: &mut Fields<'_>, tag_at: usize) {
+    let s = |abbrev, at, len| Spec::new("cfp", abbrev, at, len);
+    for (abbrev, at, whose) in [
+        ("cfp.d_hmac", 0, "destination"),
+        ("cfp.s_hmac", 6, "source"),
+    ] {
+        let Some(bits) = out.uint(at, 3) else { return };
+        let text = format!("{whose} switch address");
+        out.push(s(abbrev, at, 6), String::new(), text);
+        for (name, mask, what) in HMAC_BITS {
+            let v = if name == "cfp.eid" {
+                (bits & 0xfc0000) >> 16 | (bits & 0x00c000) >> 14
+            } else {
+                (bits & mask) >> mask.trailing_zeros()
+            };
+            out.push(
+                s(name, at, 3).bits(mask).detail(),
+                v.to_string(),
+                format!("{what} {v}"),
+            );
+        }
+        if let Some(sub) = out.uint(at + 3, 1) {
+            out.push(
+                s("cfp.sswid", at + 3, 1),
+                sub.to_string(),
+                format!("sub-switch ID {sub}"),
+            );
+        }
+        if let Some(lid) = out.uint(at + 4, 2) {
+            out.push(
+                s("cfp.lid", at + 4, 2),
+                lid.to_string(),
+                format!("local ID {lid}"),
+            );
+        }
+    }
+    if let Some(t) = out.uint(tag_at - 2, 2) {
+        let text = format!("EtherType {}: FabricPath", hex(t, 4));
+        out.push(s("cfp.etype", tag_at - 2, 2), hex(t, 4), text);
+    }
+    if let Some(w) = out.uint(tag_at, 2) {
+        let (ftag, ttl) = (w >> 6, w & 0x3f);
+        let f = s("cfp.ftag", tag_at, 2).bits(0xffc0);
+        out.push(
+            f,
+            ftag.to_string(),
+            format!("forwarding tag {ftag}: which tree"),
+        );
+        let t = s("cfp.ttl", tag_at, 2).bits(0x003f);
+        out.push(t, ttl.to_string(), format!("time to live {ttl}"));
+    }
+    let end = out.data.len().saturating_sub(4);
+    if let Some(fcs) = out.uint(end, 4).filter(|_| end > tag_at) {
+        out.push(
+            s("cfp.fcs", end, 4),
+            hex(fcs, 8),
+            format!("frame check sequence {}", hex(fcs, 8)),
+        );
     }
 }

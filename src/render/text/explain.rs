@@ -63,7 +63,9 @@ fn lines(fields: &[Field]) -> Vec<Line> {
 fn paint_of(layer: &str) -> Paint {
     match layer {
         "eth" | "sll" | "null" | "ppp" | "chdlc" | "nflog" | "ipoib" | "arcnet" => Paint::Link,
-        "ip" | "ipv6" => Paint::Ip,
+        "vlan" | "ieee8021ad" | "ieee8021ah" | "mpls" | "pppoes" | "llc" | "cfp" => Paint::Link,
+        // A tunnel's own headers colour as the IP layer that carries them.
+        "ip" | "ipv6" | "udp" | "gre" | "vxlan" | "geneve" => Paint::Ip,
         "tcp" => Paint::Tcp,
         _ => Paint::Payload,
     }
@@ -79,8 +81,22 @@ fn letter(layer: &str) -> char {
     }
 }
 
-fn layer_title(p: &Packet, layer: &str) -> String {
+fn layer_title(p: &Packet, layer: &str, at: usize) -> String {
     let l = &p.layout;
+    // A header before the inner IP one: the outer header holding `at`.
+    let outer = p.outer.as_slice().iter().find(|o| {
+        let start = o.start as usize;
+        (start..start + o.len as usize).contains(&at)
+    });
+    if let (Some(o), false) = (outer, l.ip_range().contains(&at)) {
+        let r = o.start as usize..(o.start + o.len) as usize;
+        return format!(
+            "{} · {} bytes ({})",
+            o.kind.label(p.link),
+            r.len(),
+            span(&r)
+        );
+    }
     let (name, r) = match layer {
         "ip" => ("IPv4".to_string(), l.ip_range()),
         "ipv6" => ("IPv6".to_string(), l.ip_range()),
@@ -172,7 +188,7 @@ pub fn explain_one(w: &mut dyn Write, p: &Packet, opts: &TextOptions) -> io::Res
             layer = l.layer;
             let title = match &p.reassembled {
                 Some(r) if l.reassembled => reassembled_title(p, layer, r),
-                _ => layer_title(p, layer),
+                _ => layer_title(p, layer, l.range.start),
             };
             writeln!(w, "  {}", pal.paint(paint_of(layer), &title))?;
         }
