@@ -34,7 +34,7 @@ outer and inner eth or ip are both kept, each at its own offset. Note: on
 the last fragment of a fragmented segment, tshark dissects the TCP of the
 segment it reassembled, and the offsets of those TCP fields (and of the
 ip.fragment / ipv6.fragment lines) count from the start of the reassembled
-payload, not of the frame. No test reads these files yet.
+payload, not of the frame. tests/explain_pdml.rs reads these files too.
 
 Usage: python3 scripts/pdml-fixtures.py             (regenerates every fixture)
        python3 scripts/pdml-fixtures.py DIRECTORY   (e.g. captures/encap)

@@ -17,7 +17,8 @@
 #     fields (802.1Q and 802.1ad tags, MPLS labels, PPPoE, GRE, UDP, VXLAN,
 #     Geneve) and the IPv4 and IPv6 fragment fields. On the last fragment
 #     the TCP fields are those of the segment tshark reassembled.
-# No test reads them yet (tcplab does not decode these encapsulations).
+# tests/tshark_agreement.rs (every_encapsulation) reads them, taking the last
+# occurrence of each field: the inner packet's.
 #
 # tests/tshark_agreement.rs compares tcplab's packet records with these files
 # field by field, so the tests never need tshark at run time. Rerun this

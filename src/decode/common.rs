@@ -1,7 +1,8 @@
 //! The frames nearly every capture is made of, read by hand: a link header
-//! tcplab knows, then IPv4 (not a fragment) or IPv6 (no extension headers),
-//! then a whole TCP header. Everything else (VLAN tags, fragments, broken
-//! lengths, other protocols) goes to etherparse's lax slicer in
+//! tcplab knows and any headers before IP ([`walk`]: VLAN tags, tunnels),
+//! then IPv4 (not a fragment) or IPv6 (no extension headers), then a whole
+//! TCP header. Everything else (fragments, broken lengths, other
+//! protocols) goes to etherparse's lax slicer in
 //! [`decode_frame`](super::decode_frame), whose results these equal
 //! (`tests/decode_common.rs` compares both on every frame of every capture
 //! in the repository). Why by hand: etherparse copies its 64-byte slice
@@ -9,13 +10,15 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::link::{split_link, NextLayer};
+use super::encap::{walk, End, Stack};
 use super::{Flags, IpInfo, Layout, Tcp};
 use crate::values::LinkType;
 
 /// What the pipeline reads of a decoded TCP segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Common {
+    /// The headers before the IP header, the link header first.
+    pub outer: Stack,
     pub layout: Layout,
     pub ip: IpInfo,
     pub tcp: Tcp,
@@ -34,12 +37,10 @@ fn be32(b: &[u8], at: usize) -> u32 {
 /// The segment in `data`, if the frame is of the common kind; `None` sends
 /// the frame to [`decode_frame`](super::decode_frame).
 pub fn decode_common(link: LinkType, data: &[u8], orig_len: u32) -> Option<Common> {
-    let (next, start) = split_link(link, data).ok()?;
-    let version = match next {
-        NextLayer::EtherType(0x0800) => Some(4),
-        NextLayer::EtherType(0x86dd) => Some(6),
-        NextLayer::Ip => None,
-        _ => return None,
+    // The headers before IP (VLAN tags, tunnels) are walked by hand too.
+    let walked = walk(link, data);
+    let End::Ip { at: start, version } = walked.end else {
+        return None;
     };
     let ip = data.get(start..)?;
     let found = *ip.first()? >> 4;
@@ -70,6 +71,7 @@ pub fn decode_common(link: LinkType, data: &[u8], orig_len: u32) -> Option<Commo
         hdr_len: tcp_len,
     };
     Some(Common {
+        outer: walked.stack,
         layout: Layout {
             link: start,
             ip: hdr,

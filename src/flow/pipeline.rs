@@ -4,7 +4,7 @@
 
 use super::defrag::Defrag;
 use super::{fragments, Packet, Tracker};
-use crate::decode::{decode_common, decode_frame, Layer, Stack};
+use crate::decode::{decode_common, decode_frame, Layer};
 use crate::values::{Frame, RawFrame};
 
 /// The per-packet state: the conversations seen so far.
@@ -55,7 +55,7 @@ impl Pipeline {
         into.link = frame.link;
         into.frame_len = frame.orig_len;
         if let Some(c) = decode_common(frame.link, frame.data, frame.orig_len) {
-            into.outer = Stack::link(c.layout.link);
+            into.outer = c.outer;
             into.layout = c.layout;
             into.ip = Some(c.ip);
             into.tcp = Some(c.tcp);

@@ -160,12 +160,22 @@ impl Kind {
     }
 }
 
-/// One header: what it is and where it lies in the frame.
+/// One header: what it is and where it lies in the frame. Six bytes, so
+/// that a packet's stack is cheap to copy: the walk stops at headers that
+/// would end past 65,535 bytes into a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outer {
     pub kind: Kind,
-    pub start: u32,
-    pub len: u32,
+    pub start: u16,
+    pub len: u16,
+}
+
+impl Outer {
+    /// The header's bytes in the frame.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        let start = usize::from(self.start);
+        start..start + usize::from(self.len)
+    }
 }
 
 /// How deep headers may nest: Wireshark stops at a similar depth, and a
@@ -194,13 +204,6 @@ impl Default for Stack {
 }
 
 impl Stack {
-    /// A frame with only its link header of `len` bytes.
-    pub fn link(len: usize) -> Self {
-        let mut s = Stack::default();
-        s.push(Kind::Link, 0, len);
-        s
-    }
-
     pub fn as_slice(&self) -> &[Outer] {
         &self.items[..usize::from(self.len)]
     }
@@ -214,11 +217,13 @@ impl Stack {
         let Some(slot) = self.items.get_mut(usize::from(self.len)) else {
             return false;
         };
-        *slot = Outer {
-            kind,
-            start: start as u32,
-            len: len as u32,
+        let (Ok(start), Ok(len)) = (u16::try_from(start), u16::try_from(len)) else {
+            return false;
         };
+        if start.checked_add(len).is_none() {
+            return false;
+        }
+        *slot = Outer { kind, start, len };
         self.len += 1;
         true
     }
@@ -307,7 +312,7 @@ impl<'a> Walker<'a> {
         if !self.stack.push(kind, at, len) {
             return Err(End::Note {
                 at,
-                note: format!("more than {MAX_OUTER} headers nested"),
+                note: format!("more than {MAX_OUTER} headers nested, or nested past 65,535 bytes"),
             });
         }
         Ok(bytes)

@@ -9,6 +9,25 @@ use super::{be16, field, number, End, Kind, Walker};
 const IPV6_WALKED: [u8; 3] = [0, 43, 60];
 const IPV6_FRAGMENT: u8 = 44;
 
+/// The protocols an IP header may carry that are tunnels (or, for IPv6,
+/// extension headers in front of one).
+const TUNNELS: [u8; 4] = [
+    number::IP_IN_IP,
+    number::IPV6_IN_IP,
+    number::GRE,
+    number::UDP,
+];
+
+/// False when the IP header at `at` surely carries no tunnel: its protocol
+/// byte is none of them. The common frame (TCP) stops here, unparsed.
+fn may_tunnel(data: &[u8], at: usize, version: u8) -> bool {
+    let proto = match version {
+        4 => data.get(at + 9),
+        _ => data.get(at + 6),
+    };
+    proto.is_some_and(|p| TUNNELS.contains(p) || (version == 6 && IPV6_WALKED.contains(p)))
+}
+
 impl Walker<'_> {
     /// The IP header at `at` (`hint`: the version the header before named).
     /// It is the inner one unless it carries a tunnel.
@@ -17,7 +36,7 @@ impl Walker<'_> {
         let Some(found) = self.data.get(at).map(|b| b >> 4) else {
             return inner;
         };
-        if hint.is_some_and(|v| v != found) {
+        if hint.is_some_and(|v| v != found) || !may_tunnel(self.data, at, found) {
             return inner;
         }
         let (kind, hdr, proto) = match found {

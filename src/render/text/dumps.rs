@@ -31,7 +31,7 @@ pub fn layout_spans(p: &Packet) -> Vec<Span> {
         .as_slice()
         .iter()
         .map(|o| Span {
-            range: o.start as usize..(o.start + o.len) as usize,
+            range: o.range(),
             paint: outer_paint(o.kind),
         })
         .collect();
@@ -71,8 +71,7 @@ fn legend(p: &Packet, pal: Palette) -> String {
         [] => add(l.link_range(), p.link.label(), Paint::Link),
         outer => {
             for o in outer {
-                let r = o.start as usize..(o.start + o.len) as usize;
-                add(r, o.kind.label(p.link), outer_paint(o.kind));
+                add(o.range(), o.kind.label(p.link), outer_paint(o.kind));
             }
         }
     }

@@ -84,12 +84,9 @@ fn letter(layer: &str) -> char {
 fn layer_title(p: &Packet, layer: &str, at: usize) -> String {
     let l = &p.layout;
     // A header before the inner IP one: the outer header holding `at`.
-    let outer = p.outer.as_slice().iter().find(|o| {
-        let start = o.start as usize;
-        (start..start + o.len as usize).contains(&at)
-    });
+    let outer = p.outer.as_slice().iter().find(|o| o.range().contains(&at));
     if let (Some(o), false) = (outer, l.ip_range().contains(&at)) {
-        let r = o.start as usize..(o.start + o.len) as usize;
+        let r = o.range();
         return format!(
             "{} · {} bytes ({})",
             o.kind.label(p.link),
