@@ -57,6 +57,7 @@ server's 2.
 Usage: python3 scripts/make-link-captures.py   (then the two fixture scripts)
 """
 
+import importlib.util
 import os
 import struct
 import sys
@@ -67,29 +68,12 @@ SOURCE = "hello-ethernet.pcap"
 ETH_HDR_LEN = 14
 
 
-def read_pcap(path):
-    """(file header bytes, endianness, [(ts_sec, ts_frac, frame)])."""
-    data = open(path, "rb").read()
-    magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        e = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        e = ">"
-    else:
-        sys.exit("%s: not a pcap file" % path)
-    header = data[:24]
-    (linktype,) = struct.unpack(e + "I", header[20:24])
-    if linktype != 1:
-        sys.exit("%s: link type %d, expected 1 (Ethernet)" % (path, linktype))
-    records, off = [], 24
-    while off < len(data):
-        sec, frac, incl, orig = struct.unpack(e + "IIII", data[off:off + 16])
-        frame = data[off + 16:off + 16 + incl]
-        if len(frame) != incl or incl != orig:
-            sys.exit("%s: record at byte %d is not a whole frame" % (path, off))
-        records.append((sec, frac, frame))
-        off += 16 + incl
-    return header, e, records
+# The input is read as make-encap-captures.py reads it (one reader for both).
+_spec = importlib.util.spec_from_file_location(
+    "encap", os.path.join(os.path.dirname(os.path.abspath(__file__)), "make-encap-captures.py"))
+_encap = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_encap)
+read_pcap = _encap.read_pcap
 
 
 def write_pcap(name, header, e, linktype, records):

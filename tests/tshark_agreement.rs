@@ -48,14 +48,13 @@
 mod common;
 
 use std::collections::HashMap;
-use std::fmt::Display;
 use std::path::PathBuf;
 
 use tcplab::capture::{FileSource, PacketSource};
 use tcplab::flow::Pipeline;
 use tcplab::render::PacketRecord;
 
-use common::parse_csv_line;
+use common::{flag_names, opt, parse_csv_line};
 
 /// Disagreements with tshark found when this test was written, reported to
 /// the decoder's owner (not fixed here: src/ belongs to another change).
@@ -190,30 +189,6 @@ fn our_records(dir: &str, capture_file: &str) -> Vec<PacketRecord> {
         records.push(PacketRecord::of(&p, usize::MAX));
     }
     records
-}
-
-/// An optional value as text, empty when absent.
-fn opt<T: Display>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// tshark's flag bits as record names, in the record's order. Bits the
-/// record cannot name (NS/AE, reserved) show up as hex so they mismatch.
-fn flag_names(hex: &str) -> String {
-    let Ok(bits) = u16::from_str_radix(hex.trim_start_matches("0x"), 16) else {
-        return format!("unreadable {hex:?}");
-    };
-    const NAMES: [&str; 8] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"];
-    let mut names: Vec<String> = NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, n)| n.to_string())
-        .collect();
-    if bits & !0xff != 0 {
-        names.push(format!("0x{:03x}", bits & !0xff));
-    }
-    names.join(" ")
 }
 
 fn encap_name(encap: Option<&str>) -> String {

@@ -29,12 +29,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Display;
 use std::path::Path;
 
 use tcplab::capture::{FileSource, PacketSource};
 use tcplab::flow::Pipeline;
 use tcplab::render::PacketRecord;
+
+use common::{flag_names, opt};
 
 const FIXTURE: &str = "tests/fixtures/tshark/wild-tcp.tsv";
 
@@ -78,24 +79,13 @@ const KNOWN: &[(&str, &str)] = &[
     ("timestamp_invalid_nano.pcap", MICROS),  // 1
 ];
 
-/// An optional value as text, empty when absent (the fixture's absent).
-fn opt<T: Display>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// tshark's tcp.flags (hex) as the record's names: the low eight bits.
-fn flag_names(hex: &str) -> String {
-    let Ok(bits) = u16::from_str_radix(hex.trim_start_matches("0x"), 16) else {
-        return format!("unreadable {hex:?}");
-    };
-    const NAMES: [&str; 8] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"];
-    NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(" ")
+/// tshark's tcp.flags (hex) as the record's names: the low eight bits
+/// only (the record has no name for AE; docs/tshark-differences.md).
+fn low_flag_names(hex: &str) -> String {
+    match u16::from_str_radix(hex.trim_start_matches("0x"), 16) {
+        Ok(bits) => flag_names(&format!("0x{:x}", bits & 0xff)),
+        Err(_) => format!("unreadable {hex:?}"),
+    }
 }
 
 /// Our value of fixture column `col` (`file` and `frame` excluded).
@@ -125,7 +115,7 @@ fn ours(r: &PacketRecord, col: &str) -> String {
 /// tshark's value of column `col`, as the record would print it.
 fn theirs(row: &[String], col: usize) -> String {
     match COLUMNS[col] {
-        "flags" => flag_names(&row[col]),
+        "flags" => low_flag_names(&row[col]),
         _ => row[col].clone(),
     }
 }

@@ -11,7 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::encap::{walk, End, Stack};
-use super::{Flags, IpInfo, Layout, Tcp};
+use super::{IpInfo, Layout, Tcp};
 use crate::values::LinkType;
 
 /// What the pipeline reads of a decoded TCP segment.
@@ -28,10 +28,6 @@ pub struct Common {
 
 fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// The segment in `data`, if the frame is of the common kind; `None` sends
@@ -53,23 +49,12 @@ pub fn decode_common(link: LinkType, data: &[u8], orig_len: u32) -> Option<Commo
         _ => return None,
     };
     let segment = &ip[hdr..end];
-    if segment.len() < 20 {
-        return None;
-    }
-    let tcp_len = usize::from(segment[12] >> 4) * 4;
-    if tcp_len < 20 || segment.len() < tcp_len {
+    let tcp = Tcp::from_base(segment)?;
+    let tcp_len = tcp.hdr_len;
+    if segment.len() < tcp_len {
         return None;
     }
     let room = (orig_len as usize).saturating_sub(start + hdr);
-    let tcp = Tcp {
-        src_port: be16(segment, 0),
-        dst_port: be16(segment, 2),
-        seq: be32(segment, 4),
-        ack: be32(segment, 8),
-        flags: Flags::from_bits(segment[13]),
-        window: be16(segment, 14),
-        hdr_len: tcp_len,
-    };
     Some(Common {
         outer: walked.stack,
         layout: Layout {

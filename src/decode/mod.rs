@@ -24,4 +24,4 @@ pub use error::{DecodeError, Layer};
 pub use fields::{explain, ChecksumStatus, Field, FlowContext};
 pub use fragment::{fragment_of, FragmentOf};
 pub use sliced::{decode, decode_frame, IpInfo, Layout, Sliced};
-pub use tcp::{walk_options, Flags, Tcp, TcpOptions};
+pub use tcp::{option_spans, walk_options, Flags, Tcp, TcpOptions};

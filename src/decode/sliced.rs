@@ -372,22 +372,11 @@ fn base_header(p: &mut Sliced<'_>, data: &[u8], ip_payload_len: usize) {
     let Some(b) = data.get(start..start + 20) else {
         return;
     };
-    let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
-    let be32 = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-    let claimed = usize::from(b[12] >> 4) * 4;
-    // Below 20 the header is bogus from its start (tshark stops there too).
-    if claimed < 20 {
+    let Some(tcp) = Tcp::from_base(b) else {
         return;
-    }
-    p.base_tcp = Some(Tcp {
-        src_port: be16(0),
-        dst_port: be16(2),
-        seq: be32(4),
-        ack: be32(8),
-        flags: Flags::from_bits(b[13]),
-        window: be16(14),
-        hdr_len: claimed,
-    });
+    };
+    let claimed = tcp.hdr_len;
+    p.base_tcp = Some(tcp);
     // The header's captured bytes, for the dump and --explain.
     p.layout.tcp = claimed.min(data.len() - start);
     p.payload_len = ip_payload_len.saturating_sub(claimed);

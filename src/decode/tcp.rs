@@ -162,23 +162,20 @@ impl TcpOptions {
 /// length that is missing, too small, past the list, or wrong for a known
 /// kind ends the walk: the returned text says where.
 pub fn walk_options<'a>(options: &'a [u8], mut visit: impl FnMut(u8, &'a [u8])) -> Option<String> {
-    let mut at = 0;
-    while let Some(&kind) = options.get(at) {
-        match kind {
-            0 => break,
-            1 => {
-                at += 1;
-                continue;
+    for span in option_spans(options) {
+        let (kind, at, len) = match span {
+            Ok((0, _, _)) => break,
+            Ok((1, _, _)) => continue,
+            Ok(found) => found,
+            Err(at) => {
+                let (kind, room) = (options[at], options.len());
+                let len = options.get(at + 1).map_or(0, |&l| usize::from(l));
+                return Some(format!(
+                    "option kind {kind} at byte {at}: its length ({len}) runs past the {room} bytes of options"
+                ));
             }
-            _ => {}
-        }
-        let len = options.get(at + 1).map_or(0, |&l| usize::from(l));
-        let Some(body) = options.get(at + 2..at + len).filter(|_| len >= 2) else {
-            let room = options.len();
-            return Some(format!(
-                "option kind {kind} at byte {at}: its length ({len}) runs past the {room} bytes of options"
-            ));
         };
+        let body = &options[at + 2..at + len];
         let right = match (kind, body.len()) {
             (2, 2) | (3, 1) | (4, 0) | (8, 8) => true,
             (5, n) => n >= 8 && n % 8 == 0,
@@ -191,9 +188,37 @@ pub fn walk_options<'a>(options: &'a [u8], mut visit: impl FnMut(u8, &'a [u8])) 
             ));
         }
         visit(kind, body);
-        at += len;
     }
     None
+}
+
+/// Each option of a TCP option list as (kind, offset, length): the end of
+/// the list (0) and NOP (1) are one byte, every other kind as long as its
+/// length byte says. A length byte that is missing, below 2 or past the
+/// list ends the walk with `Err(offset)` of that option. The one walk of
+/// the lengths: the flow's [`walk_options`], `--explain`'s fields and its
+/// summary line read the list through it.
+pub fn option_spans(
+    options: &[u8],
+) -> impl Iterator<Item = Result<(u8, usize, usize), usize>> + '_ {
+    let mut at = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        let &kind = options.get(at).filter(|_| !done)?;
+        let len = match kind {
+            0 | 1 => 1,
+            _ => match options.get(at + 1).map(|&l| usize::from(l)) {
+                Some(l) if l >= 2 && at + l <= options.len() => l,
+                _ => {
+                    done = true;
+                    return Some(Err(at));
+                }
+            },
+        };
+        let span = (kind, at, len);
+        at += len;
+        Some(Ok(span))
+    })
 }
 
 /// The TCP header's values, owned: the normalized view of [`TcpSlice`]
@@ -216,7 +241,34 @@ pub struct Tcp {
     pub hdr_len: usize,
 }
 
+/// The TCP header before its options (RFC 9293 §3.1).
+pub const TCP_BASE_LEN: usize = 20;
+
 impl Tcp {
+    /// The values of the 20-byte base header at the start of `b`, read by
+    /// hand, with the header length it claims; `None` if fewer than 20
+    /// bytes, or a claim below 20 (bogus from its start: tshark stops
+    /// there too). Whether the claimed options were captured is the
+    /// caller's to check.
+    pub fn from_base(b: &[u8]) -> Option<Self> {
+        let b = b.get(..TCP_BASE_LEN)?;
+        let hdr_len = usize::from(b[12] >> 4) * 4;
+        if hdr_len < TCP_BASE_LEN {
+            return None;
+        }
+        let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+        let be32 = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        Some(Tcp {
+            src_port: be16(0),
+            dst_port: be16(2),
+            seq: be32(4),
+            ack: be32(8),
+            flags: Flags::from_bits(b[13]),
+            window: be16(14),
+            hdr_len,
+        })
+    }
+
     /// Reads the values of a TCP header that etherparse has checked.
     pub fn of(tcp: &TcpSlice<'_>) -> Self {
         Tcp {

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 
 use super::defrag::{Defrag, DefragKey, Fragment, Outcome, Skip};
 use super::Packet;
-use crate::decode::{Flags, FragmentOf, Tcp};
+use crate::decode::{FragmentOf, Tcp};
 
 const TCP: u8 = 6;
 
@@ -77,10 +77,6 @@ fn words(why: Skip) -> &'static str {
     }
 }
 
-/// The TCP header's fixed part (RFC 9293 §3.1): what must be captured of
-/// a first fragment for tshark to show its TCP header.
-const TCP_BASE_LEN: usize = 20;
-
 /// Reads the TCP header at the start of first fragment `f` from the bytes
 /// the frame holds, as tshark does for a first fragment it did not
 /// reassemble. The 20-byte base is read by hand: the options may be cut
@@ -92,24 +88,11 @@ fn first_tcp_piece(data: &[u8], f: &FragmentOf, into: &mut Packet) -> bool {
         return false;
     }
     let held = data.get(f.data.clone()).unwrap_or_default();
-    let Some(b) = held.get(..TCP_BASE_LEN) else {
+    let Some(tcp) = Tcp::from_base(held) else {
         return false;
     };
-    let hdr_len = usize::from(b[12] >> 4) * 4;
-    if hdr_len < TCP_BASE_LEN {
-        return false;
-    }
-    let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
-    let be32 = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-    into.tcp = Some(Tcp {
-        src_port: be16(0),
-        dst_port: be16(2),
-        seq: be32(4),
-        ack: be32(8),
-        flags: Flags::from_bits(b[13]),
-        window: be16(14),
-        hdr_len,
-    });
+    let hdr_len = tcp.hdr_len;
+    into.tcp = Some(tcp);
     // The captured header, then what the frame holds of the payload: tshark
     // hands those bytes on (`tcp.payload`) though it gives them no length.
     into.layout.tcp = hdr_len.min(held.len());

@@ -122,6 +122,15 @@ struct Conversation {
 }
 
 impl Conversation {
+    /// Which way `seg` goes: from the client, or from the server.
+    fn direction_of(&self, seg: &Segment) -> Direction {
+        if Endpoint::from(seg.src) == self.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
     fn key(&self) -> Key {
         key(self.client, self.server)
     }
@@ -202,11 +211,7 @@ impl Tracker {
     pub fn observe(&mut self, frame: u64, ts: Timestamp, seg: &Segment) -> FlowInfo {
         let slot = self.place(seg);
         let conv = &mut self.conversations[slot as usize];
-        let direction = if Endpoint::from(seg.src) == conv.client {
-            Direction::ClientToServer
-        } else {
-            Direction::ServerToClient
-        };
+        let direction = conv.direction_of(seg);
         let (me, peer) = (direction.index(), 1 - direction.index());
         let base = conv.sender_base(me, seg);
         // Without the ACK flag the field is shown raw, as tshark shows it.
@@ -248,11 +253,7 @@ impl Tracker {
     pub fn place_unanalysed(&mut self, seg: &Segment) -> FlowInfo {
         let slot = self.place(seg);
         let conv = &mut self.conversations[slot as usize];
-        let direction = if Endpoint::from(seg.src) == conv.client {
-            Direction::ClientToServer
-        } else {
-            Direction::ServerToClient
-        };
+        let direction = conv.direction_of(seg);
         let syn = seg.flags.contains(Flags::SYN);
         FlowInfo {
             stream: slot,

@@ -1,6 +1,7 @@
 //! Helpers for tests that run the real `tcplab` binary.
 #![allow(dead_code)]
 
+use std::fmt::Display;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -226,4 +227,28 @@ pub fn parse_csv_line(line: &str) -> Result<Vec<Option<String>>, String> {
             Some(c) => return Err(format!("unexpected {c:?} after a value in {line:?}")),
         }
     }
+}
+
+/// An optional value as text, empty when absent.
+pub fn opt<T: Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// tshark's flag bits as record names, in the record's order. Bits the
+/// record cannot name (NS/AE, reserved) show up as hex so they mismatch.
+pub fn flag_names(hex: &str) -> String {
+    let Ok(bits) = u16::from_str_radix(hex.trim_start_matches("0x"), 16) else {
+        return format!("unreadable {hex:?}");
+    };
+    const NAMES: [&str; 8] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"];
+    let mut names: Vec<String> = NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    if bits & !0xff != 0 {
+        names.push(format!("0x{:03x}", bits & !0xff));
+    }
+    names.join(" ")
 }

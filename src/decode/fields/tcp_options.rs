@@ -3,6 +3,7 @@
 
 use super::value::colon_hex;
 use super::{Fields, FlowContext, Spec};
+use crate::decode::option_spans;
 
 /// Where the options start in the TCP header.
 const START: usize = 20;
@@ -29,38 +30,28 @@ pub(super) fn fields(out: &mut Fields<'_>, tcp: usize, hdr_len: usize, ctx: &Flo
         (Some(rel), Some(raw)) => Some((raw.wrapping_sub(rel), rel)),
         _ => None,
     };
-    let mut at = from;
-    while at < end {
-        let kind = out.uint(at, 1).unwrap_or(0);
-        let len = match kind {
-            0 | 1 => 1,
-            _ => match out.uint(at + 1, 1) {
-                Some(l) if l >= 2 && at + l as usize <= end => l as usize,
-                _ => {
-                    malformed(out, at, end);
-                    return;
-                }
-            },
-        };
-        option(out, kind, at, len, ack_base);
-        at += len;
+    for span in option_spans(all) {
+        match span {
+            Ok((kind, off, len)) => option(out, u32::from(kind), from + off, len, ack_base),
+            Err(off) => return malformed(out, from + off, end),
+        }
     }
 }
 
 /// `MSS, SACK permitted, timestamps, NOP, window scale`.
 fn summary(all: &[u8]) -> String {
     let mut names = Vec::new();
-    let mut i = 0;
-    while i < all.len() {
-        let kind = all[i];
-        names.push(kind_name(u32::from(kind)));
-        i += match kind {
-            0 | 1 => 1,
-            _ => match all.get(i + 1) {
-                Some(&l) if l >= 2 => usize::from(l),
-                _ => break,
-            },
-        };
+    for span in option_spans(all) {
+        match span {
+            Ok((kind, _, _)) => names.push(kind_name(u32::from(kind))),
+            // An option whose length runs past the list is still named.
+            Err(at) => {
+                if all.get(at + 1).is_some_and(|&l| l >= 2) {
+                    names.push(kind_name(u32::from(all[at])));
+                }
+                break;
+            }
+        }
     }
     names.join(", ")
 }
