@@ -17,6 +17,7 @@ fn the_common_path_agrees_with_etherparse_on_every_frame_it_reads() {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .collect();
+    files.extend(common::encap_captures());
     files.extend(common::wild_captures());
     let (mut frames, mut tcp, mut common, mut differ) = (0u64, 0u64, 0u64, Vec::new());
     for path in &files {
@@ -64,7 +65,8 @@ fn the_common_path_agrees_with_etherparse_on_every_frame_it_reads() {
 }
 
 fn agree(c: &tcplab::decode::Common, s: &tcplab::decode::Sliced<'_>) -> bool {
-    s.layout == c.layout
+    s.outer == c.outer
+        && s.layout == c.layout
         && s.ip.as_ref() == Some(&c.ip)
         && s.tcp_values().as_ref() == Some(&c.tcp)
         && s.payload_len == c.payload_len

@@ -106,17 +106,32 @@ pub fn wild_captures() -> Vec<std::path::PathBuf> {
     v
 }
 
-/// The captures in `captures/` (sorted), then the wild ones.
+/// The captures in `captures/` (sorted), then those of `captures/encap/`,
+/// then the wild ones.
 pub fn all_captures() -> Vec<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let mut out: Vec<_> = std::fs::read_dir(dir)
-        .expect("captures/ is in the repository")
+    let mut out = captures_in("captures");
+    out.extend(encap_captures());
+    out.extend(wild_captures());
+    out
+}
+
+/// The encapsulation and fragment captures of `captures/encap/`, sorted.
+pub fn encap_captures() -> Vec<std::path::PathBuf> {
+    let v = captures_in("captures/encap");
+    assert!(v.len() >= 30, "captures/encap holds {v:?}");
+    v
+}
+
+/// The capture files directly in `dir` (of the repository), sorted.
+fn captures_in(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_file() && !p.extension().is_some_and(|x| x == "md"))
         .collect();
     out.sort();
-    out.extend(wild_captures());
     out
 }
 
