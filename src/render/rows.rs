@@ -94,8 +94,13 @@ impl RowWriter {
         }
         line.push_str(" win ");
         line.push_str(n.format(flow.map_or(u32::from(tcp.window), |f| f.window)));
-        line.push_str(" len ");
-        line.push_str(n.format(packet.payload_len));
+        if packet.fragmented {
+            // tshark's view too: no length, no analysis, numbers raw.
+            line.push_str(" · first IP fragment of a datagram the capture cut: raw numbers, not analysed");
+        } else {
+            line.push_str(" len ");
+            line.push_str(n.format(packet.payload_len));
+        }
         if packet.payload_len > 0 {
             line.push(' ');
             push_preview(line, packet.payload(), 24);
