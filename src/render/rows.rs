@@ -96,7 +96,9 @@ impl RowWriter {
         line.push_str(n.format(flow.map_or(u32::from(tcp.window), |f| f.window)));
         if packet.fragmented {
             // tshark's view too: no length, no analysis, numbers raw.
-            line.push_str(" · first IP fragment of a datagram the capture cut: raw numbers, not analysed");
+            line.push_str(
+                " · first IP fragment of a datagram the capture cut: raw numbers, not analysed",
+            );
         } else {
             line.push_str(" len ");
             line.push_str(n.format(packet.payload_len));
