@@ -165,6 +165,7 @@ impl Packet {
             rel_ack: self.flow.map(|f| f.ack),
             window_scale: self.flow.and_then(|f| f.window_scale).map(|s| s.factor()),
             accecn: self.flow.is_some_and(|f| f.accecn),
+            unanalysed: self.fragmented,
         };
         let frame = Frame {
             link: self.link,

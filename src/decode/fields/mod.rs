@@ -65,6 +65,10 @@ pub struct FlowContext {
     /// The handshake negotiated Accurate ECN and this is not a SYN: the
     /// ECE, CWR and AE bits are one field, the ACE counter (`tcp.flags.ace`).
     pub accecn: bool,
+    /// The segment was placed in its stream without analysis (a first IP
+    /// fragment the capture cut): tshark shows its window unscaled, and
+    /// its scale factor all the same.
+    pub unanalysed: bool,
 }
 
 /// What [`explain`] reads: a decoded frame's bytes and layers.

@@ -252,6 +252,10 @@ fn window(out: &mut Fields<'_>, at: usize, bits: u32, ctx: &FlowContext) {
     let s = |abbrev| Spec::new("tcp", abbrev, off, 2);
     let syn = bits & 0x0002 != 0;
     let (scaled, text) = match ctx.window_scale {
+        _ if ctx.unanalysed => (
+            w,
+            format!("window {w} (unscaled: a cut first fragment is not analysed)"),
+        ),
         _ if syn => (
             w,
             format!("window {w} bytes (a SYN's window is never scaled)"),
