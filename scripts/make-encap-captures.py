@@ -170,16 +170,21 @@ def read_pcap(path):
     return header, e, records
 
 
-def write_pcap(name, header, e, records):
+def write_pcap(name, header, e, records, out=None, linktype=None):
+    """Writes `records` whole under `out` (captures/encap/ by default),
+    with the file header of the input, its link type replaced if given."""
+    out = OUT if out is None else out
+    if linktype is not None:
+        header = header[:20] + struct.pack(e + "I", linktype)
     parts = [header]
     for sec, frac, frame in records:
         parts.append(struct.pack(e + "IIII", sec, frac, len(frame), len(frame)))
         parts.append(frame)
-    path = os.path.join(OUT, name)
+    path = os.path.join(out, name)
     with open(path, "wb") as f:
         f.write(b"".join(parts))
-    print("wrote captures/encap/%s (%d frames, %d bytes)"
-          % (name, len(records), os.path.getsize(path)))
+    shown = os.path.relpath(path, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    print("wrote %s (%d frames, %d bytes)" % (shown, len(records), os.path.getsize(path)))
 
 
 # ---- the inner frames ---------------------------------------------------

@@ -77,15 +77,7 @@ read_pcap = _encap.read_pcap
 
 
 def write_pcap(name, header, e, linktype, records):
-    parts = [header[:20] + struct.pack(e + "I", linktype)]
-    for sec, frac, frame in records:
-        parts.append(struct.pack(e + "IIII", sec, frac, len(frame), len(frame)))
-        parts.append(frame)
-    path = os.path.join(CAPTURES, name)
-    with open(path, "wb") as f:
-        f.write(b"".join(parts))
-    print("wrote captures/%s (%d frames, %d bytes)"
-          % (name, len(records), os.path.getsize(path)))
+    _encap.write_pcap(name, header, e, records, out=CAPTURES, linktype=linktype)
 
 
 # ---- link headers: each takes (frame index, end 1 or 2, IP packet) -------

@@ -269,6 +269,14 @@ impl Tcp {
         })
     }
 
+    /// The TCP header at the start of `bytes`, checked whole (options
+    /// included) by etherparse; the error says what broke.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        TcpSlice::from_slice(bytes)
+            .map(|t| Tcp::of(&t))
+            .map_err(|e| e.to_string())
+    }
+
     /// Reads the values of a TCP header that etherparse has checked.
     pub fn of(tcp: &TcpSlice<'_>) -> Self {
         Tcp {

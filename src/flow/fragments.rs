@@ -47,19 +47,16 @@ pub(super) fn enter(table: &mut Defrag, data: &[u8], f: &FragmentOf, into: &mut 
             return;
         }
         Outcome::Skipped(why) => format!("IPv{v} fragment, not reassembled: {}", words(why)),
-        Outcome::Complete(r) if f.protocol == TCP => {
-            match etherparse::TcpSlice::from_slice(&r.payload) {
-                Ok(tcp) => {
-                    let tcp = Tcp::of(&tcp);
-                    into.payload_len = r.payload.len() - tcp.hdr_len;
-                    into.tcp = Some(tcp);
-                    into.reassembled = Some(Box::new(r));
-                    into.note = None;
-                    return;
-                }
-                Err(e) => format!("TCP segment reassembled from fragments: {e}"),
+        Outcome::Complete(r) if f.protocol == TCP => match Tcp::parse(&r.payload) {
+            Ok(tcp) => {
+                into.payload_len = r.payload.len() - tcp.hdr_len;
+                into.tcp = Some(tcp);
+                into.reassembled = Some(Box::new(r));
+                into.note = None;
+                return;
             }
-        }
+            Err(e) => format!("TCP segment reassembled from fragments: {e}"),
+        },
         Outcome::Complete(r) => format!(
             "IPv{v} datagram reassembled from {} fragments: protocol {}, not TCP",
             r.frames.len(),
@@ -80,7 +77,7 @@ fn words(why: Skip) -> &'static str {
 /// Reads the TCP header at the start of first fragment `f` from the bytes
 /// the frame holds, as tshark does for a first fragment it did not
 /// reassemble. The 20-byte base is read by hand: the options may be cut
-/// (etherparse's `TcpSlice` wants them whole), and tshark shows the base
+/// (`Tcp::parse` wants them whole), and tshark shows the base
 /// and the header length it claims all the same. False (the fragment keeps
 /// its note) when it is not TCP, not the first piece, or its base was cut.
 fn first_tcp_piece(data: &[u8], f: &FragmentOf, into: &mut Packet) -> bool {

@@ -182,12 +182,8 @@ impl Packet {
     pub fn segment(&self) -> Option<Segment> {
         let (ip, tcp) = (self.ip.as_ref()?, self.tcp.as_ref()?);
         let syn = tcp.flags.contains(Flags::SYN);
-        let options = self
-            .tcp_header()
-            .and_then(|h| h.get(TCP_FIXED_LEN..))
-            .unwrap_or_default();
-        let (wscale, sacked) = flow_options(options);
         let header = self.tcp_header().unwrap_or_default();
+        let (wscale, sacked) = flow_options(header.get(TCP_FIXED_LEN..).unwrap_or_default());
         // Window scale counts only on a SYN (RFC 7323 §2.2).
         let wscale = wscale.filter(|_| syn);
         Some(Segment {
