@@ -25,6 +25,7 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
         nodelay: args.nodelay,
         cork: false,
         server_read_delay: Duration::ZERO,
+        rcvbuf: None,
         timeout: args.timeout,
     };
     let rt = tokio::runtime::Builder::new_current_thread()

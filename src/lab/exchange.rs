@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 
 use super::serve::{protocols, Limits, Out, Protocol, ServeMode};
@@ -49,6 +50,10 @@ pub struct ExchangePlan {
     /// The server waits this long before its first read, so writes pile
     /// up in its receive buffer.
     pub server_read_delay: Duration,
+    /// The server's receive buffer (SO_RCVBUF, set on the listener before
+    /// listen() so the accepted socket's window scale fits it), if not the
+    /// kernel's default.
+    pub rcvbuf: Option<usize>,
     /// Give up once no byte has moved (written or read, by either side)
     /// for this long.
     pub timeout: Duration,
@@ -65,6 +70,7 @@ impl ExchangePlan {
             nodelay: false,
             cork: false,
             server_read_delay: Duration::ZERO,
+            rcvbuf: None,
             timeout: Duration::from_secs(5),
         }
     }
@@ -100,11 +106,48 @@ struct ClientCounts {
 
 const READ_BUF: usize = 64 * 1024;
 
+/// Binds the exchange's listener at `addr` with the plan's receive buffer.
+/// A plain std listener: it may be made on another thread (one in another
+/// network namespace) and registered with the runtime later.
+pub fn bind_listener(addr: SocketAddr, plan: &ExchangePlan) -> Result<std::net::TcpListener> {
+    let bind_err = |source| Error::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let sock = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .map_err(|e| Error::io("listener socket", e))?;
+    // As tokio's bind: SO_REUSEADDR, the kernel's IPV6_V6ONLY default.
+    sock.set_reuse_address(true).map_err(bind_err)?;
+    if let Some(bytes) = plan.rcvbuf {
+        sock.set_recv_buffer_size(bytes)
+            .map_err(|e| Error::io("SO_RCVBUF", e))?;
+    }
+    sock.bind(&addr.into()).map_err(bind_err)?;
+    sock.listen(128).map_err(bind_err)?;
+    sock.set_nonblocking(true).map_err(bind_err)?;
+    Ok(sock.into())
+}
+
 /// Runs the exchange against `listener`; `clock` is time zero of the events.
 /// A mode that needs more than one connection's worth of setup (kv and its
 /// store file) is refused before anything connects.
 pub async fn run_exchange(
     listener: TcpListener,
+    plan: &ExchangePlan,
+    clock: Instant,
+) -> Result<Exchange> {
+    run_exchange_from(listener, None, plan, clock).await
+}
+
+/// [`run_exchange`], the client connecting from `client` if given: a socket
+/// made (not yet connected) in the client's network namespace.
+pub async fn run_exchange_from(
+    listener: TcpListener,
+    client: Option<TcpSocket>,
     plan: &ExchangePlan,
     clock: Instant,
 ) -> Result<Exchange> {
@@ -126,7 +169,7 @@ pub async fn run_exchange(
     let run = async {
         let counts = Arc::clone(&client_counts);
         let (client_addr, client) =
-            run_client(server_addr, plan, clock, progress_rx, &counts).await?;
+            run_client(server_addr, client, plan, clock, progress_rx, &counts).await?;
         let (server, client_seen_by_server) = server
             .await
             .map_err(|e| Error::Trace(format!("server task failed: {e}")))??;
@@ -322,6 +365,7 @@ impl ServerSide {
 
 async fn run_client(
     server_addr: SocketAddr,
+    socket: Option<TcpSocket>,
     plan: &ExchangePlan,
     clock: Instant,
     mut progress: watch::Receiver<Progress>,
@@ -337,9 +381,13 @@ async fn run_client(
         },
         v4 => v4,
     };
-    let mut sock = TcpStream::connect(target)
-        .await
-        .map_err(|e| Error::io(format!("connect to {server_addr}"), e))?;
+    let connect_err = |e| Error::io(format!("connect to {server_addr}"), e);
+    let socket = match socket {
+        Some(s) => s,
+        None if target.is_ipv4() => TcpSocket::new_v4().map_err(connect_err)?,
+        None => TcpSocket::new_v6().map_err(connect_err)?,
+    };
+    let mut sock = socket.connect(target).await.map_err(connect_err)?;
     let local = sock
         .local_addr()
         .map_err(|e| Error::io("client address", e))?;

@@ -9,5 +9,7 @@ pub mod client;
 mod exchange;
 pub mod serve;
 
-pub use exchange::{run_exchange, CloseMode, Exchange, ExchangePlan};
+pub use exchange::{
+    bind_listener, run_exchange, run_exchange_from, CloseMode, Exchange, ExchangePlan,
+};
 pub use serve::{frame, ServeMode, FRAME_HEADER};

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use super::session::{capture_during, open_loopback};
 use crate::capture::LiveCapture;
-use crate::lab::{run_exchange, ExchangePlan};
+use crate::lab::{bind_listener, run_exchange, ExchangePlan};
 use crate::render::{Connection, TraceReport};
 use crate::{Error, Result};
 
@@ -26,12 +26,8 @@ pub async fn trace(
     plan: ExchangePlan,
     buffer_size: Option<usize>,
 ) -> Result<(TraceReport, LiveCapture)> {
-    let listener = TcpListener::bind(bind)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: bind.to_string(),
-            source,
-        })?;
+    let listener =
+        TcpListener::from_std(bind_listener(bind, &plan)?).map_err(|e| Error::io("listener", e))?;
     let server_addr = listener
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
