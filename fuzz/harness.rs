@@ -194,6 +194,7 @@ pub fn render_all(
         },
         server_mode: "echo",
         warning: Some("fuzzed input".into()),
+        path: None,
     };
     write_trace_text(out, &report, opts)?;
     write_trace_json(out, &report, opts.max_hex, true)?;

@@ -37,6 +37,14 @@ pub enum Error {
         binary: String,
     },
 
+    /// The impaired path's namespaces could not be made for lack of privileges.
+    #[error(
+        "no permission to build the impaired path ({detail}): --loss, --drop, --delay and \
+         --reorder run the client and the server in network namespaces of their own, which \
+         needs root: run it with sudo"
+    )]
+    NoImpairPermission { detail: String },
+
     /// libpcap failed for another reason.
     #[error("capture on {interface}: {detail}")]
     Capture { interface: String, detail: String },
@@ -153,7 +161,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => EXIT_USAGE,
-            Error::NoCapturePermission { .. } => EXIT_NOPERM,
+            Error::NoCapturePermission { .. } | Error::NoImpairPermission { .. } => EXIT_NOPERM,
             Error::File { .. } => EXIT_NOINPUT,
             Error::CorruptCapture { .. } => EXIT_DATA,
             Error::Capture { .. } | Error::Bind { .. } | Error::Io { .. } | Error::Trace(_) => {

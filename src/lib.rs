@@ -24,6 +24,7 @@ pub mod cmd;
 pub mod decode;
 pub mod error;
 pub mod flow;
+pub mod impair;
 pub mod lab;
 pub mod render;
 pub mod scenario;

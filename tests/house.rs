@@ -83,10 +83,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("capture", &["values", "error"]),
     ("render", &["decode", "flow", "values", "error"]),
     ("lab", &["values", "error"]),
+    ("impair", &["error"]),
     (
         "scenario",
         &[
-            "capture", "decode", "flow", "lab", "render", "values", "error",
+            "capture", "decode", "flow", "impair", "lab", "render", "values", "error",
         ],
     ),
     ("cli", &["lab", "render", "decode", "values", "error"]),

@@ -15,7 +15,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use super::view::View;
 use super::{
     CaptureArgs, CaptureFormat, Cli, ColorChoice, Command, DiagramArgs, Format, LabArgs,
-    ReplayArgs, ReplayFormat, SendArgs, SendClose, ServeArgs, TraceArgs, WriteArgs,
+    ReplayArgs, ReplayFormat, SendArgs, SendClose, ServeArgs, TraceArgs, TracePath, WriteArgs,
 };
 use crate::lab::client::{Ending, RetryPolicy};
 use crate::lab::serve::Limits;
@@ -104,6 +104,8 @@ pub struct Trace {
     pub buffer_size: Option<usize>,
     /// `--every-row`: no folding of a long exchange.
     pub every_row: bool,
+    /// The impaired path (`--loss`, `--drop`, `--delay`...), if asked for.
+    pub path: Option<TracePath>,
 }
 
 /// What `replay` shows.
@@ -240,6 +242,7 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
         timeout: Duration::from_millis(a.timeout_ms),
         buffer_size: a.buffer_size,
         every_row: a.every_row,
+        path: a.path.path(),
         diagram: diagram("trace", a.diagram, a.format == Format::Text)?,
         format: a.format,
     })

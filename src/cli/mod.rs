@@ -7,6 +7,7 @@ mod hex;
 mod invocation;
 mod number;
 mod output;
+mod path;
 mod view;
 
 pub use frames::{parse_frames, FrameRange};
@@ -16,6 +17,7 @@ pub use invocation::{
     Serve, Task, Trace, WriteSource,
 };
 pub use output::{resolve_color, terminal_width, ColorChoice};
+pub use path::{CaptureEnd, PathArgs, TracePath};
 pub use view::{text_options, HexdumpArg, View, ViewArgs};
 
 use number::{at_least_one_u64, at_least_one_usize};
@@ -557,6 +559,9 @@ pub struct TraceArgs {
 
     #[command(flatten)]
     pub diagram: DiagramArgs,
+
+    #[command(flatten)]
+    pub path: PathArgs,
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@ use std::time::Duration;
 use super::diagram::draw_diagram;
 use super::{load_writes, output_error};
 use crate::capture::PcapWriter;
-use crate::cli::{text_options, ColorChoice, Format, Trace};
+use crate::cli::{text_options, ColorChoice, Format, Trace, TracePath};
+use crate::impair::Impairment;
 use crate::lab::ExchangePlan;
 use crate::render::{write_trace_json, write_trace_text, Ladder, TraceReport};
+use crate::scenario::impaired::{trace_impaired, CaptureAt, PathPlan};
 use crate::scenario::trace::trace;
 use crate::{Error, Result};
 
@@ -32,7 +34,13 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
-    let (report, cap) = rt.block_on(trace(args.addr, plan, args.buffer_size))?;
+    let (report, cap) = match &args.path {
+        None => rt.block_on(trace(args.addr, plan, args.buffer_size))?,
+        Some(path) => {
+            let path = path_plan(path, args);
+            rt.block_on(trace_impaired(plan, &path, args.buffer_size))?
+        }
+    };
     if let Some(path) = &args.write {
         save(path, &report)?;
     }
@@ -58,6 +66,27 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
     match &ladder {
         Some(ladder) => draw_diagram(&args.diagram, ladder, &opts, text, out),
         None => Ok(()),
+    }
+}
+
+/// The impaired path `args` asks for.
+fn path_plan(p: &TracePath, args: &Trace) -> PathPlan {
+    PathPlan {
+        impairment: Impairment {
+            loss: p.loss,
+            seed: p.seed,
+            drop: p.drop.clone(),
+            drop_reply: p.drop_reply,
+            delay: p.delay,
+            reorder: p.reorder,
+        },
+        capture_at: if p.capture_at_server {
+            CaptureAt::Server
+        } else {
+            CaptureAt::Client
+        },
+        ipv6: args.addr.is_ipv6(),
+        port: args.addr.port(),
     }
 }
 

@@ -7,6 +7,7 @@ mod follow;
 mod hexdump;
 mod lab;
 mod ladder;
+mod path;
 mod record;
 mod rows;
 mod send;
@@ -24,6 +25,7 @@ pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
     write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, MAX_ARROWS,
 };
+pub use path::{DropMark, Kernels, Marks, PathReport, WayCounts};
 pub use record::{write_record, write_record_explained, PacketRecord};
 pub use rows::{explain, push_preview, RowWriter};
 pub use send::{SendEvent, SendPrinter};
@@ -136,4 +138,6 @@ pub struct TraceReport {
     pub server_mode: &'static str,
     /// Why the run ended early, if the teardown was not seen.
     pub warning: Option<String>,
+    /// What the impaired path did, when the trace ran through one.
+    pub path: Option<PathReport>,
 }

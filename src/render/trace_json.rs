@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CaptureInfo, Connection, PacketRecord, Sockets, TraceReport, Wire};
+use super::{CaptureInfo, Connection, PacketRecord, PathReport, Sockets, TraceReport, Wire};
 use crate::flow::Packet;
 
 /// The JSON object of a trace report.
@@ -16,6 +16,9 @@ pub struct TraceJson<'a> {
     pub sockets: &'a Sockets,
     pub wire: &'a Wire,
     pub capture: &'a CaptureInfo,
+    /// Only for a trace through the impaired path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a PathReport>,
 }
 
 /// The records of `packets`, each `payload_hex` cut at `max_hex` bytes,
@@ -35,6 +38,7 @@ pub fn trace_json(report: &TraceReport, max_hex: usize, explain: bool) -> TraceJ
         sockets: &report.sockets,
         wire: &report.wire,
         capture: &report.capture,
+        path: report.path.as_ref(),
     }
 }
 

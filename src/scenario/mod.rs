@@ -3,8 +3,11 @@
 //!
 //! - [`session`]: capture around any work until every stream is closed;
 //! - [`trace`]: the one traced exchange behind `tcplab trace`;
+//! - [`impaired`]: the same exchange through a path that loses, delays and
+//!   reorders on purpose;
 //! - [`lab`]: the classroom labs, each with its narrative and checks.
 
+pub mod impaired;
 pub mod lab;
 pub mod session;
 pub mod trace;

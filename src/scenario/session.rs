@@ -105,6 +105,7 @@ impl Captured {
             capture: self.info,
             server_mode,
             warning: self.warning,
+            path: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use super::sizes::{ip_name, outer_paint};
 use super::timeline::direction_text;
 use super::{prose, HexdumpMode, TextOptions};
 use crate::flow::Packet;
-use crate::render::{hexdump, Paint, Palette, Span};
+use crate::render::{hexdump, Marks, Paint, Palette, Span};
 
 /// The most bytes per dump line (16, 8, 4, 2 or 1) whose line fits: indent
 /// 2, offset 4 + 2, hex 3n - 1 plus a gap every 8, 2, then n ASCII.
@@ -87,11 +87,16 @@ fn legend(p: &Packet, pal: Palette) -> String {
 
 /// Dumps each payload, or each whole frame, as the options say; in a
 /// folded trace, those of the rows kept, and a line for each fold.
-pub fn dumps(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
+pub fn dumps(
+    w: &mut dyn Write,
+    packets: &[Packet],
+    marks: &Marks,
+    opts: &TextOptions,
+) -> io::Result<()> {
     let pal = opts.palette;
     let per_line = bytes_per_line(opts.width);
     let mut any = false;
-    let shown = plan(packets, opts.fold);
+    let shown = plan(packets, opts.fold, marks);
     // A folded trace dumps the start of each kept payload only.
     let max_hex = if folded(&shown) > 0 {
         opts.max_hex.min(FOLDED_DUMP)

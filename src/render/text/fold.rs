@@ -6,6 +6,7 @@
 //! a screenful.
 
 use crate::flow::{Analysis, Direction, Packet, Phase};
+use crate::render::Marks;
 
 /// Fewer rows than this are never folded.
 pub const FOLD_OVER: usize = 60;
@@ -119,13 +120,14 @@ pub fn folded(shown: &[Shown<'_>]) -> usize {
 }
 
 /// Every row, or (`fold`, and a long exchange) the kept rows and folds.
-pub fn plan(packets: &[Packet], fold: bool) -> Vec<Shown<'_>> {
+/// Rows with a mark (`marks`, by frame number) are always kept.
+pub fn plan<'a>(packets: &'a [Packet], fold: bool, marks: &Marks) -> Vec<Shown<'a>> {
     if !fold || packets.len() < FOLD_OVER {
         return packets.iter().map(Shown::Row).collect();
     }
     let mut out = Vec::new();
     let mut run: Vec<&Packet> = Vec::new();
-    for (p, keep) in packets.iter().zip(kept(packets)) {
+    for (p, keep) in packets.iter().zip(kept(packets, marks)) {
         if keep {
             flush(&mut run, &mut out);
             out.push(Shown::Row(p));
@@ -149,7 +151,7 @@ fn flush<'a>(run: &mut Vec<&'a Packet>, out: &mut Vec<Shown<'a>>) {
 }
 
 /// Which rows say something on their own.
-fn kept(packets: &[Packet]) -> Vec<bool> {
+fn kept(packets: &[Packet], marks: &Marks) -> Vec<bool> {
     let data = |d: Direction| {
         let mut it = packets
             .iter()
@@ -175,7 +177,10 @@ fn kept(packets: &[Packet]) -> Vec<bool> {
                 seen[flag] += 1;
                 early |= seen[flag] <= KEEP_EACH;
             }
-            !matches!(p.phase(), Some(Phase::Data)) || ends.binary_search(&i).is_ok() || early
+            !matches!(p.phase(), Some(Phase::Data))
+                || ends.binary_search(&i).is_ok()
+                || early
+                || marks.contains_key(&p.number)
         })
         .collect()
 }

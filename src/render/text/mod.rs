@@ -7,6 +7,7 @@ mod dumps;
 mod explain;
 mod fit;
 mod fold;
+mod path;
 mod sizes;
 mod stats;
 mod timeline;
@@ -21,7 +22,10 @@ use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
 
-use super::{Paint, Palette, TraceReport};
+use super::{Marks, Paint, Palette, TraceReport};
+
+/// A report without an impaired path marks no row.
+static NO_MARKS: Marks = Marks::new();
 use crate::flow::Packet;
 
 /// What to dump in hex.
@@ -66,19 +70,24 @@ pub fn write_trace_text(
         prose(w, "", text, opts)?;
     }
     writeln!(w)?;
-    timeline(w, &report.packets, opts)?;
+    let marks = report.path.as_ref().map(|p| &p.marks).unwrap_or(&NO_MARKS);
+    timeline(w, &report.packets, marks, opts)?;
     writeln!(w)?;
-    sizes(w, &report.packets, opts)?;
+    sizes(w, &report.packets, marks, opts)?;
     if opts.hexdump != HexdumpMode::None {
         writeln!(w)?;
-        dumps(w, &report.packets, opts)?;
+        dumps(w, &report.packets, marks, opts)?;
     }
     if opts.explain {
         writeln!(w)?;
-        explain_section(w, &report.packets, opts)?;
+        explain_section(w, &report.packets, marks, opts)?;
     }
     writeln!(w)?;
     stats::stats(w, report, opts)?;
+    if let Some(path) = &report.path {
+        writeln!(w)?;
+        path::path_section(w, path, opts)?;
+    }
     if let Some(warning) = &report.warning {
         let text = pal.paint(Paint::Warn, &format!("warning: {warning}"));
         prose(w, "", &text, opts)?;
@@ -91,10 +100,15 @@ pub fn write_trace_text(
 
 /// `--explain` in a trace: every frame, or in a folded trace the frames
 /// whose rows were kept.
-fn explain_section(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
+fn explain_section(
+    w: &mut dyn Write,
+    packets: &[Packet],
+    marks: &Marks,
+    opts: &TextOptions,
+) -> io::Result<()> {
     let title = "Every field of every frame (--explain)";
     writeln!(w, "{}", opts.palette.paint(Paint::Heading, title))?;
-    for shown in fold::plan(packets, opts.fold) {
+    for shown in fold::plan(packets, opts.fold, marks) {
         match shown {
             fold::Shown::Row(p) => explain_one(w, p, opts)?,
             fold::Shown::Fold(f) => {

@@ -6,7 +6,7 @@ use super::fold::{group, plan, Shown};
 use super::{prose, TextOptions};
 use crate::decode::Kind;
 use crate::flow::Packet;
-use crate::render::{Paint, Palette};
+use crate::render::{Marks, Paint, Palette};
 
 pub(crate) fn ip_name(version: Option<u8>) -> &'static str {
     match version {
@@ -94,11 +94,16 @@ pub(crate) fn outer_paint(kind: Kind) -> Paint {
 
 /// The size line of every TCP segment (of the rows kept, in a folded
 /// trace, and a line for each fold), under a heading.
-pub fn sizes(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
+pub fn sizes(
+    w: &mut dyn Write,
+    packets: &[Packet],
+    marks: &Marks,
+    opts: &TextOptions,
+) -> io::Result<()> {
     let pal = opts.palette;
     writeln!(w, "{}", pal.paint(Paint::Heading, "header sizes"))?;
     let width = packets.len().to_string().len() + 1;
-    for shown in plan(packets, opts.fold) {
+    for shown in plan(packets, opts.fold, marks) {
         match shown {
             Shown::Row(p) => {
                 if let Some(line) = size_line(p, pal) {

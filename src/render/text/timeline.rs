@@ -8,7 +8,7 @@ use super::fold::{folded, group, plan, Fold, Shown};
 use super::{cut, fitting_lines, new_table, TextOptions};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase, WindowScale};
-use crate::render::{Paint, SegmentKind};
+use crate::render::{Marks, Paint, SegmentKind};
 
 /// Options in short words: `mss 65495 · sack ok · ts · wscale 10`.
 pub fn options_text(o: &TcpOptions) -> String {
@@ -145,7 +145,7 @@ fn acks_text(p: &Packet) -> Option<String> {
 
 /// One cell. A frame that is not TCP shows its number, time, and why in
 /// `reason_col` (the details, or the flags when details are left out).
-fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
+fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Marks) -> Cell {
     let Some(tcp) = &p.tcp else {
         return match col {
             Col::Num => Cell::new(p.number),
@@ -202,7 +202,9 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col) -> Cell {
             };
             // The analysis first: it is why a kept row of a folded trace is there.
             let analysis = p.findings().flags.names().join(" · ").replace('_', " ");
-            let parts = [analysis, acks_text(p).unwrap_or_default(), text];
+            // A mark (what the impaired path did to it) says the most.
+            let mark = marks.get(&p.number).cloned().unwrap_or_default();
+            let parts = [mark, analysis, acks_text(p).unwrap_or_default(), text];
             Cell::new(
                 parts
                     .into_iter()
@@ -230,9 +232,14 @@ fn fold_cell(f: &Fold, col: Col, text_col: Col) -> Cell {
 
 /// Writes the timeline table in the widest layout that fits; a long
 /// exchange folded (see `fold.rs`) unless `opts.fold` is off.
-pub fn timeline(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io::Result<()> {
+pub fn timeline(
+    w: &mut dyn Write,
+    packets: &[Packet],
+    marks: &Marks,
+    opts: &TextOptions,
+) -> io::Result<()> {
     let t0 = packets.first().map(|p| p.ts);
-    let shown = plan(packets, opts.fold);
+    let shown = plan(packets, opts.fold, marks);
     let mut last = Vec::new();
     for (cols, short) in layouts(opts.raw_seq) {
         let mut t = new_table(opts);
@@ -247,7 +254,7 @@ pub fn timeline(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> io
                 Shown::Row(p) => {
                     let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3).unwrap_or(0.0);
                     cols.iter()
-                        .map(|&c| cell(p, c, ms, short, reason_col))
+                        .map(|&c| cell(p, c, ms, short, reason_col, marks))
                         .collect::<Vec<_>>()
                 }
                 Shown::Fold(f) => cols.iter().map(|&c| fold_cell(f, c, reason_col)).collect(),

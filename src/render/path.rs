@@ -1,0 +1,60 @@
+//! What the impaired path did, as the trace report carries it: what was
+//! asked, what the forwarder dropped (and where each drop sits in the
+//! capture), each side's kernel counters, and the words put on the rows of
+//! the timeline (a frame dropped on purpose, how a retransmission came).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Notes for timeline rows, by frame number: such a row is never folded.
+pub type Marks = BTreeMap<u64, String>;
+
+/// The impaired path's part of a trace report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PathReport {
+    /// What was asked, in words: `loss 5% (seed 7) · delay 20 ms each way`.
+    pub asked: String,
+    /// Which end the capture watched: `client` or `server`.
+    pub capture_at: &'static str,
+    pub dropped: Vec<DropMark>,
+    /// Frames the forwarder passed, each way.
+    pub forwarded: WayCounts,
+    /// Frames held back and sent after their successor, each way.
+    pub reordered: WayCounts,
+    /// Frames the forwarder's own sockets lost (never asked for).
+    pub forwarder_overrun: u64,
+    /// Each side's kernel TCP counters after the run (its own namespace).
+    pub kernel: Kernels,
+    /// The words on the timeline's rows, by frame number.
+    #[serde(rename = "notes")]
+    pub marks: Marks,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct WayCounts {
+    pub client_to_server: u64,
+    pub server_to_client: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Kernels {
+    pub client: BTreeMap<String, u64>,
+    pub server: BTreeMap<String, u64>,
+}
+
+/// One frame the forwarder dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct DropMark {
+    /// `client_to_server` or `server_to_client`.
+    pub direction: &'static str,
+    /// Relative to its side's ISN, as the timeline shows it.
+    pub seq: u32,
+    pub len: u32,
+    /// `drop 3` (the third data segment, `--drop 3`) or `loss` (random).
+    pub reason: String,
+    /// The captured frame it was, when the capture saw it before the drop.
+    pub frame: Option<u64>,
+    /// Milliseconds since the capture's first frame.
+    pub t_ms: f64,
+}

@@ -1,0 +1,116 @@
+//! The impaired path's section of the trace text: what was asked, where the
+//! capture looked, what the forwarder dropped, and what each side's kernel
+//! counted.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::{prose, TextOptions};
+use crate::render::{Paint, PathReport};
+
+/// The counters worth a word, and the words.
+const SAID: &[(&str, &str, &str)] = &[
+    ("RetransSegs", "segment resent", "segments resent"),
+    ("TCPFastRetrans", "fast retransmit", "fast retransmits"),
+    ("TCPLossProbes", "tail-loss probe", "tail-loss probes"),
+    (
+        "TCPTimeouts",
+        "retransmission timeout",
+        "retransmission timeouts",
+    ),
+    ("TCPSackRecovery", "SACK recovery", "SACK recoveries"),
+    ("TCPDSACKRecv", "D-SACK received", "D-SACKs received"),
+    (
+        "TCPToZeroWindowAdv",
+        "zero window advertised",
+        "zero windows advertised",
+    ),
+];
+
+pub fn path_section(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io::Result<()> {
+    let pal = opts.palette;
+    writeln!(w, "{}", pal.paint(Paint::Heading, "the impaired path"))?;
+    prose(w, "  ", &format!("asked: {}", p.asked), opts)?;
+    let view = match p.capture_at {
+        "server" => {
+            "captured at the server's end: the receiver's view, where a dropped \
+                     segment is a gap (\"previous segment not captured\")"
+        }
+        _ => {
+            "captured at the client's end: the sender's view, where a segment the path \
+              dropped still shows, as it left, and so does its retransmission"
+        }
+    };
+    prose(w, "  ", view, opts)?;
+    let f = &p.forwarded;
+    let mut line = format!(
+        "the forwarder passed {} frames client → server and {} server → client",
+        f.client_to_server, f.server_to_client
+    );
+    let r = &p.reordered;
+    if r.client_to_server + r.server_to_client > 0 {
+        line.push_str(&format!(
+            ", sent {} and {} after their successor (--reorder)",
+            r.client_to_server, r.server_to_client
+        ));
+    }
+    prose(w, "  ", &line, opts)?;
+    drops(w, p, opts)?;
+    if p.forwarder_overrun > 0 {
+        let text = format!(
+            "warning: the forwarder itself lost {} frames (its socket buffer was full): loss \
+             nobody asked for",
+            p.forwarder_overrun
+        );
+        prose(w, "  ", &pal.paint(Paint::Warn, &text), opts)?;
+    }
+    prose(w, "  ", &kernel("client", &p.kernel.client), opts)?;
+    prose(w, "  ", &kernel("server", &p.kernel.server), opts)
+}
+
+fn drops(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io::Result<()> {
+    if p.dropped.is_empty() {
+        return prose(w, "  ", "dropped: nothing", opts);
+    }
+    let n = p.dropped.len();
+    let text = format!(
+        "dropped on purpose: {n} frame{}",
+        if n == 1 { "" } else { "s" }
+    );
+    prose(w, "  ", &text, opts)?;
+    for d in &p.dropped {
+        let dir = if d.direction == "client_to_server" {
+            "client → server"
+        } else {
+            "server → client"
+        };
+        let where_ = match d.frame {
+            Some(n) => format!("#{n}"),
+            None => "not captured here".to_string(),
+        };
+        let what = if d.len > 0 {
+            format!("seq {} len {}", d.seq, d.len)
+        } else {
+            format!("ack-only seq {}", d.seq)
+        };
+        let text = format!("✗ {:.3} ms {dir} {what} ({}, {where_})", d.t_ms, d.reason);
+        prose(w, "    ", &opts.palette.paint(Paint::Bad, &text), opts)?;
+    }
+    Ok(())
+}
+
+/// `the client's kernel counted 2 segments resent, 1 fast retransmit...`.
+fn kernel(side: &str, counters: &BTreeMap<String, u64>) -> String {
+    let said: Vec<String> = SAID
+        .iter()
+        .filter_map(|(name, one, many)| {
+            let v = counters.get(*name).copied().unwrap_or(0);
+            let words = if v == 1 { one } else { many };
+            (v > 0).then(|| format!("{v} {words} ({name})"))
+        })
+        .collect();
+    if said.is_empty() {
+        return format!("the {side}'s kernel counted no retransmission");
+    }
+    format!("the {side}'s kernel counted {}", said.join(", "))
+}
