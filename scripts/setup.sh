@@ -6,10 +6,13 @@
 #   granting capture rights to a non-root user's build
 #   netcat-openbsd: the serve tests talk to the lesson servers with nc
 #   tcpdump: tests check that files tcplab wrote read whole in tcpdump -r
+#   iproute2 (ip), ethtool: the impaired path (trace --loss/--delay...) makes its
+#   namespaces' links with them
+#   tshark, python3: tests/impaired_path.rs checks a lossy trace against tshark
 #   nodejs: the seed lessons' own Node programs, when no node is installed
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config util-linux libcap2-bin netcat-openbsd tcpdump)
+packages=(libpcap-dev pkg-config util-linux libcap2-bin netcat-openbsd tcpdump iproute2 ethtool tshark python3)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 missing=()
 for p in "${packages[@]}"; do

@@ -40,9 +40,14 @@ pub fn recoveries(packets: &[Packet]) -> Vec<Recovery> {
             continue;
         };
         let flags = flow.findings.flags;
-        if !flags.contains(Analysis::RETRANSMISSION)
-            && !flags.contains(Analysis::FAST_RETRANSMISSION)
-        {
+        // tshark calls a resend that comes within an RTT of the newest
+        // segment "out of order"; it is a resend all the same.
+        let resent = [
+            Analysis::RETRANSMISSION,
+            Analysis::FAST_RETRANSMISSION,
+            Analysis::OUT_OF_ORDER,
+        ];
+        if !resent.iter().any(|&a| flags.contains(a)) {
             continue;
         }
         let same_bytes = |q: &&Packet| {

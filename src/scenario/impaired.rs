@@ -199,12 +199,21 @@ fn mark_drop(r: &TraceReport, m: &DropMark, d: &Dropped, marks: &mut Marks) {
     let (frame, text) = match m.frame {
         Some(n) => (n, format!("✗ dropped here on purpose ({why})")),
         None => {
+            // The forwarder logs a burst as it reads it, before it sends
+            // the frames ahead of the drop: data is placed by its sequence
+            // number (the next newer segment), a bare ACK by its time.
             let at = timestamp(d.at);
             let dir = direction_of(d.way);
-            let next = r
-                .packets
-                .iter()
-                .find(|p| p.direction() == Some(dir) && p.ts >= at);
+            let next = r.packets.iter().find(|p| {
+                let Some(f) = p.flow.filter(|f| f.direction == dir) else {
+                    return false;
+                };
+                if m.len > 0 {
+                    p.payload_len > 0 && (f.seq.wrapping_sub(m.seq) as i32) > 0
+                } else {
+                    p.ts >= at
+                }
+            });
             let Some(next) = next else { return };
             let text = format!(
                 "✗ before this: seq {} len {} was dropped on purpose ({why}), never reaching this side",

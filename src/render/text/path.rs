@@ -27,6 +27,9 @@ const SAID: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Drops listed one per line; the rest are counted.
+const SHOWN_DROPS: usize = 12;
+
 pub fn path_section(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     writeln!(w, "{}", pal.paint(Paint::Heading, "the impaired path"))?;
@@ -78,7 +81,7 @@ fn drops(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io::Result<()
         if n == 1 { "" } else { "s" }
     );
     prose(w, "  ", &text, opts)?;
-    for d in &p.dropped {
+    for d in p.dropped.iter().take(SHOWN_DROPS) {
         let dir = if d.direction == "client_to_server" {
             "client → server"
         } else {
@@ -95,6 +98,13 @@ fn drops(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io::Result<()
         };
         let text = format!("✗ {:.3} ms {dir} {what} ({}, {where_})", d.t_ms, d.reason);
         prose(w, "    ", &opts.palette.paint(Paint::Bad, &text), opts)?;
+    }
+    if n > SHOWN_DROPS {
+        let more = format!(
+            "… and {} more (--format json lists them all)",
+            n - SHOWN_DROPS
+        );
+        prose(w, "    ", &more, opts)?;
     }
     Ok(())
 }

@@ -1,0 +1,347 @@
+//! The impaired path (`trace --loss/--drop/--delay/--reorder/--capture-at`),
+//! for real: namespaces, veths and the forwarder, as root. Each test checks
+//! what the path did against the capture (and, for --loss, against tshark),
+//! and that nothing is left behind after a run, a failure or a kill.
+//!
+//! The tests that make namespaces run one at a time (`ONE_AT_A_TIME`), so
+//! the check for leftover namespaces sees only its own run's.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::{can_capture, tcplab, without_capture_rights};
+use serde_json::Value;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A file of `len` bytes in the test's temp dir (printable, so a failure's
+/// output reads).
+fn data_file(name: &str, len: usize) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("tcplab-{}-{name}", std::process::id()));
+    let bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn trace(args: &[&str]) -> Value {
+    let out = tcplab()
+        .arg("trace")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    serde_json::from_slice(&out.stdout).expect("trace prints JSON")
+}
+
+fn packets(r: &Value) -> &Vec<Value> {
+    r["packets"].as_array().unwrap()
+}
+
+fn has_flag(p: &Value, name: &str) -> bool {
+    p["analysis"].as_array().unwrap().iter().any(|a| a == name)
+}
+
+fn client_side(r: &Value, p: &Value) -> bool {
+    p["src"] == r["connection"]["client"]["address"]
+}
+
+/// Every network namespace some task is in now (their inode numbers).
+fn namespaces() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for proc_ in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(tasks) = std::fs::read_dir(proc_.path().join("task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            if let Ok(link) = std::fs::read_link(t.path().join("ns/net")) {
+                out.insert(link.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Waits (a little) for the namespaces to be those of `before` again.
+fn assert_no_namespace_left(before: &BTreeSet<String>, when: &str) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let extra: Vec<String> = namespaces().difference(before).cloned().collect();
+        if extra.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{when}: namespaces left behind: {extra:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn five_percent_loss_delivers_every_byte_and_tshark_agrees() {
+    if !can_capture("five_percent_loss_delivers_every_byte_and_tshark_agrees") {
+        return;
+    }
+    let _one = serial();
+    let file = data_file("2mib", 2 << 20);
+    let pcap = std::env::temp_dir().join(format!("tcplab-{}-loss5.pcap", std::process::id()));
+    let r = trace(&[
+        "--file",
+        file.to_str().unwrap(),
+        "--server",
+        "discard",
+        "--loss",
+        "5",
+        "--seed",
+        "7",
+        "--write",
+        pcap.to_str().unwrap(),
+        "--hexdump",
+        "none",
+    ]);
+    assert_eq!(
+        r["sockets"]["server"]["bytes_read"],
+        2 << 20,
+        "every byte delivered"
+    );
+    let dropped = r["path"]["dropped"].as_array().unwrap();
+    assert!(dropped.len() > 20, "5% of ~2,000 frames: {}", dropped.len());
+    let resent = packets(&r)
+        .iter()
+        .filter(|p| has_flag(p, "retransmission") || has_flag(p, "fast_retransmission"))
+        .count();
+    assert!(resent > 0, "the retransmissions are flagged");
+    // tshark, run here, against tcplab's analysis of the written file.
+    let out = Command::new("python3")
+        .args(["scripts/compare-tshark.py", pcap.to_str().unwrap()])
+        .env("TCPLAB", assert_cmd::cargo::cargo_bin("tcplab"))
+        .output()
+        .expect("python3 runs scripts/compare-tshark.py (Debian: apt install python3 tshark)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("tshark") || text.contains("frames differ"),
+        "compare-tshark needs tshark (Debian: sudo apt install tshark): {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let total = packets(&r).len();
+    assert!(
+        text.contains(&format!("0 of {total} frames differ")),
+        "tshark disagrees: {text}"
+    );
+    let _ = std::fs::remove_file(pcap);
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn drop_3_drops_exactly_the_third_data_segment_once() {
+    if !can_capture("drop_3_drops_exactly_the_third_data_segment_once") {
+        return;
+    }
+    let _one = serial();
+    let file = data_file("20k", 20_000);
+    let r = trace(&[
+        "--file",
+        file.to_str().unwrap(),
+        "--server",
+        "discard",
+        "--drop",
+        "3",
+    ]);
+    let dropped = r["path"]["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), 1, "{dropped:?}");
+    assert_eq!(dropped[0]["reason"], "drop 3");
+    let data: Vec<&Value> = packets(&r)
+        .iter()
+        .filter(|p| client_side(&r, p) && p["payload_len"].as_u64() > Some(0))
+        .collect();
+    let third = data[2];
+    assert_eq!(
+        dropped[0]["frame"], third["frame"],
+        "the third data segment, as captured"
+    );
+    assert_eq!(dropped[0]["seq"], third["seq"]);
+    let resend = data[3..]
+        .iter()
+        .find(|p| p["seq"] == third["seq"])
+        .expect("a resend");
+    // tshark calls a resend within an RTT of the newest segment out of order.
+    let resent = ["retransmission", "fast_retransmission", "out_of_order"];
+    assert!(resent.iter().any(|f| has_flag(resend, f)), "{resend}");
+    let notes = &r["path"]["notes"];
+    let mark = notes[third["frame"].to_string()].as_str().unwrap();
+    assert!(
+        mark.contains("dropped here on purpose (--drop 3)"),
+        "{mark}"
+    );
+    let how = notes[resend["frame"].to_string()].as_str().unwrap();
+    assert!(
+        how.contains('↻'),
+        "the resend says how TCP found out: {how}"
+    );
+    assert_eq!(r["sockets"]["server"]["bytes_read"], 20_000);
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn drop_reply_drops_the_servers_first_data_segment() {
+    if !can_capture("drop_reply_drops_the_servers_first_data_segment") {
+        return;
+    }
+    let _one = serial();
+    let file = data_file("echo", 6000);
+    let r = trace(&[
+        "--file",
+        file.to_str().unwrap(),
+        "--drop",
+        "1",
+        "--drop-reply",
+    ]);
+    let dropped = r["path"]["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), 1, "{dropped:?}");
+    assert_eq!(dropped[0]["direction"], "server_to_client");
+    // Captured at the client: the dropped reply never arrived there.
+    assert!(dropped[0]["frame"].is_null());
+    assert_eq!(
+        r["sockets"]["client"]["bytes_read"], 6000,
+        "the echo came back whole"
+    );
+}
+
+#[test]
+fn delay_20_makes_the_handshake_rtt_40_ms() {
+    if !can_capture("delay_20_makes_the_handshake_rtt_40_ms") {
+        return;
+    }
+    let _one = serial();
+    let r = trace(&["--send", "hello", "--delay", "20"]);
+    let p = packets(&r);
+    let t = |i: usize| p[i]["ts"].as_str().unwrap().parse::<f64>().unwrap();
+    let rtt_ms = (t(1) - t(0)) * 1e3;
+    assert!(
+        (39.0..50.0).contains(&rtt_ms),
+        "SYN to SYN-ACK took {rtt_ms:.3} ms"
+    );
+    assert_eq!(p[1]["flags"], serde_json::json!(["SYN", "ACK"]));
+}
+
+#[test]
+fn captured_at_the_server_a_drop_is_a_gap() {
+    if !can_capture("captured_at_the_server_a_drop_is_a_gap") {
+        return;
+    }
+    let _one = serial();
+    let file = data_file("gap", 20_000);
+    let r = trace(&[
+        "--file",
+        file.to_str().unwrap(),
+        "--server",
+        "discard",
+        "--drop",
+        "3",
+        "--capture-at",
+        "server",
+    ]);
+    assert_eq!(r["path"]["capture_at"], "server");
+    let dropped = &r["path"]["dropped"][0];
+    assert!(dropped["frame"].is_null(), "the server's side never saw it");
+    let gap = packets(&r)
+        .iter()
+        .find(|p| has_flag(p, "lost_segment"))
+        .expect("a gap");
+    let mark = r["path"]["notes"][gap["frame"].to_string()]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        mark.contains("dropped on purpose"),
+        "the gap's row says why: {mark:?}"
+    );
+    assert_eq!(r["sockets"]["server"]["bytes_read"], 20_000);
+}
+
+#[test]
+fn reorder_swaps_segments_and_loses_nothing() {
+    if !can_capture("reorder_swaps_segments_and_loses_nothing") {
+        return;
+    }
+    let _one = serial();
+    let file = data_file("reorder", 100_000);
+    let r = trace(&[
+        "--file",
+        file.to_str().unwrap(),
+        "--server",
+        "discard",
+        "--reorder",
+        "20",
+        "--seed",
+        "3",
+        "--capture-at",
+        "server",
+    ]);
+    let swapped = r["path"]["reordered"]["client_to_server"].as_u64().unwrap();
+    assert!(swapped > 0, "20% of ~70 segments held back");
+    assert!(packets(&r).iter().any(|p| has_flag(p, "out_of_order")));
+    assert_eq!(r["sockets"]["server"]["bytes_read"], 100_000);
+}
+
+#[test]
+fn nothing_is_left_after_a_run_a_failure_or_a_kill() {
+    if !can_capture("nothing_is_left_after_a_run_a_failure_or_a_kill") {
+        return;
+    }
+    let _one = serial();
+    let before = namespaces();
+    trace(&["--send", "x", "--delay", "1"]);
+    assert_no_namespace_left(&before, "after a run");
+    // A failure after the path is up: the exchange stalls (no byte in 50 ms).
+    let out = tcplab()
+        .args([
+            "trace",
+            "--send",
+            "x",
+            "--delay",
+            "200",
+            "--timeout-ms",
+            "50",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_namespace_left(&before, "after a failure");
+    // Killed mid-run, with the path up and frames held in the forwarder.
+    let mut child = tcplab()
+        .args(["trace", "--send", "x", "--delay", "300", "--format", "json"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while namespaces().len() < before.len() + 3 {
+        assert!(Instant::now() < deadline, "the path never came up");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_no_namespace_left(&before, "after SIGKILL");
+}
+
+#[test]
+fn without_root_it_exits_77_and_names_the_fix() {
+    let out = without_capture_rights(&["trace", "--send", "x", "--delay", "5"]);
+    assert_eq!(out.status.code(), Some(77));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sudo"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}
