@@ -345,3 +345,22 @@ fn without_root_it_exits_77_and_names_the_fix() {
     assert!(err.contains("sudo"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 }
+
+#[test]
+fn the_loss_and_delay_labs_pass_ten_times_in_a_row() {
+    if !can_capture("the_loss_and_delay_labs_pass_ten_times_in_a_row") {
+        return;
+    }
+    let _one = serial();
+    for lab in ["loss", "delay"] {
+        for run in 1..=10 {
+            let out = tcplab().args(["lab", lab, "--check"]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "lab {lab} run {run}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

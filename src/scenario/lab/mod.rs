@@ -7,6 +7,7 @@ mod basic;
 mod crash;
 mod custom;
 mod facts;
+mod lossy;
 
 pub use crate::render::{Check, Lab, Outcome, Part};
 use crate::{Error, Result};
@@ -75,6 +76,18 @@ pub const LABS: &[Lab] = &[
         "The server's socket is IPv6, bound to the IPv4-mapped loopback address.",
         "An IPv4 client connects: the wire carries IPv4, the server sees ::ffff:127.0.0.1.",
     ]},
+    Lab { name: "loss", seed: "003", title: "a segment lost on purpose, and how TCP finds out", narrative: &[
+        "TCP promises every byte in order; on loopback nothing is ever lost, so tcplab loses one on purpose.",
+        "The client and the server sit in network namespaces of their own, joined by tcplab's forwarder (10 ms each way).",
+        "First 20 segments with the third dropped: the ones after it arrive, and each duplicate ACK says what is missing.",
+        "Then 3 segments with the last dropped: nothing follows it, so only a timer can tell. Compare the two waits.",
+        "Needs root (the namespaces).",
+    ]},
+    Lab { name: "delay", seed: "002", title: "the hello exchange with 20 ms each way", narrative: &[
+        "The same two writes, \"hello \" and \"world\", over a path that adds 20 ms each way: a 40 ms round trip.",
+        "Watch where the time goes: the handshake, the second write that Nagle holds until an ACK returns,",
+        "and the teardown. The second run turns Nagle off (TCP_NODELAY). Needs root (the namespaces).",
+    ]},
     Lab { name: "kv", seed: "004", title: "a CRUD session against serve kv", narrative: &[
         "create, read, update, delete, list: one request line and one reply line at a time.",
         "Each OK is sent only after the store is safely on disk.",
@@ -103,6 +116,8 @@ pub async fn run_lab(name: &str) -> Result<Outcome> {
         "crash" => crash::crash().await,
         "chat" => custom::chat().await,
         "kv" => custom::kv().await,
+        "loss" => lossy::loss().await,
+        "delay" => lossy::delay().await,
         other => Err(unknown(other)),
     }
 }

@@ -1,0 +1,248 @@
+//! The labs on an impaired path (root: namespaces and tcplab's forwarder):
+//! `loss`, one segment dropped on purpose and recovered two ways, and
+//! `delay`, the hello exchange with 20 ms each way and where the time goes.
+
+use std::time::Duration;
+
+use super::facts::{from_client, has};
+use super::{Outcome, Part};
+use crate::decode::Flags;
+use crate::flow::{recoveries, Found, Packet, Recovery};
+use crate::impair::Impairment;
+use crate::lab::{CloseMode, ExchangePlan, ServeMode};
+use crate::render::TraceReport;
+use crate::scenario::impaired::{trace_impaired, PathPlan};
+use crate::Result;
+
+/// A full-sized segment on the path's 1500-byte links, with timestamps.
+const SEGMENT: usize = 1448;
+
+/// Runs `plan` through a path with `imp`, captured at the client.
+async fn through(plan: ExchangePlan, imp: Impairment) -> Result<TraceReport> {
+    let path = PathPlan {
+        impairment: imp,
+        ..PathPlan::default()
+    };
+    let (report, capture) = trace_impaired(plan, &path, None).await?;
+    drop(capture);
+    Ok(report)
+}
+
+fn text(len: usize) -> Vec<u8> {
+    (0..len).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// One write of `segments` full segments, the third dropped, 10 ms each way.
+async fn drop_third(segments: usize) -> Result<(TraceReport, usize)> {
+    let bytes = text(segments * SEGMENT);
+    let plan = ExchangePlan::new(&[&bytes], ServeMode::Discard, CloseMode::End);
+    let imp = Impairment {
+        drop: vec![3],
+        delay: Duration::from_millis(10),
+        ..Impairment::default()
+    };
+    Ok((through(plan, imp).await?, bytes.len()))
+}
+
+/// The one recovery of a run with one drop.
+fn the_recovery(r: &TraceReport) -> Option<Recovery> {
+    recoveries(&r.packets).into_iter().find(|x| {
+        r.packets
+            .iter()
+            .any(|p| p.number == x.frame && from_client(p))
+    })
+}
+
+pub(super) async fn loss() -> Result<Outcome> {
+    let mut out = Outcome::default();
+    let (fast, fast_bytes) = drop_third(20).await?;
+    let (tail, tail_bytes) = drop_third(3).await?;
+    let runs = [(&fast, fast_bytes), (&tail, tail_bytes)];
+    for (r, bytes) in runs {
+        let path = r.path.as_ref();
+        out.check(
+            &format!("exactly one segment dropped of {}", bytes / SEGMENT),
+            path.is_some_and(|p| p.dropped.len() == 1),
+        );
+        out.check(
+            "every byte arrived anyway",
+            r.sockets.server.bytes_read == bytes as u64,
+        );
+    }
+    let (a, b) = (the_recovery(&fast), the_recovery(&tail));
+    out.check(
+        "a drop mid-stream is resent after duplicate ACKs",
+        a.as_ref().is_some_and(|x| x.found != Found::Timer),
+    );
+    out.check(
+        "the last segment's drop is resent after silence (a timer)",
+        b.as_ref().is_some_and(|x| x.found == Found::Timer),
+    );
+    if let (Some(a), Some(b)) = (&a, &b) {
+        out.check(
+            "silence costs more than duplicate ACKs",
+            b.waited_ms > a.waited_ms,
+        );
+        out.happened.push(dup_ack_words(a));
+        out.happened.push(timer_words(b, &tail));
+        out.happened.push(format!(
+            "the timer cost {:.0} times the wait for duplicate ACKs: the receiver's ACKs are \
+             how a sender learns of a loss quickly",
+            b.waited_ms / a.waited_ms.max(0.001)
+        ));
+    }
+    out.parts
+        .push(Part::trace("20 segments, the third dropped", fast));
+    out.parts
+        .push(Part::trace("3 segments, the last dropped", tail));
+    Ok(out)
+}
+
+fn dup_ack_words(r: &Recovery) -> String {
+    let (n, how) = match &r.found {
+        Found::FastRetransmit { dup_acks, .. } => (*dup_acks, "fast retransmit"),
+        Found::Sack { dup_acks, .. } => (*dup_acks, "SACK loss detection"),
+        Found::Timer => (0, "a timer"),
+    };
+    format!(
+        "mid-stream: the segments after the hole arrived, each answered by a duplicate ACK \
+         whose SACK block names what did arrive; after {n} of them the sender resent \
+         (#{}, {how}) {:.1} ms after the first try (#{})",
+        r.frame, r.waited_ms, r.previous
+    )
+}
+
+fn timer_words(r: &Recovery, run: &TraceReport) -> String {
+    let probes = run
+        .path
+        .as_ref()
+        .and_then(|p| p.kernel.client.get("TCPLossProbes").copied())
+        .unwrap_or(0);
+    let timer = if probes > 0 {
+        "Linux's tail-loss probe (RFC 8985): with one segment unacknowledged it waits two \
+         round trips plus the 200 ms minimum retransmission timeout, and the client's kernel \
+         counted it (TCPLossProbes)"
+    } else {
+        "the retransmission timer (RTO, at least 200 ms on Linux)"
+    };
+    format!(
+        "the last segment: nothing followed it, so no duplicate ACK could come; the sender \
+         waited {:.1} ms in silence before resending (#{}): {timer}",
+        r.waited_ms, r.frame
+    )
+}
+
+/// Milliseconds between two frames of `packets`, by number.
+fn gap_ms(packets: &[Packet], from: u64, to: u64) -> f64 {
+    let ts = |n: u64| packets.iter().find(|p| p.number == n).map(|p| p.ts);
+    match (ts(from), ts(to)) {
+        (Some(a), Some(b)) => b.secs_since(a) * 1e3,
+        _ => 0.0,
+    }
+}
+
+/// Frame numbers of the client's data segments.
+fn client_data(packets: &[Packet]) -> Vec<u64> {
+    packets
+        .iter()
+        .filter(|p| from_client(p) && p.payload_len > 0)
+        .map(|p| p.number)
+        .collect()
+}
+
+pub(super) async fn delay() -> Result<Outcome> {
+    let mut out = Outcome::default();
+    let writes: [&[u8]; 2] = [b"hello ", b"world"];
+    let imp = Impairment {
+        delay: Duration::from_millis(20),
+        ..Impairment::default()
+    };
+    let mut runs = Vec::new();
+    for nodelay in [false, true] {
+        let mut plan = ExchangePlan::new(&writes, ServeMode::Echo, CloseMode::End);
+        plan.nodelay = nodelay;
+        runs.push(through(plan, imp.clone()).await?);
+    }
+    let nagle = &runs[0];
+    let p = &nagle.packets;
+    let rtt = p
+        .get(1)
+        .map(|x| x.ts.secs_since(p[0].ts) * 1e3)
+        .unwrap_or(0.0);
+    out.check(
+        "the handshake takes one round trip: about 40 ms",
+        (38.0..55.0).contains(&rtt),
+    );
+    out.happened.push(format!(
+        "SYN to SYN-ACK: {rtt:.1} ms, the round trip (20 ms each way); the client may send \
+         as soon as the SYN-ACK arrives, so connecting costs one round trip"
+    ));
+    let gaps: Vec<f64> = runs
+        .iter()
+        .map(|r| match client_data(&r.packets)[..] {
+            [a, b, ..] => gap_ms(&r.packets, a, b),
+            _ => 0.0,
+        })
+        .collect();
+    out.check(
+        "with Nagle, the second write waits for an ACK",
+        gaps[0] > 0.8 * rtt,
+    );
+    out.check("with TCP_NODELAY, it leaves at once", gaps[1] < 0.25 * rtt);
+    out.happened.push(format!(
+        "Nagle's algorithm: \"world\" left {:.1} ms after \"hello \", held until the ACK of \
+         the first small segment came back; with TCP_NODELAY, {:.1} ms after it",
+        gaps[0], gaps[1]
+    ));
+    ack_words(nagle, &mut out);
+    teardown_words(nagle, rtt, &mut out);
+    out.parts
+        .push(Part::trace("20 ms each way, Nagle on", runs.remove(0)));
+    out.parts
+        .push(Part::trace("20 ms each way, TCP_NODELAY", runs.remove(0)));
+    Ok(out)
+}
+
+/// How the server acknowledged each write: alone at once, or on its reply.
+fn ack_words(r: &TraceReport, out: &mut Outcome) {
+    let p = &r.packets;
+    let acker = |data: u64| {
+        p.iter()
+            .find(|x| !from_client(x) && x.findings().acks_frame == Some(data))
+    };
+    let words: Vec<String> = client_data(p)
+        .into_iter()
+        .take(2)
+        .filter_map(|d| acker(d).map(|a| (d, a)))
+        .map(|(d, a)| match a.payload_len {
+            0 => format!("#{d} by a bare ACK (#{})", a.number),
+            n => format!("#{d} on its {n}-byte reply (#{})", a.number),
+        })
+        .collect();
+    if words.is_empty() {
+        return;
+    }
+    out.happened.push(format!(
+        "delayed ACK: the server's kernel acknowledged {}; Linux acknowledges the first \
+         segments of a connection at once (quick-ACK mode); later ones it may hold back \
+         (its delayed-ACK timer: 40 to 200 ms) to ride on a reply",
+        words.join(", ")
+    ));
+}
+
+/// How long the close took and the whole exchange, in round trips.
+fn teardown_words(r: &TraceReport, rtt: f64, out: &mut Outcome) {
+    let p = &r.packets;
+    let fin = p.iter().find(|x| from_client(x) && has(x, Flags::FIN));
+    let (Some(fin), Some(last)) = (fin, p.last()) else {
+        return;
+    };
+    let close = last.ts.secs_since(fin.ts) * 1e3;
+    let total = last.ts.secs_since(p[0].ts) * 1e3;
+    out.check("closing takes about one more round trip", close > 0.8 * rtt);
+    out.happened.push(format!(
+        "the client's FIN to the last ACK: {close:.1} ms; the whole exchange {total:.1} ms, \
+         {:.1} round trips: on a 40 ms path, waiting dominates and the bytes cost nothing",
+        total / rtt.max(0.001)
+    ));
+}
