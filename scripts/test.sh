@@ -10,5 +10,11 @@ bash scripts/setup.sh
 cargo build --all-targets --locked
 if [[ $(id -u) -ne 0 && "${TCPLAB_ALLOW_NO_CAPTURE:-}" != 1 ]]; then
   sudo setcap cap_net_raw,cap_net_admin=eip target/debug/tcplab
+  # The impaired path (trace --loss/--delay...) makes network namespaces,
+  # which needs root: its tests run through sudo here, then are skipped.
+  bin=$(cargo test --locked --test impaired_path --no-run --message-format=json 2>/dev/null |
+    grep '"name":"impaired_path"' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+  sudo "$bin"
+  export TCPLAB_IMPAIRED_RAN=1
 fi
 cargo test --locked "$@"
