@@ -27,7 +27,10 @@ fn can_impair(test: &str) -> bool {
     if !can_capture(test) {
         return false;
     }
-    let out = tcplab().args(["trace", "--send", "x", "--delay", "0"]).output().unwrap();
+    let out = tcplab()
+        .args(["trace", "--send", "x", "--delay", "0"])
+        .output()
+        .unwrap();
     if out.status.code() != Some(77) {
         return true;
     }
@@ -386,4 +389,57 @@ fn the_loss_and_delay_labs_pass_ten_times_in_a_row() {
             );
         }
     }
+}
+
+#[test]
+fn the_ladder_draws_a_dropped_segment_stopping_half_way() {
+    if !can_impair("the_ladder_draws_a_dropped_segment_stopping_half_way") {
+        return;
+    }
+    let _one = serial();
+    let file = data_file("ladder", 4344);
+    let f = file.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let out = tcplab()
+            .args([
+                "trace",
+                "--file",
+                f,
+                "--server",
+                "discard",
+                "--drop",
+                "3",
+                "--hexdump",
+                "none",
+            ])
+            .args(["--color", "never"])
+            .args(extra)
+            .env("COLUMNS", "100")
+            .output()
+            .unwrap();
+        common::assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mermaid = run(&["--mermaid"]);
+    let lost: Vec<&str> = mermaid.lines().filter(|l| l.contains("C-xS")).collect();
+    assert_eq!(lost.len(), 1, "{mermaid}");
+    assert!(lost[0].contains("seq 2897:4345"), "{}", lost[0]);
+    let text = run(&["--diagram"]);
+    let row = text
+        .lines()
+        .find(|l| l.contains("dropped here on purpose: it never arrived"))
+        .expect("the lost arrow's note");
+    // The line ends in ✗ before the middle and the server's lifeline.
+    let inner = row.split('│').nth(1).unwrap();
+    let cross = inner.chars().position(|c| c == '✗').expect("a cross");
+    assert!(cross <= inner.chars().count() / 2 + 1, "{row}");
+    assert!(
+        inner.trim_end().ends_with('✗'),
+        "nothing after the cross: {row}"
+    );
+    let svg = std::env::temp_dir().join(format!("tcplab-{}-lost.svg", std::process::id()));
+    run(&["--svg", svg.to_str().unwrap()]);
+    let doc = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(doc.matches("class=\"lost\"").count(), 1);
+    let _ = std::fs::remove_file(svg);
 }

@@ -134,7 +134,7 @@ pub fn lab_ladders(o: &Outcome) -> Vec<Ladder> {
     for part in &o.parts {
         match &part.report {
             Some(r) => {
-                let mut l = Ladder::of_connection(&r.connection, &r.packets);
+                let mut l = Ladder::of_report(r);
                 l.title = Some(part.title.clone());
                 out.push(l);
             }

@@ -69,9 +69,11 @@ pub fn write_ladder_mermaid(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()
             text.push(' ');
             text.push_str(p);
         }
+        // Mermaid's `-x` ends the line in a cross: a segment lost on the path.
+        let line = if a.lost { "-x" } else { "->>" };
         writeln!(
             w,
-            "    {from}->>{to}: {} (frame {}, {} ms)",
+            "    {from}{line}{to}: {} (frame {}, {} ms)",
             escape(&text),
             a.frame,
             a.time()

@@ -34,7 +34,7 @@ pub use terminal::{ladder_lines, write_ladder, write_ladder_stepped, LadderLines
 
 use crate::decode::Flags;
 use crate::flow::{Direction, Packet, Phase};
-use crate::render::{preview, Connection, EndpointInfo, SegmentKind};
+use crate::render::{preview, Connection, EndpointInfo, SegmentKind, TraceReport};
 use crate::values::Timestamp;
 
 /// Arrows kept per diagram; later segments are only counted. A ladder of
@@ -68,6 +68,8 @@ pub struct Arrow {
     pub phase: Option<Phase>,
     /// The arithmetic and analysis spelled out; empty on most arrows.
     pub notes: Vec<String>,
+    /// Dropped on the path on purpose: drawn stopping half-way.
+    pub lost: bool,
 }
 
 impl Arrow {
@@ -150,6 +152,27 @@ impl Ladder {
         ladder
     }
 
+    /// The ladder of a trace report: [`Ladder::of_connection`], with the
+    /// segments the impaired path dropped drawn as lost.
+    pub fn of_report(report: &TraceReport) -> Self {
+        let mut ladder = Ladder::of_connection(&report.connection, &report.packets);
+        if let Some(path) = &report.path {
+            let frames: Vec<u64> = path.dropped.iter().filter_map(|d| d.frame).collect();
+            ladder.mark_lost(&frames);
+        }
+        ladder
+    }
+
+    /// Marks the arrows of `frames` as lost on the path (they stop
+    /// half-way) and says so in a note.
+    pub fn mark_lost(&mut self, frames: &[u64]) {
+        for a in self.arrows.iter_mut().filter(|a| frames.contains(&a.frame)) {
+            a.lost = true;
+            a.notes
+                .insert(0, "✗ dropped here on purpose: it never arrived".to_string());
+        }
+    }
+
     /// The ladder of stream `stream` among `packets` (`replay --stream N`),
     /// its ends taken from the first segment; `None` if the stream has none.
     pub fn of_stream(packets: &[Packet], stream: u32) -> Option<Self> {
@@ -188,6 +211,7 @@ impl Ladder {
             preview: (len > 0).then(|| preview(p.payload(), PREVIEW_CHARS)),
             phase: Some(flow.phase),
             notes: Vec::new(),
+            lost: false,
         };
         // The note state sees every segment, drawn or not, so it stays right.
         arrow.notes = self.notes.observe(&arrow, p);

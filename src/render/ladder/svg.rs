@@ -284,13 +284,18 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
     let (y1, y2) = (y, y + DROP);
     // The line stops where the arrowhead's base begins.
     let len = ((to - from).powi(2) + DROP * DROP).sqrt();
-    let x2 = to - (to - from) / len * HEAD;
-    let y2 = y2 - DROP / len * HEAD;
+    let (mut x2, mut y2) = (to - (to - from) / len * HEAD, y2 - DROP / len * HEAD);
+    let mut head = format!("url(#head-{})", id(a.kind));
+    if a.lost {
+        // Dropped on the path: the line stops half-way, at a cross.
+        (x2, y2) = ((from + to) / 2.0, y1 + DROP / 2.0);
+        head = "none".to_string();
+    }
     let baseline = y - 12.0;
     let classes = format!("arrow {}", id(a.kind));
     rows.push_str(&format!(
         r#"<g class="segment" data-frame="{frame}">
-<line class="{classes}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3" marker-end="url(#head-{kid})"><title>frame {frame}: {}</title></line>
+<line class="{classes}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3" marker-end="{head}"><title>frame {frame}: {}</title></line>
 <text class="label" x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{colour}">{}"#,
         n(from),
         n(y1),
@@ -301,8 +306,15 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
         n(baseline),
         escape(&a.label()),
         frame = a.frame,
-        kid = id(a.kind),
     ));
+    if a.lost {
+        rows.push_str(&format!(
+            r#"<text class="lost" x="{}" y="{}" text-anchor="middle" dominant-baseline="central" font-family="{MONO}" font-size="{LABEL_PX}" font-weight="bold" fill="{colour}">✗</text>
+"#,
+            n(x2),
+            n(y2)
+        ));
+    }
     if let Some(p) = &a.preview {
         rows.push_str(&format!(
             r#" <tspan font-weight="bold" fill="{INK}">{}</tspan>"#,

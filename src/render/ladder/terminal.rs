@@ -188,6 +188,9 @@ fn arrow_body(a: &Arrow, text: &str, span: usize) -> String {
     } else {
         format!(" {text} ")
     };
+    if a.lost {
+        return lost_body(a, &shown, span);
+    }
     let dashes = span.saturating_sub(1 + visible_width(&shown));
     let left = dashes / 2;
     let (l, r) = ("─".repeat(left), "─".repeat(dashes - left));
@@ -195,6 +198,21 @@ fn arrow_body(a: &Arrow, text: &str, span: usize) -> String {
         format!("{l}{shown}{r}▶")
     } else {
         format!("◀{l}{shown}{r}")
+    }
+}
+
+/// A lost segment's arrow: from its sender to the middle, ending in `✗`,
+/// the label kept whole where it fits (it may run past the middle).
+fn lost_body(a: &Arrow, shown: &str, span: usize) -> String {
+    let half = (span / 2).max(visible_width(shown) + 3).min(span);
+    let dashes = half.saturating_sub(1 + visible_width(shown));
+    let left = dashes / 2;
+    let (l, r) = ("─".repeat(left), "─".repeat(dashes - left));
+    let rest = " ".repeat(span - half);
+    if a.from_client() {
+        format!("{l}{shown}{r}✗{rest}")
+    } else {
+        format!("{rest}✗{l}{shown}{r}")
     }
 }
 
@@ -222,11 +240,13 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
     for a in ladder.arrows() {
         let mut group = Vec::new();
         let text = arrow_text(a, lay.previews);
-        if lay.labels_above {
+        // A lost arrow's label goes above it, so the line can stop half-way.
+        let above = lay.labels_above || a.lost;
+        if above {
             let label = painted(pal, a.kind, &centred(&text, lay.span));
             group.push(format!("{blank}│{label}│"));
         }
-        let on_arrow = if lay.labels_above { "" } else { &text };
+        let on_arrow = if above { "" } else { &text };
         let body = painted(pal, a.kind, &arrow_body(a, on_arrow, lay.span));
         let stamp = format!(
             "{:>n$} {:>t$} ",
