@@ -143,6 +143,18 @@ fn acks_text(p: &Packet) -> Option<String> {
     })
 }
 
+/// SACK edges relative to the peer's first sequence number, as the ack
+/// column shows them and as tshark does (`tcp.options.sack_le`).
+fn relative_sack(p: &Packet, mut o: TcpOptions) -> TcpOptions {
+    if let (Some(f), Some(t)) = (p.flow, &p.tcp) {
+        let base = t.ack.wrapping_sub(f.ack);
+        for b in &mut o.sack {
+            *b = [b[0].wrapping_sub(base), b[1].wrapping_sub(base)];
+        }
+    }
+    o
+}
+
 /// One cell. A frame that is not TCP shows its number, time, and why in
 /// `reason_col` (the details, or the flags when details are left out).
 fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Marks) -> Cell {
@@ -196,7 +208,7 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Mar
                 .options()
                 .filter(|o| flags.contains(Flags::SYN) || !o.sack.is_empty())
             {
-                options_text(&o)
+                options_text(&relative_sack(p, o))
             } else {
                 String::new()
             };
