@@ -84,6 +84,7 @@ fn path_plan(p: &TracePath, args: &Trace) -> PathPlan {
         },
         ipv6: args.addr.is_ipv6(),
         port: args.addr.port(),
+        no_tail_loss_probe: false,
     }
 }
 

@@ -45,6 +45,10 @@ pub struct PathPlan {
     pub capture_at: CaptureAt,
     pub ipv6: bool,
     pub port: u16,
+    /// Turns the client's tail-loss probes off (its namespace's
+    /// `net.ipv4.tcp_early_retrans` = 0), so a lost last segment waits for
+    /// the classic retransmission timeout (the loss lab's third run).
+    pub no_tail_loss_probe: bool,
 }
 
 /// Runs `plan` through an impaired path; returns the report and the open
@@ -55,6 +59,11 @@ pub async fn trace_impaired(
     buffer_size: Option<usize>,
 ) -> Result<(TraceReport, LiveCapture)> {
     let path = ImpairedPath::build(path_plan.impairment.clone(), path_plan.ipv6)?;
+    if path_plan.no_tail_loss_probe {
+        // Per namespace: written from the client's thread, it is the client's.
+        path.in_client(|| std::fs::write("/proc/sys/net/ipv4/tcp_early_retrans", "0"))?
+            .map_err(|e| Error::io("net.ipv4.tcp_early_retrans", e))?;
+    }
     let bind = SocketAddr::new(path.server_end.addr, path_plan.port);
     let for_bind = plan.clone();
     let listener = path.in_server(move || bind_listener(bind, &for_bind))??;

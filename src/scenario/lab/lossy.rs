@@ -19,8 +19,14 @@ const SEGMENT: usize = 1448;
 
 /// Runs `plan` through a path with `imp`, captured at the client.
 async fn through(plan: ExchangePlan, imp: Impairment) -> Result<TraceReport> {
+    through_with(plan, imp, false).await
+}
+
+/// [`through`], the client's tail-loss probes off if `no_tlp`.
+async fn through_with(plan: ExchangePlan, imp: Impairment, no_tlp: bool) -> Result<TraceReport> {
     let path = PathPlan {
         impairment: imp,
+        no_tail_loss_probe: no_tlp,
         ..PathPlan::default()
     };
     let (report, capture) = trace_impaired(plan, &path, None).await?;
@@ -32,8 +38,9 @@ fn text(len: usize) -> Vec<u8> {
     (0..len).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
-/// One write of `segments` full segments, the third dropped, 10 ms each way.
-async fn drop_third(segments: usize) -> Result<(TraceReport, usize)> {
+/// One write of `segments` full segments, the third dropped, 10 ms each
+/// way; the client's tail-loss probes off if `no_tlp`.
+async fn drop_third(segments: usize, no_tlp: bool) -> Result<(TraceReport, usize)> {
     let bytes = text(segments * SEGMENT);
     let plan = ExchangePlan::new(&[&bytes], ServeMode::Discard, CloseMode::End);
     let imp = Impairment {
@@ -41,7 +48,7 @@ async fn drop_third(segments: usize) -> Result<(TraceReport, usize)> {
         delay: Duration::from_millis(10),
         ..Impairment::default()
     };
-    Ok((through(plan, imp).await?, bytes.len()))
+    Ok((through_with(plan, imp, no_tlp).await?, bytes.len()))
 }
 
 /// The one recovery of a run with one drop.
@@ -55,9 +62,10 @@ fn the_recovery(r: &TraceReport) -> Option<Recovery> {
 
 pub(super) async fn loss() -> Result<Outcome> {
     let mut out = Outcome::default();
-    let (fast, fast_bytes) = drop_third(20).await?;
-    let (tail, tail_bytes) = drop_third(3).await?;
-    let runs = [(&fast, fast_bytes), (&tail, tail_bytes)];
+    let (fast, fast_bytes) = drop_third(20, false).await?;
+    let (tail, tail_bytes) = drop_third(3, false).await?;
+    let (rto, rto_bytes) = drop_third(3, true).await?;
+    let runs = [(&fast, fast_bytes), (&tail, tail_bytes), (&rto, rto_bytes)];
     for (r, bytes) in runs {
         let path = r.path.as_ref();
         out.check(
@@ -69,7 +77,7 @@ pub(super) async fn loss() -> Result<Outcome> {
             r.sockets.server.bytes_read == bytes as u64,
         );
     }
-    let (a, b) = (the_recovery(&fast), the_recovery(&tail));
+    let (a, b, c) = (the_recovery(&fast), the_recovery(&tail), the_recovery(&rto));
     out.check(
         "a drop mid-stream is resent after duplicate ACKs",
         a.as_ref().is_some_and(|x| x.found != Found::Timer),
@@ -91,11 +99,44 @@ pub(super) async fn loss() -> Result<Outcome> {
             b.waited_ms / a.waited_ms.max(0.001)
         ));
     }
+    rto_checks(c.as_ref(), &rto, &mut out);
     out.parts
         .push(Part::trace("20 segments, the third dropped", fast));
     out.parts
         .push(Part::trace("3 segments, the last dropped", tail));
+    out.parts.push(Part::trace(
+        "3 segments, the last dropped, tail-loss probes off",
+        rto,
+    ));
     Ok(out)
+}
+
+/// The third run: with the probes off, the classic retransmission timeout.
+fn rto_checks(c: Option<&Recovery>, run: &TraceReport, out: &mut Outcome) {
+    let counted = |name: &str| {
+        run.path
+            .as_ref()
+            .and_then(|p| p.kernel.client.get(name).copied())
+            .unwrap_or(0)
+    };
+    out.check(
+        "with the probes off, the retransmission timeout (RTO) resends it",
+        c.is_some_and(|x| x.found == Found::Timer)
+            && counted("TCPTimeouts") >= 1
+            && counted("TCPLossProbes") == 0,
+    );
+    if let Some(c) = c {
+        out.happened.push(format!(
+            "with tail-loss probes off (net.ipv4.tcp_early_retrans = 0 in the client's \
+             namespace) the classic retransmission timer fired instead: {:.1} ms of silence, \
+             then the resend (#{}); the client's kernel counted TCPTimeouts {}. About the \
+             probe's wait: what the probe spares is the timeout's penalty, for after an RTO \
+             the sender starts again from a congestion window of one segment",
+            c.waited_ms,
+            c.frame,
+            counted("TCPTimeouts")
+        ));
+    }
 }
 
 fn dup_ack_words(r: &Recovery) -> String {
@@ -119,9 +160,9 @@ fn timer_words(r: &Recovery, run: &TraceReport) -> String {
         .and_then(|p| p.kernel.client.get("TCPLossProbes").copied())
         .unwrap_or(0);
     let timer = if probes > 0 {
-        "Linux's tail-loss probe (RFC 8985): with one segment unacknowledged it waits two \
-         round trips plus the 200 ms minimum retransmission timeout, and the client's kernel \
-         counted it (TCPLossProbes)"
+        "Linux's tail-loss probe (RFC 8985), counted by the client's kernel (TCPLossProbes): \
+         with one segment unacknowledged it waits two round trips plus 200 ms, but never \
+         longer than the retransmission timeout would"
     } else {
         "the retransmission timer (RTO, at least 200 ms on Linux)"
     };

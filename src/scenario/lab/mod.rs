@@ -81,6 +81,7 @@ pub const LABS: &[Lab] = &[
         "The client and the server sit in network namespaces of their own, joined by tcplab's forwarder (10 ms each way).",
         "First 20 segments with the third dropped: the ones after it arrive, and each duplicate ACK says what is missing.",
         "Then 3 segments with the last dropped: nothing follows it, so only a timer can tell. Compare the two waits.",
+        "Last, the same with Linux's tail-loss probes off: the classic retransmission timeout (RTO) fires.",
         "Needs root (the namespaces).",
     ]},
     Lab { name: "delay", seed: "002", title: "the hello exchange with 20 ms each way", narrative: &[
