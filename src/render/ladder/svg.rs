@@ -307,14 +307,6 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
         escape(&a.label()),
         frame = a.frame,
     ));
-    if a.lost {
-        rows.push_str(&format!(
-            r#"<text class="lost" x="{}" y="{}" text-anchor="middle" dominant-baseline="central" font-family="{MONO}" font-size="{LABEL_PX}" font-weight="bold" fill="{colour}">✗</text>
-"#,
-            n(x2),
-            n(y2)
-        ));
-    }
     if let Some(p) = &a.preview {
         rows.push_str(&format!(
             r#" <tspan font-weight="bold" fill="{INK}">{}</tspan>"#,
@@ -322,6 +314,15 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
         ));
     }
     rows.push_str("</text>\n");
+    if a.lost {
+        rows.push_str(&format!(
+            r#"<text class="lost" x="{}" y="{}" text-anchor="middle" dominant-baseline="central" font-family="{MONO}" font-size="{}" font-weight="bold" fill="{colour}">✗</text>
+"#,
+            n(x2),
+            n(y2),
+            n(LABEL_PX * 1.6)
+        ));
+    }
     rows.push_str(&format!(
         r#"<text class="time" x="{}" y="{}" text-anchor="end" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
 "#,
