@@ -83,7 +83,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("capture", &["values", "error"]),
     ("render", &["decode", "flow", "values", "error"]),
     ("lab", &["values", "error"]),
-    ("impair", &["error"]),
+    ("impair", &["values", "error"]),
     (
         "scenario",
         &[

@@ -68,6 +68,21 @@ fn trace(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("trace prints JSON")
 }
 
+/// `trace --file F ARGS --format json` on a file of `len` bytes, one run at
+/// a time; None when the test may not run (see [`can_impair`]).
+fn trace_file(test: &str, len: usize, args: &[&str]) -> Option<Value> {
+    if !can_impair(test) {
+        return None;
+    }
+    let _one = serial();
+    let file = data_file(test, len);
+    let mut all = vec!["--file", file.to_str().unwrap()];
+    all.extend(args);
+    let r = trace(&all);
+    let _ = std::fs::remove_file(&file);
+    Some(r)
+}
+
 fn packets(r: &Value) -> &Vec<Value> {
     r["packets"].as_array().unwrap()
 }
@@ -114,26 +129,26 @@ fn assert_no_namespace_left(before: &BTreeSet<String>, when: &str) {
 
 #[test]
 fn five_percent_loss_delivers_every_byte_and_tshark_agrees() {
-    if !can_impair("five_percent_loss_delivers_every_byte_and_tshark_agrees") {
-        return;
-    }
-    let _one = serial();
-    let file = data_file("2mib", 2 << 20);
     let pcap = std::env::temp_dir().join(format!("tcplab-{}-loss5.pcap", std::process::id()));
-    let r = trace(&[
-        "--file",
-        file.to_str().unwrap(),
-        "--server",
-        "discard",
-        "--loss",
-        "5",
-        "--seed",
-        "7",
-        "--write",
-        pcap.to_str().unwrap(),
-        "--hexdump",
-        "none",
-    ]);
+    let test = "five_percent_loss_delivers_every_byte_and_tshark_agrees";
+    let Some(r) = trace_file(
+        test,
+        2 << 20,
+        &[
+            "--server",
+            "discard",
+            "--loss",
+            "5",
+            "--seed",
+            "7",
+            "--write",
+            pcap.to_str().unwrap(),
+            "--hexdump",
+            "none",
+        ],
+    ) else {
+        return;
+    };
     assert_eq!(
         r["sockets"]["server"]["bytes_read"],
         2 << 20,
@@ -164,24 +179,17 @@ fn five_percent_loss_delivers_every_byte_and_tshark_agrees() {
         "tshark disagrees: {text}"
     );
     let _ = std::fs::remove_file(pcap);
-    let _ = std::fs::remove_file(file);
 }
 
 #[test]
 fn drop_3_drops_exactly_the_third_data_segment_once() {
-    if !can_impair("drop_3_drops_exactly_the_third_data_segment_once") {
+    let Some(r) = trace_file(
+        "drop_3_drops_exactly_the_third_data_segment_once",
+        20_000,
+        &["--server", "discard", "--drop", "3"],
+    ) else {
         return;
-    }
-    let _one = serial();
-    let file = data_file("20k", 20_000);
-    let r = trace(&[
-        "--file",
-        file.to_str().unwrap(),
-        "--server",
-        "discard",
-        "--drop",
-        "3",
-    ]);
+    };
     let dropped = r["path"]["dropped"].as_array().unwrap();
     assert_eq!(dropped.len(), 1, "{dropped:?}");
     assert_eq!(dropped[0]["reason"], "drop 3");
@@ -214,23 +222,17 @@ fn drop_3_drops_exactly_the_third_data_segment_once() {
         "the resend says how TCP found out: {how}"
     );
     assert_eq!(r["sockets"]["server"]["bytes_read"], 20_000);
-    let _ = std::fs::remove_file(file);
 }
 
 #[test]
 fn drop_reply_drops_the_servers_first_data_segment() {
-    if !can_impair("drop_reply_drops_the_servers_first_data_segment") {
+    let Some(r) = trace_file(
+        "drop_reply_drops_the_servers_first_data_segment",
+        6000,
+        &["--drop", "1", "--drop-reply"],
+    ) else {
         return;
-    }
-    let _one = serial();
-    let file = data_file("echo", 6000);
-    let r = trace(&[
-        "--file",
-        file.to_str().unwrap(),
-        "--drop",
-        "1",
-        "--drop-reply",
-    ]);
+    };
     let dropped = r["path"]["dropped"].as_array().unwrap();
     assert_eq!(dropped.len(), 1, "{dropped:?}");
     assert_eq!(dropped[0]["direction"], "server_to_client");
@@ -261,21 +263,20 @@ fn delay_20_makes_the_handshake_rtt_40_ms() {
 
 #[test]
 fn captured_at_the_server_a_drop_is_a_gap() {
-    if !can_impair("captured_at_the_server_a_drop_is_a_gap") {
+    let Some(r) = trace_file(
+        "captured_at_the_server_a_drop_is_a_gap",
+        20_000,
+        &[
+            "--server",
+            "discard",
+            "--drop",
+            "3",
+            "--capture-at",
+            "server",
+        ],
+    ) else {
         return;
-    }
-    let _one = serial();
-    let file = data_file("gap", 20_000);
-    let r = trace(&[
-        "--file",
-        file.to_str().unwrap(),
-        "--server",
-        "discard",
-        "--drop",
-        "3",
-        "--capture-at",
-        "server",
-    ]);
+    };
     assert_eq!(r["path"]["capture_at"], "server");
     let dropped = &r["path"]["dropped"][0];
     assert!(dropped["frame"].is_null(), "the server's side never saw it");
@@ -295,23 +296,22 @@ fn captured_at_the_server_a_drop_is_a_gap() {
 
 #[test]
 fn reorder_swaps_segments_and_loses_nothing() {
-    if !can_impair("reorder_swaps_segments_and_loses_nothing") {
+    let Some(r) = trace_file(
+        "reorder_swaps_segments_and_loses_nothing",
+        100_000,
+        &[
+            "--server",
+            "discard",
+            "--reorder",
+            "20",
+            "--seed",
+            "3",
+            "--capture-at",
+            "server",
+        ],
+    ) else {
         return;
-    }
-    let _one = serial();
-    let file = data_file("reorder", 100_000);
-    let r = trace(&[
-        "--file",
-        file.to_str().unwrap(),
-        "--server",
-        "discard",
-        "--reorder",
-        "20",
-        "--seed",
-        "3",
-        "--capture-at",
-        "server",
-    ]);
+    };
     let swapped = r["path"]["reordered"]["client_to_server"].as_u64().unwrap();
     assert!(swapped > 0, "20% of ~70 segments held back");
     assert!(packets(&r).iter().any(|p| has_flag(p, "out_of_order")));

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::values::Impairment;
+
 /// The flags as clap reads them.
 #[derive(Debug, Clone, Args, Default)]
 #[command(next_help_heading = "Impaired path (root: namespaces and a forwarder of tcplab's)")]
@@ -51,12 +53,7 @@ pub enum CaptureEnd {
 /// The validated path: fractions, not percentages.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TracePath {
-    pub loss: f64,
-    pub seed: u64,
-    pub drop: Vec<u32>,
-    pub drop_reply: bool,
-    pub delay: Duration,
-    pub reorder: f64,
+    pub impairment: Impairment,
     pub capture_at_server: bool,
 }
 
@@ -69,12 +66,14 @@ impl PathArgs {
             || self.reorder.is_some()
             || self.capture_at.is_some();
         any.then(|| TracePath {
-            loss: self.loss.unwrap_or(0.0) / 100.0,
-            seed: self.seed,
-            drop: self.drop.clone(),
-            drop_reply: self.drop_reply,
-            delay: Duration::from_millis(self.delay.unwrap_or(0)),
-            reorder: self.reorder.unwrap_or(0.0) / 100.0,
+            impairment: Impairment {
+                loss: self.loss.unwrap_or(0.0) / 100.0,
+                seed: self.seed,
+                drop: self.drop.clone(),
+                drop_reply: self.drop_reply,
+                delay: Duration::from_millis(self.delay.unwrap_or(0)),
+                reorder: self.reorder.unwrap_or(0.0) / 100.0,
+            },
             capture_at_server: self.capture_at == Some(CaptureEnd::Server),
         })
     }

@@ -10,7 +10,6 @@ use super::diagram::draw_diagram;
 use super::{load_writes, output_error};
 use crate::capture::PcapWriter;
 use crate::cli::{text_options, ColorChoice, Format, Trace, TracePath};
-use crate::impair::Impairment;
 use crate::lab::ExchangePlan;
 use crate::render::{write_trace_json, write_trace_text, Ladder, TraceReport};
 use crate::scenario::impaired::{trace_impaired, CaptureAt, PathPlan};
@@ -69,14 +68,7 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
 /// The impaired path `args` asks for.
 fn path_plan(p: &TracePath, args: &Trace) -> PathPlan {
     PathPlan {
-        impairment: Impairment {
-            loss: p.loss,
-            seed: p.seed,
-            drop: p.drop.clone(),
-            drop_reply: p.drop_reply,
-            delay: p.delay,
-            reorder: p.reorder,
-        },
+        impairment: p.impairment.clone(),
         capture_at: if p.capture_at_server {
             CaptureAt::Server
         } else {

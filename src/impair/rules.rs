@@ -4,30 +4,7 @@
 //! frame in arrival order, so a seed gives the same decisions for the
 //! same sequence of frames.
 
-use std::time::Duration;
-
-/// The impairment asked for on the command line.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Impairment {
-    /// Probability (0 to 1) that a segment is lost, either way.
-    pub loss: f64,
-    pub seed: u64,
-    /// The data segments to drop once, counted from 1 (`--drop 3,5`).
-    pub drop: Vec<u32>,
-    /// `--drop` counts the server's data segments instead of the client's.
-    pub drop_reply: bool,
-    /// Added to each frame, each way.
-    pub delay: Duration,
-    /// Probability (0 to 1) that a segment is held and sent after the next.
-    pub reorder: f64,
-}
-
-impl Impairment {
-    /// True when the path would change nothing (but for its own namespaces).
-    pub fn is_none(&self) -> bool {
-        self.loss == 0.0 && self.drop.is_empty() && self.delay.is_zero() && self.reorder == 0.0
-    }
-}
+pub use crate::values::Impairment;
 
 /// Which way a frame travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
