@@ -225,7 +225,8 @@ fn mark_drop(r: &TraceReport, m: &DropMark, d: &Dropped, marks: &mut Marks) {
             });
             let Some(next) = next else { return };
             let text = format!(
-                "✗ before this: seq {} len {} was dropped on purpose ({why}), never reaching this side",
+                "✗ before this, a segment never seen here (tshark: previous segment not \
+                 captured): seq {} len {}, dropped on purpose ({why})",
                 m.seq, m.len
             );
             (next.number, text)
