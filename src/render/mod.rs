@@ -31,8 +31,8 @@ pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{
-    bytes_per_line, explain_one, layout_spans, options_text, preview, size_line, timeline,
-    visible_width, write_trace_text, HexdumpMode, TextOptions,
+    bytes_per_line, explain_one, group, layout_spans, options_text, preview, size_line, timeline,
+    visible_width, write_trace_text, HexdumpMode, TextOptions, NODE_HIGH_WATER_MARK,
 };
 pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 
