@@ -25,7 +25,7 @@ pub use ladder::{
     write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, MAX_ARROWS,
 };
 pub use record::{write_record, write_record_explained, PacketRecord};
-pub use rows::{explain, push_preview, RowWriter};
+pub use rows::{analysis_words, explain, push_preview, RowWriter};
 pub use send::{SendEvent, SendPrinter};
 pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
