@@ -7,6 +7,8 @@ mod basic;
 mod crash;
 mod custom;
 mod facts;
+mod flow;
+mod zero_window;
 
 pub use crate::render::{Check, Lab, Outcome, Part};
 use crate::{Error, Result};
@@ -79,6 +81,13 @@ pub const LABS: &[Lab] = &[
         "create, read, update, delete, list: one request line and one reply line at a time.",
         "Each OK is sent only after the store is safely on disk.",
     ]},
+    Lab { name: "zero-window", seed: "003", title: "flow control: the slow reader", narrative: &[
+        "The client writes 8 MiB in one write; the server waits a second before its first read,",
+        "and its receive buffer is small. TCP sends no more than the receiver's window says:",
+        "watch the window fall to 0, the client probe the closed window, and the window update",
+        "that opens it. Meanwhile the client's write waits for its kernel (in Node: write()",
+        "returns false, then 'drain'). Every byte still arrives, in order.",
+    ]},
 ];
 
 /// Finds a lab by name.
@@ -103,6 +112,7 @@ pub async fn run_lab(name: &str) -> Result<Outcome> {
         "crash" => crash::crash().await,
         "chat" => custom::chat().await,
         "kv" => custom::kv().await,
+        "zero-window" => flow::zero_window().await,
         other => Err(unknown(other)),
     }
 }
