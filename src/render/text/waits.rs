@@ -55,7 +55,8 @@ fn one_wait(who: &str, blocked: &SocketEvent, drain: Option<&SocketEvent>) -> St
     let took = blocked.accepted.unwrap_or(0);
     let waited = match drain {
         Some(d) => format!(
-            "the rest went in as room came, the last byte at {:.1} ms ({:.1} ms later)",
+            "the kernel took the rest as the peer's ACKs freed room, the last byte at {:.1} ms \
+             ({:.1} ms later)",
             d.t_ms,
             d.t_ms - blocked.t_ms
         ),
