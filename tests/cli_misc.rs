@@ -146,7 +146,7 @@ fn flags_a_view_would_ignore_are_refused() {
     assert!(out.status.success());
     let labs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(labs[0]["name"], "handshake");
-    assert_eq!(labs.as_array().unwrap().len(), 14);
+    assert_eq!(labs.as_array().unwrap().len(), 15);
 }
 
 /// clap's several lines become one that reads as a sentence, naming the
