@@ -88,6 +88,7 @@ fn list_names_every_lab_and_its_seed() {
         "chat",
         "ipv6-mapped",
         "kv",
+        "zero-window",
     ] {
         assert!(
             text.lines().any(|l| l.starts_with(name)),

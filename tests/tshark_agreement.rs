@@ -596,6 +596,15 @@ fn lossy_bulk() {
     agree("lossy-bulk.pcap");
 }
 
+/// A slow reader (scripts/make-zero-window-capture.sh): the server's
+/// window falls to 0, Linux's persist timer probes it with zero-length
+/// segments one below the next seq (tshark: keep-alives; the answer is a
+/// zero window, not a keep-alive ACK), a window update opens it again.
+#[test]
+fn zero_window() {
+    agree("zero-window.pcap");
+}
+
 /// A connect() to a closed port: SYN, then RST-ACK (tshark shows the RST's
 /// raw seq 0 as relative 1).
 #[test]

@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::num::NonZeroU64;
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -99,6 +99,10 @@ pub struct Trace {
     pub format: Format,
     pub view: View,
     pub timeout: Duration,
+    /// `--server-read-delay`: the server's wait before its first read.
+    pub server_read_delay: Duration,
+    /// `--rcvbuf`: the server's SO_RCVBUF, if not the kernel's default.
+    pub rcvbuf: Option<usize>,
     pub diagram: Diagram,
     /// `-B`: the kernel's capture buffer in bytes (`None`: the capture's default).
     pub buffer_size: Option<usize>,
@@ -226,6 +230,18 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
             "--every-row is for the text view; --format json has every packet's record anyway",
         ));
     }
+    // Nothing moves while the server waits once the buffers are full: the
+    // watchdog would call a wait as long as its period a stall.
+    if a.server_read_delay >= a.timeout_ms {
+        return Err(conflict(
+            "trace",
+            &format!(
+                "--server-read-delay {} is not shorter than --timeout-ms {}: the watchdog \
+                 would take the server's wait for a stall; raise --timeout-ms",
+                a.server_read_delay, a.timeout_ms
+            ),
+        ));
+    }
     let ip = if a.ipv6 {
         IpAddr::V6(Ipv6Addr::LOCALHOST)
     } else {
@@ -240,6 +256,8 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
         write: a.write,
         view: View::from(&a.view),
         timeout: Duration::from_millis(a.timeout_ms),
+        server_read_delay: Duration::from_millis(a.server_read_delay),
+        rcvbuf: a.rcvbuf.map(NonZeroUsize::get),
         buffer_size: a.buffer_size,
         every_row: a.every_row,
         path: a.path.path(),
@@ -515,6 +533,36 @@ mod tests {
             panic!()
         };
         assert_eq!(t.diagram.screen, LadderScreen::Step);
+    }
+
+    #[test]
+    fn a_slow_reader_takes_a_delay_and_a_receive_buffer() {
+        let Task::Trace(t) =
+            task(&["trace", "--server-read-delay", "250", "--rcvbuf", "4096"]).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(t.server_read_delay, Duration::from_millis(250));
+        assert_eq!(t.rcvbuf, Some(4096));
+        let Task::Trace(t) = task(&["trace"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!((t.server_read_delay, t.rcvbuf), (Duration::ZERO, None));
+        let e = task(&["trace", "--rcvbuf", "0"]).unwrap_err();
+        assert!(e
+            .render()
+            .to_string()
+            .contains("--rcvbuf must be at least 1"));
+        let e = conflict(&["trace", "--server-read-delay", "5000"]);
+        assert!(e.contains("raise --timeout-ms"), "{e}");
+        assert!(task(&[
+            "trace",
+            "--server-read-delay",
+            "6000",
+            "--timeout-ms",
+            "7000"
+        ])
+        .is_ok());
     }
 
     #[test]

@@ -545,6 +545,22 @@ pub struct TraceArgs {
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub timeout_ms: u64,
 
+    /// The server waits this many milliseconds before its first read, then
+    /// reads as fast as it can. Meanwhile the client's writes fill the
+    /// server's receive buffer; with more data than it holds (a big --file)
+    /// the server's window falls to 0 until it reads: flow control. Must be
+    /// shorter than --timeout-ms, which would take the wait for a stall.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub server_read_delay: u64,
+
+    /// The server's receive buffer (SO_RCVBUF) in bytes, set before listen()
+    /// so the accepted socket has it (default: the kernel's, which grows
+    /// while the reader keeps up). The kernel caps the value at
+    /// net.core.rmem_max, doubles it for its bookkeeping and no longer
+    /// tunes it: the window it offers stays small.
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one_usize())]
+    pub rcvbuf: Option<NonZeroUsize>,
+
     /// Show every frame's row, size line and dump. A long exchange (60
     /// frames or more) is folded by default: the handshake, each
     /// direction's first and last data, the first segments of each analysis

@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use super::diagram::draw_diagram;
 use super::{load_writes, output_error};
@@ -25,8 +24,8 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
         close: args.close,
         nodelay: args.nodelay,
         cork: false,
-        server_read_delay: Duration::ZERO,
-        rcvbuf: None,
+        server_read_delay: args.server_read_delay,
+        rcvbuf: args.rcvbuf,
         timeout: args.timeout,
     };
     let rt = tokio::runtime::Builder::new_current_thread()

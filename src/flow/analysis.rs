@@ -120,6 +120,14 @@ pub struct Findings {
     /// segment its analysis says something else about: a flag, an
     /// acknowledged frame, or bytes in flight.
     pub initial_rtt: Option<Elapsed>,
+    /// The peer's last segment advertised a zero window. No flag of
+    /// tshark's: it tells the words apart, since Linux's persist timer
+    /// probes a zero window with a keep-alive's shape (no payload, seq one
+    /// below the next), which tshark 4.0 flags `keep_alive`.
+    pub peer_window_zero: bool,
+    /// This segment opens the window this side had closed: its previous
+    /// segment advertised zero, this one does not.
+    pub reopens: bool,
 }
 
 /// One side's window scaling as Wireshark tracks it: unknown until a SYN
@@ -326,6 +334,9 @@ impl ConnectionAnalysis {
         if s.flags.contains(Flags::ACK) {
             rev.valid_bif = true;
         }
+        // Before `advance`: the windows each side last advertised.
+        out.peer_window_zero = rev.window == 0;
+        out.reopens = fwd.window == 0 && s.window != 0;
         fwd.sacked = seg.sacked;
         // A zero-window probe skips the window and repeated-ACK rules, as in Wireshark.
         if s.len == 1 && s.seq == fwd.nextseq && rev.window == 0 {

@@ -10,12 +10,13 @@
 //! once the server has read everything and the client has read every reply.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Socket, Type};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 
@@ -333,11 +334,16 @@ impl ServerSide {
 
     /// Writes one reply; on failure logs `error` and `close` and returns false.
     async fn write_reply(&mut self, reply: &[u8]) -> bool {
-        match self.sock.write_all(reply).await {
+        let (log, clock, progress) = (&mut self.log, self.clock, &self.progress);
+        let written = write_logged(&mut self.sock, reply, |step| match step {
+            WriteStep::Took(n) => progress.send_modify(|p| p.written += n as u64),
+            WriteStep::Blocked { accepted } => log.blocked(clock, reply.len(), accepted),
+            WriteStep::Drained => log.drain(clock, reply.len()),
+        })
+        .await;
+        match written {
             Ok(()) => {
                 self.log.bytes_written += reply.len() as u64;
-                self.progress
-                    .send_modify(|p| p.written += reply.len() as u64);
                 true
             }
             Err(e) => {
@@ -448,38 +454,98 @@ async fn write_all_reading(
     clock: Instant,
     counts: &ClientCounts,
 ) -> Result<bool> {
-    let (mut rd, mut wr) = sock.split();
-    let writes = async {
-        for w in &plan.writes {
-            wr.write_all(w).await?;
-            counts.written.fetch_add(w.len() as u64, Ordering::Relaxed);
-        }
-        Ok::<_, std::io::Error>(())
-    };
-    tokio::pin!(writes);
-    loop {
-        tokio::select! {
-            done = &mut writes => {
-                done.map_err(|e| Error::io("client write", e))?;
-                log.bytes_written = counts.written.load(Ordering::Relaxed);
-                return Ok(true);
+    let finished = {
+        let (mut rd, mut wr) = sock.split();
+        // Both the writes and the reads log events; neither holds the log
+        // across an await (the lock is never contended: select! polls one
+        // branch at a time; a Mutex because the future must be Send).
+        let shared = Mutex::new(&mut *log);
+        let logged = || shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let writes = async {
+            for w in &plan.writes {
+                write_logged(&mut wr, w, |step| match step {
+                    WriteStep::Took(n) => {
+                        counts.written.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    WriteStep::Blocked { accepted } => {
+                        logged().blocked(clock, w.len(), accepted);
+                    }
+                    WriteStep::Drained => logged().drain(clock, w.len()),
+                })
+                .await?;
             }
-            read = rd.read(buf) => match read {
-                Ok(0) => {
-                    log.push(clock, EventKind::End);
+            Ok::<_, std::io::Error>(())
+        };
+        tokio::pin!(writes);
+        loop {
+            tokio::select! {
+                done = &mut writes => {
+                    done.map_err(|e| Error::io("client write", e))?;
+                    break true;
                 }
-                Ok(n) => {
-                    log.data(clock, n);
-                    counts.read.fetch_add(n as u64, Ordering::Relaxed);
-                    continue;
-                }
-                Err(e) => log.error(clock, &e),
-            },
+                read = rd.read(buf) => match read {
+                    Ok(0) => {
+                        logged().push(clock, EventKind::End);
+                    }
+                    Ok(n) => {
+                        logged().data(clock, n);
+                        counts.read.fetch_add(n as u64, Ordering::Relaxed);
+                        continue;
+                    }
+                    Err(e) => logged().error(clock, &e),
+                },
+            }
+            logged().push(clock, EventKind::Close);
+            break false;
         }
-        log.bytes_written = counts.written.load(Ordering::Relaxed);
-        log.push(clock, EventKind::Close);
-        return Ok(false);
+    };
+    log.bytes_written = counts.written.load(Ordering::Relaxed);
+    Ok(finished)
+}
+
+/// What a logged write reports as it goes.
+enum WriteStep {
+    /// The kernel took this many more bytes.
+    Took(usize),
+    /// The kernel refused the rest (its send buffer is full) after taking
+    /// `accepted` bytes of this write.
+    Blocked { accepted: usize },
+    /// A write that was blocked is all in the kernel now.
+    Drained,
+}
+
+/// `write_all`, telling `step` what happens: a write the kernel cannot take
+/// whole waits (the socket is not writable: tokio's `Pending`) until the
+/// peer's ACKs free the send buffer. Node keeps such a write in
+/// `writableLength` until then; this is where its `write()` returns false
+/// and its `'drain'` comes, so the socket view can say so.
+async fn write_logged<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    buf: &[u8],
+    mut step: impl FnMut(WriteStep),
+) -> std::io::Result<()> {
+    let mut done = 0;
+    let mut blocked = false;
+    while done < buf.len() {
+        let n = std::future::poll_fn(|cx| {
+            let poll = Pin::new(&mut *w).poll_write(cx, &buf[done..]);
+            if poll.is_pending() && !blocked {
+                blocked = true;
+                step(WriteStep::Blocked { accepted: done });
+            }
+            poll
+        })
+        .await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        done += n;
+        step(WriteStep::Took(n));
     }
+    if blocked {
+        step(WriteStep::Drained);
+    }
+    Ok(())
 }
 
 fn set_cork(sock: &TcpStream, on: bool) -> Result<()> {

@@ -2,11 +2,14 @@
 //! run one exchange, and the socket-level view (bytes read and written, the
 //! events the application saw, named as Node's `net` names them).
 //!
+//! `kernel` reads the TCP settings the labs size their traffic by.
+//!
 //! Functions take an already bound listener and a clock, so callers decide
 //! ports and tests can drive them; nothing here decodes or prints.
 
 pub mod client;
 mod exchange;
+pub mod kernel;
 pub mod serve;
 
 pub use exchange::{

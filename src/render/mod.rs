@@ -27,14 +27,14 @@ pub use ladder::{
 };
 pub use path::{DropMark, Kernels, Marks, PathReport, WayCounts};
 pub use record::{write_record, write_record_explained, PacketRecord};
-pub use rows::{explain, push_preview, RowWriter};
+pub use rows::{analysis_words, explain, push_preview, RowWriter};
 pub use send::{SendEvent, SendPrinter};
 pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{
-    bytes_per_line, explain_one, layout_spans, options_text, preview, size_line, timeline,
-    visible_width, write_trace_text, HexdumpMode, TextOptions,
+    bytes_per_line, explain_one, group, layout_spans, options_text, preview, size_line, timeline,
+    visible_width, write_trace_text, HexdumpMode, TextOptions, NODE_HIGH_WATER_MARK,
 };
 pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 

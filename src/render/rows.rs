@@ -238,6 +238,21 @@ pub fn push_preview(s: &mut String, payload: &[u8], max_chars: usize) {
     s.push('"');
 }
 
+/// The analysis flags' names for a table cell (`zero window · window
+/// full`), tshark's names in words; a keep-alive sent into a zero window
+/// is named for what it is there, Linux's window probe.
+pub fn analysis_words(f: &Findings) -> Vec<String> {
+    f.flags
+        .names()
+        .into_iter()
+        .map(|name| match name {
+            "keep_alive" if f.peer_window_zero => "window probe (keep alive)".to_string(),
+            "window_update" if f.reopens => "window update (reopens)".to_string(),
+            other => other.replace('_', " "),
+        })
+        .collect()
+}
+
 /// Each analysis flag of a segment (relative `seq`, payload `len`, relative
 /// `ack`) in plain words.
 pub fn explain(seq: u32, len: u32, ack: u32, f: &Findings) -> Vec<String> {
@@ -282,10 +297,19 @@ pub fn explain(seq: u32, len: u32, ack: u32, f: &Findings) -> Vec<String> {
     if a.contains(Analysis::WINDOW_FULL) {
         out.push("window full: this fills all the receiver advertised".into());
     }
-    if a.contains(Analysis::WINDOW_UPDATE) {
+    if a.contains(Analysis::WINDOW_UPDATE) && f.reopens {
+        out.push("window update: the window opens again, the sender may go on".into());
+    } else if a.contains(Analysis::WINDOW_UPDATE) {
         out.push("window update: the receiver announces more room".into());
     }
-    if a.contains(Analysis::KEEP_ALIVE) {
+    if a.contains(Analysis::KEEP_ALIVE) && f.peer_window_zero {
+        out.push(
+            "window probe (tshark: keep-alive): the receiver's window is 0; the sender's \
+             persist timer sends no data, seq one below the next byte, so that the receiver \
+             answers with its window"
+                .into(),
+        );
+    } else if a.contains(Analysis::KEEP_ALIVE) {
         out.push("keep-alive: probes whether the peer is still there".into());
     }
     if a.contains(Analysis::KEEP_ALIVE_ACK) {
@@ -296,7 +320,37 @@ pub fn explain(seq: u32, len: u32, ack: u32, f: &Findings) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::push_preview;
+    use super::{analysis_words, explain, push_preview};
+    use crate::flow::{Analysis, Findings};
+
+    #[test]
+    fn a_keep_alive_into_a_zero_window_is_named_a_window_probe() {
+        let probe = Findings {
+            flags: Analysis::KEEP_ALIVE,
+            peer_window_zero: true,
+            ..Findings::default()
+        };
+        assert_eq!(analysis_words(&probe), ["window probe (keep alive)"]);
+        assert!(explain(4096, 0, 1, &probe)[0].starts_with("window probe (tshark: keep-alive)"));
+        let alive = Findings {
+            peer_window_zero: false,
+            ..probe
+        };
+        assert_eq!(analysis_words(&alive), ["keep alive"]);
+        assert!(explain(4096, 0, 1, &alive)[0].starts_with("keep-alive: probes whether"));
+        let update = Findings {
+            flags: Analysis::WINDOW_UPDATE,
+            reopens: true,
+            ..Findings::default()
+        };
+        assert_eq!(analysis_words(&update), ["window update (reopens)"]);
+        assert!(explain(1, 0, 4097, &update)[0].contains("the window opens again"));
+        let full = Findings {
+            flags: Analysis::ZERO_WINDOW,
+            ..Findings::default()
+        };
+        assert_eq!(analysis_words(&full), ["zero window"]);
+    }
 
     /// The preview as it was written before its lookup table.
     fn by_match(payload: &[u8], max_chars: usize) -> String {

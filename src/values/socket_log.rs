@@ -21,6 +21,14 @@ pub enum EventKind {
     Close,
     /// A socket error such as ECONNRESET (`'error'`).
     Error,
+    /// The kernel's send buffer is full: it took `accepted` bytes of a
+    /// write of `bytes` and refuses the rest for now. Not a Node event:
+    /// Node then keeps the whole write in `writableLength`, and its
+    /// `write()` returns false once that reaches `writableHighWaterMark`.
+    Blocked,
+    /// The kernel has taken the last byte of a write that was `blocked`
+    /// (Node's `'drain'`, when its `write()` had returned false).
+    Drain,
 }
 
 impl EventKind {
@@ -33,6 +41,8 @@ impl EventKind {
             EventKind::End => "end",
             EventKind::Close => "close",
             EventKind::Error => "error",
+            EventKind::Blocked => "blocked",
+            EventKind::Drain => "drain",
         }
     }
 }
@@ -44,6 +54,9 @@ pub struct SocketEvent {
     pub t_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes: Option<usize>,
+    /// `blocked`: how many bytes of the write the kernel had taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -64,6 +77,7 @@ impl SocketLog {
             event,
             t_ms,
             bytes: None,
+            accepted: None,
             message: None,
         });
         &mut self.events[at]
@@ -74,13 +88,29 @@ impl SocketLog {
         self.push(clock, EventKind::Data).bytes = Some(n);
     }
 
+    /// A write of `len` bytes the kernel refused after taking `accepted`.
+    pub(crate) fn blocked(&mut self, clock: Instant, len: usize, accepted: usize) {
+        let e = self.push(clock, EventKind::Blocked);
+        e.bytes = Some(len);
+        e.accepted = Some(accepted);
+    }
+
+    /// The blocked write of `len` bytes is all in the kernel now.
+    pub(crate) fn drain(&mut self, clock: Instant, len: usize) {
+        self.push(clock, EventKind::Drain).bytes = Some(len);
+    }
+
     pub(crate) fn error(&mut self, clock: Instant, e: &std::io::Error) {
         self.push(clock, EventKind::Error).message = Some(describe_io_error(e));
     }
 
     /// The sizes of the `data` events, in order.
     pub fn reads(&self) -> Vec<usize> {
-        self.events.iter().filter_map(|e| e.bytes).collect()
+        self.events
+            .iter()
+            .filter(|e| e.event == EventKind::Data)
+            .filter_map(|e| e.bytes)
+            .collect()
     }
 }
 

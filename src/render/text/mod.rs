@@ -11,12 +11,15 @@ mod path;
 mod sizes;
 mod stats;
 mod timeline;
+mod waits;
 
 pub use dumps::{bytes_per_line, dumps, layout_spans};
 pub use explain::explain_one;
 pub use fit::{cut, visible_width, wrap};
+pub use fold::group;
 pub use sizes::{size_line, sizes};
 pub use timeline::{options_text, preview, timeline};
+pub use waits::NODE_HIGH_WATER_MARK;
 
 use std::io::{self, Write};
 

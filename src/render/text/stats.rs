@@ -6,9 +6,10 @@ use std::io::{self, Write};
 use comfy_table::{Cell, CellAlignment, Table};
 
 use super::fold::group;
+use super::waits::waits;
 use super::{cut, fitting_lines, new_table, prose, TextOptions};
 use crate::render::{Paint, TraceReport, WireTotals};
-use crate::values::SocketLog;
+use crate::values::{EventKind, SocketLog};
 
 fn right_align(t: &mut Table, cols: &[usize]) {
     for &i in cols {
@@ -120,6 +121,11 @@ pub fn stats(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Resu
         prose(w, "", &format!("{who} events: {}", events_text(log)), opts)?;
     }
     for (who, log) in [("client", &r.sockets.client), ("server", &r.sockets.server)] {
+        for text in waits(who, log) {
+            prose(w, "", &text, opts)?;
+        }
+    }
+    for (who, log) in [("client", &r.sockets.client), ("server", &r.sockets.server)] {
         for e in log.events.iter().filter_map(|e| e.message.as_ref()) {
             prose(
                 w,
@@ -146,9 +152,11 @@ fn events_text(log: &SocketLog) -> String {
     let items: Vec<(String, Option<u64>)> = log
         .events
         .iter()
-        .map(|e| match e.bytes {
-            Some(n) => (format!("data({n})"), Some(n as u64)),
-            None => (e.event.name().to_string(), None),
+        .map(|e| match (e.event, e.bytes) {
+            (EventKind::Data, Some(n)) => (format!("data({n})"), Some(n as u64)),
+            // Node's words for a write the kernel made wait: see `waits`.
+            (EventKind::Blocked, Some(n)) => (format!("blocked({n})"), None),
+            (event, _) => (event.name().to_string(), None),
         })
         .collect();
     let same = runs(

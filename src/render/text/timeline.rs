@@ -8,7 +8,7 @@ use super::fold::{folded, group, plan, Fold, Shown};
 use super::{cut, fitting_lines, new_table, TextOptions};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase, WindowScale};
-use crate::render::{Marks, Paint, SegmentKind};
+use crate::render::{analysis_words, Marks, Paint, SegmentKind};
 
 /// Options in short words: `mss 65495 · sack ok · ts · wscale 10`.
 pub fn options_text(o: &TcpOptions) -> String {
@@ -213,7 +213,7 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Mar
                 String::new()
             };
             // The analysis first: it is why a kept row of a folded trace is there.
-            let analysis = p.findings().flags.names().join(" · ").replace('_', " ");
+            let analysis = analysis_words(&p.findings()).join(" · ");
             // A mark (what the impaired path did to it) says the most.
             let mark = marks.get(&p.number).cloned().unwrap_or_default();
             let parts = [mark, analysis, acks_text(p).unwrap_or_default(), text];

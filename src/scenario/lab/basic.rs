@@ -19,7 +19,7 @@ pub(super) fn plan(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> Exc
 }
 
 /// 127.0.0.1, any port.
-const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+pub(super) const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
 /// ::ffff:127.0.0.1, the IPv4 loopback as an IPv6 socket sees it.
 const MAPPED_LOOPBACK: SocketAddr =

@@ -1,7 +1,7 @@
 //! Facts about a captured exchange, for a lab's "what happened" and checks.
 
 use crate::decode::Flags;
-use crate::flow::{Direction, Packet};
+use crate::flow::{Direction, Packet, Piece, Reassembler};
 
 /// A packet sent by the client (the side that opened its stream).
 pub fn from_client(p: &Packet) -> bool {
@@ -55,4 +55,28 @@ pub fn streams(packets: &[Packet]) -> usize {
         .filter_map(Packet::stream)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
+}
+
+/// What one side sent as its peer's TCP delivered it: the stream rebuilt
+/// in sequence order from the capture, retransmitted bytes once; `None`
+/// if the capture lacks some of it.
+pub fn delivered(packets: &[Packet], client: bool) -> Option<Vec<u8>> {
+    let mut stream = Reassembler::new();
+    let mut out = Vec::new();
+    let mut whole = true;
+    let mut take = |pieces: Vec<Piece>| {
+        for piece in pieces {
+            match piece {
+                Piece::Data { bytes, .. } => out.extend_from_slice(&bytes),
+                Piece::Gap { .. } => whole = false,
+            }
+        }
+    };
+    for p in packets.iter().filter(|p| from_client(p) == client) {
+        if let (Some(seg), Some(flow)) = (p.segment(), p.flow) {
+            take(stream.push(p.number, &seg, flow.direction, p.payload()));
+        }
+    }
+    take(stream.finish());
+    whole.then_some(out)
 }

@@ -7,7 +7,9 @@ mod basic;
 mod crash;
 mod custom;
 mod facts;
+mod flow;
 mod lossy;
+mod zero_window;
 
 pub use crate::render::{Check, Lab, Outcome, Part};
 use crate::{Error, Result};
@@ -76,6 +78,10 @@ pub const LABS: &[Lab] = &[
         "The server's socket is IPv6, bound to the IPv4-mapped loopback address.",
         "An IPv4 client connects: the wire carries IPv4, the server sees ::ffff:127.0.0.1.",
     ]},
+    Lab { name: "kv", seed: "004", title: "a CRUD session against serve kv", narrative: &[
+        "create, read, update, delete, list: one request line and one reply line at a time.",
+        "Each OK is sent only after the store is safely on disk.",
+    ]},
     Lab { name: "loss", seed: "003", title: "a segment lost on purpose, and how TCP finds out", narrative: &[
         "TCP promises every byte in order; on loopback nothing is ever lost, so tcplab loses one on purpose.",
         "The client and the server sit in network namespaces of their own, joined by tcplab's forwarder (10 ms each way).",
@@ -89,9 +95,12 @@ pub const LABS: &[Lab] = &[
         "Watch where the time goes: the handshake, the second write that Nagle holds until an ACK returns,",
         "and the teardown. The second run turns Nagle off (TCP_NODELAY). Needs root (the namespaces).",
     ]},
-    Lab { name: "kv", seed: "004", title: "a CRUD session against serve kv", narrative: &[
-        "create, read, update, delete, list: one request line and one reply line at a time.",
-        "Each OK is sent only after the store is safely on disk.",
+    Lab { name: "zero-window", seed: "003", title: "flow control: the slow reader", narrative: &[
+        "The client writes 8 MiB in one write; the server waits a second before its first read,",
+        "and its receive buffer is small. TCP sends no more than the receiver's window says:",
+        "watch the window fall to 0, the client probe the closed window, and the window update",
+        "that opens it. Meanwhile the client's write waits for its kernel (in Node: write()",
+        "returns false, then 'drain'). Every byte still arrives, in order.",
     ]},
 ];
 
@@ -119,6 +128,7 @@ pub async fn run_lab(name: &str) -> Result<Outcome> {
         "kv" => custom::kv().await,
         "loss" => lossy::loss().await,
         "delay" => lossy::delay().await,
+        "zero-window" => flow::zero_window().await,
         other => Err(unknown(other)),
     }
 }
