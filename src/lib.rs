@@ -9,6 +9,7 @@
 //!    -> flow::Packet, the one typed packet every view reads
 //!    -> render (rows, trace text and JSON, hex dumps, summary, follow, ladders) -> a writer
 //!  lab (tokio servers and clients) makes the traffic and the socket-level view;
+//!  sockdiag reads the kernel's view of sockets (sock_diag, TCP_INFO over time);
 //!  scenario captures it whole (session, trace, the classroom labs)
 //! ```
 //!
@@ -28,6 +29,7 @@ pub mod impair;
 pub mod lab;
 pub mod render;
 pub mod scenario;
+pub mod sockdiag;
 pub mod values;
 
 pub use error::{Error, NetKind, Result};

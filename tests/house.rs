@@ -84,6 +84,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("render", &["decode", "flow", "values", "error"]),
     ("lab", &["values", "error"]),
     ("impair", &["values", "error"]),
+    ("sockdiag", &["values", "error"]),
     (
         "scenario",
         &[

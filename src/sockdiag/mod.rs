@@ -1,0 +1,67 @@
+//! The kernel's view of TCP sockets, beside the wire's: every socket of the
+//! network namespace with its state and TCP_INFO counters through
+//! NETLINK_SOCK_DIAG ([`dump_tcp`]).
+//!
+//! What each counter counts (the SYN and FIN in `bytes_acked` and
+//! `bytes_received`, the passive side's uncounted SYN-ACK) was measured and
+//! is written on [`TcpInfo`]'s fields.
+//!
+//! Files: `netlink` (the sock_diag socket), `wire` (its requests and
+//! answers, byte by byte), `tcp_info` (`struct tcp_info` by byte offset),
+//! `state` (the states' names).
+
+mod netlink;
+mod state;
+mod tcp_info;
+mod wire;
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+pub use netlink::Diag;
+pub use state::TcpState;
+pub use tcp_info::TcpInfo;
+pub use wire::{Family, States};
+
+/// A socket's two ends as the kernel reports them: `local` is this
+/// socket's own. A listening socket's `remote` is `0.0.0.0:0` or `[::]:0`;
+/// an IPv4 peer of an IPv6 socket shows as `[::ffff:a.b.c.d]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SocketId {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+}
+
+/// One socket of a sock_diag dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SockInfo {
+    /// The socket's inode, which `/proc/PID/fd` links name as
+    /// `socket:[INODE]`; 0 once no descriptor holds it (TIME_WAIT, an
+    /// orphan closing, a connection waiting in a listener's accept queue).
+    pub inode: u64,
+    pub uid: u32,
+    pub id: SocketId,
+    pub state: TcpState,
+    /// `ss`'s Recv-Q: bytes received and not yet read; for a listener, the
+    /// connections waiting to be accepted.
+    pub recv_q: u32,
+    /// `ss`'s Send-Q: bytes sent and not yet acknowledged; for a listener,
+    /// its backlog.
+    pub send_q: u32,
+    /// TCP_INFO, for full sockets only (a TIME_WAIT or request socket has
+    /// none), `None` too if shorter than the oldest layout.
+    pub info: Option<TcpInfo>,
+}
+
+/// Every TCP socket of the calling thread's network namespace, IPv4 and
+/// IPv6, through NETLINK_SOCK_DIAG (`inet_diag_req_v2` asking for
+/// INET_DIAG_INFO), in all states.
+///
+/// Each family's dump walks the kernel's whole table of connections, so it
+/// costs the same with 10 sockets as with 1,000: 3.5 ms a family here
+/// (262,144 buckets). To follow a few sockets often, use
+/// [`Diag::lookup`].
+pub fn dump_tcp() -> crate::Result<Vec<SockInfo>> {
+    Diag::open()?.dump_tcp()
+}
