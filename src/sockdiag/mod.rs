@@ -1,25 +1,38 @@
 //! The kernel's view of TCP sockets, beside the wire's: every socket of the
 //! network namespace with its state and TCP_INFO counters through
-//! NETLINK_SOCK_DIAG ([`dump_tcp`]).
+//! NETLINK_SOCK_DIAG ([`dump_tcp`]), the sockets a process tree holds open
+//! from `/proc` ([`socket_inodes_of_tree`]), and a [`Sampler`] that follows
+//! a program's sockets over time, past the close of its descriptors, until
+//! the kernel forgets them.
 //!
 //! What each counter counts (the SYN and FIN in `bytes_acked` and
 //! `bytes_received`, the passive side's uncounted SYN-ACK) was measured and
-//! is written on [`TcpInfo`]'s fields.
+//! is written on [`TcpInfo`]'s fields and in `docs/kernel-view.md`.
 //!
 //! Files: `netlink` (the sock_diag socket), `wire` (its requests and
 //! answers, byte by byte), `tcp_info` (`struct tcp_info` by byte offset),
-//! `state` (the states' names).
+//! `state` (the states' names), `procs` (process trees, their descriptors
+//! and the protocol of each socket), `sampler` (the thread that samples),
+//! `discover` (when a sample must pay for a dump), `history` (which sockets
+//! of a sample are the tree's, and what changed in each).
 
+mod discover;
+mod history;
 mod netlink;
+mod procs;
+mod sampler;
 mod state;
 mod tcp_info;
 mod wire;
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use serde::Serialize;
 
+pub use history::{SampleCost, Samples, SocketHistory};
 pub use netlink::Diag;
+pub use sampler::Sampler;
 pub use state::TcpState;
 pub use tcp_info::TcpInfo;
 pub use wire::{Family, States};
@@ -60,8 +73,18 @@ pub struct SockInfo {
 ///
 /// Each family's dump walks the kernel's whole table of connections, so it
 /// costs the same with 10 sockets as with 1,000: 3.5 ms a family here
-/// (262,144 buckets). To follow a few sockets often, use
+/// (262,144 buckets). To follow a few sockets often, use a [`Sampler`] or
 /// [`Diag::lookup`].
 pub fn dump_tcp() -> crate::Result<Vec<SockInfo>> {
     Diag::open()?.dump_tcp()
+}
+
+/// The socket inodes held open by process `root` and all its descendants
+/// (children found through `/proc/PID/task/*/children`, or the ppid in
+/// every `/proc/*/stat` where the kernel lacks those files), read from the
+/// `/proc/PID/fd` links `socket:[N]`. Processes that vanish mid-read are
+/// skipped. The sockets may be of any kind (Unix ones too): match them
+/// against [`dump_tcp`]'s inodes.
+pub fn socket_inodes_of_tree(root: u32) -> BTreeSet<u64> {
+    procs::socket_fds(&procs::tree(root)).into_keys().collect()
 }

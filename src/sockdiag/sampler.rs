@@ -1,0 +1,207 @@
+//! The sampling thread, and what one sample asks of the kernel.
+//!
+//! A full dump walks the kernel's whole table of connections (3.5 ms per
+//! family here, see [`super::Diag`]), too slow to repeat every 2 ms. So a
+//! sample reads, in this order: the tree's descriptors in `/proc` (a new
+//! socket's protocol from its extended attribute, once); the listeners of
+//! the families the tree uses (a dump that skips the table of connections);
+//! each connection already followed, by a lookup of its ends; and a dump
+//! of one family's connections only when [`super::discover`] says one is
+//! due: the tree holds a TCP socket no sample has found yet (a new
+//! connection), or the namespace accepted a connection while the tree
+//! listens.
+//!
+//! Measured on the 2-core test machine (Linux 6.18, release build, the
+//! tree a shell and a Python client holding one connection; `cargo run
+//! --release --example sockdiag_cost`): the tree's descriptors 61 µs, the
+//! IPv4 listeners 24 µs, a lookup 2.5 µs; a Sampler every 2 ms for 1 s took
+//! 494 samples at 0.16 ms each on average (the first, which dumps every
+//! connection of both families, 11 ms): some 8% of one core. A sample that
+//! dumps costs 3.5 ms more a family. `Samples::cost` reports each run's own
+//! figures.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::discover::{passive_opens, Discovery, FAMILIES};
+use super::history::{Follow, Samples};
+use super::netlink::Diag;
+use super::procs::{self, Proto, Watch};
+use super::wire::{Family, States};
+use super::{SockInfo, SocketId};
+use crate::{Error, Result};
+
+/// Samples in a thread of its own, every `every`, from [`Sampler::start`]
+/// until [`Sampler::stop`]: the sockets of `root`'s process tree (by inode,
+/// then by 4-tuple once closed) and for each its TCP_INFO history.
+pub struct Sampler {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<Samples>,
+    listening: Arc<Mutex<Vec<u16>>>,
+}
+
+impl Sampler {
+    /// Takes the first sample at once, on the calling thread (so a missing
+    /// sock_diag is an error here, and the network namespace is the calling
+    /// thread's), then samples every `every` on a thread of its own.
+    pub fn start(root: u32, every: Duration) -> Result<Sampler> {
+        let mut work = Work {
+            diag: Diag::open()?,
+            watch: Watch::new(root),
+            follow: Follow::default(),
+            protos: HashMap::new(),
+            discovery: Discovery::new(every),
+            every,
+            listening: Arc::default(),
+        };
+        work.sample(true)?;
+        let listening = Arc::clone(&work.listening);
+        let (stop, stopped) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("sockdiag".into())
+            .spawn(move || work.run(stopped))
+            .map_err(|e| Error::io("sockdiag: spawning the sampler", e))?;
+        Ok(Sampler {
+            stop,
+            thread,
+            listening,
+        })
+    }
+
+    /// The ports the tree listens on as of the last sample, ascending: to
+    /// wait until the program under trace is ready for connections.
+    pub fn listening(&self) -> Vec<u16> {
+        self.listening.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Takes one last sample and returns every history.
+    pub fn stop(self) -> Samples {
+        let _ = self.stop.send(());
+        match self.thread.join() {
+            Ok(samples) => samples,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+/// What the thread owns.
+struct Work {
+    diag: Diag,
+    watch: Watch,
+    follow: Follow,
+    /// The protocol of each socket inode the tree holds.
+    protos: HashMap<u64, Proto>,
+    discovery: Discovery,
+    every: Duration,
+    listening: Arc<Mutex<Vec<u16>>>,
+}
+
+/// The families in the order of [`Family::index`], with the protocol of
+/// their TCP sockets.
+const FAMILY: [(Family, Proto); FAMILIES] =
+    [(Family::Inet, Proto::Tcp4), (Family::Inet6, Proto::Tcp6)];
+
+impl Work {
+    fn run(mut self, stopped: mpsc::Receiver<()>) -> Samples {
+        let mut next = Instant::now() + self.every;
+        loop {
+            let wait = next.saturating_duration_since(Instant::now());
+            let last = !matches!(stopped.recv_timeout(wait), Err(RecvTimeoutError::Timeout));
+            if self.sample(false).is_err() {
+                self.follow.samples.cost.failed += 1;
+            }
+            if last {
+                return self.follow.samples;
+            }
+            // A late tick is not made up for: the next one is `every` on.
+            next = (next + self.every).max(Instant::now());
+        }
+    }
+
+    /// One sample; the first dumps every connection, to know which lingering
+    /// sockets were there before the program's.
+    fn sample(&mut self, first: bool) -> Result<()> {
+        let began = Instant::now();
+        let now = SystemTime::now();
+        let held = self.watch.socket_fds();
+        self.classify(&held);
+        let mut socks = Vec::new();
+        for (family, proto) in FAMILY {
+            if held.keys().any(|i| self.protos.get(i) == Some(&proto)) {
+                self.diag.dump(family, States::LISTEN, &mut socks)?;
+            }
+        }
+        let dump = if first {
+            [true; FAMILIES]
+        } else {
+            self.due(&held, &socks, began)
+        };
+        for (k, (family, _)) in FAMILY.into_iter().enumerate() {
+            if dump[k] {
+                self.diag.dump(family, States::CONNECTIONS, &mut socks)?;
+            }
+        }
+        if first {
+            self.follow.note_before(&socks);
+        }
+        let followed: Vec<SocketId> = self.follow.connections().collect();
+        for id in followed {
+            if !dump[Family::of(id.local).index()] {
+                socks.extend(self.diag.lookup(id)?);
+            }
+        }
+        let inodes: BTreeSet<u64> = held.into_keys().collect();
+        self.follow.observe(now, &socks, &inodes);
+        if let Ok(mut l) = self.listening.lock() {
+            *l = self.follow.listening();
+        }
+        let cost = &mut self.follow.samples.cost;
+        let took = began.elapsed();
+        cost.samples += 1;
+        cost.busy += took;
+        cost.slowest = cost.slowest.max(took);
+        Ok(())
+    }
+
+    /// Learns the protocol of each new socket, forgets those let go.
+    fn classify(&mut self, held: &BTreeMap<u64, PathBuf>) {
+        self.protos.retain(|inode, _| held.contains_key(inode));
+        for (inode, path) in held {
+            if !self.protos.contains_key(inode) {
+                self.protos.extend(procs::proto(path).map(|p| (*inode, p)));
+            }
+        }
+    }
+
+    /// Which families' connections to dump, given the tree's sockets and
+    /// this sample's listeners (of the whole namespace).
+    fn due(
+        &mut self,
+        held: &BTreeMap<u64, PathBuf>,
+        listeners: &[SockInfo],
+        now: Instant,
+    ) -> [bool; FAMILIES] {
+        let unfound = FAMILY.map(|(_, proto)| {
+            held.keys()
+                .filter(|i| self.protos.get(i) == Some(&proto))
+                .filter(|&&i| !self.follow.found(i) && !listeners.iter().any(|l| l.inode == i))
+                .copied()
+                .collect()
+        });
+        let listens = FAMILY.map(|(family, _)| {
+            listeners
+                .iter()
+                .any(|l| held.contains_key(&l.inode) && Family::of(l.id.local) == family)
+        });
+        let opens = if listens.contains(&true) {
+            passive_opens()
+        } else {
+            None
+        };
+        self.discovery.due(unfound, listens, opens, now)
+    }
+}
