@@ -9,6 +9,8 @@
 #   iproute2 (ip), ethtool: the impaired path (trace --loss/--delay...) makes its
 #   namespaces' links with them
 #   tshark, python3: tests/impaired_path.rs checks a lossy trace against tshark
+#   (iproute2's ss is tests/sockdiag.rs's oracle for TCP_INFO, and python3 runs
+#   the processes whose sockets it follows)
 #   nodejs: the seed lessons' own Node programs, when no node is installed
 set -euo pipefail
 
