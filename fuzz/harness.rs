@@ -195,6 +195,8 @@ pub fn render_all(
         server_mode: "echo",
         warning: Some("fuzzed input".into()),
         path: None,
+        kernel: None,
+        lines: Vec::new(),
     };
     write_trace_text(out, &report, opts)?;
     write_trace_json(out, &report, opts.max_hex, true)?;

@@ -45,6 +45,12 @@ pub enum Error {
     )]
     NoImpairPermission { detail: String },
 
+    /// A traced program (`trace -- CMD`) did not end with 0: the trace
+    /// worked, and tcplab's exit code is the program's (128 + a signal's
+    /// number, 124 when `--timeout` stopped it, as `timeout(1)`).
+    #[error("{message}")]
+    Program { code: i32, message: String },
+
     /// libpcap failed for another reason.
     #[error("capture on {interface}: {detail}")]
     Capture { interface: String, detail: String },
@@ -168,6 +174,7 @@ impl Error {
                 EXIT_RUNTIME
             }
             Error::Net { kind, .. } => kind.exit_code(),
+            Error::Program { code, .. } => *code,
         }
     }
 

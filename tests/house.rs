@@ -88,7 +88,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "scenario",
         &[
-            "capture", "decode", "flow", "impair", "lab", "render", "values", "error",
+            "capture", "decode", "flow", "impair", "lab", "render", "sockdiag", "values", "error",
         ],
     ),
     ("cli", &["lab", "render", "decode", "values", "error"]),

@@ -10,12 +10,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use super::view::View;
 use super::{
     CaptureArgs, CaptureFormat, Cli, ColorChoice, Command, DiagramArgs, Format, LabArgs,
-    ReplayArgs, ReplayFormat, SendArgs, SendClose, ServeArgs, TraceArgs, TracePath, WriteArgs,
+    ProgramRun, ReplayArgs, ReplayFormat, SendArgs, SendClose, ServeArgs, TraceArgs, TracePath,
+    WriteArgs,
 };
 use crate::lab::client::{Ending, RetryPolicy};
 use crate::lab::serve::Limits;
@@ -110,6 +112,8 @@ pub struct Trace {
     pub every_row: bool,
     /// The impaired path (`--loss`, `--drop`, `--delay`...), if asked for.
     pub path: Option<TracePath>,
+    /// `-- CMD`: the user's own program, traced.
+    pub program: Option<ProgramRun>,
 }
 
 /// What `replay` shows.
@@ -247,7 +251,9 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
     } else {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     };
+    let program = program_run(&a, sub)?;
     Ok(Trace {
+        program,
         writes: a.writes.ordered(sub),
         server: a.server,
         close: a.close.into(),
@@ -264,6 +270,47 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
         diagram: diagram("trace", a.diagram, a.format == Format::Text)?,
         format: a.format,
     })
+}
+
+/// `-- CMD` and the flags that go with it, checked against the rest.
+fn program_run(a: &TraceArgs, sub: &ArgMatches) -> Result<Option<ProgramRun>, clap::Error> {
+    let given = |id: &str| sub.value_source(id) == Some(ValueSource::CommandLine);
+    let p = &a.program;
+    if p.command.is_empty() {
+        return match (p.connect.is_some(), given("timeout")) {
+            (false, false) => Ok(None),
+            _ => Err(conflict(
+                "trace",
+                "--connect and --timeout are for your own program, after `--`: \
+                 tcplab trace --send hi --connect 3099 -- node server.js",
+            )),
+        };
+    }
+    let writes = !a.writes.send.is_empty() || !a.writes.hex.is_empty() || !a.writes.file.is_empty();
+    let own_server = given("server");
+    let why = if own_server && a.port == 0 {
+        Some("--server with a program needs --port N, the port the program connects to")
+    } else if writes && p.connect.is_none() {
+        Some(
+            "with a program, --send/--hex/--file are written by tcplab's client: add \
+             --connect PORT, the port the program's server listens on",
+        )
+    } else if own_server && p.connect.is_some() {
+        Some("--server (tcplab serves the program) and --connect (tcplab is its client): pick one")
+    } else if a.path.path().is_some() {
+        Some("the impaired path (--loss, --drop, --delay...) cannot trace a program yet")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        return Err(conflict("trace", why));
+    }
+    Ok(Some(ProgramRun {
+        command: p.command.clone(),
+        connect: p.connect,
+        own_server,
+        timeout: p.timeout,
+    }))
 }
 
 fn replay(a: ReplayArgs) -> Result<Replay, clap::Error> {

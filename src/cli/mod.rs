@@ -8,6 +8,7 @@ mod invocation;
 mod number;
 mod output;
 mod path;
+mod program;
 mod view;
 
 pub use frames::{parse_frames, FrameRange};
@@ -18,6 +19,7 @@ pub use invocation::{
 };
 pub use output::{resolve_color, terminal_width, ColorChoice};
 pub use path::{CaptureEnd, PathArgs, TracePath};
+pub use program::{ProgramArgs, ProgramRun};
 pub use view::{text_options, HexdumpArg, View, ViewArgs};
 
 use number::{at_least_one_u64, at_least_one_usize};
@@ -37,9 +39,18 @@ Examples:
   sudo tcplab trace --send a --send b         two writes, two PSH-ACK segments
   sudo tcplab trace --close destroy           RST instead of FIN
   sudo tcplab trace --send hi --format json   one JSON object for programs
+  sudo tcplab trace --drop 3 --file big.bin   a segment lost on purpose, and its resend
+  sudo tcplab trace -- node experiment.mjs    trace your own program: its connections,
+                                              its output among the segments, the kernel's view
+  sudo tcplab trace --server echo --port 3099 -- node sender.js
+                                              tcplab serves your client
+  sudo tcplab trace --send hi --connect 3099 -- node server.js
+                                              tcplab is your server's client
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage error, 65 corrupt capture data,
-66 file cannot be opened, 77 no permission to capture.";
+66 file cannot be opened, 77 no permission to capture (or, for --loss and the
+like, to make network namespaces); with -- CMD, the program's own exit code
+(124 when --timeout stopped it).";
 
 /// tcplab makes TCP visible byte by byte.
 #[derive(Debug, Parser)]
@@ -56,7 +67,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a loopback server and client, capture the exchange, explain it.
+    /// Run a loopback server and client (or your own program, after --),
+    /// capture the exchange, explain it.
     #[command(after_help = EXAMPLES)]
     Trace(TraceArgs),
     /// Decode and analyse a saved pcap or pcapng file (no privileges needed).
@@ -578,6 +590,9 @@ pub struct TraceArgs {
 
     #[command(flatten)]
     pub path: PathArgs,
+
+    #[command(flatten)]
+    pub program: ProgramArgs,
 }
 
 #[cfg(test)]

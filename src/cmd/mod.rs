@@ -10,6 +10,7 @@ pub mod replay;
 pub mod send;
 pub mod serve;
 pub mod trace;
+mod trace_program;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -165,4 +166,29 @@ fn read_write_file(path: &std::path::Path) -> Result<Vec<u8>> {
         )));
     }
     std::fs::read(path).map_err(file_err)
+}
+
+/// Writes `packets`, as captured, to a pcap file.
+pub(crate) fn save_packets(
+    path: &std::path::Path,
+    packets: &[crate::flow::Packet],
+    capture: &crate::render::CaptureInfo,
+) -> Result<()> {
+    let file_err = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(file_err)?;
+    let mut w = crate::capture::PcapWriter::new(
+        std::io::BufWriter::new(file),
+        capture.link,
+        capture.snaplen,
+    )
+    .map_err(file_err)?;
+    for p in packets {
+        w.write_record(p.ts, p.frame_len, &p.data)
+            .map_err(file_err)?;
+    }
+    w.finish().map_err(file_err)?;
+    Ok(())
 }

@@ -7,7 +7,6 @@ use std::path::Path;
 
 use super::diagram::draw_diagram;
 use super::{load_writes, output_error};
-use crate::capture::PcapWriter;
 use crate::cli::{text_options, ColorChoice, Format, Trace, TracePath};
 use crate::lab::ExchangePlan;
 use crate::render::{write_trace_json, write_trace_text, Ladder, TraceReport};
@@ -17,6 +16,9 @@ use crate::{Error, Result};
 
 /// Runs `trace` and writes its report to `out`.
 pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
+    if let Some(program) = &args.program {
+        return super::trace_program::run(args, program, color, out);
+    }
     let text = args.format == Format::Text;
     let plan = ExchangePlan {
         writes: load_writes(&args.writes)?,
@@ -81,18 +83,5 @@ fn path_plan(p: &TracePath, args: &Trace) -> PathPlan {
 
 /// Writes every captured frame, as captured, to a pcap file.
 fn save(path: &Path, report: &TraceReport) -> Result<()> {
-    let file_err = |source| Error::File {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::create(path).map_err(file_err)?;
-    let link = report.capture.link;
-    let mut w = PcapWriter::new(std::io::BufWriter::new(file), link, report.capture.snaplen)
-        .map_err(file_err)?;
-    for p in &report.packets {
-        w.write_record(p.ts, p.frame_len, &p.data)
-            .map_err(file_err)?;
-    }
-    w.finish().map_err(file_err)?;
-    Ok(())
+    super::save_packets(path, &report.packets, &report.capture)
 }

@@ -8,6 +8,7 @@ mod hexdump;
 mod lab;
 mod ladder;
 mod path;
+mod program;
 mod record;
 mod rows;
 mod send;
@@ -26,6 +27,10 @@ pub use ladder::{
     write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, MAX_ARROWS,
 };
 pub use path::{DropMark, Kernels, Marks, PathReport, WayCounts};
+pub use program::{
+    write_program_json, KernelChange, KernelSide, KernelView, OutputLine, ProgramExit, ProgramInfo,
+    ProgramReport,
+};
 pub use record::{write_record, write_record_explained, PacketRecord};
 pub use rows::{analysis_words, explain, push_preview, RowWriter};
 pub use send::{SendEvent, SendPrinter};
@@ -34,7 +39,8 @@ pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{
     bytes_per_line, explain_one, group, layout_spans, options_text, preview, size_line, timeline,
-    visible_width, write_trace_text, HexdumpMode, TextOptions, NODE_HIGH_WATER_MARK,
+    visible_width, write_program_text, write_trace_text, HexdumpMode, TextOptions,
+    NODE_HIGH_WATER_MARK,
 };
 pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 
@@ -74,7 +80,7 @@ pub struct Connection {
 }
 
 /// Both applications' views.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Sockets {
     pub client: SocketLog,
     pub server: SocketLog,
@@ -140,4 +146,8 @@ pub struct TraceReport {
     pub warning: Option<String>,
     /// What the impaired path did, when the trace ran through one.
     pub path: Option<PathReport>,
+    /// The kernel's view of the sockets (TCP_INFO), when it was sampled.
+    pub kernel: Option<KernelView>,
+    /// A traced program's output, shown among the rows by time.
+    pub lines: Vec<OutputLine>,
 }

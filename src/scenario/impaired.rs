@@ -5,7 +5,7 @@
 //! and each retransmission's row saying how TCP found out.
 
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use tokio::net::{TcpListener, TcpSocket};
 
@@ -149,14 +149,6 @@ fn way_counts(c: [u64; 2]) -> WayCounts {
     }
 }
 
-fn timestamp(t: SystemTime) -> Timestamp {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    Timestamp {
-        sec: d.as_secs() as i64,
-        nsec: d.subsec_nanos(),
-    }
-}
-
 fn direction_of(way: Way) -> crate::flow::Direction {
     match way {
         Way::ToServer => crate::flow::Direction::ClientToServer,
@@ -194,7 +186,7 @@ fn drop_mark(r: &TraceReport, d: &Dropped) -> DropMark {
             .iter()
             .find(|p| frame_hash(&p.data) == d.hash)
             .map(|p| p.number),
-        t_ms: timestamp(d.at).secs_since(t0) * 1e3,
+        t_ms: Timestamp::from(d.at).secs_since(t0) * 1e3,
     }
 }
 
@@ -211,7 +203,7 @@ fn mark_drop(r: &TraceReport, m: &DropMark, d: &Dropped, marks: &mut Marks) {
             // The forwarder logs a burst as it reads it, before it sends
             // the frames ahead of the drop: data is placed by its sequence
             // number (the next newer segment), a bare ACK by its time.
-            let at = timestamp(d.at);
+            let at = Timestamp::from(d.at);
             let dir = direction_of(d.way);
             let next = r.packets.iter().find(|p| {
                 let Some(f) = p.flow.filter(|f| f.direction == dir) else {

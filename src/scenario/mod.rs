@@ -9,5 +9,6 @@
 
 pub mod impaired;
 pub mod lab;
+pub mod program;
 pub mod session;
 pub mod trace;

@@ -106,6 +106,8 @@ impl Captured {
             server_mode,
             warning: self.warning,
             path: None,
+            kernel: None,
+            lines: Vec::new(),
         }
     }
 }

@@ -23,6 +23,10 @@ use super::{SockInfo, SocketId};
 pub struct Samples {
     /// Every socket of the tree, in the order first seen.
     pub sockets: Vec<SocketHistory>,
+    /// Loopback TCP sockets destroyed during the run, each with its final
+    /// TCP_INFO (the destroy broadcast, root only), in the order they went:
+    /// whoever's they were; the caller picks the program's by their ends.
+    pub destroyed: Vec<(SystemTime, SockInfo)>,
     pub cost: SampleCost,
 }
 
@@ -65,6 +69,17 @@ impl Samples {
     }
 
     /// The ports the tree listened on at any time, ascending.
+    /// The final word of the socket with exactly these ends, if it was
+    /// destroyed during the run (the latest, if the ends were used twice).
+    pub fn destroyed(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<&(SystemTime, SockInfo)> {
+        let id = SocketId { local, remote };
+        self.destroyed.iter().rev().find(|(_, s)| s.id == id)
+    }
+
     pub fn listening_ports(&self) -> Vec<u16> {
         let ports: BTreeSet<u16> = self
             .sockets

@@ -19,6 +19,7 @@
 mod discover;
 mod history;
 mod netlink;
+mod peek;
 mod procs;
 mod sampler;
 mod state;

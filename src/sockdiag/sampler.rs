@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::discover::{passive_opens, Discovery, FAMILIES};
 use super::history::{Follow, Samples};
-use super::netlink::Diag;
+use super::netlink::{Destroyed, Diag};
 use super::procs::{self, Proto, Watch};
 use super::wire::{Family, States};
 use super::{SockInfo, SocketId};
@@ -51,6 +51,7 @@ impl Sampler {
     pub fn start(root: u32, every: Duration) -> Result<Sampler> {
         let mut work = Work {
             diag: Diag::open()?,
+            destroyed: Destroyed::open().ok(),
             watch: Watch::new(root),
             follow: Follow::default(),
             protos: HashMap::new(),
@@ -88,9 +89,18 @@ impl Sampler {
     }
 }
 
+fn is_mapped_loopback(a: std::net::SocketAddr) -> bool {
+    match a.ip() {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        std::net::IpAddr::V4(_) => false,
+    }
+}
+
 /// What the thread owns.
 struct Work {
     diag: Diag,
+    /// The destroy broadcast, when it could be joined (root).
+    destroyed: Option<Destroyed>,
     watch: Watch,
     follow: Follow,
     /// The protocol of each socket inode the tree holds.
@@ -148,10 +158,53 @@ impl Work {
         if first {
             self.follow.note_before(&socks);
         }
+        // First the final words of sockets destroyed since the last sample,
+        // so a lookup that finds one in TIME_WAIT keeps their counters.
+        // New sockets of the tree, read from their descriptors: found now,
+        // not at the next dump (see `peek`).
+        for (inode, path) in &held {
+            if !self.follow.found(*inode) && self.protos.contains_key(inode) {
+                // A lookup that fails costs this socket a sample, not the sample.
+                if let Some(Ok(found)) = super::peek::ends(path).map(|id| self.diag.lookup(id)) {
+                    socks.extend(found);
+                }
+            }
+        }
         let followed: Vec<SocketId> = self.follow.connections().collect();
-        for id in followed {
+        if let Some(d) = self.destroyed.as_mut() {
+            let mut gone = Vec::new();
+            d.drain(&mut gone);
+            // Every loopback socket's last word is kept (the caller knows
+            // which connections were the program's); the tree's followed
+            // ones also end their histories with it.
+            for s in gone.into_iter().filter(|s| s.info.is_some()) {
+                if s.id.local.ip().is_loopback() || is_mapped_loopback(s.id.local) {
+                    self.follow.samples.destroyed.push((now, s));
+                }
+                if followed.contains(&s.id) {
+                    socks.push(s);
+                }
+            }
+        }
+        for id in &followed {
             if !dump[Family::of(id.local).index()] {
-                socks.extend(self.diag.lookup(id)?);
+                socks.extend(self.diag.lookup(*id)?);
+            }
+        }
+        // A followed connection's peer on this host may be the tree's too
+        // (a program that is its own client): looked up by the reversed
+        // ends, it is found without waiting for a dump, which a client that
+        // connects and closes within a few ms would otherwise slip through.
+        let known: BTreeSet<SocketId> = followed.iter().copied().collect();
+        for id in &followed {
+            let peer = SocketId {
+                local: id.remote,
+                remote: id.local,
+            };
+            if peer.local.ip().is_loopback() && !known.contains(&peer) && peer.local.port() != 0 {
+                if let Ok(found) = self.diag.lookup(peer) {
+                    socks.extend(found);
+                }
             }
         }
         let inodes: BTreeSet<u64> = held.into_keys().collect();

@@ -17,6 +17,17 @@ pub struct Timestamp {
     pub nsec: u32,
 }
 
+impl From<std::time::SystemTime> for Timestamp {
+    /// The wall clock as a capture stamps it (times before 1970 become 0).
+    fn from(t: std::time::SystemTime) -> Self {
+        let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Timestamp {
+            sec: d.as_secs() as i64,
+            nsec: d.subsec_nanos(),
+        }
+    }
+}
+
 impl Timestamp {
     /// Seconds since `earlier` as a float (negative if `earlier` is later).
     /// Any two timestamps a file can hold: the difference is taken in i128.

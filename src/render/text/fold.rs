@@ -7,6 +7,7 @@
 
 use crate::flow::{Analysis, Direction, Packet, Phase};
 use crate::render::Marks;
+use crate::values::Timestamp;
 
 /// Fewer rows than this are never folded.
 pub const FOLD_OVER: usize = 60;
@@ -30,6 +31,8 @@ pub enum Shown<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fold {
     pub first: u64,
+    /// When the first folded segment was captured.
+    pub first_ts: Timestamp,
     pub last: u64,
     pub segments: usize,
     /// Data segments and their payload bytes, client → server then back.
@@ -44,6 +47,7 @@ impl Fold {
     fn add(&mut self, p: &Packet) {
         if self.segments == 0 {
             self.first = p.number;
+            self.first_ts = p.ts;
         }
         self.last = p.number;
         self.segments += 1;

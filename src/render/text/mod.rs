@@ -7,7 +7,9 @@ mod dumps;
 mod explain;
 mod fit;
 mod fold;
+mod kernel;
 mod path;
+mod program;
 mod sizes;
 mod stats;
 mod timeline;
@@ -17,6 +19,7 @@ pub use dumps::{bytes_per_line, dumps, layout_spans};
 pub use explain::explain_one;
 pub use fit::{cut, visible_width, wrap};
 pub use fold::group;
+pub use program::write_program_text;
 pub use sizes::{size_line, sizes};
 pub use timeline::{options_text, preview, timeline};
 pub use waits::NODE_HIGH_WATER_MARK;
@@ -74,7 +77,7 @@ pub fn write_trace_text(
     }
     writeln!(w)?;
     let marks = report.path.as_ref().map(|p| &p.marks).unwrap_or(&NO_MARKS);
-    timeline(w, &report.packets, marks, opts)?;
+    timeline(w, &report.packets, marks, &report.lines, opts)?;
     writeln!(w)?;
     sizes(w, &report.packets, marks, opts)?;
     if opts.hexdump != HexdumpMode::None {
@@ -90,6 +93,10 @@ pub fn write_trace_text(
     if let Some(path) = &report.path {
         writeln!(w)?;
         path::path_section(w, path, opts)?;
+    }
+    if report.kernel.is_some() {
+        writeln!(w)?;
+        kernel::kernel_section(w, report, opts)?;
     }
     if let Some(warning) = &report.warning {
         let text = pal.paint(Paint::Warn, &format!("warning: {warning}"));
@@ -152,10 +159,13 @@ fn heading(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result
     let parts: Vec<String> = [
         "tcplab trace".to_string(),
         format!("{} ({})", r.capture.interface, r.capture.link.label()),
-        format!(
-            "server \"{}\" on {} port {}",
-            r.server_mode, c.server.address, c.server.port
-        ),
+        match r.server_mode {
+            "" => format!("server on {} port {}", c.server.address, c.server.port),
+            mode => format!(
+                "server \"{mode}\" on {} port {}",
+                c.server.address, c.server.port
+            ),
+        },
         format!(
             "client {} port {} ({})",
             c.client.address, c.client.port, c.client.family

@@ -48,6 +48,19 @@ fn write_table(w: &mut dyn Write, t: &Table, width: usize) -> io::Result<()> {
 
 /// The side-by-side table when it fits, else the two halves one above the other.
 pub fn stats(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
+    // A traced program's sockets are not tcplab's: no application counts,
+    // only the wire here (and the kernel's view after).
+    let apps_known = r.kernel.is_none()
+        || !(r.sockets.client.events.is_empty() && r.sockets.server.events.is_empty());
+    if apps_known {
+        sockets_and_wire(w, r, opts)
+    } else {
+        wire_only(w, r, opts)
+    }
+}
+
+/// The programs' counts and events beside the wire's.
+fn sockets_and_wire(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     let sides = [
         (
@@ -142,6 +155,24 @@ pub fn stats(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Resu
     );
     let paint = if dropped > 0 { Paint::Bad } else { Paint::Dim };
     prose(w, "", &pal.paint(paint, &cap), opts)
+}
+
+/// The wire's half of the table, and the capture's counts.
+fn wire_only(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
+    let title = "what crossed the interface";
+    prose(w, "", &opts.palette.paint(Paint::Heading, title), opts)?;
+    let mut wire = new_table(opts);
+    wire.set_header(["wire", "frames", "bytes", "payload", "headers"]);
+    wire.add_row(wire_row("client → server", &r.wire.client_to_server));
+    wire.add_row(wire_row("server → client", &r.wire.server_to_client));
+    right_align(&mut wire, &[1, 2, 3, 4]);
+    write_table(w, &wire, opts.width)?;
+    let dropped = r.capture.stats.dropped + r.capture.stats.if_dropped;
+    let cap = format!(
+        "capture: {} packets, {dropped} dropped by the kernel",
+        r.packets.len()
+    );
+    prose(w, "", &opts.palette.paint(Paint::Dim, &cap), opts)
 }
 
 /// `connect → data(5) → end → close`. A run of the same event is one

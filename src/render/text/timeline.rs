@@ -8,7 +8,7 @@ use super::fold::{folded, group, plan, Fold, Shown};
 use super::{cut, fitting_lines, new_table, TextOptions};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase, WindowScale};
-use crate::render::{analysis_words, Marks, Paint, SegmentKind};
+use crate::render::{analysis_words, Marks, OutputLine, Paint, SegmentKind};
 
 /// Options in short words: `mss 65495 · sack ok · ts · wscale 10`.
 pub fn options_text(o: &TcpOptions) -> String {
@@ -228,6 +228,18 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Mar
     }
 }
 
+/// A line the traced program printed, among the rows at its time:
+/// `node │ [client] Connected`, in `text_col`.
+fn output_row(l: &OutputLine, cols: &[Col], text_col: Col) -> Vec<Cell> {
+    cols.iter()
+        .map(|&c| match c {
+            Col::Ms => Cell::new(format!("{:.3}", l.t_ms)).fg(Color::DarkGrey),
+            c if c == text_col => Cell::new(format!("{} │ {}", l.who, l.line)).fg(Color::Cyan),
+            _ => Cell::new(""),
+        })
+        .collect()
+}
+
 /// A folded run's cells: its frame numbers, its payload, and its counts in
 /// `text_col` (the details, or the flags when details are left out).
 fn fold_cell(f: &Fold, col: Col, text_col: Col) -> Cell {
@@ -248,6 +260,7 @@ pub fn timeline(
     w: &mut dyn Write,
     packets: &[Packet],
     marks: &Marks,
+    lines: &[OutputLine],
     opts: &TextOptions,
 ) -> io::Result<()> {
     let t0 = packets.first().map(|p| p.ts);
@@ -261,7 +274,15 @@ pub fn timeline(
         } else {
             Col::Flags
         };
+        let mut printed = lines.iter().peekable();
         for row in &shown {
+            let before = match row {
+                Shown::Row(p) => p.ts,
+                Shown::Fold(f) => f.first_ts,
+            };
+            while let Some(l) = printed.next_if(|l| l.ts < before) {
+                t.add_row(output_row(l, &cols, reason_col));
+            }
             t.add_row(match row {
                 Shown::Row(p) => {
                     let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3).unwrap_or(0.0);
@@ -271,6 +292,9 @@ pub fn timeline(
                 }
                 Shown::Fold(f) => cols.iter().map(|&c| fold_cell(f, c, reason_col)).collect(),
             });
+        }
+        for l in printed {
+            t.add_row(output_row(l, &cols, reason_col));
         }
         for (i, c) in cols.iter().enumerate() {
             if let Some(column) = t.column_mut(i) {

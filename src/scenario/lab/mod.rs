@@ -9,6 +9,7 @@ mod custom;
 mod facts;
 mod flow;
 mod lossy;
+mod your_code;
 mod zero_window;
 
 pub use crate::render::{Check, Lab, Outcome, Part};
@@ -95,6 +96,12 @@ pub const LABS: &[Lab] = &[
         "Watch where the time goes: the handshake, the second write that Nagle holds until an ACK returns,",
         "and the teardown. The second run turns Nagle off (TCP_NODELAY). Needs root (the namespaces).",
     ]},
+    Lab { name: "your-code", seed: "002", title: "trace your own program", narrative: &[
+        "Your programs are Node programs: tcplab can run one and trace its connections.",
+        "This lab runs a sender like seed 002's (the Buffer [12, 34]) against tcplab's echo server,",
+        "as you would run yours: sudo tcplab trace --server echo --port 3099 -- node sender.js.",
+        "Watch its output among the segments, and its kernel's count of bytes beside the wire's.",
+    ]},
     Lab { name: "zero-window", seed: "003", title: "flow control: the slow reader", narrative: &[
         "The client writes 8 MiB in one write; the server waits a second before its first read,",
         "and its receive buffer is small. TCP sends no more than the receiver's window says:",
@@ -129,6 +136,7 @@ pub async fn run_lab(name: &str) -> Result<Outcome> {
         "loss" => lossy::loss().await,
         "delay" => lossy::delay().await,
         "zero-window" => flow::zero_window().await,
+        "your-code" => your_code::your_code().await,
         other => Err(unknown(other)),
     }
 }

@@ -1,0 +1,295 @@
+//! Which frames on lo were the program's, and its report: a frame is the
+//! program's when its two ends are those of a socket its process tree held
+//! (either way round); the rest are counted, not shown. The program's
+//! frames go through a fresh pipeline, so its connections are streams 0,
+//! 1... and its frames are numbered from 1.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, SocketAddr};
+
+use super::child::Line;
+use crate::flow::{Packet, Pipeline};
+use crate::render::{
+    Connection, KernelChange, KernelSide, KernelView, OutputLine, ProgramInfo, ProgramReport,
+    Sockets, TraceReport, Wire,
+};
+use crate::scenario::session::Captured;
+use crate::sockdiag::{Samples, TcpInfo};
+use crate::values::{RawFrame, Timestamp};
+
+/// Both ends of a frame: (source, destination).
+fn ends(p: &Packet) -> Option<(SocketAddr, SocketAddr)> {
+    let (ip, tcp) = (p.ip.as_ref()?, p.tcp.as_ref()?);
+    Some((
+        SocketAddr::new(ip.src, tcp.src_port),
+        SocketAddr::new(ip.dst, tcp.dst_port),
+    ))
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 one the wire carries.
+fn plain(a: SocketAddr) -> SocketAddr {
+    match a.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(v4.into(), a.port()),
+            None => a,
+        },
+        IpAddr::V4(_) => a,
+    }
+}
+
+/// tcplab's own sockets in the program's connections: never shown as the
+/// program's in the kernel's view.
+#[derive(Debug, Default)]
+pub struct Own {
+    pub server_port: Option<u16>,
+    pub client: Option<SocketAddr>,
+}
+
+impl Own {
+    fn holds(&self, local: SocketAddr) -> bool {
+        self.server_port == Some(local.port()) || self.client == Some(local)
+    }
+}
+
+/// The report of the program's run from what was captured and sampled.
+pub fn report(
+    captured: Captured,
+    samples: &Samples,
+    mut program: ProgramInfo,
+    lines: Vec<Line>,
+    own: &Own,
+) -> ProgramReport {
+    let ids: BTreeSet<(SocketAddr, SocketAddr)> = samples
+        .sockets
+        .iter()
+        .map(|h| (plain(h.id.local), plain(h.id.remote)))
+        .collect();
+    // A connection to a port the program listened on is its server's,
+    // even if no sample caught the accepted socket itself.
+    let listened: BTreeSet<u16> = samples.listening_ports().into_iter().collect();
+    let is_mine = |p: &Packet| {
+        ends(p).is_some_and(|(a, b)| {
+            ids.contains(&(a, b))
+                || ids.contains(&(b, a))
+                || listened.contains(&a.port())
+                || listened.contains(&b.port())
+        })
+    };
+    let others: BTreeSet<u32> = captured
+        .packets
+        .iter()
+        .filter(|p| !is_mine(p))
+        .filter_map(Packet::stream)
+        .collect();
+    let mut pipeline = Pipeline::new();
+    let packets: Vec<Packet> = captured
+        .packets
+        .iter()
+        .filter(|p| is_mine(p))
+        .map(|p| {
+            pipeline.push(&RawFrame {
+                ts: p.ts,
+                orig_len: p.frame_len,
+                data: &p.data,
+                link: p.link,
+                precision: p.precision,
+            })
+        })
+        .collect();
+    let t0 = packets.first().map(|p| p.ts);
+    let who = who(&program.command);
+    let since = |ts: Timestamp| t0.map_or(0.0, |t0| ts.secs_since(t0) * 1e3);
+    program.output = lines
+        .into_iter()
+        .map(|(at, stream, line)| {
+            let ts = Timestamp::from(at);
+            OutputLine {
+                t_ms: since(ts),
+                ts,
+                stream,
+                line,
+                who: who.clone(),
+            }
+        })
+        .collect();
+    let mut connections = connections(&packets, &captured, samples, own, &since);
+    place_lines(&mut connections, &program.output);
+    ProgramReport {
+        program,
+        connections,
+        packets,
+        capture: captured.info,
+        others: others.len(),
+    }
+}
+
+/// The program's name for the prefix of its lines: `node` for
+/// `/usr/bin/node sender.js`.
+fn who(command: &str) -> String {
+    let first = command.split(' ').next().unwrap_or("");
+    first.rsplit('/').next().unwrap_or(first).to_string()
+}
+
+/// One report per stream, in stream order.
+fn connections(
+    packets: &[Packet],
+    captured: &Captured,
+    samples: &Samples,
+    own: &Own,
+    since: &dyn Fn(Timestamp) -> f64,
+) -> Vec<TraceReport> {
+    let mut streams: BTreeMap<u32, Vec<Packet>> = BTreeMap::new();
+    for p in packets {
+        if let Some(s) = p.stream() {
+            streams.entry(s).or_default().push(p.clone());
+        }
+    }
+    streams
+        .into_values()
+        .filter_map(|ps| {
+            let (client, server) = client_and_server(&ps)?;
+            let kernel = KernelView {
+                client: kernel_side(samples, own, client, server, since),
+                server: kernel_side(samples, own, server, client, since),
+            };
+            Some(TraceReport {
+                connection: Connection {
+                    client: client.into(),
+                    server: server.into(),
+                    client_seen_by_server: None,
+                },
+                wire: Wire::of(&ps),
+                packets: ps,
+                sockets: Sockets::default(),
+                capture: captured.info.clone(),
+                server_mode: "",
+                warning: captured.warning.clone(),
+                path: None,
+                kernel: Some(kernel),
+                lines: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// The SYN's sender is the client (the first frame's, if no SYN was seen).
+fn client_and_server(ps: &[Packet]) -> Option<(SocketAddr, SocketAddr)> {
+    let syn = ps.iter().find(|p| {
+        p.flags().is_some_and(|f| {
+            f.contains(crate::decode::Flags::SYN) && !f.contains(crate::decode::Flags::ACK)
+        })
+    });
+    ends(syn.or(ps.first())?)
+}
+
+/// Each output line goes to the connection that had begun last when it
+/// was printed (the first one for lines before any).
+fn place_lines(connections: &mut [TraceReport], output: &[OutputLine]) {
+    let starts: Vec<Timestamp> = connections
+        .iter()
+        .map(|c| c.packets.first().map(|p| p.ts).unwrap_or_default())
+        .collect();
+    for line in output {
+        let i = starts.iter().rposition(|s| *s <= line.ts).unwrap_or(0);
+        if let Some(c) = connections.get_mut(i) {
+            c.lines.push(line.clone());
+        }
+    }
+}
+
+/// The kernel's view of the socket at `local` (talking to `remote`): its
+/// sampled history, ended by its final TCP_INFO if it was destroyed during
+/// the run; none for tcplab's own sockets.
+fn kernel_side(
+    samples: &Samples,
+    own: &Own,
+    local: SocketAddr,
+    remote: SocketAddr,
+    since: &dyn Fn(Timestamp) -> f64,
+) -> Option<KernelSide> {
+    if own.holds(local) {
+        return None;
+    }
+    let mapped = |a: SocketAddr| match a.ip() {
+        IpAddr::V4(v4) => SocketAddr::new(v4.to_ipv6_mapped().into(), a.port()),
+        IpAddr::V6(_) => a,
+    };
+    let history = samples
+        .by_id(local, remote)
+        .or_else(|| samples.by_id(mapped(local), mapped(remote)));
+    let last_word = samples
+        .destroyed(local, remote)
+        .or_else(|| samples.destroyed(mapped(local), mapped(remote)))
+        .and_then(|(at, s)| Some((*at, s.info?)));
+    let mut changes: Vec<(std::time::SystemTime, TcpInfo)> =
+        history.map(|h| h.changes.clone()).unwrap_or_default();
+    if let Some(word) = last_word {
+        if changes.last().map(|c| c.1) != Some(word.1) {
+            changes.push(word);
+        }
+    }
+    if changes.is_empty() {
+        return None;
+    }
+    Some(side(&changes, since))
+}
+
+/// One socket's kernel view: its last full sample, and each change in words.
+fn side(
+    history: &[(std::time::SystemTime, TcpInfo)],
+    since: &dyn Fn(Timestamp) -> f64,
+) -> KernelSide {
+    let changes = history
+        .iter()
+        .map(|(at, info)| KernelChange {
+            t_ms: since(Timestamp::from(*at)),
+            what: in_words(info),
+        })
+        .collect();
+    // A stale sample (TIME_WAIT: no TCP_INFO) keeps older counters: the
+    // last full one says the most.
+    let last = history
+        .iter()
+        .rev()
+        .find(|(_, i)| !i.stale)
+        .or(history.last())
+        .map(|(_, i)| *i);
+    let Some(i) = last else {
+        return KernelSide {
+            changes,
+            ..KernelSide::default()
+        };
+    };
+    KernelSide {
+        state: i.state.name().to_string(),
+        bytes_sent: i.bytes_sent,
+        bytes_acked: i.bytes_acked,
+        bytes_received: i.bytes_received,
+        segs_out: i.segs_out,
+        segs_in: i.segs_in,
+        total_retrans: i.total_retrans,
+        rtt_us: i.rtt_us,
+        rttvar_us: i.rttvar_us,
+        snd_cwnd: i.snd_cwnd,
+        changes,
+    }
+}
+
+/// `ESTABLISHED · 33 bytes sent, 33 acknowledged, 41 received · rtt 0.031 ms`.
+pub fn in_words(i: &TcpInfo) -> String {
+    let n = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
+    format!(
+        "{} · {} bytes sent, {} acknowledged, {} received · {} segments out, {} in · {} resent · \
+         rtt {:.3} ms ± {:.3} · cwnd {}",
+        i.state.name(),
+        n(i.bytes_sent),
+        n(i.bytes_acked),
+        n(i.bytes_received),
+        n(i.segs_out.map(u64::from)),
+        n(i.segs_in.map(u64::from)),
+        i.total_retrans,
+        f64::from(i.rtt_us) / 1e3,
+        f64::from(i.rttvar_us) / 1e3,
+        i.snd_cwnd
+    )
+}
