@@ -225,3 +225,22 @@ fn program_flags_without_a_program_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--connect PORT"));
 }
+
+#[test]
+fn the_your_code_lab_passes_its_checks() {
+    if !can_capture("the_your_code_lab_passes_its_checks") {
+        return;
+    }
+    for run in 1..=5 {
+        let out = tcplab()
+            .args(["lab", "your-code", "--check"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "run {run}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -14,7 +14,7 @@ use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 use super::session::capture_during;
-use crate::capture::{loopback_interface, LiveCapture, LiveConfig};
+use crate::capture::{loopback_interface, LiveCapture, LiveConfig, BLOCK_TIMEOUT_MS};
 use crate::lab::ServeMode;
 use crate::render::{ProgramInfo, ProgramReport};
 use crate::sockdiag::Sampler;
@@ -25,6 +25,9 @@ pub use peers::ClientPlan;
 /// How often the program's sockets are sampled: a connection that opens
 /// and closes between two samples is missed (see docs/kernel-view.md).
 const SAMPLE_EVERY: Duration = Duration::from_millis(2);
+
+/// How long the capture goes on reading after the program has exited.
+const LINGER: Duration = Duration::from_millis(5 * BLOCK_TIMEOUT_MS as u64);
 
 /// What to run, and tcplab's part in it.
 #[derive(Debug)]
@@ -67,6 +70,10 @@ pub async fn trace_program(plan: ProgramPlan) -> Result<(ProgramReport, LiveCapt
             s.stop().await?;
         }
         let finished = finished?;
+        // Streams seen so far may all be closed while the last frames are
+        // still in the capture's ring (handed over every BLOCK_TIMEOUT_MS):
+        // the work lingers so the capture reads them before it settles.
+        tokio::time::sleep(LINGER).await;
         Ok((finished, client?))
     };
     let (captured, ((exit, lines), client)) = capture_during(&mut cap, work).await?;

@@ -65,8 +65,10 @@ pub fn report(
         .map(|h| (plain(h.id.local), plain(h.id.remote)))
         .collect();
     // A connection to a port the program listened on is its server's,
-    // even if no sample caught the accepted socket itself.
-    let listened: BTreeSet<u16> = samples.listening_ports().into_iter().collect();
+    // even if no sample caught the accepted socket itself; one to the
+    // server tcplab ran for it is its client's.
+    let mut listened: BTreeSet<u16> = samples.listening_ports().into_iter().collect();
+    listened.extend(own.server_port);
     let is_mine = |p: &Packet| {
         ends(p).is_some_and(|(a, b)| {
             ids.contains(&(a, b))
