@@ -83,6 +83,12 @@ pub const LABS: &[Lab] = &[
         "create, read, update, delete, list: one request line and one reply line at a time.",
         "Each OK is sent only after the store is safely on disk.",
     ]},
+    Lab { name: "your-code", seed: "002", title: "trace your own program", narrative: &[
+        "Your programs are Node programs: tcplab can run one and trace its connections.",
+        "This lab runs a sender like seed 002's (the Buffer [12, 34]) against tcplab's echo server,",
+        "as you would run yours: sudo tcplab trace --server echo --port 3099 -- node sender.js.",
+        "Watch its output among the segments, and its kernel's count of bytes beside the wire's.",
+    ]},
     Lab { name: "loss", seed: "003", title: "a segment lost on purpose, and how TCP finds out", narrative: &[
         "TCP promises every byte in order; on loopback nothing is ever lost, so tcplab loses one on purpose.",
         "The client and the server sit in network namespaces of their own, joined by tcplab's forwarder (10 ms each way).",
@@ -95,12 +101,6 @@ pub const LABS: &[Lab] = &[
         "The same two writes, \"hello \" and \"world\", over a path that adds 20 ms each way: a 40 ms round trip.",
         "Watch where the time goes: the handshake, the second write that Nagle holds until an ACK returns,",
         "and the teardown. The second run turns Nagle off (TCP_NODELAY). Needs root (the namespaces).",
-    ]},
-    Lab { name: "your-code", seed: "002", title: "trace your own program", narrative: &[
-        "Your programs are Node programs: tcplab can run one and trace its connections.",
-        "This lab runs a sender like seed 002's (the Buffer [12, 34]) against tcplab's echo server,",
-        "as you would run yours: sudo tcplab trace --server echo --port 3099 -- node sender.js.",
-        "Watch its output among the segments, and its kernel's count of bytes beside the wire's.",
     ]},
     Lab { name: "zero-window", seed: "003", title: "flow control: the slow reader", narrative: &[
         "The client writes 8 MiB in one write; the server waits a second before its first read,",
