@@ -35,6 +35,16 @@ fn run(args: &[&str], file: &str, extra: &[&str]) -> (Output, Value) {
     (out, report)
 }
 
+/// Every frame's payload in hex, in order, the empty ones left out.
+fn payloads(r: &Value) -> Vec<&str> {
+    r["packets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["payload_hex"].as_str().filter(|h| !h.is_empty()))
+        .collect()
+}
+
 fn lines(r: &Value) -> Vec<String> {
     r["program"]["output"]
         .as_array()
@@ -110,12 +120,7 @@ fn seed_002s_sender_puts_0c_22_on_the_wire_to_tcplabs_echo() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let payloads: Vec<&str> = r["packets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["payload_hex"].as_str().filter(|h| !h.is_empty()))
-        .collect();
+    let payloads = payloads(&r);
     assert_eq!(
         payloads,
         ["0c22", "0c22"],
@@ -199,12 +204,7 @@ fn tcplabs_client_talks_to_the_programs_server_once_it_listens() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let payloads: Vec<&str> = r["packets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["payload_hex"].as_str().filter(|h| !h.is_empty()))
-        .collect();
+    let payloads = payloads(&r);
     assert_eq!(payloads, [hex::encode("hello"), hex::encode("HELLO")]);
     // No refused attempt before the program listened: one connection only.
     assert_eq!(r["connections"].as_array().unwrap().len(), 1);
