@@ -4,6 +4,7 @@
 //! report's [`PathReport`]: what the forwarder dropped, marked on the rows,
 //! and each retransmission's row saying how TCP found out.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -120,7 +121,17 @@ pub async fn trace_impaired(
 
 /// The report's path section from the forwarder's log and the counters.
 fn path_report(r: &TraceReport, plan: &PathPlan, log: Log, kernel: [Counters; 2]) -> PathReport {
-    let dropped: Vec<DropMark> = log.dropped.iter().map(|d| drop_mark(r, d)).collect();
+    // Each frame hashed once, not once per drop.
+    let by_hash: HashMap<u64, u64> = r
+        .packets
+        .iter()
+        .map(|p| (frame_hash(&p.data), p.number))
+        .collect();
+    let dropped: Vec<DropMark> = log
+        .dropped
+        .iter()
+        .map(|d| drop_mark(r, d, &by_hash))
+        .collect();
     let mut marks = Marks::new();
     for (mark, d) in dropped.iter().zip(&log.dropped) {
         mark_drop(r, mark, d, &mut marks);
@@ -159,7 +170,7 @@ fn direction_of(way: Way) -> crate::flow::Direction {
 /// Where a drop sits in the capture: the captured frame (the same bytes)
 /// if the capture saw it before the drop, its sequence number relative to
 /// its side's first.
-fn drop_mark(r: &TraceReport, d: &Dropped) -> DropMark {
+fn drop_mark(r: &TraceReport, d: &Dropped, by_hash: &HashMap<u64, u64>) -> DropMark {
     let dir = direction_of(d.way);
     let base = r
         .packets
@@ -181,11 +192,7 @@ fn drop_mark(r: &TraceReport, d: &Dropped) -> DropMark {
             Why::Chosen(n) => format!("drop {n}"),
             Why::Random => "loss".to_string(),
         },
-        frame: r
-            .packets
-            .iter()
-            .find(|p| frame_hash(&p.data) == d.hash)
-            .map(|p| p.number),
+        frame: by_hash.get(&d.hash).copied(),
         t_ms: Timestamp::from(d.at).secs_since(t0) * 1e3,
     }
 }
