@@ -173,11 +173,13 @@ fn a_program_that_never_exits_is_stopped_by_timeout() {
     if !can_capture("a_program_that_never_exits_is_stopped_by_timeout") {
         return;
     }
-    let (out, r) = run(&["--timeout", "500ms"], "never.mjs", &[]);
+    // Long enough for node to start and connect on a loaded machine (500 ms
+    // was not, under CI's load: no connection yet when it was stopped).
+    let (out, r) = run(&["--timeout", "3s"], "never.mjs", &[]);
     assert_eq!(out.status.code(), Some(124));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("still running after 500 ms (--timeout)"),
+        err.contains("still running after 3000 ms (--timeout)"),
         "{err}"
     );
     assert_eq!(r["connections"].as_array().unwrap().len(), 1);
