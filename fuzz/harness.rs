@@ -102,6 +102,7 @@ pub fn text_options(opts: u8) -> TextOptions {
         max_hex: if opts & 0x80 != 0 { 16 } else { 4096 },
         // Folding needs 60 frames; an input has fewer, so it is always on.
         fold: true,
+        kernel_changes: false,
         // The options byte is full: every field is explained, always.
         explain: true,
     }

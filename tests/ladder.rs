@@ -58,6 +58,7 @@ fn opts(width: usize, colour: bool) -> TextOptions {
         max_hex: 4096,
         explain: false,
         fold: true,
+        kernel_changes: false,
     }
 }
 

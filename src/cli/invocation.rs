@@ -110,6 +110,8 @@ pub struct Trace {
     pub buffer_size: Option<usize>,
     /// `--every-row`: no folding of a long exchange.
     pub every_row: bool,
+    /// `--kernel`: each change of the kernel's view listed.
+    pub kernel: bool,
     /// The impaired path (`--loss`, `--drop`, `--delay`...), if asked for.
     pub path: Option<TracePath>,
     /// `-- CMD`: the user's own program, traced.
@@ -266,6 +268,7 @@ fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
         rcvbuf: a.rcvbuf.map(NonZeroUsize::get),
         buffer_size: a.buffer_size,
         every_row: a.every_row,
+        kernel: a.kernel,
         path: a.path.path(),
         diagram: diagram("trace", a.diagram, a.format == Format::Text)?,
         format: a.format,

@@ -580,6 +580,12 @@ pub struct TraceArgs {
     #[arg(long)]
     pub every_row: bool,
 
+    /// List each change of each socket's kernel view (TCP_INFO: state,
+    /// bytes, segments, rtt, cwnd) with its time; the totals are shown
+    /// without it. A traced program's are always listed.
+    #[arg(long)]
+    pub kernel: bool,
+
     /// The kernel's capture buffer, in KiB, as tcpdump's -B (default 65536:
     /// 64 MiB, about 0.1 s of a full-speed transfer on lo with 2 cores).
     #[arg(short = 'B', long, value_name = "KiB", value_parser = buffer_kib)]

@@ -86,5 +86,6 @@ pub fn text_options(view: &View, color: ColorChoice, default_width: usize) -> Te
         max_hex: view.max_hex,
         explain: view.explain,
         fold: true,
+        kernel_changes: false,
     }
 }

@@ -47,6 +47,7 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
     // Tables need a width: a classic terminal's when none is known.
     let mut opts = text_options(&args.view, color, 100);
     opts.fold = !args.every_row;
+    opts.kernel_changes = args.kernel;
     let ladder = args.diagram.wanted().then(|| Ladder::of_report(&report));
     let written = match args.format {
         // --mermaid makes stdout the Mermaid text alone, ready to redirect.

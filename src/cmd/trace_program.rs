@@ -38,6 +38,7 @@ pub fn run(args: &Trace, p: &ProgramRun, color: ColorChoice, out: &mut dyn Write
     }
     let mut opts = text_options(&args.view, color, 100);
     opts.fold = !args.every_row;
+    opts.kernel_changes = true;
     let written = match args.format {
         _ if args.diagram.mermaid() => Ok(()),
         Format::Json => write_program_json(out, &report, args.view.max_hex, args.view.explain)

@@ -54,6 +54,8 @@ pub struct KernelSide {
     /// The last sample's TCP state (`ESTABLISHED`, `FIN_WAIT_2`...).
     pub state: String,
     pub bytes_sent: Option<u64>,
+    /// Of `bytes_sent`, those sent again.
+    pub bytes_retrans: Option<u64>,
     pub bytes_acked: Option<u64>,
     pub bytes_received: Option<u64>,
     pub segs_out: Option<u32>,
@@ -62,6 +64,9 @@ pub struct KernelSide {
     pub rtt_us: u32,
     pub rttvar_us: u32,
     pub snd_cwnd: u32,
+    /// The socket closed by sending a reset, and Linux cleared its
+    /// counters as it did: the ones here are the last sample's before.
+    pub reset: bool,
     /// Each change, in words, with its time since the capture's first frame.
     pub changes: Vec<KernelChange>,
 }
@@ -78,6 +83,10 @@ pub struct KernelChange {
 pub struct KernelView {
     pub client: Option<KernelSide>,
     pub server: Option<KernelSide>,
+    /// Which sides (client, server) are tcplab's own sockets beside a
+    /// traced program, and so left out.
+    #[serde(skip)]
+    pub own: [bool; 2],
 }
 
 /// Everything `trace -- CMD` found.

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CaptureInfo, Connection, PacketRecord, PathReport, Sockets, TraceReport, Wire};
+use super::{
+    CaptureInfo, Connection, KernelView, PacketRecord, PathReport, Sockets, TraceReport, Wire,
+};
 use crate::flow::Packet;
 
 /// The JSON object of a trace report.
@@ -19,6 +21,9 @@ pub struct TraceJson<'a> {
     /// Only for a trace through the impaired path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<&'a PathReport>,
+    /// Each side's kernel view (TCP_INFO), when sock_diag could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<&'a KernelView>,
 }
 
 /// The records of `packets`, each `payload_hex` cut at `max_hex` bytes,
@@ -39,6 +44,7 @@ pub fn trace_json(report: &TraceReport, max_hex: usize, explain: bool) -> TraceJ
         wire: &report.wire,
         capture: &report.capture,
         path: report.path.as_ref(),
+        kernel: report.kernel.as_ref(),
     }
 }
 

@@ -5,9 +5,12 @@
 //! - [`trace`]: the one traced exchange behind `tcplab trace`;
 //! - [`impaired`]: the same exchange through a path that loses, delays and
 //!   reorders on purpose;
+//! - [`program`]: `trace -- CMD`, a program's own connections;
+//! - [`kernel`]: the kernel's view of a connection's sockets (TCP_INFO);
 //! - [`lab`]: the classroom labs, each with its narrative and checks.
 
 pub mod impaired;
+pub mod kernel;
 pub mod lab;
 pub mod program;
 pub mod session;

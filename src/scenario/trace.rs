@@ -13,8 +13,13 @@ use tokio::net::TcpListener;
 
 use super::session::{capture_during, open_loopback};
 use crate::capture::LiveCapture;
+use crate::flow::Packet;
 use crate::lab::{bind_listener, run_exchange, ExchangePlan};
-use crate::render::{Connection, TraceReport};
+use crate::render::{Connection, KernelView, TraceReport};
+use crate::scenario::kernel;
+use crate::scenario::program::{client_and_server, SAMPLE_EVERY};
+use crate::sockdiag::{Sampler, Samples};
+use crate::values::Timestamp;
 use crate::{Error, Result};
 
 /// Does the traced exchange and returns its report (which keeps every
@@ -32,6 +37,9 @@ pub async fn trace(
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
     let mut cap = open_loopback(server_addr.port(), buffer_size)?;
+    // The kernel's view of the exchange's sockets, which are this
+    // process's; without sock_diag the report has none, the trace goes on.
+    let sampler = Sampler::start(std::process::id(), SAMPLE_EVERY).ok();
     let server_mode = plan.server.name();
     let clock = Instant::now();
     let exchange = tokio::spawn(async move { run_exchange(listener, &plan, clock).await });
@@ -47,6 +55,18 @@ pub async fn trace(
         client_seen_by_server: (exchange.client_seen_by_server != exchange.client_addr)
             .then(|| exchange.client_seen_by_server.into()),
     };
-    let report = captured.report(connection, exchange.client, exchange.server, server_mode);
+    let samples = sampler.map(Sampler::stop);
+    let mut report = captured.report(connection, exchange.client, exchange.server, server_mode);
+    report.kernel = samples.and_then(|s| kernel_view(&s, &report.packets));
     Ok((report, cap))
+}
+
+/// Both sides' kernel view, by the ends the wire shows (the server's own
+/// socket may report them IPv4-mapped: [`kernel::view`] tries both).
+fn kernel_view(samples: &Samples, packets: &[Packet]) -> Option<KernelView> {
+    let ends = client_and_server(packets)?;
+    let t0 = packets.first()?.ts;
+    let since = |ts: Timestamp| ts.secs_since(t0) * 1e3;
+    let left = kernel::left_at_end(ends);
+    Some(kernel::view(samples, ends, &left, &|_| false, &since))
 }

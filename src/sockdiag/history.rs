@@ -68,7 +68,6 @@ impl Samples {
         self.sockets.iter().rev().find(|h| h.id == id)
     }
 
-    /// The ports the tree listened on at any time, ascending.
     /// The final word of the socket with exactly these ends, if it was
     /// destroyed during the run (the latest, if the ends were used twice).
     pub fn destroyed(
@@ -80,6 +79,25 @@ impl Samples {
         self.destroyed.iter().rev().find(|(_, s)| s.id == id)
     }
 
+    /// The last word of the socket at `local` if it closed by sending a
+    /// reset (SO_LINGER 0, Node's `resetAndDestroy()`): Linux disconnects
+    /// such a socket before freeing it, so its last word keeps only its
+    /// local port and the peer's address (`0.0.0.0:PORT` to `PEER:0`), and
+    /// its counters are cleared.
+    pub fn reset_word(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<&(SystemTime, SockInfo)> {
+        self.destroyed.iter().rev().find(|(_, s)| {
+            s.id.local.ip().is_unspecified()
+                && s.id.local.port() == local.port()
+                && s.id.remote.port() == 0
+                && s.id.remote.ip() == remote.ip()
+        })
+    }
+
+    /// The ports the tree listened on at any time, ascending.
     pub fn listening_ports(&self) -> Vec<u16> {
         let ports: BTreeSet<u16> = self
             .sockets
@@ -117,16 +135,25 @@ impl Follow {
     }
 
     /// Takes in the sockets found at `now`, and the inodes the tree holds.
+    #[cfg(test)]
     pub fn observe(&mut self, now: SystemTime, socks: &[SockInfo], inodes: &BTreeSet<u64>) {
+        let stamped: Vec<(SystemTime, SockInfo)> = socks.iter().map(|s| (now, *s)).collect();
+        self.observe_stamped(&stamped, inodes);
+    }
+
+    /// [`Follow::observe`] with each socket stamped when it was read: one
+    /// sample's dumps and lookups take some milliseconds, and a bulk
+    /// transfer moves megabytes meanwhile.
+    pub fn observe_stamped(&mut self, socks: &[(SystemTime, SockInfo)], inodes: &BTreeSet<u64>) {
         let listeners: Vec<SocketAddr> = socks
             .iter()
-            .filter(|s| s.state == TcpState::Listen && inodes.contains(&s.inode))
-            .map(|s| s.id.local)
+            .filter(|(_, s)| s.state == TcpState::Listen && inodes.contains(&s.inode))
+            .map(|(_, s)| s.id.local)
             .collect();
         let mut live = HashMap::with_capacity(self.live.len());
-        for s in socks {
-            if let Some(i) = self.which(s, inodes, &listeners, now) {
-                self.record(i, s, now);
+        for (now, s) in socks {
+            if let Some(i) = self.which(s, inodes, &listeners, *now) {
+                self.record(i, s, *now);
                 live.insert(s.id, i);
             }
         }

@@ -10,6 +10,7 @@
 //! reports on, even from another thread.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
 
 use super::wire::{self, End, Family, States};
 use super::{SockInfo, SocketId};
@@ -169,6 +170,8 @@ fn last_os_error() -> std::io::Error {
 pub struct Destroyed {
     fd: OwnedFd,
     buf: Vec<u8>,
+    /// Read by [`Destroyed::settle`], handed out by the next drain.
+    held: Vec<SockInfo>,
 }
 
 /// sock_diag's multicast groups of TCP sockets destroyed, IPv4 and IPv6.
@@ -214,11 +217,36 @@ impl Destroyed {
         Ok(Destroyed {
             fd,
             buf: vec![0; RECV_BUF],
+            held: Vec::new(),
         })
+    }
+
+    /// Waits until no broadcast has come for `quiet`: the kernel sends each
+    /// from a work queue, a little after the socket was freed, so a last
+    /// sample taken at once would miss the final words of sockets closed
+    /// just before.
+    pub fn settle(&mut self, quiet: Duration) {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = quiet.as_millis().min(1000) as libc::c_int;
+        // SAFETY: one valid pollfd, its count given.
+        while unsafe { libc::poll(&mut pfd, 1, ms) } > 0 {
+            let mut got = std::mem::take(&mut self.held);
+            self.read_all(&mut got);
+            self.held = got;
+        }
     }
 
     /// Every socket destroyed since the last call, into `out`.
     pub fn drain(&mut self, out: &mut Vec<SockInfo>) {
+        out.append(&mut self.held);
+        self.read_all(out);
+    }
+
+    fn read_all(&mut self, out: &mut Vec<SockInfo>) {
         loop {
             // SAFETY: a valid socket and a buffer of the length given.
             let n = unsafe {

@@ -89,6 +89,15 @@ impl Sampler {
     }
 }
 
+/// How long the last sample waits for the destroy broadcasts of sockets
+/// closed just before it (measured: they come within a millisecond).
+const SETTLE: Duration = Duration::from_millis(10);
+
+/// Stamps the sockets read since the last stamp with the time now.
+fn stamp(socks: &[SockInfo], stamps: &mut Vec<SystemTime>) {
+    stamps.resize(socks.len(), SystemTime::now());
+}
+
 fn is_mapped_loopback(a: std::net::SocketAddr) -> bool {
     match a.ip() {
         std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
@@ -121,6 +130,9 @@ impl Work {
         loop {
             let wait = next.saturating_duration_since(Instant::now());
             let last = !matches!(stopped.recv_timeout(wait), Err(RecvTimeoutError::Timeout));
+            if let Some(d) = self.destroyed.as_mut().filter(|_| last) {
+                d.settle(SETTLE);
+            }
             if self.sample(false).is_err() {
                 self.follow.samples.cost.failed += 1;
             }
@@ -140,9 +152,12 @@ impl Work {
         let held = self.watch.socket_fds();
         self.classify(&held);
         let mut socks = Vec::new();
+        // When each was read: `now` is the sample's start.
+        let mut stamps = Vec::new();
         for (family, proto) in FAMILY {
             if held.keys().any(|i| self.protos.get(i) == Some(&proto)) {
                 self.diag.dump(family, States::LISTEN, &mut socks)?;
+                stamp(&socks, &mut stamps);
             }
         }
         let dump = if first {
@@ -153,6 +168,7 @@ impl Work {
         for (k, (family, _)) in FAMILY.into_iter().enumerate() {
             if dump[k] {
                 self.diag.dump(family, States::CONNECTIONS, &mut socks)?;
+                stamp(&socks, &mut stamps);
             }
         }
         if first {
@@ -167,6 +183,7 @@ impl Work {
                 // A lookup that fails costs this socket a sample, not the sample.
                 if let Some(Ok(found)) = super::peek::ends(path).map(|id| self.diag.lookup(id)) {
                     socks.extend(found);
+                    stamp(&socks, &mut stamps);
                 }
             }
         }
@@ -178,17 +195,22 @@ impl Work {
             // which connections were the program's); the tree's followed
             // ones also end their histories with it.
             for s in gone.into_iter().filter(|s| s.info.is_some()) {
-                if s.id.local.ip().is_loopback() || is_mapped_loopback(s.id.local) {
+                // A socket that sent a reset has lost its local address by
+                // now (`Samples::reset_word`): its peer's still says lo.
+                let lo = |a: std::net::SocketAddr| a.ip().is_loopback() || is_mapped_loopback(a);
+                if lo(s.id.local) || lo(s.id.remote) {
                     self.follow.samples.destroyed.push((now, s));
                 }
                 if followed.contains(&s.id) {
                     socks.push(s);
+                    stamp(&socks, &mut stamps);
                 }
             }
         }
         for id in &followed {
             if !dump[Family::of(id.local).index()] {
                 socks.extend(self.diag.lookup(*id)?);
+                stamp(&socks, &mut stamps);
             }
         }
         // A followed connection's peer on this host may be the tree's too
@@ -204,11 +226,13 @@ impl Work {
             if peer.local.ip().is_loopback() && !known.contains(&peer) && peer.local.port() != 0 {
                 if let Ok(found) = self.diag.lookup(peer) {
                     socks.extend(found);
+                    stamp(&socks, &mut stamps);
                 }
             }
         }
         let inodes: BTreeSet<u64> = held.into_keys().collect();
-        self.follow.observe(now, &socks, &inodes);
+        let stamped: Vec<(SystemTime, SockInfo)> = stamps.into_iter().zip(socks).collect();
+        self.follow.observe_stamped(&stamped, &inodes);
         if let Ok(mut l) = self.listening.lock() {
             *l = self.follow.listening();
         }

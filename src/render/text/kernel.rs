@@ -1,6 +1,7 @@
 //! The kernel's view of a connection's sockets (TCP_INFO through
 //! sock_diag) beside the wire's counts: what each side's kernel says it
-//! sent and had acknowledged, at the end and at each change.
+//! sent, had acknowledged and received, its last state, and (a traced
+//! program's, or with `--kernel`) each change with its time.
 
 use std::io::{self, Write};
 
@@ -11,30 +12,26 @@ pub fn kernel_section(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) ->
     let Some(k) = &r.kernel else { return Ok(()) };
     let pal = opts.palette;
     let title = "the kernel's view (TCP_INFO through sock_diag), beside the wire";
-    writeln!(w, "{}", pal.paint(Paint::Heading, title))?;
+    prose(w, "", &pal.paint(Paint::Heading, title), opts)?;
+    let (up, down) = (&r.wire.client_to_server, &r.wire.server_to_client);
     let sides = [
-        (
-            "client",
-            &k.client,
-            &r.wire.client_to_server,
-            "client → server",
-        ),
-        (
-            "server",
-            &k.server,
-            &r.wire.server_to_client,
-            "server → client",
-        ),
+        (Role::Client, &k.client, up, down),
+        (Role::Server, &k.server, down, up),
     ];
-    let note = "sent counts payload bytes, resent ones included; acknowledged and received \
-                count sequence numbers, so a FIN counts one, and the client's acknowledged \
-                counts its SYN too (docs/kernel-view.md)";
+    let note = "acknowledged and received count sequence numbers: a SYN or a FIN counts one, \
+                as the sums say (docs/kernel-view.md)";
     prose(w, "  ", &pal.paint(Paint::Dim, note), opts)?;
-    for (who, side, wire, dir) in sides {
+    for (role, side, sent, got) in sides {
+        let who = role.name();
         match side {
-            Some(s) => one_side(w, who, s, wire, dir, opts)?,
+            Some(s) => one_side(w, role, s, sent, got, opts)?,
             None => {
-                let text = format!("the {who}'s socket is not the program's: no kernel view");
+                let why = if k.own[role as usize] {
+                    "tcplab's own, left out"
+                } else {
+                    "no sample found it"
+                };
+                let text = format!("the {who}'s socket: no kernel view ({why})");
                 prose(w, "  ", &pal.paint(Paint::Dim, &text), opts)?;
             }
         }
@@ -42,28 +39,136 @@ pub fn kernel_section(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) ->
     Ok(())
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Client,
+    Server,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+
+    fn arrow(self) -> &'static str {
+        match self {
+            Role::Client => "client → server",
+            Role::Server => "server → client",
+        }
+    }
+}
+
 fn one_side(
     w: &mut dyn Write,
-    who: &str,
+    role: Role,
     s: &KernelSide,
-    wire: &WireTotals,
-    dir: &str,
+    sent: &WireTotals,
+    got: &WireTotals,
     opts: &TextOptions,
 ) -> io::Result<()> {
+    if s.reset {
+        let text = format!(
+            "the {}'s socket closed by sending a reset, and Linux clears a reset socket's \
+             counters as it closes: no final counts{}; the wire shows {} payload bytes {}",
+            role.name(),
+            if opts.kernel_changes {
+                ""
+            } else {
+                " (--kernel lists the samples before)"
+            },
+            sent.payload_bytes,
+            role.arrow(),
+        );
+        prose(w, "  ", &text, opts)?;
+        return changes(w, s, opts);
+    }
     let n = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
+    let fresh = s
+        .bytes_sent
+        .map(|b| b - s.bytes_retrans.unwrap_or(0).min(b));
     let text = format!(
-        "the {who}'s kernel says {} bytes sent, {} acknowledged, {} received; the wire shows {} \
-         payload bytes {dir} (last state {})",
+        "the {}'s kernel says {} bytes sent{}, {} acknowledged{}, {} received{}; the wire shows \
+         {} payload bytes {}; last state {}",
+        role.name(),
         n(s.bytes_sent),
+        match s.bytes_retrans {
+            Some(r) if r > 0 => format!(" ({r} of them again)"),
+            _ => String::new(),
+        },
         n(s.bytes_acked),
+        sum(s.bytes_acked, fresh, role == Role::Client),
         n(s.bytes_received),
-        wire.payload_bytes,
+        sum(s.bytes_received, Some(got.payload_bytes), false),
+        sent.payload_bytes,
+        role.arrow(),
         if s.state.is_empty() { "?" } else { &s.state },
     );
     prose(w, "  ", &text, opts)?;
-    for c in &s.changes {
+    changes(w, s, opts)
+}
+
+/// Each change with its time (a traced program's, or with `--kernel`).
+fn changes(w: &mut dyn Write, s: &KernelSide, opts: &TextOptions) -> io::Result<()> {
+    if !opts.kernel_changes {
+        return Ok(());
+    }
+    // A bulk transfer changes at every sample: its middle is folded, as the
+    // timeline's is (all in JSON, or with --every-row).
+    let n = s.changes.len();
+    let folded = opts.fold && n > FOLD_OVER;
+    for (i, c) in s.changes.iter().enumerate() {
+        if folded && (KEEP..n - KEEP).contains(&i) {
+            if i == KEEP {
+                let text = format!(
+                    "… {} more changes (all with --every-row or in JSON)",
+                    n - 2 * KEEP
+                );
+                prose(w, "    ", &opts.palette.paint(Paint::Dim, &text), opts)?;
+            }
+            continue;
+        }
         let line = format!("{:>9.3} ms  {}", c.t_ms, c.what);
         prose(w, "    ", &opts.palette.paint(Paint::Dim, &line), opts)?;
     }
     Ok(())
+}
+
+/// More changes than this are folded, keeping `KEEP` at each end.
+const FOLD_OVER: usize = 24;
+const KEEP: usize = 10;
+
+/// ` = 33 + SYN + FIN`: a sequence-space count as payload plus the SYN
+/// (`syn`: the active opener's is counted) and a FIN, when it adds up so;
+/// nothing when it does not (data still unacknowledged, a reset).
+fn sum(total: Option<u64>, payload: Option<u64>, syn: bool) -> String {
+    let (Some(total), Some(payload)) = (total, payload) else {
+        return String::new();
+    };
+    let base = payload + u64::from(syn);
+    let syn = if syn { " + SYN" } else { "" };
+    match total.checked_sub(base) {
+        Some(0) if syn.is_empty() => String::new(),
+        Some(0) => format!(" = {payload}{syn}"),
+        Some(1) => format!(" = {payload}{syn} + FIN"),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sum;
+
+    #[test]
+    fn sums_name_the_syn_and_fin_only_when_they_add_up() {
+        assert_eq!(sum(Some(35), Some(33), true), " = 33 + SYN + FIN");
+        assert_eq!(sum(Some(34), Some(33), true), " = 33 + SYN");
+        assert_eq!(sum(Some(40), Some(39), false), " = 39 + FIN");
+        assert_eq!(sum(Some(39), Some(39), false), "");
+        assert_eq!(sum(Some(20), Some(33), true), "");
+        assert_eq!(sum(Some(50), Some(33), false), "");
+        assert_eq!(sum(None, Some(33), false), "");
+    }
 }

@@ -61,6 +61,9 @@ pub struct TextOptions {
     /// Fold the uneventful middle of a long exchange (`trace`; off with
     /// `--every-row`). Views that stream rows never fold.
     pub fold: bool,
+    /// List each change of the kernel's view (`--kernel`), not only its
+    /// totals.
+    pub kernel_changes: bool,
 }
 
 /// Writes the whole `trace` report.

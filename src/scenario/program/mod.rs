@@ -21,10 +21,11 @@ use crate::sockdiag::Sampler;
 use crate::Result;
 
 pub use peers::ClientPlan;
+pub use select::client_and_server;
 
 /// How often the program's sockets are sampled: a connection that opens
 /// and closes between two samples is missed (see docs/kernel-view.md).
-const SAMPLE_EVERY: Duration = Duration::from_millis(2);
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
 /// How long the capture goes on reading after the program has exited.
 const LINGER: Duration = Duration::from_millis(5 * BLOCK_TIMEOUT_MS as u64);

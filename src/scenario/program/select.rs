@@ -10,11 +10,11 @@ use std::net::{IpAddr, SocketAddr};
 use super::child::Line;
 use crate::flow::{Packet, Pipeline};
 use crate::render::{
-    Connection, KernelChange, KernelSide, KernelView, OutputLine, ProgramInfo, ProgramReport,
-    Sockets, TraceReport, Wire,
+    Connection, OutputLine, ProgramInfo, ProgramReport, Sockets, TraceReport, Wire,
 };
+use crate::scenario::kernel;
 use crate::scenario::session::Captured;
-use crate::sockdiag::{Samples, TcpInfo};
+use crate::sockdiag::Samples;
 use crate::values::{RawFrame, Timestamp};
 
 /// Both ends of a frame: (source, destination).
@@ -150,10 +150,9 @@ fn connections(
         .into_values()
         .filter_map(|ps| {
             let (client, server) = client_and_server(&ps)?;
-            let kernel = KernelView {
-                client: kernel_side(samples, own, client, server, since),
-                server: kernel_side(samples, own, server, client, since),
-            };
+            let ends = (client, server);
+            let left = kernel::left_at_end(ends);
+            let kernel = kernel::view(samples, ends, &left, &|a| own.holds(a), since);
             Some(TraceReport {
                 connection: Connection {
                     client: client.into(),
@@ -175,7 +174,7 @@ fn connections(
 }
 
 /// The SYN's sender is the client (the first frame's, if no SYN was seen).
-fn client_and_server(ps: &[Packet]) -> Option<(SocketAddr, SocketAddr)> {
+pub fn client_and_server(ps: &[Packet]) -> Option<(SocketAddr, SocketAddr)> {
     let syn = ps.iter().find(|p| {
         p.flags().is_some_and(|f| {
             f.contains(crate::decode::Flags::SYN) && !f.contains(crate::decode::Flags::ACK)
@@ -197,101 +196,4 @@ fn place_lines(connections: &mut [TraceReport], output: &[OutputLine]) {
             c.lines.push(line.clone());
         }
     }
-}
-
-/// The kernel's view of the socket at `local` (talking to `remote`): its
-/// sampled history, ended by its final TCP_INFO if it was destroyed during
-/// the run; none for tcplab's own sockets.
-fn kernel_side(
-    samples: &Samples,
-    own: &Own,
-    local: SocketAddr,
-    remote: SocketAddr,
-    since: &dyn Fn(Timestamp) -> f64,
-) -> Option<KernelSide> {
-    if own.holds(local) {
-        return None;
-    }
-    let mapped = |a: SocketAddr| match a.ip() {
-        IpAddr::V4(v4) => SocketAddr::new(v4.to_ipv6_mapped().into(), a.port()),
-        IpAddr::V6(_) => a,
-    };
-    let history = samples
-        .by_id(local, remote)
-        .or_else(|| samples.by_id(mapped(local), mapped(remote)));
-    let last_word = samples
-        .destroyed(local, remote)
-        .or_else(|| samples.destroyed(mapped(local), mapped(remote)))
-        .and_then(|(at, s)| Some((*at, s.info?)));
-    let mut changes: Vec<(std::time::SystemTime, TcpInfo)> =
-        history.map(|h| h.changes.clone()).unwrap_or_default();
-    if let Some(word) = last_word {
-        if changes.last().map(|c| c.1) != Some(word.1) {
-            changes.push(word);
-        }
-    }
-    if changes.is_empty() {
-        return None;
-    }
-    Some(side(&changes, since))
-}
-
-/// One socket's kernel view: its last full sample, and each change in words.
-fn side(
-    history: &[(std::time::SystemTime, TcpInfo)],
-    since: &dyn Fn(Timestamp) -> f64,
-) -> KernelSide {
-    let changes = history
-        .iter()
-        .map(|(at, info)| KernelChange {
-            t_ms: since(Timestamp::from(*at)),
-            what: in_words(info),
-        })
-        .collect();
-    // A stale sample (TIME_WAIT: no TCP_INFO) keeps older counters: the
-    // last full one says the most.
-    let last = history
-        .iter()
-        .rev()
-        .find(|(_, i)| !i.stale)
-        .or(history.last())
-        .map(|(_, i)| *i);
-    let Some(i) = last else {
-        return KernelSide {
-            changes,
-            ..KernelSide::default()
-        };
-    };
-    KernelSide {
-        state: i.state.name().to_string(),
-        bytes_sent: i.bytes_sent,
-        bytes_acked: i.bytes_acked,
-        bytes_received: i.bytes_received,
-        segs_out: i.segs_out,
-        segs_in: i.segs_in,
-        total_retrans: i.total_retrans,
-        rtt_us: i.rtt_us,
-        rttvar_us: i.rttvar_us,
-        snd_cwnd: i.snd_cwnd,
-        changes,
-    }
-}
-
-/// `ESTABLISHED · 33 bytes sent, 33 acknowledged, 41 received · rtt 0.031 ms`.
-pub fn in_words(i: &TcpInfo) -> String {
-    let n = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
-    format!(
-        "{} · {} bytes sent, {} acknowledged, {} received · {} segments out, {} in · {} resent · \
-         rtt {:.3} ms ± {:.3} · cwnd {}",
-        i.state.name(),
-        n(i.bytes_sent),
-        n(i.bytes_acked),
-        n(i.bytes_received),
-        n(i.segs_out.map(u64::from)),
-        n(i.segs_in.map(u64::from)),
-        i.total_retrans,
-        f64::from(i.rtt_us) / 1e3,
-        f64::from(i.rttvar_us) / 1e3,
-        i.snd_cwnd
-    )
 }
