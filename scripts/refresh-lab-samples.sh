@@ -2,12 +2,23 @@
 # Reruns every lab and puts its real output into docs/labs/NAME.md: the
 # text block under "## Sample output" and the checks under "## What
 # `--check` verifies". Needs capture rights (root). Ports and times differ
-# from run to run; everything else should not.
+# from run to run; everything else should not. Pages without a "## Sample
+# output" block (delay, loss: several runs each) are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q
-for page in docs/labs/*.md; do
+# Every lab, or only those named: bash scripts/refresh-lab-samples.sh hello echo
+pages=(docs/labs/*.md)
+if (($# > 0)); then
+    pages=()
+    for name in "$@"; do pages+=("docs/labs/$name.md"); done
+fi
+for page in "${pages[@]}"; do
     name="$(basename "$page" .md)"
+    if ! grep -q '^## Sample output' "$page"; then
+        echo "skipped $page (no sample block: its runs are shown by hand)"
+        continue
+    fi
     out="$(COLUMNS=100 ./target/debug/tcplab lab "$name" --color never --hexdump none)"
     OUT="$out" python3 - "$page" <<'PY'
 import os, re, sys

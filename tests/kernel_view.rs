@@ -10,7 +10,11 @@ use serde_json::Value;
 
 fn side<'a>(report: &'a Value, who: &str) -> &'a Value {
     let s = &report["kernel"][who];
-    assert!(s.is_object(), "no kernel view of the {who}: {}", report["kernel"]);
+    assert!(
+        s.is_object(),
+        "no kernel view of the {who}: {}",
+        report["kernel"]
+    );
     s
 }
 
@@ -31,12 +35,20 @@ fn hello_counts_agree_with_the_sockets_and_the_wire() {
         // 5 bytes each way; acknowledged counts the client's SYN and each
         // FIN, received the peer's FIN.
         assert_eq!(
-            [n(c, "bytes_sent"), n(c, "bytes_acked"), n(c, "bytes_received")],
+            [
+                n(c, "bytes_sent"),
+                n(c, "bytes_acked"),
+                n(c, "bytes_received")
+            ],
             [5, 7, 6],
             "{c}"
         );
         assert_eq!(
-            [n(s, "bytes_sent"), n(s, "bytes_acked"), n(s, "bytes_received")],
+            [
+                n(s, "bytes_sent"),
+                n(s, "bytes_acked"),
+                n(s, "bytes_received")
+            ],
             [5, 6, 6],
             "{s}"
         );
@@ -117,6 +129,9 @@ fn a_bulk_transfer_counts_every_byte_once_acknowledged() {
     // Sampled along the way: more than the last words.
     let changes = c["changes"].as_array().unwrap();
     assert!(changes.len() >= 2, "{c}");
-    let times: Vec<f64> = changes.iter().map(|c| c["t_ms"].as_f64().unwrap()).collect();
+    let times: Vec<f64> = changes
+        .iter()
+        .map(|c| c["t_ms"].as_f64().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }

@@ -42,6 +42,9 @@ pub struct ProgramExit {
 pub struct ProgramInfo {
     /// The command as typed, words joined by spaces.
     pub command: String,
+    /// Its first word's file name, for the prefix of its lines (`node`).
+    #[serde(skip)]
+    pub name: String,
     #[serde(flatten)]
     pub exit: ProgramExit,
     pub output: Vec<OutputLine>,

@@ -72,13 +72,8 @@ fn one_side(
     if s.reset {
         let text = format!(
             "the {}'s socket closed by sending a reset, and Linux clears a reset socket's \
-             counters as it closes: no final counts{}; the wire shows {} payload bytes {}",
+             counters as it closes: no final counts; the wire shows {} payload bytes {}",
             role.name(),
-            if opts.kernel_changes {
-                ""
-            } else {
-                " (--kernel lists the samples before)"
-            },
             sent.payload_bytes,
             role.arrow(),
         );

@@ -90,9 +90,29 @@ pub async fn trace_program(plan: ProgramPlan) -> Result<(ProgramReport, LiveCapt
             .map(|w| w.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join(" "),
+        name: name(&plan.command),
         exit,
         output: Vec::new(),
     };
     let report = select::report(captured, &samples, program, lines, &own);
     Ok((report, cap))
+}
+
+/// The program's name for the prefix of its lines: `node` for
+/// `/usr/bin/node sender.js`, `my server` for `"./my server"`.
+fn name(command: &[OsString]) -> String {
+    let first = command.first().map(std::path::Path::new);
+    let name = first.and_then(|p| p.file_name()).unwrap_or_default();
+    crate::values::terminal_safe(&name.to_string_lossy()).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_name_is_the_first_words_file_name_spaces_and_all() {
+        let words = |w: &[&str]| w.iter().map(Into::into).collect::<Vec<_>>();
+        assert_eq!(super::name(&words(&["/usr/bin/node", "a b.js"])), "node");
+        assert_eq!(super::name(&words(&["./my server", "x"])), "my server");
+        assert_eq!(super::name(&words(&["a\x1bb"])), "a\\x1bb");
+    }
 }

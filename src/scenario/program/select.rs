@@ -99,7 +99,7 @@ pub fn report(
         })
         .collect();
     let t0 = packets.first().map(|p| p.ts);
-    let who = who(&program.command);
+    let who = program.name.clone();
     let since = |ts: Timestamp| t0.map_or(0.0, |t0| ts.secs_since(t0) * 1e3);
     program.output = lines
         .into_iter()
@@ -123,13 +123,6 @@ pub fn report(
         capture: captured.info,
         others: others.len(),
     }
-}
-
-/// The program's name for the prefix of its lines: `node` for
-/// `/usr/bin/node sender.js`.
-fn who(command: &str) -> String {
-    let first = command.split(' ').next().unwrap_or("");
-    first.rsplit('/').next().unwrap_or(first).to_string()
 }
 
 /// One report per stream, in stream order.
