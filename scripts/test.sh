@@ -10,11 +10,14 @@ bash scripts/setup.sh
 cargo build --all-targets --locked
 if [[ $(id -u) -ne 0 && "${TCPLAB_ALLOW_NO_CAPTURE:-}" != 1 ]]; then
   sudo setcap cap_net_raw,cap_net_admin=eip target/debug/tcplab
-  # The impaired path (trace --loss/--delay...) makes network namespaces,
-  # which needs root: its tests run through sudo here, then are skipped.
-  bin=$(cargo test --locked --test impaired_path --no-run --message-format=json 2>/dev/null |
-    grep '"name":"impaired_path"' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
-  sudo "$bin"
-  export TCPLAB_IMPAIRED_RAN=1
+  # Root-only tests run through sudo here, then are skipped: the impaired
+  # path (trace --loss/--delay...) makes network namespaces, and trace --
+  # CMD reads a tracepoint through tracefs.
+  for t in impaired_path program_closes; do
+    bin=$(cargo test --locked --test "$t" --no-run --message-format=json 2>/dev/null |
+      grep "\"name\":\"$t\"" | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+    sudo "$bin"
+  done
+  export TCPLAB_ROOT_TESTS_RAN=1
 fi
 cargo test --locked "$@"

@@ -18,9 +18,9 @@ use common::{can_capture, tcplab, without_capture_rights};
 /// The impaired path needs root (namespaces), more than capture rights:
 /// without it the test fails naming the fix, unless TCPLAB_ALLOW_NO_CAPTURE=1.
 /// `scripts/test.sh` run by another user runs this file's tests through
-/// sudo first and sets TCPLAB_IMPAIRED_RAN=1 for the run that follows.
+/// sudo first and sets TCPLAB_ROOT_TESTS_RAN=1 for the run that follows.
 fn can_impair(test: &str) -> bool {
-    if std::env::var("TCPLAB_IMPAIRED_RAN").as_deref() == Ok("1") {
+    if std::env::var("TCPLAB_ROOT_TESTS_RAN").as_deref() == Ok("1") {
         eprintln!("SKIPPED {test}: scripts/test.sh ran it as root already");
         return false;
     }

@@ -27,6 +27,8 @@ pub struct Samples {
     /// TCP_INFO (the destroy broadcast, root only), in the order they went:
     /// whoever's they were; the caller picks the program's by their ends.
     pub destroyed: Vec<(SystemTime, SockInfo)>,
+    /// Every process ever seen in the tree.
+    pub pids: BTreeSet<u32>,
     pub cost: SampleCost,
 }
 

@@ -14,7 +14,8 @@
 //! `state` (the states' names), `procs` (process trees, their descriptors
 //! and the protocol of each socket), `sampler` (the thread that samples),
 //! `discover` (when a sample must pay for a dump), `history` (which sockets
-//! of a sample are the tree's, and what changed in each).
+//! of a sample are the tree's, and what changed in each), `transitions`
+//! (which task changed which socket's state: the tracepoint).
 
 mod discover;
 mod history;
@@ -24,6 +25,7 @@ mod procs;
 mod sampler;
 mod state;
 mod tcp_info;
+mod transitions;
 mod wire;
 
 use std::collections::BTreeSet;
@@ -36,6 +38,7 @@ pub use netlink::Diag;
 pub use sampler::Sampler;
 pub use state::TcpState;
 pub use tcp_info::TcpInfo;
+pub use transitions::{Change, Transitions};
 pub use wire::{Family, States};
 
 /// A socket's two ends as the kernel reports them: `local` is this

@@ -48,6 +48,8 @@ pub struct Watch {
     /// Each process seen, by pid, with its start time (a pid reused by an
     /// unrelated process has another).
     seen: BTreeMap<u32, u64>,
+    /// Every pid ever seen in the tree.
+    pub ever: BTreeSet<u32>,
 }
 
 impl Watch {
@@ -55,6 +57,7 @@ impl Watch {
         Watch {
             root,
             seen: BTreeMap::new(),
+            ever: BTreeSet::from([root]),
         }
     }
 
@@ -66,6 +69,7 @@ impl Watch {
         let mut roots: Vec<u32> = self.seen.keys().copied().collect();
         roots.push(self.root);
         let pids = trees(&roots);
+        self.ever.extend(&pids);
         for &pid in &pids {
             if let Entry::Vacant(e) = self.seen.entry(pid) {
                 if let Some(s) = Stat::read(pid) {

@@ -137,7 +137,9 @@ impl Work {
                 self.follow.samples.cost.failed += 1;
             }
             if last {
-                return self.follow.samples;
+                let mut samples = self.follow.samples;
+                samples.pids = self.watch.ever;
+                return samples;
             }
             // A late tick is not made up for: the next one is `every` on.
             next = (next + self.every).max(Instant::now());
@@ -148,7 +150,6 @@ impl Work {
     /// sockets were there before the program's.
     fn sample(&mut self, first: bool) -> Result<()> {
         let began = Instant::now();
-        let now = SystemTime::now();
         let held = self.watch.socket_fds();
         self.classify(&held);
         let mut socks = Vec::new();
@@ -191,6 +192,8 @@ impl Work {
         if let Some(d) = self.destroyed.as_mut() {
             let mut gone = Vec::new();
             d.drain(&mut gone);
+            // Freed after this sample's dumps read them, maybe: stamped now.
+            let drained = SystemTime::now();
             // Every loopback socket's last word is kept (the caller knows
             // which connections were the program's); the tree's followed
             // ones also end their histories with it.
@@ -199,7 +202,7 @@ impl Work {
                 // now (`Samples::reset_word`): its peer's still says lo.
                 let lo = |a: std::net::SocketAddr| a.ip().is_loopback() || is_mapped_loopback(a);
                 if lo(s.id.local) || lo(s.id.remote) {
-                    self.follow.samples.destroyed.push((now, s));
+                    self.follow.samples.destroyed.push((drained, s));
                 }
                 if followed.contains(&s.id) {
                     socks.push(s);

@@ -42,6 +42,15 @@ pub fn start(command: &[OsString]) -> Result<Running> {
     if let Some((uid, gid)) = invoking_user() {
         cmd.uid(uid).gid(gid);
     }
+    // A tcplab that is killed takes the program with it, as --timeout would
+    // (set after the uid changes, which would clear it).
+    // SAFETY: prctl is async-signal-safe; nothing else runs before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::io(format!("cannot run `{}`", prog.to_string_lossy()), e))?;

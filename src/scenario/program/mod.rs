@@ -17,7 +17,7 @@ use super::session::capture_during;
 use crate::capture::{loopback_interface, LiveCapture, LiveConfig, BLOCK_TIMEOUT_MS};
 use crate::lab::ServeMode;
 use crate::render::{ProgramInfo, ProgramReport};
-use crate::sockdiag::Sampler;
+use crate::sockdiag::{Sampler, Transitions};
 use crate::Result;
 
 pub use peers::ClientPlan;
@@ -54,6 +54,8 @@ pub async fn trace_program(plan: ProgramPlan) -> Result<(ProgramReport, LiveCapt
         Some((port, mode)) => Some(peers::OwnServer::start(port, mode).await?),
         None => None,
     };
+    // Ready before the program starts, so its first close is seen.
+    let transitions = Transitions::start();
     let running = child::start(&plan.command)?;
     let sampler = Sampler::start(running.pid, SAMPLE_EVERY)?;
     let deadline = Instant::now() + plan.timeout;
@@ -83,6 +85,7 @@ pub async fn trace_program(plan: ProgramPlan) -> Result<(ProgramReport, LiveCapt
         client,
     };
     let samples = sampler.stop();
+    let changes = transitions.map(Transitions::stop).unwrap_or_default();
     let program = ProgramInfo {
         command: plan
             .command
@@ -94,7 +97,7 @@ pub async fn trace_program(plan: ProgramPlan) -> Result<(ProgramReport, LiveCapt
         exit,
         output: Vec::new(),
     };
-    let report = select::report(captured, &samples, program, lines, &own);
+    let report = select::report(captured, &samples, &changes, program, lines, &own);
     Ok((report, cap))
 }
 

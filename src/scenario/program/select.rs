@@ -14,7 +14,7 @@ use crate::render::{
 };
 use crate::scenario::kernel;
 use crate::scenario::session::Captured;
-use crate::sockdiag::Samples;
+use crate::sockdiag::{Change, Samples};
 use crate::values::{RawFrame, Timestamp};
 
 /// Both ends of a frame: (source, destination).
@@ -55,14 +55,23 @@ impl Own {
 pub fn report(
     captured: Captured,
     samples: &Samples,
+    changes: &[Change],
     mut program: ProgramInfo,
     lines: Vec<Line>,
     own: &Own,
 ) -> ProgramReport {
+    // The sockets a sample found, and those a task of the tree changed the
+    // state of (closed, mostly) between two samples.
+    let by_task = changes
+        .iter()
+        .filter(|c| samples.pids.contains(&c.tid))
+        .map(|c| c.id);
     let ids: BTreeSet<(SocketAddr, SocketAddr)> = samples
         .sockets
         .iter()
-        .map(|h| (plain(h.id.local), plain(h.id.remote)))
+        .map(|h| h.id)
+        .chain(by_task)
+        .map(|id| (plain(id.local), plain(id.remote)))
         .collect();
     // A connection to a port the program listened on is its server's,
     // even if no sample caught the accepted socket itself; one to the
