@@ -18,7 +18,7 @@ use crate::lab::{bind_listener, run_exchange, ExchangePlan};
 use crate::render::{Connection, KernelView, TraceReport};
 use crate::scenario::kernel;
 use crate::scenario::program::{client_and_server, SAMPLE_EVERY};
-use crate::sockdiag::{Sampler, Samples};
+use crate::sockdiag::{Sampler, Samples, SocketId};
 use crate::values::Timestamp;
 use crate::{Error, Result};
 
@@ -39,7 +39,7 @@ pub async fn trace(
     let mut cap = open_loopback(server_addr.port(), buffer_size)?;
     // The kernel's view of the exchange's sockets, which are this
     // process's; without sock_diag the report has none, the trace goes on.
-    let sampler = Sampler::start(std::process::id(), SAMPLE_EVERY).ok();
+    let sampler = Sampler::of_own_sockets(SAMPLE_EVERY).ok();
     let server_mode = plan.server.name();
     let clock = Instant::now();
     let exchange = tokio::spawn(async move { run_exchange(listener, &plan, clock).await });
@@ -55,7 +55,16 @@ pub async fn trace(
         client_seen_by_server: (exchange.client_seen_by_server != exchange.client_addr)
             .then(|| exchange.client_seen_by_server.into()),
     };
-    let samples = sampler.map(Sampler::stop);
+    // Both sockets were freed by now (the exchange is over, the capture saw
+    // the teardown): the last sample waits for their last words only.
+    let ends = client_and_server(&captured.packets);
+    let samples = sampler.map(|s| match ends {
+        Some((client, server)) => s.stop_after(vec![
+            SocketId::new(client, server),
+            SocketId::new(server, client),
+        ]),
+        None => s.stop(),
+    });
     let mut report = captured.report(connection, exchange.client, exchange.server, server_mode);
     report.kernel = samples.and_then(|s| kernel_view(&s, &report.packets));
     Ok((report, cap))

@@ -91,12 +91,10 @@ impl Samples {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Option<&(SystemTime, SockInfo)> {
-        self.destroyed.iter().rev().find(|(_, s)| {
-            s.id.local.ip().is_unspecified()
-                && s.id.local.port() == local.port()
-                && s.id.remote.port() == 0
-                && s.id.remote.ip() == remote.ip()
-        })
+        self.destroyed
+            .iter()
+            .rev()
+            .find(|(_, s)| is_reset_word(s, local, remote))
     }
 
     /// The ports the tree listened on at any time, ascending.
@@ -109,6 +107,15 @@ impl Samples {
             .collect();
         ports.into_iter().collect()
     }
+}
+
+/// Whether `s` is what a reset leaves of the socket at `local` talking to
+/// `remote`: `0.0.0.0:PORT` to `PEER:0` (see [`Samples::reset_word`]).
+pub fn is_reset_word(s: &SockInfo, local: SocketAddr, remote: SocketAddr) -> bool {
+    s.id.local.ip().is_unspecified()
+        && s.id.local.port() == local.port()
+        && s.id.remote.port() == 0
+        && s.id.remote.ip() == remote.ip()
 }
 
 /// The tree's sockets followed from sample to sample.

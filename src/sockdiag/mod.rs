@@ -50,6 +50,12 @@ pub struct SocketId {
     pub remote: SocketAddr,
 }
 
+impl SocketId {
+    pub fn new(local: SocketAddr, remote: SocketAddr) -> SocketId {
+        SocketId { local, remote }
+    }
+}
+
 /// One socket of a sock_diag dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SockInfo {

@@ -226,18 +226,31 @@ impl Destroyed {
     /// sample taken at once would miss the final words of sockets closed
     /// just before.
     pub fn settle(&mut self, quiet: Duration) {
+        while self.wait(quiet) {}
+    }
+
+    /// Waits at most `timeout` for broadcasts and reads those that came;
+    /// false if none did.
+    pub fn wait(&mut self, timeout: Duration) -> bool {
         let mut pfd = libc::pollfd {
             fd: self.fd.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
-        let ms = quiet.as_millis().min(1000) as libc::c_int;
+        let ms = timeout.as_millis().min(1000) as libc::c_int;
         // SAFETY: one valid pollfd, its count given.
-        while unsafe { libc::poll(&mut pfd, 1, ms) } > 0 {
-            let mut got = std::mem::take(&mut self.held);
-            self.read_all(&mut got);
-            self.held = got;
+        if unsafe { libc::poll(&mut pfd, 1, ms) } <= 0 {
+            return false;
         }
+        let mut got = std::mem::take(&mut self.held);
+        self.read_all(&mut got);
+        self.held = got;
+        true
+    }
+
+    /// The broadcasts read by [`Destroyed::wait`] and not yet drained.
+    pub fn held(&self) -> &[SockInfo] {
+        &self.held
     }
 
     /// Every socket destroyed since the last call, into `out`.

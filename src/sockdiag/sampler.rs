@@ -28,7 +28,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::discover::{passive_opens, Discovery, FAMILIES};
-use super::history::{Follow, Samples};
+use super::history::{is_reset_word, Follow, Samples};
 use super::netlink::{Destroyed, Diag};
 use super::procs::{self, Proto, Watch};
 use super::wire::{Family, States};
@@ -39,7 +39,7 @@ use crate::{Error, Result};
 /// until [`Sampler::stop`]: the sockets of `root`'s process tree (by inode,
 /// then by 4-tuple once closed) and for each its TCP_INFO history.
 pub struct Sampler {
-    stop: mpsc::Sender<()>,
+    stop: mpsc::Sender<Settle>,
     thread: JoinHandle<Samples>,
     listening: Arc<Mutex<Vec<u16>>>,
 }
@@ -49,6 +49,17 @@ impl Sampler {
     /// sock_diag is an error here, and the network namespace is the calling
     /// thread's), then samples every `every` on a thread of its own.
     pub fn start(root: u32, every: Duration) -> Result<Sampler> {
+        Sampler::begin(root, every, true)
+    }
+
+    /// A Sampler of this process's own sockets, whose first sample does
+    /// not dump every connection (7 ms here) to learn which were there
+    /// before: for a caller that picks its sockets by their ends.
+    pub fn of_own_sockets(every: Duration) -> Result<Sampler> {
+        Sampler::begin(std::process::id(), every, false)
+    }
+
+    fn begin(root: u32, every: Duration, dump_first: bool) -> Result<Sampler> {
         let mut work = Work {
             diag: Diag::open()?,
             destroyed: Destroyed::open().ok(),
@@ -59,7 +70,7 @@ impl Sampler {
             every,
             listening: Arc::default(),
         };
-        work.sample(true)?;
+        work.sample(dump_first)?;
         let listening = Arc::clone(&work.listening);
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -79,9 +90,21 @@ impl Sampler {
         self.listening.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    /// Takes one last sample and returns every history.
+    /// Takes one last sample, once the destroy broadcast has been quiet
+    /// for 10 ms, and returns every history.
     pub fn stop(self) -> Samples {
-        let _ = self.stop.send(());
+        self.stop_when(Settle::Quiet)
+    }
+
+    /// [`Sampler::stop`] for a caller that knows which sockets were freed:
+    /// the last sample waits for their last words (at most 50 ms), not for
+    /// a quiet broadcast. `freed` are each socket's ends, its own first.
+    pub fn stop_after(self, freed: Vec<SocketId>) -> Samples {
+        self.stop_when(Settle::Freed(freed))
+    }
+
+    fn stop_when(self, settle: Settle) -> Samples {
+        let _ = self.stop.send(settle);
         match self.thread.join() {
             Ok(samples) => samples,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -90,8 +113,31 @@ impl Sampler {
 }
 
 /// How long the last sample waits for the destroy broadcasts of sockets
-/// closed just before it (measured: they come within a millisecond).
-const SETTLE: Duration = Duration::from_millis(10);
+/// closed just before it: the kernel sends them from a work queue.
+const QUIET: Duration = Duration::from_millis(10);
+const FREED_AT_MOST: Duration = Duration::from_millis(50);
+
+/// What the last sample waits for.
+enum Settle {
+    /// No broadcast for [`QUIET`].
+    Quiet,
+    /// The last words of these sockets, or [`FREED_AT_MOST`].
+    Freed(Vec<SocketId>),
+}
+
+/// Whether `s` is the last word of the socket `id` (IPv4-mapped ends as
+/// the IPv4 ones): by its ends, or by what a reset leaves of them.
+fn last_word_of(id: &SocketId, s: &SockInfo) -> bool {
+    let plain = |a: std::net::SocketAddr| match a.ip() {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::SocketAddr::new(v4.into(), a.port()),
+            None => a,
+        },
+        std::net::IpAddr::V4(_) => a,
+    };
+    let (local, remote) = (plain(id.local), plain(id.remote));
+    (plain(s.id.local) == local && plain(s.id.remote) == remote) || is_reset_word(s, local, remote)
+}
 
 /// Stamps the sockets read since the last stamp with the time now.
 fn stamp(socks: &[SockInfo], stamps: &mut Vec<SystemTime>) {
@@ -125,14 +171,18 @@ const FAMILY: [(Family, Proto); FAMILIES] =
     [(Family::Inet, Proto::Tcp4), (Family::Inet6, Proto::Tcp6)];
 
 impl Work {
-    fn run(mut self, stopped: mpsc::Receiver<()>) -> Samples {
+    fn run(mut self, stopped: mpsc::Receiver<Settle>) -> Samples {
         let mut next = Instant::now() + self.every;
         loop {
             let wait = next.saturating_duration_since(Instant::now());
-            let last = !matches!(stopped.recv_timeout(wait), Err(RecvTimeoutError::Timeout));
-            if let Some(d) = self.destroyed.as_mut().filter(|_| last) {
-                d.settle(SETTLE);
-            }
+            let last = match stopped.recv_timeout(wait) {
+                Ok(settle) => {
+                    self.settle(settle);
+                    true
+                }
+                Err(RecvTimeoutError::Timeout) => false,
+                Err(RecvTimeoutError::Disconnected) => true,
+            };
             if self.sample(false).is_err() {
                 self.follow.samples.cost.failed += 1;
             }
@@ -143,6 +193,29 @@ impl Work {
             }
             // A late tick is not made up for: the next one is `every` on.
             next = (next + self.every).max(Instant::now());
+        }
+    }
+
+    /// Waits for the broadcasts the last sample needs.
+    fn settle(&mut self, settle: Settle) {
+        let Some(d) = self.destroyed.as_mut() else {
+            return;
+        };
+        let freed = match settle {
+            Settle::Quiet => return d.settle(QUIET),
+            Settle::Freed(freed) => freed,
+        };
+        let deadline = Instant::now() + FREED_AT_MOST;
+        let earlier = &self.follow.samples.destroyed;
+        loop {
+            let heard = |id: &SocketId| {
+                earlier.iter().any(|(_, s)| last_word_of(id, s))
+                    || d.held().iter().any(|s| last_word_of(id, s))
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if freed.iter().all(heard) || !d.wait(left) {
+                return;
+            }
         }
     }
 
