@@ -100,7 +100,7 @@ fn a_socket_that_sent_a_reset_has_no_final_counts() {
     if !can_capture("a_socket_that_sent_a_reset_has_no_final_counts") {
         return;
     }
-    let r = trace_json(&["--send", "bye", "--close", "destroy"]);
+    let r = trace_json(&["--send", "bye", "--close", "reset"]);
     let (c, s) = (side(&r, "client"), side(&r, "server"));
     assert_eq!(c["reset"], true, "{c}");
     assert_eq!(c["state"], "CLOSED", "{c}");

@@ -45,7 +45,7 @@ async fn upper_replies_echo_prefix_per_read() {
 
 #[tokio::test]
 async fn destroy_gives_the_server_econnreset() {
-    let x = run(plan(&[b"bye"], ServeMode::Echo, CloseMode::Destroy)).await;
+    let x = run(plan(&[b"bye"], ServeMode::Echo, CloseMode::Reset)).await;
     let client = kinds(&x.client.events);
     assert!(!client.contains(&EventKind::End), "{client:?}");
     assert_eq!(client.last(), Some(&EventKind::Close));

@@ -134,14 +134,14 @@ fn text_output_shows_hex_dumps_and_socket_stats() {
 }
 
 #[test]
-fn destroy_resets_the_server_side() {
+fn close_reset_resets_the_server_side() {
     let (port, h) = echo_server(1);
     let (code, _, err) = send_json(&[
         &format!("127.0.0.1:{port}"),
         "--send",
         "bye",
         "--close",
-        "destroy",
+        "reset",
     ]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(h.join().unwrap(), ["ConnectionReset"]);

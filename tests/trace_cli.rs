@@ -109,11 +109,11 @@ fn two_sends_are_two_writes_in_order() {
 }
 
 #[test]
-fn close_destroy_resets_without_a_client_fin() {
-    if !can_capture("close_destroy_resets_without_a_client_fin") {
+fn close_reset_resets_without_a_client_fin() {
+    if !can_capture("close_reset_resets_without_a_client_fin") {
         return;
     }
-    let r = trace_json(&["--send", "hello", "--close", "destroy"]);
+    let r = trace_json(&["--send", "hello", "--close", "reset"]);
     assert_complete(&r);
     let p = packets(&r);
     assert!(
@@ -441,5 +441,36 @@ fn drops_are_said_at_the_top_and_at_the_bottom() {
     assert!(
         joined.contains("may be frames the capture missed, not segments the network lost"),
         "{text}"
+    );
+}
+
+/// `--close destroy`, the old name, still resets, and says the new one.
+#[test]
+fn close_destroy_is_the_old_name_of_reset_and_warns() {
+    if !can_capture("close_destroy_is_the_old_name_of_reset_and_warns") {
+        return;
+    }
+    let out = tcplab()
+        .args([
+            "trace", "--send", "x", "--close", "destroy", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--close destroy is now --close reset"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(packets(&r)
+        .iter()
+        .any(|x| has(x, "RST") && from_client(&r, x)));
+    let help = tcplab().args(["trace", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    // The old name is hidden: only `reset` is listed.
+    assert!(
+        help.contains("- reset:") && !help.contains("- destroy"),
+        "{help}"
     );
 }

@@ -72,15 +72,15 @@ fn snapshot_hex_buffer_with_upper_server() {
 }
 
 #[test]
-fn snapshot_destroy() {
-    if !can_capture("snapshot_destroy") {
+fn snapshot_reset() {
+    if !can_capture("snapshot_reset") {
         return;
     }
     insta::assert_snapshot!(scrubbed(&[
         "--send",
         "bye",
         "--close",
-        "destroy",
+        "reset",
         "--hexdump",
         "none"
     ]));

@@ -229,7 +229,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, cla
     })
 }
 
+/// `--close destroy` still works, under its old name: it sends RST, which
+/// Node's `destroy()` does not.
+fn warn_destroy(command: &str) {
+    eprintln!(
+        "tcplab {command}: --close destroy is now --close reset (RST, as Node's \
+         socket.resetAndDestroy(); Node's destroy() sends FIN unless data is unread)"
+    );
+}
+
 fn trace(a: TraceArgs, sub: &ArgMatches) -> Result<Trace, clap::Error> {
+    if a.close == super::TraceClose::Destroy {
+        warn_destroy("trace");
+    }
     if a.every_row && a.format == Format::Json {
         return Err(conflict(
             "trace",
@@ -408,7 +420,11 @@ fn send(a: SendArgs, sub: &ArgMatches) -> Send {
         interactive: a.interactive,
         ending: match a.close {
             SendClose::End => Ending::End,
-            SendClose::Destroy => Ending::Destroy,
+            SendClose::Reset => Ending::Reset,
+            SendClose::Destroy => {
+                warn_destroy("send");
+                Ending::Reset
+            }
             SendClose::Half => Ending::Half,
         },
         idle: Duration::from_millis(a.idle),

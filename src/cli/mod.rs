@@ -37,7 +37,7 @@ Examples:
   sudo tcplab trace --send hello              the whole exchange of one write, explained
   sudo tcplab trace --hex 0c22                the two raw bytes of seed 002's Buffer
   sudo tcplab trace --send a --send b         two writes, two PSH-ACK segments
-  sudo tcplab trace --close destroy           RST instead of FIN
+  sudo tcplab trace --close reset             RST instead of FIN (resetAndDestroy())
   sudo tcplab trace --send hi --format json   one JSON object for programs
   sudo tcplab trace --drop 3 --file big.bin   a segment lost on purpose, and its resend
   sudo tcplab trace -- node experiment.mjs    trace your own program: its connections,
@@ -247,7 +247,10 @@ pub struct ServeArgs {
 pub enum SendClose {
     /// FIN after the replies went quiet (socket.end()).
     End,
-    /// RST (socket.destroy() with zero linger).
+    /// RST instead of FIN (zero linger), as Node's socket.resetAndDestroy().
+    Reset,
+    /// The old name of `reset` (it warns): Node's destroy() sends FIN.
+    #[value(hide = true)]
     Destroy,
     /// FIN right after the writes; keep reading until the server closes.
     Half,
@@ -267,7 +270,7 @@ pub struct SendArgs {
     #[arg(short, long, conflicts_with_all = ["send", "hex", "file"])]
     pub interactive: bool,
 
-    /// How to close: end (FIN), destroy (RST), half (FIN right after writing).
+    /// How to close: end (FIN), reset (RST), half (FIN right after writing).
     #[arg(long, value_enum, default_value_t = SendClose::End)]
     pub close: SendClose,
 
@@ -496,7 +499,11 @@ pub struct DiagramArgs {
 pub enum TraceClose {
     /// `socket.end()`: FIN after the replies arrived; the server ends too.
     End,
-    /// `socket.destroy()` with zero linger: RST instead of FIN.
+    /// `socket.resetAndDestroy()` (zero linger): RST instead of FIN. Plain
+    /// `destroy()` sends FIN, unless received data is still unread.
+    Reset,
+    /// The old name of `reset` (it warns): Node's destroy() sends FIN.
+    #[value(hide = true)]
     Destroy,
     /// `end()` right after the writes: the server reads to the end, then
     /// still sends its replies over the half-open connection.
@@ -507,7 +514,7 @@ impl From<TraceClose> for CloseMode {
     fn from(arg: TraceClose) -> Self {
         match arg {
             TraceClose::End => CloseMode::End,
-            TraceClose::Destroy => CloseMode::Destroy,
+            TraceClose::Reset | TraceClose::Destroy => CloseMode::Reset,
             TraceClose::Half => CloseMode::Half,
         }
     }
@@ -525,7 +532,7 @@ pub struct TraceArgs {
     #[arg(long, value_parser = mode_parser(TRACE_MODES), default_value_t = ServeMode::Echo)]
     pub server: ServeMode,
 
-    /// How the client closes: end (FIN), destroy (RST), half (FIN right after writing).
+    /// How the client closes: end (FIN), reset (RST), half (FIN right after writing).
     #[arg(long, value_enum, default_value_t = TraceClose::End)]
     pub close: TraceClose,
 

@@ -105,8 +105,9 @@ pub async fn connect(
 pub enum Ending {
     /// FIN once the replies went quiet, then read until the peer closes.
     End,
-    /// RST (zero linger) once the replies went quiet.
-    Destroy,
+    /// RST (zero linger, Node's `resetAndDestroy()`) once the replies
+    /// went quiet.
+    Reset,
     /// FIN right after the writes, then read until the peer closes.
     Half,
 }
@@ -265,7 +266,7 @@ async fn end_after_peer(
 ) -> Result<(), NetKind> {
     match ending {
         Ending::Half | Ending::End => shutdown(sock, on_event).await,
-        Ending::Destroy => {
+        Ending::Reset => {
             sock.set_zero_linger().map_err(|e| NetKind::of(&e))?;
             on_event(&ClientEvent::SentRst);
             Ok(())
@@ -352,7 +353,7 @@ async fn finish(
                 read_replies(sock, idle, clock, log, on_event).await?;
             }
         }
-        Ending::Destroy => {
+        Ending::Reset => {
             read_replies(sock, idle, clock, log, on_event).await?;
             // Zero linger turns close() into a RST.
             sock.set_zero_linger().map_err(|e| NetKind::of(&e))?;

@@ -29,8 +29,8 @@ use crate::{Error, Result};
 pub enum CloseMode {
     /// `socket.end()`: FIN after the replies arrived; the server ends too.
     End,
-    /// `socket.destroy()` with zero linger: RST instead of FIN.
-    Destroy,
+    /// `socket.resetAndDestroy()` (zero linger): RST instead of FIN.
+    Reset,
     /// `end()` right after the writes: the server reads to the end, then
     /// still sends its replies over the half-open connection.
     Half,
@@ -428,7 +428,7 @@ async fn run_client(
                 read_to_end(&mut sock, &mut buf, &mut log, clock, counts).await;
             }
         }
-        CloseMode::Destroy => {
+        CloseMode::Reset => {
             if wait_for_replies(&mut sock, &mut buf, &mut log, clock, &mut progress, counts).await {
                 // Zero linger makes close() send RST and discard unsent data.
                 sock.set_zero_linger()

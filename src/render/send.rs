@@ -121,7 +121,7 @@ impl SendPrinter {
             }
             SendEvent::End => "← end: the server closed its side (FIN)".to_string(),
             SendEvent::SentFin => "→ end(): FIN sent".to_string(),
-            SendEvent::SentRst => "→ destroy(): RST sent".to_string(),
+            SendEvent::SentRst => "→ reset: RST sent (zero linger)".to_string(),
             SendEvent::Quiet(idle) => format!("  (no reply for {} ms)", idle.as_millis()),
             SendEvent::Error(kind, detail) => {
                 let line = format!("error: {kind} ({detail})");

@@ -317,11 +317,7 @@ pub(super) async fn half_close() -> Result<Outcome> {
 
 pub(super) async fn reset() -> Result<Outcome> {
     let ended = traced(plan(&[b"bye"], ServeMode::Echo, CloseMode::End), LOOPBACK).await?;
-    let destroyed = traced(
-        plan(&[b"bye"], ServeMode::Echo, CloseMode::Destroy),
-        LOOPBACK,
-    )
-    .await?;
+    let destroyed = traced(plan(&[b"bye"], ServeMode::Echo, CloseMode::Reset), LOOPBACK).await?;
     let mut out = Outcome::default();
     let fin = first(&ended.packets, |x| from_client(x) && has(x, Flags::FIN));
     out.check(

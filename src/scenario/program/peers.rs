@@ -96,7 +96,7 @@ pub async fn run_client(
             .await
             .map_err(|e| Error::io("tcplab's client write", e))?;
     }
-    if plan.close == CloseMode::Destroy {
+    if plan.close == CloseMode::Reset {
         sock.set_zero_linger()
             .map_err(|e| Error::io("SO_LINGER", e))?;
         return Ok(local);
