@@ -109,3 +109,29 @@ fn a_closed_stdout_pipe_exits_quietly() {
     assert!(out.status.success(), "{:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// A usage error names the help of the subcommand typed (issue 16), also
+/// where clap gives no usage line (an invalid value).
+#[test]
+fn a_usage_error_names_the_subcommands_help() {
+    for (args, help) in [
+        (
+            &["trace", "--close", "nope"][..],
+            "(see 'tcplab trace --help')",
+        ),
+        (
+            &["trace", "--frobnicate"][..],
+            "(see 'tcplab trace --help')",
+        ),
+        (
+            &["replay", "--format", "nope", "x.pcap"][..],
+            "(see 'tcplab replay --help')",
+        ),
+        (&["nope"][..], "(see 'tcplab --help')"),
+    ] {
+        let (code, _, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert_one_line(&err);
+        assert!(err.trim_end().ends_with(help), "{args:?}: {err}");
+    }
+}

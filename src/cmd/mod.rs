@@ -75,24 +75,43 @@ fn clap_exit(e: clap::Error) -> i32 {
             }
         }
         _ => {
-            eprintln!("tcplab: {}", one_line(&e.render().to_string()));
+            eprintln!(
+                "tcplab: {}",
+                one_line(&e.render().to_string(), &help_of_typed())
+            );
             EXIT_USAGE
         }
     }
 }
 
+/// `tcplab trace --help` when the command line names `trace`: clap gives
+/// no usage line for some errors (an invalid value), and the subcommand's
+/// help is still the one to read.
+fn help_of_typed() -> String {
+    let command = cli::command();
+    let names: Vec<&str> = command.get_subcommands().map(|s| s.get_name()).collect();
+    std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .find(|a| names.contains(&a.as_str()))
+        .map_or("tcplab --help".to_string(), |s| {
+            format!("tcplab {s} --help")
+        })
+}
+
 /// clap's message, which spans several lines, as one: the cause, the
 /// choices and the tip, and which command's help to read. A line ending in
 /// a colon runs on into the next ("not provided: <FILE>").
-fn one_line(rendered: &str) -> String {
+fn one_line(rendered: &str, help_typed: &str) -> String {
     let mut text = String::new();
-    let mut help = "tcplab --help".to_string();
+    let mut help = help_typed.to_string();
     for line in rendered.lines().map(str::trim) {
         if let Some(usage) = line.strip_prefix("Usage: ") {
-            // "Usage: tcplab replay [OPTIONS] <FILE>": the command's own help.
+            // "Usage: tcplab replay [OPTIONS] <FILE>": the command's own help
+            // (clap may name an option there too: "tcplab trace --format <FORMAT>").
             let words: Vec<&str> = usage
                 .split(' ')
-                .take_while(|w| !w.starts_with(['[', '<']))
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
                 .collect();
             // (A subcommand's own error names it without the program.)
             let program = if words.first() == Some(&"tcplab") {
