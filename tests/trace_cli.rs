@@ -363,13 +363,18 @@ fn a_bulk_trace_is_folded_and_every_row_unfolds_it() {
         for line in text.lines() {
             assert!(tcplab::render::visible_width(line) <= width, "{line:?}");
         }
-        // Rows (and folds) start with their frame numbers; wrapped details
-        // continue on lines of one word.
+        // Rows start with their frame number and time; wrapped details (a
+        // hex preview's "79 cf ea …" too) do not.
         let rows = text
             .lines()
             .take_while(|l| !l.contains("rows folded"))
-            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
-            .filter(|l| l.split_whitespace().count() > 2)
+            .filter(|l| {
+                let mut words = l.split_whitespace();
+                words.next().is_some_and(|w| w.parse::<u32>().is_ok())
+                    && words
+                        .next()
+                        .is_some_and(|w| w.contains('.') && w.parse::<f64>().is_ok())
+            })
             .count();
         assert!(rows < 45, "{rows} rows at {width}:\n{text}");
         assert!(text.contains("folded"), "{text}");

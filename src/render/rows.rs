@@ -197,8 +197,38 @@ fn push_endpoint(line: &mut String, addr: std::net::IpAddr, port: u16) {
     line.push_str(n.format(port));
 }
 
-/// Appends a payload as a short quoted string, control bytes escaped.
+/// Appends a payload as a short quoted string, control bytes escaped; a
+/// payload that is mostly not text (more than a quarter of the bytes
+/// shown) as hex instead, `0c 22`, as many bytes as fit in `max_chars`.
 pub fn push_preview(s: &mut String, payload: &[u8], max_chars: usize) {
+    let shown = &payload[..payload.len().min(max_chars)];
+    let text = |b: &&u8| matches!(**b, 0x20..=0x7e | b'\n' | b'\r' | b'\t');
+    if shown.iter().filter(|b| !text(b)).count() * 4 > shown.len() {
+        return push_hex_preview(s, payload, max_chars);
+    }
+    push_quoted_preview(s, payload, max_chars);
+}
+
+/// `0c 22 …`: each byte as two hex digits, spaced, cut to `max_chars`.
+fn push_hex_preview(s: &mut String, payload: &[u8], max_chars: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Each byte takes 3 columns ("0c "): a quarter fewer bytes than would
+    // fit, so a narrow details column wraps it less.
+    let fits = max_chars / 4;
+    let shown = &payload[..payload.len().min(fits.max(1))];
+    for (i, &b) in shown.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    if shown.len() < payload.len() {
+        s.push_str(" …");
+    }
+}
+
+fn push_quoted_preview(s: &mut String, payload: &[u8], max_chars: usize) {
     /// What each byte shows as: itself, `\n`-style, or `\xNN`, and how
     /// many of the 4 bytes that is. One lookup a byte instead of a match
     /// and up to three pushes (the preview was a sixth of a row's time).
@@ -320,7 +350,7 @@ pub fn explain(seq: u32, len: u32, ack: u32, f: &Findings) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{analysis_words, explain, push_preview};
+    use super::{analysis_words, explain, push_preview, push_quoted_preview};
     use crate::flow::{Analysis, Findings};
 
     #[test]
@@ -380,7 +410,7 @@ mod tests {
         for max_chars in [0, 1, 24, 63, 64, 65, 200, 256, 300] {
             for payload in [&all[..], &all[..0], &all[250..], b"hello \"you\"\r\n"] {
                 let mut s = String::from("kept");
-                push_preview(&mut s, payload, max_chars);
+                push_quoted_preview(&mut s, payload, max_chars);
                 assert_eq!(
                     s[4..],
                     by_match(payload, max_chars),
@@ -388,5 +418,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_payload_mostly_not_text_previews_as_hex() {
+        let preview = |p: &[u8], max: usize| {
+            let mut s = String::new();
+            push_preview(&mut s, p, max);
+            s
+        };
+        assert_eq!(preview(&[0x0c, 0x22], 24), "0c 22");
+        assert_eq!(preview(b"hello\x00", 24), "\"hello\\x00\"");
+        assert_eq!(preview(b"line\r\n", 24), "\"line\\r\\n\"");
+        let all: Vec<u8> = (0..=255).collect();
+        let hex = preview(&all, 24);
+        assert_eq!(hex, "00 01 02 03 04 05 …");
+        assert!(hex.chars().count() <= 24 + 2, "{hex}");
+        assert_eq!(preview(&[0xff], 1), "ff");
     }
 }
