@@ -118,10 +118,20 @@ fn side_of(
 /// Freed is the last thing that happens to a socket's counters: within one
 /// sample, a final word goes after the TIME_WAIT the same sample found
 /// (the TIME_WAIT socket took over when the FIN came; the full socket was
-/// freed when its descriptor closed). Repeated TIME_WAITs say nothing new.
+/// freed when its descriptor closed). A stale state seen once says nothing
+/// new when seen again, even after the final word (the TIME_WAIT looked up
+/// at the end).
 fn ordered(mut changes: Vec<(SystemTime, TcpInfo)>) -> Vec<(SystemTime, TcpInfo)> {
     changes.sort_by_key(|(at, info)| (*at, is_final(info)));
-    changes.dedup_by(|b, a| a.1.stale && b.1.stale && a.1.state == b.1.state);
+    let mut stale_seen = Vec::new();
+    changes.retain(|(_, i)| {
+        if !i.stale {
+            return true;
+        }
+        let new = !stale_seen.contains(&i.state);
+        stale_seen.push(i.state);
+        new
+    });
     changes
 }
 
@@ -233,6 +243,8 @@ mod tests {
             (at(7), info(Close, 35, false)),
             (at(7), info(TimeWait, 35, true)),
         ];
+        let mut changes = changes;
+        changes.push((at(9), info(TimeWait, 35, true)));
         let got: Vec<(SystemTime, TcpState)> = ordered(changes)
             .iter()
             .map(|(t, i)| (*t, i.state))

@@ -226,7 +226,9 @@ impl Destroyed {
     /// sample taken at once would miss the final words of sockets closed
     /// just before.
     pub fn settle(&mut self, quiet: Duration) {
-        while self.wait(quiet) {}
+        // Bounded: a host that frees sockets without pause is never quiet.
+        let until = std::time::Instant::now() + 10 * quiet;
+        while std::time::Instant::now() < until && self.wait(quiet) {}
     }
 
     /// Waits at most `timeout` for broadcasts and reads those that came;

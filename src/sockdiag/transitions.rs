@@ -44,27 +44,32 @@ done
 I="$T/instances/tcplab-$1"
 mkdir "$I" || exit 1
 P=
-trap '[ -n "$P" ] && kill $P 2>/dev/null && wait $P; echo 0 > "$I/$E/enable"; rmdir "$I"; exit 0' TERM INT
-echo 'protocol == 6' > "$I/$E/filter" || kill -TERM $$
-echo 1 > "$I/$E/enable" || kill -TERM $$
+end() { [ -n "$P" ] && kill $P 2>/dev/null; wait; echo 0 > "$I/$E/enable"; rmdir "$I"; exit 0; }
+trap end TERM INT
+echo 1 > "$I/options/record-tgid" 2>/dev/null
+echo 'protocol == 6' > "$I/$E/filter" || end
+echo 1 > "$I/$E/enable" || end
 cat "$I/trace_pipe" &
 P=$!
 echo ready
 wait
+end
 "#;
 
 /// The tracepoint's reader, from [`Transitions::start`] to
 /// [`Transitions::stop`].
 pub struct Transitions {
     child: Child,
-    reader: JoinHandle<Vec<Change>>,
+    reader: Option<JoinHandle<Vec<Change>>>,
 }
 
 /// One state change made in a task's own context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
-    /// The thread that made it (a process's first thread has its pid).
-    pub tid: u32,
+    /// The process whose thread made it (its thread group id, recorded
+    /// with tracefs's `record-tgid`; the thread's own id where the kernel
+    /// has not that option).
+    pub pid: u32,
     /// The socket's own end first.
     pub id: SocketId,
 }
@@ -103,7 +108,10 @@ impl Transitions {
             .name("transitions".into())
             .spawn(move || read(BufReader::new(stdout), ready_tx))
             .ok()?;
-        let t = Transitions { child, reader };
+        let t = Transitions {
+            child,
+            reader: Some(reader),
+        };
         match ready_rx.recv_timeout(Duration::from_secs(2)) {
             Ok(()) => Some(t),
             Err(_) => {
@@ -115,37 +123,61 @@ impl Transitions {
 
     /// Stops reading (the instance is removed) and returns every change.
     pub fn stop(mut self) -> Vec<Change> {
-        // SAFETY: a plain signal to our own child, not yet reaped.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-        self.reader.join().unwrap_or_default()
+        self.end();
+        let reader = self.reader.take();
+        reader.and_then(|r| r.join().ok()).unwrap_or_default()
+    }
+
+    fn end(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: a plain signal to our own child, not yet reaped.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Not stopped (the program could not be started): the instance goes too.
+impl Drop for Transitions {
+    fn drop(&mut self) {
+        self.end();
     }
 }
 
 fn read(mut out: impl BufRead, ready: mpsc::Sender<()>) -> Vec<Change> {
     let mut changes = Vec::new();
-    let mut line = String::new();
-    while matches!(out.read_line(&mut line), Ok(n) if n > 0) {
+    let mut bytes = Vec::new();
+    // Bytes, not a String: a task's name need not be UTF-8, and a reader
+    // that stopped at one would leave the script's pipe to break.
+    while matches!(out.read_until(b'\n', &mut bytes), Ok(n) if n > 0) {
+        let line = String::from_utf8_lossy(&bytes);
         if line.trim_end() == "ready" {
             let _ = ready.send(());
         } else if let Some(c) = parse(&line) {
             changes.push(c);
         }
-        line.clear();
+        bytes.clear();
     }
     changes
 }
 
-/// One line of `trace_pipe`:
-/// `node-11417 [001] ..... 4351.882203: inet_sock_set_state: family=AF_INET
+/// One line of `trace_pipe`, the thread group in brackets when recorded:
+/// `node-11417 (  11417) [001] ..... 4351.882203: inet_sock_set_state: family=AF_INET
 /// protocol=IPPROTO_TCP sport=50408 dport=3555 saddr=127.0.0.1
 /// daddr=127.0.0.1 ... oldstate=TCP_ESTABLISHED newstate=TCP_FIN_WAIT1`;
 /// `None` for a change made in an interrupt (flags `..s2.`) or on a socket
 /// without both ports yet.
 pub fn parse(line: &str) -> Option<Change> {
     let (head, body) = line.split_once(": inet_sock_set_state: ")?;
-    let (task, rest) = head.split_once(" [")?;
-    let tid = task.trim().rsplit_once('-')?.1.parse().ok()?;
+    // The name may hold " [" or dashes: the CPU's bracket is the last.
+    let (task, rest) = head.rsplit_once(" [")?;
+    let task = task.trim();
+    let tgid = task
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once('('))
+        .map(|(name, tgid)| (name.trim_end(), tgid.trim().parse::<u32>().ok()));
+    let (task, tgid) = tgid.unwrap_or((task, None));
+    let tid: u32 = task.rsplit_once('-')?.1.parse().ok()?;
     let flags = rest.split_once(']')?.1.split_whitespace().next()?;
     if flags.len() < 3 || flags.as_bytes()[2] != b'.' {
         return None;
@@ -163,7 +195,7 @@ pub fn parse(line: &str) -> Option<Change> {
     let addr = |key: &str| field(key)?.parse::<IpAddr>().ok();
     let port = |key: &str| field(key)?.parse::<u16>().ok().filter(|&p| p != 0);
     Some(Change {
-        tid,
+        pid: tgid.unwrap_or(tid),
         id: SocketId {
             local: SocketAddr::new(addr(src)?, port("sport")?),
             remote: SocketAddr::new(addr(dst)?, port("dport")?),
@@ -183,7 +215,7 @@ mod tests {
     #[test]
     fn a_close_in_the_tasks_context_names_its_thread_and_ends() {
         let c = parse(CLOSE).unwrap();
-        assert_eq!(c.tid, 11417);
+        assert_eq!(c.pid, 11417);
         assert_eq!(c.id.local, "127.0.0.1:50408".parse().unwrap());
         assert_eq!(c.id.remote, "127.0.0.1:3555".parse().unwrap());
     }
@@ -193,7 +225,15 @@ mod tests {
         assert!(parse(&CLOSE.replace(".....", "..s2.")).is_none());
         assert!(parse(&CLOSE.replace("sport=50408", "sport=0")).is_none());
         let dashed = CLOSE.replace("node-11417", "my-prog-42");
-        assert_eq!(parse(&dashed).unwrap().tid, 42);
+        assert_eq!(parse(&dashed).unwrap().pid, 42);
+        // A worker thread of process 1252, its group recorded; a name with
+        // " [" in it; a group the kernel did not know.
+        let worker = CLOSE.replace("node-11417  ", "worker-thr-1293    (   1252)");
+        assert_eq!(parse(&worker).unwrap().pid, 1252);
+        let odd = CLOSE.replace("node-11417", "my [x]-y z-22803");
+        assert_eq!(parse(&odd).unwrap().pid, 22803);
+        let unknown = CLOSE.replace("node-11417  ", "node-11417 (-------)");
+        assert_eq!(parse(&unknown).unwrap().pid, 11417);
         let v6 = CLOSE
             .replace("AF_INET ", "AF_INET6 ")
             .replace("saddrv6=::ffff:127.0.0.1", "saddrv6=::1")

@@ -64,7 +64,7 @@ pub fn report(
     // state of (closed, mostly) between two samples.
     let by_task = changes
         .iter()
-        .filter(|c| samples.pids.contains(&c.tid))
+        .filter(|c| samples.pids.contains(&c.pid))
         .map(|c| c.id);
     let ids: BTreeSet<(SocketAddr, SocketAddr)> = samples
         .sockets
