@@ -14,9 +14,17 @@ pub fn kernel_section(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) ->
     let title = "the kernel's view (TCP_INFO through sock_diag), beside the wire";
     prose(w, "", &pal.paint(Paint::Heading, title), opts)?;
     let (up, down) = (&r.wire.client_to_server, &r.wire.server_to_client);
+    // What each side received is what its peer sent once, when the peer's
+    // kernel says (the wire counts resent bytes again).
+    let once = |peer: &Option<KernelSide>, wire: &WireTotals| {
+        peer.as_ref()
+            .filter(|p| !p.reset)
+            .and_then(fresh)
+            .unwrap_or(wire.payload_bytes)
+    };
     let sides = [
-        (Role::Client, &k.client, up, down),
-        (Role::Server, &k.server, down, up),
+        (Role::Client, &k.client, up, once(&k.server, down)),
+        (Role::Server, &k.server, down, once(&k.client, up)),
     ];
     let note = "acknowledged and received count sequence numbers: a SYN or a FIN counts one, \
                 as the sums say (docs/kernel-view.md)";
@@ -61,12 +69,18 @@ impl Role {
     }
 }
 
+/// Payload bytes sent once: resent ones left out.
+fn fresh(s: &KernelSide) -> Option<u64> {
+    s.bytes_sent
+        .map(|b| b - s.bytes_retrans.unwrap_or(0).min(b))
+}
+
 fn one_side(
     w: &mut dyn Write,
     role: Role,
     s: &KernelSide,
     sent: &WireTotals,
-    got: &WireTotals,
+    got: u64,
     opts: &TextOptions,
 ) -> io::Result<()> {
     if s.reset {
@@ -81,9 +95,7 @@ fn one_side(
         return changes(w, s, opts);
     }
     let n = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
-    let fresh = s
-        .bytes_sent
-        .map(|b| b - s.bytes_retrans.unwrap_or(0).min(b));
+    let fresh = fresh(s);
     let text = format!(
         "the {}'s kernel says {} bytes sent{}, {} acknowledged{}, {} received{}; the wire shows \
          {} payload bytes {}; last state {}",
@@ -96,7 +108,7 @@ fn one_side(
         n(s.bytes_acked),
         sum(s.bytes_acked, fresh, role == Role::Client),
         n(s.bytes_received),
-        sum(s.bytes_received, Some(got.payload_bytes), false),
+        sum(s.bytes_received, Some(got), false),
         sent.payload_bytes,
         role.arrow(),
         if s.state.is_empty() { "?" } else { &s.state },
