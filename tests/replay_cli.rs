@@ -112,7 +112,7 @@ fn summary_counts_both_directions() {
     assert!(c["handshake_rtt"].as_f64().unwrap() > 0.0);
     let (code, text, _) = run(&["replay", &capture("half-close.pcap"), "--summary"]);
     assert_eq!(code, Some(0));
-    assert!(text.contains("1 conversations"), "{text}");
+    assert!(text.contains("1 conversation;"), "{text}");
 }
 
 #[test]

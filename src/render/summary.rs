@@ -206,13 +206,15 @@ fn write_analysis_counts<'a>(
         }
     }
     let expert = flag_counts(&totals);
-    let text = if expert.is_empty() {
-        format!("{conversations} conversations; no TCP analysis flags")
+    let noun = if conversations == 1 {
+        "conversation"
     } else {
-        format!(
-            "{conversations} conversations; analysis: {}",
-            expert.join(", ")
-        )
+        "conversations"
+    };
+    let text = if expert.is_empty() {
+        format!("{conversations} {noun}; no TCP analysis flags")
+    } else {
+        format!("{conversations} {noun}; analysis: {}", expert.join(", "))
     };
     prose(w, "", &pal.paint(Paint::Heading, &text), opts)
 }
