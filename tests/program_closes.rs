@@ -11,7 +11,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use common::{can_capture, tcplab};
+use common::{assert_success, can_capture, tcplab};
 use serde_json::Value;
 
 fn is_root() -> bool {
@@ -68,11 +68,7 @@ fn ten_millisecond_connections_are_all_the_programs() {
             .args(["trace", "--format", "json", "--", "node", &script, &port])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let r: Value = serde_json::from_slice(&out.stdout).unwrap();
         let found = r["connections"].as_array().unwrap().len();
         assert_eq!(
@@ -91,11 +87,7 @@ fn ten_millisecond_connections_are_all_the_programs() {
         .arg("T=/sys/kernel/tracing; [ -e $T/instances ] || mount -t tracefs nodev $T; ls $T/instances")
         .output()
         .unwrap();
-    assert!(
-        ls.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ls.stderr)
-    );
+    assert_success(&ls);
     let left = String::from_utf8_lossy(&ls.stdout).into_owned();
     assert!(
         !left.contains("tcplab-"),

@@ -56,6 +56,18 @@ impl SocketId {
     }
 }
 
+/// An IPv4-mapped IPv6 end (`[::ffff:127.0.0.1]:80`, as an IPv6 socket
+/// reports an IPv4 peer) as the IPv4 one the wire carries.
+pub fn unmapped(a: SocketAddr) -> SocketAddr {
+    match a.ip() {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(v4.into(), a.port()),
+            None => a,
+        },
+        std::net::IpAddr::V4(_) => a,
+    }
+}
+
 /// One socket of a sock_diag dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SockInfo {

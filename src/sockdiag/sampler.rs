@@ -32,7 +32,7 @@ use super::history::{is_reset_word, Follow, Samples};
 use super::netlink::{Destroyed, Diag};
 use super::procs::{self, Proto, Watch};
 use super::wire::{Family, States};
-use super::{SockInfo, SocketId};
+use super::{unmapped, SockInfo, SocketId};
 use crate::{Error, Result};
 
 /// Samples in a thread of its own, every `every`, from [`Sampler::start`]
@@ -128,15 +128,9 @@ enum Settle {
 /// Whether `s` is the last word of the socket `id` (IPv4-mapped ends as
 /// the IPv4 ones): by its ends, or by what a reset leaves of them.
 fn last_word_of(id: &SocketId, s: &SockInfo) -> bool {
-    let plain = |a: std::net::SocketAddr| match a.ip() {
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => std::net::SocketAddr::new(v4.into(), a.port()),
-            None => a,
-        },
-        std::net::IpAddr::V4(_) => a,
-    };
-    let (local, remote) = (plain(id.local), plain(id.remote));
-    (plain(s.id.local) == local && plain(s.id.remote) == remote) || is_reset_word(s, local, remote)
+    let (local, remote) = (unmapped(id.local), unmapped(id.remote));
+    (unmapped(s.id.local) == local && unmapped(s.id.remote) == remote)
+        || is_reset_word(s, local, remote)
 }
 
 /// Stamps the sockets read since the last stamp with the time now.

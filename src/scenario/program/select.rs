@@ -5,7 +5,7 @@
 //! 1... and its frames are numbered from 1.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use super::child::Line;
 use crate::flow::{Packet, Pipeline};
@@ -14,7 +14,7 @@ use crate::render::{
 };
 use crate::scenario::kernel;
 use crate::scenario::session::Captured;
-use crate::sockdiag::{Change, Samples};
+use crate::sockdiag::{unmapped, Change, Samples};
 use crate::values::{RawFrame, Timestamp};
 
 /// Both ends of a frame: (source, destination).
@@ -24,17 +24,6 @@ fn ends(p: &Packet) -> Option<(SocketAddr, SocketAddr)> {
         SocketAddr::new(ip.src, tcp.src_port),
         SocketAddr::new(ip.dst, tcp.dst_port),
     ))
-}
-
-/// An IPv4-mapped IPv6 address as the IPv4 one the wire carries.
-fn plain(a: SocketAddr) -> SocketAddr {
-    match a.ip() {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => SocketAddr::new(v4.into(), a.port()),
-            None => a,
-        },
-        IpAddr::V4(_) => a,
-    }
 }
 
 /// tcplab's own sockets in the program's connections: never shown as the
@@ -71,7 +60,7 @@ pub fn report(
         .iter()
         .map(|h| h.id)
         .chain(by_task)
-        .map(|id| (plain(id.local), plain(id.remote)))
+        .map(|id| (unmapped(id.local), unmapped(id.remote)))
         .collect();
     // A connection to a port the program listened on is its server's,
     // even if no sample caught the accepted socket itself; one to the
