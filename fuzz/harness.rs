@@ -20,10 +20,11 @@ use std::io::{self, Cursor, Write};
 use tcplab::capture::SavefileReader;
 use tcplab::flow::{Pipeline, Reassembler, Summary};
 use tcplab::render::{
-    endpoints, explain_one, hexdump, layout_spans, write_ladder, write_ladder_mermaid,
-    write_ladder_stepped, write_ladder_svg, write_summary, write_summary_json, write_trace_json,
-    write_trace_text, CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode, Ladder,
-    PacketRecord, Palette, RowWriter, Sockets, TextOptions, TraceReport, Wire,
+    endpoints, explain_one, hexdump, layout_spans, never, play, trace_steps, write_ladder,
+    write_ladder_mermaid, write_ladder_svg, write_summary, write_summary_json, write_trace_json,
+    write_trace_text, Arrows, CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode,
+    Ladder, PacketRecord, Palette, RowWriter, Screen, Sockets, StepView, TextOptions, TraceReport,
+    Wire,
 };
 use tcplab::values::{Deadline, Frame, LinkType, Timestamp, TsPrecision};
 
@@ -209,8 +210,19 @@ pub fn render_all(
         write_ladder(out, ladder, opts)?;
         write_ladder_svg(out, ladder)?;
         write_ladder_mermaid(out, ladder)?;
-        let mut answers = Cursor::new(b"\n\nq\n".to_vec());
-        write_ladder_stepped(out, ladder, opts, &mut answers, None)?;
+        // Stepped, both views: forward, back, on to the end.
+        let arrows = Arrows::of(ladder, opts);
+        for view in [StepView::Report, StepView::Ladder] {
+            let steps = trace_steps(&report, Some(&arrows), view, opts)?;
+            let mut answers = Cursor::new(b"\n\nb\n\n".to_vec());
+            let screen = Screen {
+                prompt: None,
+                redraw: true,
+                palette: opts.palette,
+                typed_ahead: never,
+            };
+            play(out, &steps, &mut answers, screen)?;
+        }
     }
     Ok(())
 }

@@ -15,8 +15,8 @@ use tcplab::capture::{FileSource, PacketSource};
 use tcplab::flow::Direction;
 use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{
-    ladder_lines, visible_width, write_ladder_mermaid, write_ladder_stepped, write_ladder_svg,
-    Connection, HexdumpMode, Ladder, Palette, TextOptions, MAX_ARROWS,
+    ladder_lines, never, play, visible_width, write_ladder_mermaid, write_ladder_svg, Arrows,
+    Connection, HexdumpMode, Ladder, Palette, Screen, Steps, TextOptions, MAX_ARROWS,
 };
 use tcplab::values::LinkType;
 use tcplab::values::{Frame, Timestamp, TsPrecision};
@@ -79,6 +79,10 @@ fn mermaid(l: &Ladder) -> String {
 }
 
 /// Lines holding an arrowhead, and whether each points right.
+fn lines_of(text: &str) -> Vec<String> {
+    text.lines().map(String::from).collect()
+}
+
 fn arrow_lines(lines: &[String]) -> Vec<bool> {
     lines
         .iter()
@@ -426,29 +430,36 @@ fn step_mode_waits_for_a_line_per_arrow() {
         .lines()
         .map(|x| format!("{x}\n"))
         .collect();
-    let run = |input: &str| {
+    let mut steps = Steps::new(Vec::new());
+    Arrows::of(&l, &o).push_steps(&mut steps);
+    assert_eq!(steps.waits(), 10, "a piece per arrow");
+    let run = |input: &str, prompt: Option<&mut dyn std::io::Write>| {
         let mut out = Vec::new();
         let mut input = input.as_bytes();
-        write_ladder_stepped(&mut out, &l, &o, &mut input, None).unwrap();
+        let screen = Screen {
+            prompt,
+            redraw: false,
+            palette: o.palette,
+            typed_ahead: never,
+        };
+        play(&mut out, &steps, &mut input, screen).unwrap();
         String::from_utf8(out).unwrap()
     };
     // Enough lines, or none at all (the end draws the rest): the whole ladder.
-    assert_eq!(run(&"\n".repeat(20)), full);
-    assert_eq!(run(""), full);
-    // Two lines, then `q`: three arrows.
-    let stopped = run("\n\nq\n\n");
+    assert_eq!(run(&"\n".repeat(20), None), full);
+    assert_eq!(run("", None), full);
+    // Three lines, then `q`: three arrows.
+    let stopped = run("\n\n\nq\n\n", None);
     let lines: Vec<String> = stopped.lines().map(String::from).collect();
     assert_eq!(arrow_lines(&lines).len(), 3, "{stopped}");
 
     // The hint goes to the prompt writer and is erased after each line.
-    let mut out = Vec::new();
     let mut prompt = Vec::new();
-    let mut input: &[u8] = b"\n\n\n\n\n\n\n\n\n\n";
-    write_ladder_stepped(&mut out, &l, &o, &mut input, Some(&mut prompt)).unwrap();
+    let out = run(&"\n".repeat(10), Some(&mut prompt));
     let prompt = String::from_utf8(prompt).unwrap();
-    assert_eq!(prompt.matches("Enter").count(), 9, "{prompt}");
-    assert_eq!(prompt.matches("\x1b[2K").count(), 9);
-    assert_eq!(String::from_utf8(out).unwrap(), full);
+    assert_eq!(prompt.matches("Enter").count(), 10, "{prompt}");
+    assert_eq!(prompt.matches("\x1b[2K").count(), 10);
+    assert_eq!(out, full);
 }
 
 #[test]
@@ -595,12 +606,37 @@ fn replay_mermaid_prints_only_mermaid() {
 
 #[test]
 fn replay_step_reads_lines_from_a_pipe() {
-    let (code, out, err) = run(&["replay", &hello(), "--step"], "\n\nq\n");
+    // The ladder alone: the heading and titles at once, then an arrow a line.
+    let (code, out, err) = run(&["replay", &hello(), "--step", "--diagram"], "\n\nq\n");
     assert_eq!(code, Some(0), "{err}");
     let lines: Vec<String> = out.lines().map(String::from).collect();
-    assert_eq!(arrow_lines(&lines).len(), 3, "{out}");
+    assert_eq!(arrow_lines(&lines).len(), 2, "{out}");
+    assert!(lines[0].starts_with("tcplab replay "), "{out}");
     // Not a terminal: no hint, no escapes on stderr.
     assert!(err.is_empty(), "{err}");
+    // The report: a segment's row and its arrow per line, the totals last.
+    let (code, out, err) = run(&["replay", &hello(), "--step"], "\n\n\nb\n");
+    assert_eq!(code, Some(0), "{err}");
+    let rows = |out: &str| -> Vec<u64> {
+        out.lines()
+            .filter_map(|l| {
+                // `    4   0.000445 s0 ...`: a number, then a time.
+                let mut words = l.split_whitespace();
+                let n = words.next()?.parse().ok()?;
+                words.next()?.parse::<f64>().ok().map(|_| n)
+            })
+            .collect()
+    };
+    let (before, after) = out.split_once("── back to segment 2 of 10").expect(&out);
+    assert_eq!(rows(before), [1, 2, 3], "{out}");
+    assert!(!before.contains("frames read"), "{out}");
+    // Back to #2, then the end of the input shows the rest at once.
+    assert_eq!(rows(after), [2, 3, 4, 5, 6, 7, 8, 9, 10], "{out}");
+    assert_eq!(arrow_lines(&lines_of(after)).len(), 9, "{out}");
+    assert!(
+        after.trim_end().ends_with("10 frames read, 10 shown"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@ use super::{
 use crate::lab::client::{Ending, RetryPolicy};
 use crate::lab::serve::Limits;
 use crate::lab::{CloseMode, ServeMode};
-use crate::render::{HexdumpMode, LAB_MAX_HEX};
+use crate::render::{HexdumpMode, StepView, LAB_MAX_HEX};
 
 /// What to run, checked: the global colour choice and one task.
 #[derive(Debug)]
@@ -54,15 +54,18 @@ pub enum WriteSource {
 }
 
 /// What a ladder diagram goes to stdout as. `--mermaid` excludes the
-/// terminal ladders (clap refuses the mix); `--step` wins over `--diagram`.
+/// terminal ladders (clap refuses the mix).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LadderScreen {
     #[default]
     None,
     /// `--diagram`: drawn in the terminal after the report.
     Draw,
-    /// `--step`: one arrow at a time, advancing on a line of stdin.
+    /// `--step`: the report one segment at a time (its row, sizes, dump
+    /// and arrow), advancing on a line of stdin.
     Step,
+    /// `--step --diagram`: the ladder alone, one arrow at a time.
+    StepLadder,
     /// `--mermaid`: stdout is the Mermaid text alone.
     Mermaid,
 }
@@ -84,6 +87,15 @@ impl Diagram {
     /// True if stdout is the Mermaid text alone (no report).
     pub fn mermaid(&self) -> bool {
         self.screen == LadderScreen::Mermaid
+    }
+
+    /// What `--step` shows of each segment, if it was given.
+    pub fn step(&self) -> Option<StepView> {
+        match self.screen {
+            LadderScreen::Step => Some(StepView::Report),
+            LadderScreen::StepLadder => Some(StepView::Ladder),
+            _ => None,
+        }
     }
 }
 
@@ -485,7 +497,8 @@ impl WriteArgs {
 fn diagram(sub: &str, a: DiagramArgs, text: bool) -> Result<Diagram, clap::Error> {
     let screen = match (a.mermaid, a.step, a.diagram) {
         (true, _, _) => LadderScreen::Mermaid,
-        (false, true, _) => LadderScreen::Step,
+        (false, true, false) => LadderScreen::Step,
+        (false, true, true) => LadderScreen::StepLadder,
         (false, false, true) => LadderScreen::Draw,
         (false, false, false) => LadderScreen::None,
     };
@@ -594,8 +607,12 @@ mod tests {
             panic!()
         };
         assert!(r.diagram.wanted() && !r.diagram.mermaid());
-        // --step wins over --diagram, as before.
+        // --step with --diagram steps the ladder alone.
         let Task::Trace(t) = task(&["trace", "--diagram", "--step"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.diagram.screen, LadderScreen::StepLadder);
+        let Task::Trace(t) = task(&["trace", "--step"]).unwrap() else {
             panic!()
         };
         assert_eq!(t.diagram.screen, LadderScreen::Step);

@@ -488,7 +488,8 @@ pub struct DiagramArgs {
     #[arg(long, conflicts_with_all = ["diagram", "step"])]
     pub mermaid: bool,
 
-    /// Show one segment at a time, advancing on Enter (for pacing a class).
+    /// Show the report one segment at a time, advancing on Enter; b goes back,
+    /// q stops (for pacing a class). With --diagram: the ladder alone.
     #[arg(long)]
     pub step: bool,
 }

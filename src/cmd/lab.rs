@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use super::diagram::draw_diagram;
 use super::output_error;
+use super::step::play_steps;
 use crate::cli::{text_options, ColorChoice, Format, Lab};
-use crate::render::{lab_ladders, write_lab_json, write_lab_text};
+use crate::render::{lab_ladders, lab_steps, write_lab_json, write_lab_text};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
 use crate::{Error, Result};
 
@@ -27,11 +28,16 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     let outcome = rt.block_on(run_lab(lab.name))?;
-    let written = match args.format {
-        Format::Json => write_lab_json(out, lab, &outcome, args.view.explain),
+    let written = match (args.format, args.diagram.step()) {
+        (Format::Json, _) => write_lab_json(out, lab, &outcome, args.view.explain),
         // --mermaid makes stdout the diagrams alone, for redirecting to a file.
-        Format::Text if args.diagram.mermaid() => Ok(()),
-        Format::Text => write_lab_text(out, lab, &outcome, &opts),
+        (Format::Text, _) if args.diagram.mermaid() => Ok(()),
+        (Format::Text, Some(view)) => {
+            let steps = lab_steps(lab, &outcome, view, &opts).map_err(output_error)?;
+            play_steps(&steps, &opts, out)?;
+            Ok(())
+        }
+        (Format::Text, None) => write_lab_text(out, lab, &outcome, &opts),
     };
     written.map_err(output_error)?;
     if args.diagram.wanted() {

@@ -9,6 +9,7 @@ pub mod lab;
 pub mod replay;
 pub mod send;
 pub mod serve;
+mod step;
 pub mod trace;
 mod trace_program;
 

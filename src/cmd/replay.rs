@@ -6,13 +6,14 @@ use std::io::Write;
 
 use super::diagram::draw_diagram;
 use super::output_error;
+use super::step::play_steps;
 use crate::capture::{FileSource, FrameFilter};
 use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
-    bytes_per_line, endpoints, explain_one, hexdump, layout_spans, size_line,
-    write_record_explained, write_summary, FollowWriter, HexdumpMode, Ladder, Paint, RowWriter,
-    Span, TextOptions,
+    bytes_per_line, endpoint_text, endpoints, explain_one, hexdump, layout_spans, lines_of,
+    push_segments, size_line, write_record_explained, write_summary, Arrows, FollowWriter,
+    HexdumpMode, Ladder, Paint, RowWriter, Segment, Span, Steps, TextOptions,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};
@@ -20,6 +21,11 @@ use crate::{Error, Result};
 /// What is written per frame.
 enum Output {
     Rows(RowWriter),
+    /// `--step`: the drawn stream's rows, kept for stepping at the end.
+    Stepped {
+        rows: RowWriter,
+        segments: Vec<Segment>,
+    },
     /// Records gather in `batch` (see [`RECORD_BATCH`]).
     Json {
         first: bool,
@@ -77,6 +83,12 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
             announced: false,
         },
         (ReplayShow::Summary, _) => Output::Summary(Summary::new()),
+        (ReplayShow::Packets, ReplayFormat::Text) if args.diagram.step().is_some() => {
+            Output::Stepped {
+                rows: RowWriter::new(opts),
+                segments: Vec::new(),
+            }
+        }
         (ReplayShow::Packets, ReplayFormat::Text) => Output::Rows(RowWriter::new(opts)),
         (ReplayShow::Packets, ReplayFormat::Json) => Output::Json {
             first: true,
@@ -88,7 +100,20 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
     };
     let pass = read_all(&mut src, filter, args, &mut output, &opts, out)?;
     // --mermaid makes stdout the Mermaid text alone.
-    if !args.diagram.mermaid() {
+    // A stream that is not there is said (below) before anything is played.
+    let playable = pass.ladder.is_some() || pass.damage.is_some();
+    if let (Output::Stepped { segments, .. }, Some(view), true) =
+        (&output, args.diagram.step(), playable)
+    {
+        let mut steps = Steps::new(step_heading(args, pass.ladder.as_ref(), &opts));
+        let arrows = pass.ladder.as_ref().map(|l| Arrows::of(l, &opts));
+        push_segments(&mut steps, segments, arrows.as_slice(), view);
+        steps.pause("the totals");
+        steps.extend(
+            lines_of(|w| finish(&mut output, w, &pass, &opts, args)).map_err(output_error)?,
+        );
+        play_steps(&steps, &opts, out)?;
+    } else if !args.diagram.mermaid() && args.diagram.step().is_none() {
         finish(&mut output, out, &pass, &opts, args).map_err(output_error)?;
     }
     if let Some(l) = &pass.ladder {
@@ -144,6 +169,11 @@ fn read_all(
     let drawn_stream = args.stream.unwrap_or(0);
     let mut ladder: Option<Ladder> = None;
     let rows_shown = !args.diagram.mermaid();
+    // A stepped replay steps through the drawn stream.
+    let shown_stream = match args.diagram.step() {
+        Some(_) => Some(drawn_stream),
+        None => args.stream,
+    };
     let damage = loop {
         let frame = match src.reader_mut().next_frame() {
             Ok(Some(f)) => f,
@@ -166,7 +196,7 @@ fn read_all(
                 l.push(&p);
             }
         }
-        if !rows_shown || args.stream.is_some_and(|want| p.stream() != Some(want)) {
+        if !rows_shown || shown_stream.is_some_and(|want| p.stream() != Some(want)) {
             continue;
         }
         if let Some(frames) = &args.frames {
@@ -202,11 +232,12 @@ fn emit(
     match output {
         Output::Rows(rows) => {
             rows.row(out, p)?;
-            dump(out, p, opts)?;
-            if opts.explain {
-                explain_one(out, p, opts)?;
-                writeln!(out)?;
-            }
+            under_row(out, p, opts)
+        }
+        Output::Stepped { rows, segments } => {
+            let row = lines_of(|w| rows.row(w, p))?;
+            let more = lines_of(|w| under_row(w, p, opts))?;
+            segments.push(Segment::new(p.number, row, more));
             Ok(())
         }
         Output::Json { first, batch } => {
@@ -250,6 +281,36 @@ fn emit(
             Ok(())
         }
     }
+}
+
+/// A stepped replay's heading: the file, and the stream's ends (on a line
+/// of their own when both do not fit).
+fn step_heading(args: &Replay, ladder: Option<&Ladder>, opts: &TextOptions) -> Vec<String> {
+    let stream = args.stream.unwrap_or(0);
+    let ends = ladder.map_or(String::new(), |l| {
+        let (c, s) = (endpoint_text(&l.client), endpoint_text(&l.server));
+        format!(": client {c} ⇄ server {s}")
+    });
+    let file = format!("tcplab replay {}", args.file.display());
+    let what = format!("stream {stream}{ends}");
+    let lines = match file.chars().count() + 3 + what.chars().count() {
+        n if n <= opts.width => vec![format!("{file} · {what}")],
+        _ => vec![file, format!("  {what}")],
+    };
+    let pal = opts.palette;
+    let mut lines: Vec<String> = lines.iter().map(|l| pal.paint(Paint::Heading, l)).collect();
+    lines.push(String::new());
+    lines
+}
+
+/// Under a row: its dump and, with `--explain`, its fields.
+fn under_row(out: &mut dyn Write, p: &Packet, opts: &TextOptions) -> std::io::Result<()> {
+    dump(out, p, opts)?;
+    if opts.explain {
+        explain_one(out, p, opts)?;
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 /// Writes out `batch` once it holds `at_least` bytes, and empties it.
@@ -307,7 +368,7 @@ fn finish(
 ) -> std::io::Result<()> {
     let totals = &pass.totals;
     match output {
-        Output::Rows(_) => {
+        Output::Rows(_) | Output::Stepped { .. } => {
             let flagged: Vec<String> = totals
                 .analysis
                 .iter()

@@ -6,10 +6,11 @@ use std::io::Write;
 use std::path::Path;
 
 use super::diagram::draw_diagram;
+use super::step::play_steps;
 use super::{load_writes, output_error};
 use crate::cli::{text_options, ColorChoice, Format, Trace, TracePath};
 use crate::lab::ExchangePlan;
-use crate::render::{write_trace_json, write_trace_text, Ladder, TraceReport};
+use crate::render::{trace_steps, write_trace_json, write_trace_text, Arrows, Ladder, TraceReport};
 use crate::scenario::impaired::{trace_impaired, CaptureAt, PathPlan};
 use crate::scenario::trace::trace;
 use crate::{Error, Result};
@@ -49,9 +50,17 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
     opts.fold = !args.every_row;
     opts.kernel_changes = args.kernel;
     let ladder = args.diagram.wanted().then(|| Ladder::of_report(&report));
+    // A stepped report is played once the capture is closed.
+    let steps = match (args.diagram.step(), &ladder) {
+        (Some(view), Some(l)) => {
+            let arrows = Arrows::of(l, &opts);
+            Some(trace_steps(&report, Some(&arrows), view, &opts).map_err(output_error)?)
+        }
+        _ => None,
+    };
     let written = match args.format {
         // --mermaid makes stdout the Mermaid text alone, ready to redirect.
-        _ if args.diagram.mermaid() => Ok(()),
+        _ if args.diagram.mermaid() || steps.is_some() => Ok(()),
         Format::Json => write_trace_json(out, &report, args.view.max_hex, args.view.explain)
             .map_err(output_error),
         Format::Text => write_trace_text(out, &report, &opts).map_err(output_error),
@@ -61,6 +70,9 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
     let flushed = written.and_then(|()| out.flush().map_err(output_error));
     rt.block_on(async move { drop(cap) });
     flushed?;
+    if let Some(steps) = &steps {
+        play_steps(steps, &opts, out)?;
+    }
     match &ladder {
         Some(ladder) => draw_diagram(&args.diagram, ladder, &opts, text, out),
         None => Ok(()),

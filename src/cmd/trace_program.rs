@@ -8,7 +8,7 @@ use std::io::Write;
 use super::diagram::draw_diagram;
 use super::{load_writes, output_error};
 use crate::cli::{text_options, ColorChoice, Format, ProgramRun, Trace};
-use crate::render::{write_program_json, write_program_text, Ladder, ProgramExit};
+use crate::render::{program_steps, write_program_json, write_program_text, Ladder, ProgramExit};
 use crate::scenario::program::{trace_program, ClientPlan, ProgramPlan};
 use crate::{Error, Result};
 
@@ -39,8 +39,13 @@ pub fn run(args: &Trace, p: &ProgramRun, color: ColorChoice, out: &mut dyn Write
     let mut opts = text_options(&args.view, color, 100);
     opts.fold = !args.every_row;
     opts.kernel_changes = true;
+    // A stepped report is played once the capture is closed.
+    let steps = match args.diagram.step() {
+        Some(view) => Some(program_steps(&report, view, &opts).map_err(output_error)?),
+        None => None,
+    };
     let written = match args.format {
-        _ if args.diagram.mermaid() => Ok(()),
+        _ if args.diagram.mermaid() || steps.is_some() => Ok(()),
         Format::Json => write_program_json(out, &report, args.view.max_hex, args.view.explain)
             .map_err(output_error),
         Format::Text => write_program_text(out, &report, &opts).map_err(output_error),
@@ -48,6 +53,9 @@ pub fn run(args: &Trace, p: &ProgramRun, color: ColorChoice, out: &mut dyn Write
     let flushed = written.and_then(|()| out.flush().map_err(output_error));
     rt.block_on(async move { drop(cap) });
     flushed?;
+    if let Some(steps) = &steps {
+        super::step::play_steps(steps, &opts, out)?;
+    }
     if args.diagram.wanted() {
         for c in &report.connections {
             let ladder = Ladder::of_report(c);

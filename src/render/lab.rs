@@ -7,6 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::text::explain_one;
+use super::{lines_of, push_segments, push_trace, Arrows, Segment, StepView, Steps};
 use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint, RowWriter};
 use super::{TextOptions, TraceReport};
 use crate::flow::Packet;
@@ -89,11 +90,7 @@ pub fn write_lab_text(
     opts: &TextOptions,
 ) -> std::io::Result<()> {
     let pal = opts.palette;
-    let heading = format!("lab {} · {} (seed {})", lab.name, lab.title, lab.seed);
-    writeln!(w, "{}", pal.paint(Paint::Heading, &heading))?;
-    for line in lab.narrative {
-        text_prose(w, "  ", line, opts)?;
-    }
+    lab_head(w, lab, opts)?;
     for part in &o.parts {
         writeln!(w)?;
         writeln!(
@@ -107,6 +104,22 @@ pub fn write_lab_text(
         }
     }
     writeln!(w)?;
+    lab_end(w, o, opts)
+}
+
+/// The lab's title and narrative.
+fn lab_head(w: &mut dyn Write, lab: &Lab, opts: &TextOptions) -> std::io::Result<()> {
+    let heading = format!("lab {} · {} (seed {})", lab.name, lab.title, lab.seed);
+    writeln!(w, "{}", opts.palette.paint(Paint::Heading, &heading))?;
+    for line in lab.narrative {
+        text_prose(w, "  ", line, opts)?;
+    }
+    Ok(())
+}
+
+/// What happened, and each check.
+fn lab_end(w: &mut dyn Write, o: &Outcome, opts: &TextOptions) -> std::io::Result<()> {
+    let pal = opts.palette;
     writeln!(w, "{}", pal.paint(Paint::Heading, "what happened"))?;
     for line in &o.happened {
         text_prose(w, "  ", line, opts)?;
@@ -130,27 +143,69 @@ pub fn write_lab_text(
 
 /// A ladder per part: its connection, or each of its streams.
 pub fn lab_ladders(o: &Outcome) -> Vec<Ladder> {
-    let mut out = Vec::new();
+    o.parts.iter().flat_map(part_ladders).collect()
+}
+
+/// A part's ladders, titled: its connection, or each of its streams.
+fn part_ladders(part: &Part) -> Vec<Ladder> {
+    match &part.report {
+        Some(r) => {
+            let mut l = Ladder::of_report(r);
+            l.title = Some(part.title.clone());
+            vec![l]
+        }
+        None => {
+            let streams: std::collections::BTreeSet<u32> =
+                part.packets.iter().filter_map(Packet::stream).collect();
+            streams
+                .into_iter()
+                .filter_map(|s| {
+                    let mut l = Ladder::of_stream(&part.packets, s)?;
+                    l.title = Some(format!("{} · stream {s}", part.title));
+                    Some(l)
+                })
+                .collect()
+        }
+    }
+}
+
+/// `lab --step`: the narrative at once, then each part a segment at a time
+/// (each with its totals), then what happened and the checks.
+pub fn lab_steps(
+    lab: &Lab,
+    o: &Outcome,
+    view: StepView,
+    opts: &TextOptions,
+) -> std::io::Result<Steps> {
+    let pal = opts.palette;
+    let mut steps = Steps::new(lines_of(|w| lab_head(w, lab, opts))?);
     for part in &o.parts {
+        steps.blank();
+        let title = pal.paint(Paint::Heading, &format!("── {}", part.title));
+        steps.extend([title]);
+        let ladders = part_ladders(part);
+        let arrows: Vec<Arrows> = ladders.iter().map(|l| Arrows::of(l, opts)).collect();
         match &part.report {
-            Some(r) => {
-                let mut l = Ladder::of_report(r);
-                l.title = Some(part.title.clone());
-                out.push(l);
-            }
+            Some(r) => push_trace(&mut steps, r, arrows.first(), view, opts)?,
             None => {
-                let streams: std::collections::BTreeSet<u32> =
-                    part.packets.iter().filter_map(Packet::stream).collect();
-                for s in streams {
-                    if let Some(mut l) = Ladder::of_stream(&part.packets, s) {
-                        l.title = Some(format!("{} · stream {s}", part.title));
-                        out.push(l);
-                    }
-                }
+                let mut writer = RowWriter::new(*opts);
+                let segments = part
+                    .packets
+                    .iter()
+                    .map(|p| {
+                        let row = lines_of(|w| writer.row(w, p))?;
+                        let more = lines_of(|w| explained(w, p, opts))?;
+                        Ok(Segment::new(p.number, row, more))
+                    })
+                    .collect::<std::io::Result<Vec<_>>>()?;
+                push_segments(&mut steps, &segments, &arrows, view);
             }
         }
     }
-    out
+    steps.pause("what happened");
+    steps.blank();
+    steps.extend(lines_of(|w| lab_end(w, o, opts))?);
+    Ok(steps)
 }
 
 /// Several interleaved streams as replay's rows (stream column included).
@@ -158,10 +213,16 @@ fn rows(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> std::io::R
     let mut writer = RowWriter::new(*opts);
     for p in packets {
         writer.row(w, p)?;
-        if opts.explain {
-            explain_one(w, p, opts)?;
-            writeln!(w)?;
-        }
+        explained(w, p, opts)?;
+    }
+    Ok(())
+}
+
+/// With `--explain`, a row's fields under it.
+fn explained(w: &mut dyn Write, p: &Packet, opts: &TextOptions) -> std::io::Result<()> {
+    if opts.explain {
+        explain_one(w, p, opts)?;
+        writeln!(w)?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ mod program;
 mod record;
 mod rows;
 mod send;
+mod step;
 mod style;
 mod summary;
 mod text;
@@ -20,11 +21,11 @@ mod trace_json;
 pub use follow::{escape, FollowWriter};
 pub use hexdump::{hexdump, hexdump_at, Span};
 pub use lab::{
-    lab_ladders, write_lab_json, write_lab_text, Check, Lab, Outcome, Part, LAB_MAX_HEX,
+    lab_ladders, lab_steps, write_lab_json, write_lab_text, Check, Lab, Outcome, Part, LAB_MAX_HEX,
 };
 pub use ladder::{
-    endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid,
-    write_ladder_stepped, write_ladder_svg, Arrow, Ladder, LadderLines, MAX_ARROWS,
+    endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid, write_ladder_svg,
+    Arrow, Ladder, LadderLines, MAX_ARROWS,
 };
 pub use path::{DropMark, Kernels, Marks, PathReport, WayCounts};
 pub use program::{
@@ -34,12 +35,14 @@ pub use program::{
 pub use record::{write_record, write_record_explained, PacketRecord};
 pub use rows::{analysis_words, explain, push_preview, RowWriter};
 pub use send::{SendEvent, SendPrinter};
+pub use step::{never, play, Screen, Steps};
 pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{
-    bytes_per_line, explain_one, group, layout_spans, options_text, preview, size_line, timeline,
-    visible_width, write_program_text, write_trace_text, HexdumpMode, TextOptions,
+    bytes_per_line, explain_one, group, layout_spans, lines_of, options_text, preview,
+    program_steps, push_segments, push_trace, size_line, timeline, trace_steps, visible_width,
+    write_program_text, write_trace_text, Arrows, HexdumpMode, Segment, StepView, TextOptions,
     NODE_HIGH_WATER_MARK,
 };
 pub use trace_json::{records, trace_json, write_trace_json, TraceJson};

@@ -7,7 +7,7 @@
 //! `replay` can stream a capture and keep only the arrows); the three forms
 //! draw it into a writer the caller passes:
 //!
-//! - [`write_ladder`] / [`write_ladder_stepped`]: box-drawing text that fits
+//! - [`write_ladder`]: box-drawing text that fits
 //!   the terminal width (`terminal.rs`);
 //! - [`write_ladder_svg`]: a self-contained SVG for slides (`svg.rs`);
 //! - [`write_ladder_mermaid`]: a Mermaid `sequenceDiagram` (`mermaid.rs`).
@@ -30,7 +30,7 @@ mod terminal;
 
 pub use mermaid::write_ladder_mermaid;
 pub use svg::write_ladder_svg;
-pub use terminal::{ladder_lines, write_ladder, write_ladder_stepped, LadderLines};
+pub use terminal::{ladder_lines, write_ladder, LadderLines};
 
 use crate::decode::Flags;
 use crate::flow::{Direction, Packet, Phase};

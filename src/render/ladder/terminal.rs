@@ -14,7 +14,7 @@
 //! the right; no previews; notes on their own lines between the lifelines;
 //! finally labels above their arrows too.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 
 use super::{endpoint_text, Arrow, Ladder, MAX_ARROWS};
 use crate::render::text::{cut, visible_width, wrap};
@@ -28,7 +28,8 @@ const NOTE_MAX: usize = 64;
 /// Widths beyond this are treated as this (a pipe has no width).
 const WIDTH_CAP: usize = 1000;
 
-/// The ladder as lines, grouped so `--step` can show one arrow at a time.
+/// The ladder as lines, grouped so `--step` can show one arrow at a time
+/// (`render::text::Arrows`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LadderLines {
     /// Endpoint titles and the column heading.
@@ -333,63 +334,6 @@ fn titles(ladder: &Ladder, lay: &Layout, pal: Palette, width: usize) -> Vec<Stri
 /// Writes the whole ladder.
 pub fn write_ladder(w: &mut dyn Write, ladder: &Ladder, opts: &TextOptions) -> io::Result<()> {
     for line in ladder_lines(ladder, opts).lines() {
-        writeln!(w, "{line}")?;
-    }
-    Ok(())
-}
-
-/// Writes the ladder one arrow at a time (`--step`): the titles and the
-/// first arrow at once, then one more arrow per line read from `input`
-/// (Enter at a terminal; each line of a pipe or file). A line `q` stops;
-/// the end of `input` draws the rest at once. When `prompt` is given (a
-/// terminal), a hint is written there before each wait and erased after.
-pub fn write_ladder_stepped(
-    w: &mut dyn Write,
-    ladder: &Ladder,
-    opts: &TextOptions,
-    input: &mut dyn BufRead,
-    mut prompt: Option<&mut dyn Write>,
-) -> io::Result<()> {
-    let lines = ladder_lines(ladder, opts);
-    for line in &lines.head {
-        writeln!(w, "{line}")?;
-    }
-    let mut waiting = true;
-    for (i, group) in lines.arrows.iter().enumerate() {
-        if i > 0 && waiting {
-            w.flush()?;
-            if let Some(p) = prompt.as_deref_mut() {
-                let hint = format!(
-                    "Enter: segment {} of {} · q: stop",
-                    i + 1,
-                    lines.arrows.len()
-                );
-                write!(p, "{}", opts.palette.paint(Paint::Dim, &hint))?;
-                p.flush()?;
-            }
-            let mut answer = String::new();
-            let read = input.read_line(&mut answer)?;
-            if let Some(p) = prompt.as_deref_mut() {
-                // Enter moved the cursor down: go back up and clear the hint.
-                let up = if answer.ends_with('\n') {
-                    "\x1b[1A"
-                } else {
-                    ""
-                };
-                write!(p, "\r{up}\x1b[2K")?;
-                p.flush()?;
-            }
-            if read == 0 {
-                waiting = false;
-            } else if answer.trim() == "q" {
-                return Ok(());
-            }
-        }
-        for line in group {
-            writeln!(w, "{line}")?;
-        }
-    }
-    for line in &lines.tail {
         writeln!(w, "{line}")?;
     }
     Ok(())

@@ -94,7 +94,6 @@ pub fn dumps(
     opts: &TextOptions,
 ) -> io::Result<()> {
     let pal = opts.palette;
-    let per_line = bytes_per_line(opts.width);
     let mut any = false;
     let shown = plan(packets, opts.fold, marks);
     // A folded trace dumps the start of each kept payload only.
@@ -113,48 +112,61 @@ pub fn dumps(
                 continue;
             }
         };
-        let dir = direction_text(p.direction(), false);
-        let (bytes, title, spans) = match opts.hexdump {
-            HexdumpMode::Payload if !p.payload().is_empty() => {
-                let payload = p.payload();
-                let title = format!("#{} {dir}, {} bytes of payload", p.number, payload.len());
-                let spans = vec![Span {
-                    range: 0..payload.len(),
-                    paint: Paint::Payload,
-                }];
-                (payload, title, spans)
-            }
-            HexdumpMode::Frame => {
-                let title = format!("#{} {dir}, frame of {} bytes", p.number, p.data.len());
-                (&p.data[..], title, layout_spans(p))
-            }
-            _ => continue,
-        };
-        any = true;
-        prose(w, "  ", &pal.paint(Paint::Heading, &title), opts)?;
-        if opts.hexdump == HexdumpMode::Frame {
-            prose(w, "  ", &legend(p, pal), opts)?;
-        }
-        let shown = &bytes[..bytes.len().min(max_hex)];
-        hexdump(w, shown, &spans, pal, per_line, "  ")?;
-        if shown.len() < bytes.len() {
-            let more = bytes.len() - shown.len();
-            let how = if max_hex < opts.max_hex {
-                "a folded trace; --every-row dumps them"
-            } else {
-                "--max-hex"
-            };
-            prose(
-                w,
-                "  ",
-                &format!("… {more} more bytes not shown ({how})"),
-                opts,
-            )?;
-        }
-        writeln!(w)?;
+        any |= dump_one(w, p, max_hex, opts)?;
     }
     if !any {
         writeln!(w, "  (no payload bytes)")?;
     }
     Ok(())
+}
+
+/// The dump of one frame or its payload, as the options say, cut after
+/// `max_hex` bytes; false if there was nothing to dump (no payload).
+pub fn dump_one(
+    w: &mut dyn Write,
+    p: &Packet,
+    max_hex: usize,
+    opts: &TextOptions,
+) -> io::Result<bool> {
+    let pal = opts.palette;
+    let per_line = bytes_per_line(opts.width);
+    let dir = direction_text(p.direction(), false);
+    let (bytes, title, spans) = match opts.hexdump {
+        HexdumpMode::Payload if !p.payload().is_empty() => {
+            let payload = p.payload();
+            let title = format!("#{} {dir}, {} bytes of payload", p.number, payload.len());
+            let spans = vec![Span {
+                range: 0..payload.len(),
+                paint: Paint::Payload,
+            }];
+            (payload, title, spans)
+        }
+        HexdumpMode::Frame => {
+            let title = format!("#{} {dir}, frame of {} bytes", p.number, p.data.len());
+            (&p.data[..], title, layout_spans(p))
+        }
+        _ => return Ok(false),
+    };
+    prose(w, "  ", &pal.paint(Paint::Heading, &title), opts)?;
+    if opts.hexdump == HexdumpMode::Frame {
+        prose(w, "  ", &legend(p, pal), opts)?;
+    }
+    let shown = &bytes[..bytes.len().min(max_hex)];
+    hexdump(w, shown, &spans, pal, per_line, "  ")?;
+    if shown.len() < bytes.len() {
+        let more = bytes.len() - shown.len();
+        let how = if max_hex < opts.max_hex {
+            "a folded trace; --every-row dumps them"
+        } else {
+            "--max-hex"
+        };
+        prose(
+            w,
+            "  ",
+            &format!("… {more} more bytes not shown ({how})"),
+            opts,
+        )?;
+    }
+    writeln!(w)?;
+    Ok(true)
 }

@@ -18,6 +18,22 @@ pub fn visible_width(s: &str) -> usize {
     width
 }
 
+/// `s` without its colour escapes.
+pub fn strip_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_escape = false;
+    for c in s.chars() {
+        if in_escape {
+            in_escape = c != 'm';
+        } else if c == '\x1b' {
+            in_escape = true;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Wraps `text` at spaces so no line is wider than `width`: the first line
 /// starts with `lead`, the others with `indent`. A word longer than a line
 /// is cut.

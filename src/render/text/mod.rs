@@ -12,16 +12,18 @@ mod path;
 mod program;
 mod sizes;
 mod stats;
+mod stepped;
 mod timeline;
 mod waits;
 
-pub use dumps::{bytes_per_line, dumps, layout_spans};
+pub use dumps::{bytes_per_line, dump_one, dumps, layout_spans};
 pub use explain::explain_one;
-pub use fit::{cut, visible_width, wrap};
+pub use fit::{cut, strip_escapes, visible_width, wrap};
 pub use fold::group;
-pub use program::write_program_text;
-pub use sizes::{size_line, sizes};
-pub use timeline::{options_text, preview, timeline};
+pub use program::{program_steps, write_program_text};
+pub use sizes::{size_line, size_row, sizes};
+pub use stepped::{lines_of, push_segments, push_trace, trace_steps, Arrows, Segment, StepView};
+pub use timeline::{options_text, preview, timeline, timeline_rows};
 pub use waits::NODE_HIGH_WATER_MARK;
 
 use std::io::{self, Write};
@@ -72,14 +74,9 @@ pub fn write_trace_text(
     report: &TraceReport,
     opts: &TextOptions,
 ) -> io::Result<()> {
-    let pal = opts.palette;
-    heading(w, report, opts)?;
-    let drops = drop_notice(report).map(|t| pal.paint(Paint::Bad, &t));
-    if let Some(text) = &drops {
-        prose(w, "", text, opts)?;
-    }
+    trace_head(w, report, opts)?;
     writeln!(w)?;
-    let marks = report.path.as_ref().map(|p| &p.marks).unwrap_or(&NO_MARKS);
+    let marks = marks_of(report);
     timeline(w, &report.packets, marks, &report.lines, opts)?;
     writeln!(w)?;
     sizes(w, &report.packets, marks, opts)?;
@@ -91,6 +88,27 @@ pub fn write_trace_text(
         writeln!(w)?;
         explain_section(w, &report.packets, marks, opts)?;
     }
+    trace_tail(w, report, opts)
+}
+
+/// What the impaired path did to each frame (nothing without one).
+fn marks_of(report: &TraceReport) -> &Marks {
+    report.path.as_ref().map(|p| &p.marks).unwrap_or(&NO_MARKS)
+}
+
+/// The connection line, and the capture's drops if there were any.
+fn trace_head(w: &mut dyn Write, report: &TraceReport, opts: &TextOptions) -> io::Result<()> {
+    heading(w, report, opts)?;
+    if let Some(text) = drop_notice(report) {
+        prose(w, "", &opts.palette.paint(Paint::Bad, &text), opts)?;
+    }
+    Ok(())
+}
+
+/// After the segments: what the programs saw, the path, the kernel's view,
+/// and the warnings again.
+fn trace_tail(w: &mut dyn Write, report: &TraceReport, opts: &TextOptions) -> io::Result<()> {
+    let pal = opts.palette;
     writeln!(w)?;
     stats::stats(w, report, opts)?;
     if let Some(path) = &report.path {
@@ -105,8 +123,8 @@ pub fn write_trace_text(
         let text = pal.paint(Paint::Warn, &format!("warning: {warning}"));
         prose(w, "", &text, opts)?;
     }
-    if let Some(text) = &drops {
-        prose(w, "", text, opts)?;
+    if let Some(text) = drop_notice(report) {
+        prose(w, "", &pal.paint(Paint::Bad, &text), opts)?;
     }
     Ok(())
 }

@@ -8,13 +8,45 @@ use std::io::{self, Write};
 use comfy_table::CellAlignment;
 
 use super::{fitting_lines, new_table, prose, write_trace_text, TextOptions};
-use crate::render::{Paint, ProgramExit, ProgramReport};
+use super::{lines_of, push_trace, Arrows, StepView};
+use crate::render::{Ladder, Paint, ProgramExit, ProgramReport, Steps};
 
 pub fn write_program_text(
     w: &mut dyn Write,
     r: &ProgramReport,
     opts: &TextOptions,
 ) -> io::Result<()> {
+    program_head(w, r, opts)?;
+    for (i, c) in r.connections.iter().enumerate() {
+        writeln!(w)?;
+        writeln!(w, "{}", stream_title(i, opts))?;
+        write_trace_text(w, c, opts)?;
+    }
+    Ok(())
+}
+
+/// `trace -- CMD --step`: what ran at once, then each connection a
+/// segment at a time.
+pub fn program_steps(r: &ProgramReport, view: StepView, opts: &TextOptions) -> io::Result<Steps> {
+    let mut steps = Steps::new(lines_of(|w| program_head(w, r, opts))?);
+    for (i, c) in r.connections.iter().enumerate() {
+        steps.blank();
+        steps.extend([stream_title(i, opts)]);
+        let arrows = Arrows::of(&Ladder::of_report(c), opts);
+        push_trace(&mut steps, c, Some(&arrows), view, opts)?;
+    }
+    Ok(steps)
+}
+
+/// `── stream 2`, over each connection.
+fn stream_title(i: usize, opts: &TextOptions) -> String {
+    opts.palette
+        .paint(Paint::Heading, &format!("── stream {i}"))
+}
+
+/// What ran and how it ended, and the table of its connections (or what it
+/// printed, when it made none).
+fn program_head(w: &mut dyn Write, r: &ProgramReport, opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
     let n = r.connections.len();
     let title = format!(
@@ -38,12 +70,6 @@ pub fn write_program_text(
     if n > 1 {
         writeln!(w)?;
         summary(w, r, opts)?;
-    }
-    for (i, c) in r.connections.iter().enumerate() {
-        writeln!(w)?;
-        let head = format!("── stream {i}");
-        writeln!(w, "{}", pal.paint(Paint::Heading, &head))?;
-        write_trace_text(w, c, opts)?;
     }
     if n == 0 {
         writeln!(w)?;

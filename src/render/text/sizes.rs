@@ -105,17 +105,22 @@ pub fn sizes(
     let width = packets.len().to_string().len() + 1;
     for shown in plan(packets, opts.fold, marks) {
         match shown {
-            Shown::Row(p) => {
-                if let Some(line) = size_line(p, pal) {
-                    let n = format!("#{}", p.number);
-                    prose(w, &format!("  {n:>width$}  "), &line, opts)?;
-                }
-            }
+            Shown::Row(p) => size_row(w, p, width, opts)?,
             Shown::Fold(f) => {
                 let text = pal.paint(Paint::Dim, &format!("{} folded", group(f.segments as u64)));
                 prose(w, &format!("  {}  ", f.numbers()), &text, opts)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// `   #4  71 bytes on the wire = ...`, the number right-aligned in `width`;
+/// nothing for a frame that is not a TCP segment.
+pub fn size_row(w: &mut dyn Write, p: &Packet, width: usize, opts: &TextOptions) -> io::Result<()> {
+    if let Some(line) = size_line(p, opts.palette) {
+        let n = format!("#{}", p.number);
+        prose(w, &format!("  {n:>width$}  "), &line, opts)?;
     }
     Ok(())
 }

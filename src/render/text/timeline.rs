@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 
 use super::fold::{folded, group, plan, Fold, Shown};
-use super::{cut, fitting_lines, new_table, TextOptions};
+use super::{cut, fitting_lines, new_table, strip_escapes, TextOptions};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase, WindowScale};
 use crate::render::{analysis_words, Marks, OutputLine, Paint, SegmentKind};
@@ -263,8 +263,63 @@ pub fn timeline(
     lines: &[OutputLine],
     opts: &TextOptions,
 ) -> io::Result<()> {
-    let t0 = packets.first().map(|p| p.ts);
     let shown = plan(packets, opts.fold, marks);
+    for line in table_lines(packets, &shown, marks, lines, opts) {
+        writeln!(w, "{line}")?;
+    }
+    fold_note(w, &shown, opts)
+}
+
+/// The timeline unfolded, cut for `--step`: the header (and any program
+/// line before the first segment), then each packet's row with the
+/// program lines printed after it. The layout is the whole table's, so it
+/// does not change as rows are revealed.
+pub fn timeline_rows(
+    packets: &[Packet],
+    marks: &Marks,
+    lines: &[OutputLine],
+    opts: &TextOptions,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let shown = plan(packets, false, marks);
+    let all = table_lines(packets, &shown, marks, lines, opts);
+    // A row starts where the number column is not blank; the header ends
+    // at its rule.
+    let rule = all
+        .iter()
+        .position(|l| l.contains('─'))
+        .map_or(0, |i| i + 1);
+    let num_end = all
+        .first()
+        .and_then(|h| strip_escapes(h).find('#'))
+        .unwrap_or(0);
+    let starts_row = |l: &str| {
+        strip_escapes(l)
+            .chars()
+            .take(num_end + 1)
+            .any(|c| !c.is_whitespace())
+    };
+    let mut head: Vec<String> = all[..rule].to_vec();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for line in &all[rule..] {
+        match rows.last_mut() {
+            _ if starts_row(line) => rows.push(vec![line.clone()]),
+            Some(row) => row.push(line.clone()),
+            None => head.push(line.clone()),
+        }
+    }
+    (head, rows)
+}
+
+/// The table's lines in the widest layout that fits the width (the
+/// narrowest, cut, when none does).
+fn table_lines(
+    packets: &[Packet],
+    shown: &[Shown<'_>],
+    marks: &Marks,
+    lines: &[OutputLine],
+    opts: &TextOptions,
+) -> Vec<String> {
+    let t0 = packets.first().map(|p| p.ts);
     let mut last = Vec::new();
     for (cols, short) in layouts(opts.raw_seq) {
         let mut t = new_table(opts);
@@ -275,7 +330,7 @@ pub fn timeline(
             Col::Flags
         };
         let mut printed = lines.iter().peekable();
-        for row in &shown {
+        for row in shown {
             let before = match row {
                 Shown::Row(p) => p.ts,
                 Shown::Fold(f) => f.first_ts,
@@ -311,17 +366,13 @@ pub fn timeline(
             }
         }
         if let Some(lines) = fitting_lines(&t, opts.width) {
-            for line in lines {
-                writeln!(w, "{line}")?;
-            }
-            return fold_note(w, &shown, opts);
+            return lines;
         }
-        last = t.lines().collect();
+        last = t.lines().collect::<Vec<_>>();
     }
-    for line in last {
-        writeln!(w, "{}", cut(line.trim_end(), opts.width))?;
-    }
-    fold_note(w, &shown, opts)
+    last.iter()
+        .map(|line| cut(line.trim_end(), opts.width))
+        .collect()
 }
 
 /// Under a folded timeline: how many rows it folded, and how to see them.
