@@ -207,3 +207,61 @@ fn crash_without_capture_rights_leaves_no_server() {
     }
     assert!(left.is_empty(), "orphaned tcplab serve echo: {left:?}");
 }
+
+#[test]
+fn check_quiet_prints_the_verdict_alone_and_write_saves_every_part() {
+    if !can_capture("check_quiet_prints_the_verdict_alone_and_write_saves_every_part") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tcplab-lab-write-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("reset.pcap");
+    let out = tcplab()
+        .args(["lab", "reset", "--check", "--quiet", "--write"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with("✓ lab reset: the point showed (3 of 3 checks held)"),
+        "{stdout}"
+    );
+    // Both parts are in the file, one after the other, as the JSON counts them.
+    let json = tcplab()
+        .args(["lab", "reset", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let parts = v["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("frames to") && stderr.contains("#1-#"),
+        "{stderr}"
+    );
+    let replay = tcplab()
+        .args(["replay", "--summary"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_success(&replay);
+    let summary = String::from_utf8(replay.stdout).unwrap();
+    assert!(summary.contains("2 conversations"), "{summary}");
+    // Without --check, --quiet is refused; with JSON too.
+    for args in [
+        &["lab", "reset", "--quiet"][..],
+        &["lab", "reset", "--check", "--quiet", "--format", "json"],
+    ] {
+        let out = tcplab().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    // The verdict closes a full --check report.
+    let out = tcplab().args(["lab", "hello", "--check"]).output().unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with("✓ lab hello: the point showed"), "{last}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

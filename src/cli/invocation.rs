@@ -207,6 +207,10 @@ pub struct Lab {
     /// A scenario's name, or `list`.
     pub name: String,
     pub check: bool,
+    /// `--check --quiet`: the verdict line only.
+    pub quiet: bool,
+    /// `--write FILE`: every frame captured, the parts in order.
+    pub write: Option<PathBuf>,
     pub format: Format,
     pub view: View,
     pub diagram: Diagram,
@@ -454,6 +458,14 @@ fn send(a: SendArgs, sub: &ArgMatches) -> Send {
 fn lab(a: LabArgs) -> Result<Lab, clap::Error> {
     // `lab list` prints names only: no diagram to refuse.
     let text = a.format == Format::Text || a.name == "list";
+    let screen = a.diagram.diagram || a.diagram.step || a.diagram.mermaid;
+    if a.quiet && (a.format == Format::Json || screen) {
+        return Err(conflict(
+            "lab",
+            "--quiet prints the verdict line alone: it goes without --format json, --mermaid, \
+             --diagram and --step (--svg FILE and --write FILE still write their files)",
+        ));
+    }
     Ok(Lab {
         diagram: diagram("lab", a.diagram, text)?,
         view: View {
@@ -464,6 +476,8 @@ fn lab(a: LabArgs) -> Result<Lab, clap::Error> {
         },
         name: a.name,
         check: a.check,
+        quiet: a.quiet,
+        write: a.write,
         format: a.format,
     })
 }

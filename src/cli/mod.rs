@@ -366,6 +366,8 @@ Examples:
   sudo tcplab lab handshake              the 3-way handshake and the FIN teardown
   sudo tcplab lab reset --diagram        end() against an abortive close: FIN against RST
   sudo tcplab lab coalesce --check       exits 1 if the writes did not coalesce
+  sudo tcplab lab loss --check --quiet   the verdict line only
+  sudo tcplab lab reset --write reset.pcap   the lab's frames, for Wireshark
 
 Exit codes: 0 ok, 1 runtime failure or (with --check) the lesson's point did not
 show, 2 usage error, 77 no permission to capture.";
@@ -377,9 +379,19 @@ pub struct LabArgs {
     #[arg(value_name = "NAME")]
     pub name: String,
 
-    /// Exit 1 when the point of the lesson did not show (for teachers' CI).
+    /// Exit 1 when the point of the lesson did not show (for teachers' CI);
+    /// the report ends with a one-line verdict.
     #[arg(long)]
     pub check: bool,
+
+    /// With --check: print the verdict line only (for grading scripts).
+    #[arg(long, requires = "check")]
+    pub quiet: bool,
+
+    /// Save every frame the lab captured as a pcap file (for Wireshark);
+    /// the parts follow one another.
+    #[arg(long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
 
     /// Output for people (text) or programs (json: the trace plus the checks).
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -2,14 +2,17 @@
 //! report. `--check` turns a missed point into exit 1, for teachers' CI.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::diagram::draw_diagram;
 use super::output_error;
 use super::step::play_steps;
 use crate::cli::{text_options, ColorChoice, Format, Lab};
-use crate::render::{lab_ladders, lab_steps, write_lab_json, write_lab_text};
+use crate::flow::Packet;
+use crate::render::{lab_ladders, lab_steps, text_prose, write_lab_json, write_lab_text};
+use crate::render::{CaptureInfo, Outcome, Paint, TextOptions};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
+use crate::values::LinkType;
 use crate::{Error, Result};
 
 /// Runs `tcplab lab`.
@@ -28,7 +31,11 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     let outcome = rt.block_on(run_lab(lab.name))?;
+    if let Some(path) = &args.write {
+        save(path, &outcome)?;
+    }
     let written = match (args.format, args.diagram.step()) {
+        _ if args.quiet => Ok(()),
         (Format::Json, _) => write_lab_json(out, lab, &outcome, args.view.explain),
         // --mermaid makes stdout the diagrams alone, for redirecting to a file.
         (Format::Text, _) if args.diagram.mermaid() => Ok(()),
@@ -40,6 +47,7 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
         (Format::Text, None) => write_lab_text(out, lab, &outcome, &opts),
     };
     written.map_err(output_error)?;
+    let text = text && !args.quiet;
     if args.diagram.wanted() {
         for (i, ladder) in lab_ladders(&outcome).iter().enumerate() {
             // One SVG file per diagram: FILE, then FILE-2.svg, FILE-3.svg...
@@ -50,6 +58,9 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
             }
             draw_diagram(&diagram, ladder, &opts, text, out)?;
         }
+    }
+    if args.check && args.format == Format::Text {
+        verdict(out, lab.name, &outcome, &opts).map_err(output_error)?;
     }
     if args.check && !outcome.passed() {
         out.flush().map_err(output_error)?;
@@ -68,6 +79,75 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// `--check`'s last line: `✓ lab coalesce: the point showed (3 of 3
+/// checks held)`, or which did not.
+fn verdict(
+    out: &mut dyn Write,
+    name: &str,
+    o: &Outcome,
+    opts: &TextOptions,
+) -> std::io::Result<()> {
+    let n = o.checks.len();
+    let held = o.checks.iter().filter(|c| c.passed).count();
+    let (line, paint) = match held == n {
+        true => (
+            format!("✓ lab {name}: the point showed ({held} of {n} checks held)"),
+            Paint::Good,
+        ),
+        false => (
+            format!(
+                "✗ lab {name}: the point did not show ({} of {n} checks failed)",
+                n - held
+            ),
+            Paint::Bad,
+        ),
+    };
+    let line = opts.palette.paint(paint, &line);
+    text_prose(out, "", &line, opts)
+}
+
+/// `--write FILE`: every part's frames, in order, in one pcap file; says
+/// on stderr where each part's frames are in it (a part numbers its own
+/// frames from 1, Wireshark numbers the file's).
+fn save(path: &Path, o: &Outcome) -> Result<()> {
+    let packets: Vec<Packet> = o.parts.iter().flat_map(|p| p.packets()).cloned().collect();
+    // A part with several connections keeps packets only: their link says.
+    let capture = match o.parts.iter().find_map(|p| p.report.as_ref()) {
+        Some(r) => r.capture.clone(),
+        None => CaptureInfo {
+            interface: String::new(),
+            link: packets.first().map_or(LinkType::Ethernet, |p| p.link),
+            snaplen: 262_144,
+            dropped: 0,
+            stats: Default::default(),
+        },
+    };
+    if packets.iter().any(|p| p.link != capture.link) {
+        return Err(Error::Trace(format!(
+            "lab --write: the parts were captured on different link types; a pcap file holds one \
+             ({} not written)",
+            path.display()
+        )));
+    }
+    super::save_packets(path, &packets, &capture)?;
+    let mut first = 1;
+    let mut spans = Vec::new();
+    for part in &o.parts {
+        let n = part.packets().len();
+        if n > 0 {
+            spans.push(format!("{}: #{first}-#{}", part.title, first + n - 1));
+        }
+        first += n;
+    }
+    eprintln!(
+        "wrote {} frames to {} ({})",
+        packets.len(),
+        path.display(),
+        spans.join("; ")
+    );
+    Ok(())
+}
+
 /// `lab list`: a line per lab, or with `--format json` an array of
 /// `{name, seed, title}`.
 fn list(format: Format, out: &mut dyn Write) -> std::io::Result<()> {
@@ -83,4 +163,48 @@ fn list(format: Format, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{:<12} seed {:<8} {}", l.name, l.seed, l.title)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{Check, Palette};
+
+    fn said(checks: &[bool]) -> String {
+        let o = Outcome {
+            checks: checks
+                .iter()
+                .map(|&passed| Check {
+                    what: "x".into(),
+                    passed,
+                })
+                .collect(),
+            ..Outcome::default()
+        };
+        let opts = TextOptions {
+            palette: Palette { enabled: false },
+            width: 100,
+            hexdump: crate::render::HexdumpMode::None,
+            raw_seq: false,
+            max_hex: 0,
+            explain: false,
+            fold: false,
+            kernel_changes: false,
+        };
+        let mut out = Vec::new();
+        verdict(&mut out, "coalesce", &o, &opts).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_verdict_says_how_many_checks_held_or_failed() {
+        assert_eq!(
+            said(&[true, true, true]),
+            "✓ lab coalesce: the point showed (3 of 3 checks held)\n"
+        );
+        assert_eq!(
+            said(&[true, false, false]),
+            "✗ lab coalesce: the point did not show (2 of 3 checks failed)\n"
+        );
+    }
 }
