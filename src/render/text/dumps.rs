@@ -116,6 +116,7 @@ pub fn dumps(
     }
     if !any {
         writeln!(w, "  (no payload bytes)")?;
+        writeln!(w)?;
     }
     Ok(())
 }

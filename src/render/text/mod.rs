@@ -80,12 +80,12 @@ pub fn write_trace_text(
     timeline(w, &report.packets, marks, &report.lines, opts)?;
     writeln!(w)?;
     sizes(w, &report.packets, marks, opts)?;
+    writeln!(w)?;
+    // The dumps and the fields end with an empty line each.
     if opts.hexdump != HexdumpMode::None {
-        writeln!(w)?;
         dumps(w, &report.packets, marks, opts)?;
     }
     if opts.explain {
-        writeln!(w)?;
         explain_section(w, &report.packets, marks, opts)?;
     }
     trace_tail(w, report, opts)
@@ -105,11 +105,10 @@ fn trace_head(w: &mut dyn Write, report: &TraceReport, opts: &TextOptions) -> io
     Ok(())
 }
 
-/// After the segments: what the programs saw, the path, the kernel's view,
+/// After the segments (and an empty line): what the programs saw, the path, the kernel's view,
 /// and the warnings again.
 fn trace_tail(w: &mut dyn Write, report: &TraceReport, opts: &TextOptions) -> io::Result<()> {
     let pal = opts.palette;
-    writeln!(w)?;
     stats::stats(w, report, opts)?;
     if let Some(path) = &report.path {
         writeln!(w)?;
@@ -234,6 +233,18 @@ pub fn new_table(opts: &TextOptions) -> Table {
         t.force_no_tty();
     }
     t
+}
+
+/// Makes no column of `t` wrap: a table of numbers and short words is
+/// either whole or too wide (then [`fitting_lines`] says so), never cut
+/// inside a word (`socke/t`).
+pub fn no_wrap(t: &mut Table) {
+    let n = t.column_count();
+    for i in 0..n {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
 }
 
 /// The table's lines if none is wider than the terminal.

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use comfy_table::CellAlignment;
 
-use super::{fitting_lines, new_table, prose, write_trace_text, TextOptions};
+use super::{fitting_lines, new_table, no_wrap, prose, write_trace_text, TextOptions};
 use super::{lines_of, push_trace, Arrows, StepView};
 use crate::render::{Ladder, Paint, ProgramExit, ProgramReport, Steps};
 
@@ -122,6 +122,7 @@ fn summary(w: &mut dyn Write, r: &ProgramReport, opts: &TextOptions) -> io::Resu
             b.payload_bytes.to_string(),
         ]);
     }
+    no_wrap(&mut t);
     for i in [0, 3, 4, 5] {
         if let Some(col) = t.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);

@@ -1,12 +1,14 @@
 //! One line per segment: how the bytes on the wire split into layers.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::fold::{group, plan, Shown};
-use super::{prose, TextOptions};
+use super::{prose, wrap, TextOptions};
 use crate::decode::Kind;
 use crate::flow::Packet;
 use crate::render::{Marks, Paint, Palette};
+use crate::values::LinkType;
 
 pub(crate) fn ip_name(version: Option<u8>) -> &'static str {
     match version {
@@ -93,7 +95,8 @@ pub(crate) fn outer_paint(kind: Kind) -> Paint {
 }
 
 /// The size line of every TCP segment (of the rows kept, in a folded
-/// trace, and a line for each fold), under a heading.
+/// trace), under a heading; segments whose lines are the same share one:
+/// `#3, #5, #7-10: 66 bytes on the wire = ...`. Each fold's count after.
 pub fn sizes(
     w: &mut dyn Write,
     packets: &[Packet],
@@ -102,17 +105,74 @@ pub fn sizes(
 ) -> io::Result<()> {
     let pal = opts.palette;
     writeln!(w, "{}", pal.paint(Paint::Heading, "header sizes"))?;
-    let width = packets.len().to_string().len() + 1;
+    if packets.iter().any(zero_ethernet) {
+        let note = "lo has no wire: Linux gives each frame on it an Ethernet header of \
+                    14 bytes, all zero, and that is what is counted here; macOS's lo0, \
+                    where seed 002's Wireshark ran, has a 4-byte loopback header instead \
+                    (tcplab replay captures/hello-null.pcap)";
+        prose(w, "  ", &pal.paint(Paint::Dim, note), opts)?;
+    }
+    let mut lines: Vec<(String, Vec<u64>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut folds = Vec::new();
     for shown in plan(packets, opts.fold, marks) {
         match shown {
-            Shown::Row(p) => size_row(w, p, width, opts)?,
-            Shown::Fold(f) => {
-                let text = pal.paint(Paint::Dim, &format!("{} folded", group(f.segments as u64)));
-                prose(w, &format!("  {}  ", f.numbers()), &text, opts)?;
+            Shown::Row(p) => {
+                let Some(line) = size_line(p, pal) else {
+                    continue;
+                };
+                match index.get(&line) {
+                    Some(&i) => lines[i].1.push(p.number),
+                    None => {
+                        index.insert(line.clone(), lines.len());
+                        lines.push((line, vec![p.number]));
+                    }
+                }
             }
+            Shown::Fold(f) => folds.push(f),
         }
     }
+    for (line, numbers) in &lines {
+        // A long list of numbers must not push the text to the right.
+        let lead = format!("  {}: ", numbers_text(numbers));
+        for l in wrap(&lead, line, opts.width, "      ") {
+            writeln!(w, "{l}")?;
+        }
+    }
+    for f in folds {
+        let text = pal.paint(Paint::Dim, &format!("{} folded", group(f.segments as u64)));
+        prose(w, &format!("  {}: ", f.numbers()), &text, opts)?;
+    }
     Ok(())
+}
+
+/// Most frame numbers named in a shared size line; the rest are counted.
+const MAX_NUMBERS: usize = 12;
+
+/// `#3, #5, #7-10`: ascending frame numbers, runs joined, at most
+/// [`MAX_NUMBERS`] items and then `and 20 more`.
+fn numbers_text(numbers: &[u64]) -> String {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &n in numbers {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == n => *last = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let mut items: Vec<String> = runs
+        .iter()
+        .take(MAX_NUMBERS)
+        .map(|&(a, b)| match b - a {
+            0 => format!("#{a}"),
+            1 => format!("#{a}, #{b}"),
+            _ => format!("#{a}-{b}"),
+        })
+        .collect();
+    let more: u64 = runs.iter().skip(MAX_NUMBERS).map(|(a, b)| b - a + 1).sum();
+    if more > 0 {
+        items.push(format!("and {} more", group(more)));
+    }
+    items.join(", ")
 }
 
 /// `   #4  71 bytes on the wire = ...`, the number right-aligned in `width`;
@@ -123,4 +183,27 @@ pub fn size_row(w: &mut dyn Write, p: &Packet, width: usize, opts: &TextOptions)
         prose(w, &format!("  {n:>width$}  "), &line, opts)?;
     }
     Ok(())
+}
+
+/// True for a frame with the all-zero Ethernet addresses of Linux's
+/// loopback.
+fn zero_ethernet(p: &Packet) -> bool {
+    p.link == LinkType::Ethernet && p.data.len() >= 12 && p.data[..12].iter().all(|&b| b == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbers_text;
+
+    #[test]
+    fn frame_numbers_join_their_runs() {
+        assert_eq!(numbers_text(&[3, 5, 7, 8, 9, 10]), "#3, #5, #7-10");
+        assert_eq!(numbers_text(&[1, 2]), "#1, #2");
+        assert_eq!(numbers_text(&[4]), "#4");
+        let many: Vec<u64> = (1..=60).map(|n| n * 2).collect();
+        assert_eq!(
+            numbers_text(&many),
+            "#2, #4, #6, #8, #10, #12, #14, #16, #18, #20, #22, #24, and 48 more"
+        );
+    }
 }

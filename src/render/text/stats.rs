@@ -7,11 +7,13 @@ use comfy_table::{Cell, CellAlignment, Table};
 
 use super::fold::group;
 use super::waits::waits;
-use super::{cut, fitting_lines, new_table, prose, TextOptions};
+use super::{cut, fitting_lines, new_table, no_wrap, prose, TextOptions};
 use crate::render::{Paint, TraceReport, WireTotals};
 use crate::values::{EventKind, SocketLog};
 
+/// Right-aligns the columns `cols` (numbers); no column wraps.
 fn right_align(t: &mut Table, cols: &[usize]) {
+    no_wrap(t);
     for &i in cols {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);

@@ -99,7 +99,12 @@ fn layouts(raw_seq: bool) -> Vec<(Vec<Col>, bool)> {
         (without(&full, &[SeqRaw, AckRaw]), true),
         (without(&full, &[SeqRaw, AckRaw, Window]), true),
         (without(&full, &[SeqRaw, AckRaw, Window, Ms]), true),
-        (without(&full, &[SeqRaw, AckRaw, Window, Ms, Details]), true),
+        // The payload says more than the phase, which the flags imply.
+        (without(&full, &[SeqRaw, AckRaw, Window, Ms, Phase]), true),
+        (
+            without(&full, &[SeqRaw, AckRaw, Window, Ms, Phase, Details]),
+            true,
+        ),
         (vec![Num, Dir, Flags, Len], true),
     ]
 }
@@ -132,12 +137,19 @@ fn window_text(p: &Packet, raw: u16, short: bool) -> String {
     }
 }
 
+/// A time in the `ms` column, at least as wide as `999.999`: the column's
+/// width, and so the layout chosen, does not change between two runs of
+/// one exchange because a time crossed 10 ms.
+fn ms_text(ms: f64) -> String {
+    format!("{ms:>7.3}")
+}
+
 /// `acks #4 after 0.012 ms`: the frame this segment's ACK completes, and
 /// the round trip since it was captured (none when the times are equal).
-fn acks_text(p: &Packet) -> Option<String> {
+fn acks_text(p: &Packet, timed: bool) -> Option<String> {
     let findings = p.findings();
     let frame = findings.acks_frame?;
-    Some(match findings.ack_rtt {
+    Some(match findings.ack_rtt.filter(|_| timed) {
         Some(rtt) => format!("acks #{frame} after {} ms", rtt.millis()),
         None => format!("acks #{frame}"),
     })
@@ -157,11 +169,22 @@ fn relative_sack(p: &Packet, mut o: TcpOptions) -> TcpOptions {
 
 /// One cell. A frame that is not TCP shows its number, time, and why in
 /// `reason_col` (the details, or the flags when details are left out).
-fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Marks) -> Cell {
+/// `ms` is the frame's time when the layout shows times; without them the
+/// round trip is left out too (`acks #4`).
+fn cell(
+    p: &Packet,
+    col: Col,
+    ms: Option<f64>,
+    short: bool,
+    reason_col: Col,
+    marks: &Marks,
+) -> Cell {
+    let timed = ms.is_some();
+    let ms = ms.unwrap_or_default();
     let Some(tcp) = &p.tcp else {
         return match col {
             Col::Num => Cell::new(p.number),
-            Col::Ms => Cell::new(format!("{ms:.3}")),
+            Col::Ms => Cell::new(ms_text(ms)),
             c if c == reason_col => {
                 let why = p
                     .error
@@ -178,7 +201,7 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Mar
     let opt = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
     match col {
         Col::Num => Cell::new(p.number),
-        Col::Ms => Cell::new(format!("{ms:.3}")),
+        Col::Ms => Cell::new(ms_text(ms)),
         Col::Dir => Cell::new(direction_text(p.direction(), short)),
         Col::Flags => {
             let kind = SegmentKind::of(flags, p.payload_len).paint();
@@ -216,7 +239,12 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Mar
             let analysis = analysis_words(&p.findings()).join(" · ");
             // A mark (what the impaired path did to it) says the most.
             let mark = marks.get(&p.number).cloned().unwrap_or_default();
-            let parts = [mark, analysis, acks_text(p).unwrap_or_default(), text];
+            let parts = [
+                mark,
+                analysis,
+                acks_text(p, timed).unwrap_or_default(),
+                text,
+            ];
             Cell::new(
                 parts
                     .into_iter()
@@ -233,7 +261,7 @@ fn cell(p: &Packet, col: Col, ms: f64, short: bool, reason_col: Col, marks: &Mar
 fn output_row(l: &OutputLine, cols: &[Col], text_col: Col) -> Vec<Cell> {
     cols.iter()
         .map(|&c| match c {
-            Col::Ms => Cell::new(format!("{:.3}", l.t_ms)).fg(Color::DarkGrey),
+            Col::Ms => Cell::new(ms_text(l.t_ms)).fg(Color::DarkGrey),
             c if c == text_col => Cell::new(format!("{} │ {}", l.who, l.line)).fg(Color::Cyan),
             _ => Cell::new(""),
         })
@@ -340,7 +368,9 @@ fn table_lines(
             }
             t.add_row(match row {
                 Shown::Row(p) => {
-                    let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3).unwrap_or(0.0);
+                    let ms = t0
+                        .map(|t0| p.ts.secs_since(t0) * 1e3)
+                        .filter(|_| cols.contains(&Col::Ms));
                     cols.iter()
                         .map(|&c| cell(p, c, ms, short, reason_col, marks))
                         .collect::<Vec<_>>()
@@ -438,9 +468,17 @@ mod tests {
             ..Findings::default()
         };
         let p = with(0, None, f);
-        assert_eq!(acks_text(&p).as_deref(), Some("acks #4 after 0.120 ms"));
+        assert_eq!(
+            acks_text(&p, true).as_deref(),
+            Some("acks #4 after 0.120 ms")
+        );
+        // A layout without times leaves the round trip out.
+        assert_eq!(acks_text(&p, false).as_deref(), Some("acks #4"));
         f.ack_rtt = None;
-        assert_eq!(acks_text(&with(0, None, f)).as_deref(), Some("acks #4"));
-        assert_eq!(acks_text(&with(0, None, Findings::default())), None);
+        assert_eq!(
+            acks_text(&with(0, None, f), true).as_deref(),
+            Some("acks #4")
+        );
+        assert_eq!(acks_text(&with(0, None, Findings::default()), true), None);
     }
 }
