@@ -694,3 +694,46 @@ fn trace_diagram_draws_the_traced_connection() {
     assert!(out.contains("PSH-ACK seq 1:3 ack 1 len 2"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Each arrow's state changes as `C:STATE` / `S:STATE` words, in order.
+fn state_words(l: &Ladder) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in l.arrows() {
+        out.extend(a.states.client.map(|s| format!("C:{s}")));
+        out.extend(a.states.server.map(|s| format!("S:{s}")));
+    }
+    out
+}
+
+#[test]
+fn the_ladder_follows_each_sides_tcp_state() {
+    let words = |name: &str| state_words(&ladder(name)).join(" ");
+    // Close after close: the server's FIN-ACK acknowledges the client's FIN.
+    assert_eq!(
+        words("hello-ethernet.pcap"),
+        "C:SYN_SENT S:SYN_RECEIVED C:ESTABLISHED S:ESTABLISHED C:FIN_WAIT_1 S:CLOSE_WAIT \
+         C:TIME_WAIT S:LAST_ACK S:CLOSED"
+    );
+    // A half-close: the client's FIN is acknowledged alone (FIN_WAIT_2), and
+    // the server sends on in CLOSE_WAIT before its own FIN.
+    assert_eq!(
+        words("half-close.pcap"),
+        "C:SYN_SENT S:SYN_RECEIVED C:ESTABLISHED S:ESTABLISHED C:FIN_WAIT_1 S:CLOSE_WAIT \
+         C:FIN_WAIT_2 C:TIME_WAIT S:LAST_ACK S:CLOSED"
+    );
+    assert!(words("reset.pcap").ends_with("C:CLOSED S:CLOSED"));
+    // Refused: nothing listened, so the server has no state to change.
+    assert_eq!(words("refused.pcap"), "C:SYN_SENT C:CLOSED");
+    // The states are drawn just inside the lifelines, and given to Mermaid.
+    let l = ladder("hello-ethernet.pcap");
+    let text: Vec<String> = ladder_lines(&l, &opts(100, false)).lines().cloned().collect();
+    assert!(
+        text.iter().any(|t| t.contains("│ SYN_SENT ") && t.contains(" SYN_RECEIVED │")),
+        "{text:#?}"
+    );
+    let mut mermaid = Vec::new();
+    write_ladder_mermaid(&mut mermaid, &l).unwrap();
+    let mermaid = String::from_utf8(mermaid).unwrap();
+    assert!(mermaid.contains("Note left of C: TIME_WAIT"), "{mermaid}");
+    assert!(mermaid.contains("Note right of S: CLOSED"), "{mermaid}");
+}

@@ -81,6 +81,12 @@ pub fn write_ladder_mermaid(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()
         for note in &a.notes {
             writeln!(w, "    Note over C,S: {}", escape(note))?;
         }
+        if let Some(s) = a.states.client {
+            writeln!(w, "    Note left of C: {s}")?;
+        }
+        if let Some(s) = a.states.server {
+            writeln!(w, "    Note right of S: {s}")?;
+        }
     }
     if ladder.omitted() > 0 {
         writeln!(

@@ -33,7 +33,7 @@ pub use svg::write_ladder_svg;
 pub use terminal::{ladder_lines, write_ladder, LadderLines};
 
 use crate::decode::Flags;
-use crate::flow::{Direction, Packet, Phase};
+use crate::flow::{Direction, Packet, Phase, StateChange, States};
 use crate::render::{preview, Connection, EndpointInfo, SegmentKind, TraceReport};
 use crate::values::Timestamp;
 
@@ -70,6 +70,8 @@ pub struct Arrow {
     pub notes: Vec<String>,
     /// Dropped on the path on purpose: drawn stopping half-way.
     pub lost: bool,
+    /// The TCP states this segment moved each side to (RFC 9293).
+    pub states: StateChange,
 }
 
 impl Arrow {
@@ -115,6 +117,9 @@ pub struct Ladder {
     omitted: usize,
     first_ts: Option<Timestamp>,
     notes: notes::Notes,
+    states: States,
+    /// The capture holds the connection's opening SYN.
+    states_known: bool,
 }
 
 impl Ladder {
@@ -129,6 +134,8 @@ impl Ladder {
             omitted: 0,
             first_ts: None,
             notes: notes::Notes::default(),
+            states: States::default(),
+            states_known: false,
         }
     }
 
@@ -212,7 +219,9 @@ impl Ladder {
             phase: Some(flow.phase),
             notes: Vec::new(),
             lost: false,
+            states: StateChange::default(),
         };
+        arrow.states = self.states_of(flow.direction, flags, flow.seq, flow.ack, len as u32);
         // The note state sees every segment, drawn or not, so it stays right.
         arrow.notes = self.notes.observe(&arrow, p);
         if self.arrows.len() < MAX_ARROWS {
@@ -220,6 +229,35 @@ impl Ladder {
         } else {
             self.omitted += 1;
         }
+    }
+
+    /// The states a segment moves each side to, when they can be known:
+    /// the capture holds the opening SYN. A reset before any SYN-ACK means
+    /// nothing listened: the server never left CLOSED, so no arrow says
+    /// LISTEN or SYN_RECEIVED for it.
+    fn states_of(
+        &mut self,
+        d: Direction,
+        flags: Flags,
+        seq: u32,
+        ack: u32,
+        len: u32,
+    ) -> StateChange {
+        let mut change = self.states.segment(d, flags, seq, ack, len);
+        if self.arrows.is_empty() && self.omitted == 0 {
+            self.states_known = flags.contains(Flags::SYN) && !flags.contains(Flags::ACK);
+        }
+        if !self.states_known {
+            return StateChange::default();
+        }
+        let answered = |a: &Arrow| a.flags.contains(Flags::SYN) && !a.from_client();
+        if flags.contains(Flags::RST) && !self.arrows.iter().any(answered) {
+            for a in &mut self.arrows {
+                a.states.server = None;
+            }
+            change.server = None;
+        }
+        change
     }
 
     /// The arrows, in capture order.

@@ -272,6 +272,7 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
                 }
             }
         }
+        group.extend(state_lines(a, &lay, &blank, pal));
         out.arrows.push(group.into_iter().map(fit).collect());
     }
 
@@ -328,6 +329,28 @@ fn titles(ladder: &Ladder, lay: &Layout, pal: Palette, width: usize) -> Vec<Stri
             format!("{}{}", " ".repeat(gutter), bold(&left)),
             format!("{}{}", " ".repeat(end.saturating_sub(rw)), bold(&right)),
         ]
+    }
+}
+
+/// The states an arrow moved each side to, dim, just inside each
+/// lifeline: `│ SYN_SENT        SYN_RECEIVED │`; on two lines when both do
+/// not fit between the lifelines.
+fn state_lines(a: &Arrow, lay: &Layout, blank: &str, pal: Palette) -> Vec<String> {
+    let name = |s: Option<crate::flow::TcpState>| s.map_or("", |s| s.name());
+    let (c, s) = (name(a.states.client), name(a.states.server));
+    if c.is_empty() && s.is_empty() {
+        return Vec::new();
+    }
+    let inner = lay.span.saturating_sub(2);
+    let line = |c: &str, s: &str| {
+        let pad = inner.saturating_sub(c.len() + s.len());
+        let text = format!("{c}{}{s}", " ".repeat(pad));
+        format!("{blank}│ {} │", pal.paint(Paint::Dim, &text))
+    };
+    if c.len() + s.len() < inner {
+        vec![line(c, s)]
+    } else {
+        vec![line(c, ""), line("", s)]
     }
 }
 
