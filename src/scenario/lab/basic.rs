@@ -338,9 +338,9 @@ pub(super) async fn coalesce() -> Result<Outcome> {
     }
     out.happened.push(
         "the third run paces its writes: each waits until the server has read the one before. \
-         Back to back, ten writes take a fraction of a millisecond, less than the reader needs \
-         to wake up, so its first read mostly finds several waiting: even a prompt reader is \
-         no promise of one write per read"
+         Back to back, ten writes take a fraction of a millisecond (the first run's times), and \
+         a waiting reader mostly wakes to find several there: even a prompt reader is no \
+         promise of one write per read"
             .into(),
     );
     out.happened
