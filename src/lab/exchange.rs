@@ -32,7 +32,9 @@ pub enum CloseMode {
     /// `socket.resetAndDestroy()` (zero linger): RST instead of FIN.
     Reset,
     /// `end()` right after the writes: the server reads to the end, then
-    /// still sends its replies over the half-open connection.
+    /// still sends its replies over the half-closed connection (as a Node
+    /// server does when it writes inside its `'end'` listener, or with
+    /// `allowHalfOpen: true`).
     Half,
 }
 
@@ -75,6 +77,19 @@ impl ExchangePlan {
             timeout: Duration::from_secs(5),
         }
     }
+}
+
+/// How the client goes about the plan, beyond what `tcplab trace` asks:
+/// the labs' own choices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientWay {
+    /// Connect here instead of the listener's own address: an IPv4 or an
+    /// IPv6 client of one dual-stack listener on `::`.
+    pub connect_to: Option<SocketAddr>,
+    /// Make each write only once the server has read every byte before it,
+    /// as a person typing one line at a time: a prompt reader then gets one
+    /// write per read, whatever the scheduler does.
+    pub paced: bool,
 }
 
 /// The outcome: addresses and each application's view.
@@ -152,6 +167,17 @@ pub async fn run_exchange_from(
     plan: &ExchangePlan,
     clock: Instant,
 ) -> Result<Exchange> {
+    run_exchange_with(listener, client, ClientWay::default(), plan, clock).await
+}
+
+/// [`run_exchange_from`], the client going about it the way `way` says.
+pub async fn run_exchange_with(
+    listener: TcpListener,
+    client: Option<TcpSocket>,
+    way: ClientWay,
+    plan: &ExchangePlan,
+    clock: Instant,
+) -> Result<Exchange> {
     let server_addr = listener
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
@@ -170,7 +196,7 @@ pub async fn run_exchange_from(
     let run = async {
         let counts = Arc::clone(&client_counts);
         let (client_addr, client) =
-            run_client(server_addr, client, plan, clock, progress_rx, &counts).await?;
+            run_client(server_addr, client, way, plan, clock, progress_rx, &counts).await?;
         let (server, client_seen_by_server) = server
             .await
             .map_err(|e| Error::Trace(format!("server task failed: {e}")))??;
@@ -264,7 +290,7 @@ struct ServerSide {
     clock: Instant,
     progress: watch::Sender<Progress>,
     /// The client half-closes: replies wait until its FIN has been read,
-    /// then go out over the half-open connection.
+    /// then go out over the half-closed connection.
     half: bool,
     deferred: Vec<Vec<u8>>,
 }
@@ -361,7 +387,8 @@ impl ServerSide {
                 return;
             }
         }
-        // Node's default (allowHalfOpen false): the server ends when the client does.
+        // Node's default (allowHalfOpen false): the server ends when the
+        // client does, right after its 'end' listener ran.
         if let Err(e) = self.sock.shutdown().await {
             self.log.error(self.clock, &e);
         }
@@ -372,6 +399,7 @@ impl ServerSide {
 async fn run_client(
     server_addr: SocketAddr,
     socket: Option<TcpSocket>,
+    way: ClientWay,
     plan: &ExchangePlan,
     clock: Instant,
     mut progress: watch::Receiver<Progress>,
@@ -380,14 +408,14 @@ async fn run_client(
     let mut log = SocketLog::default();
     // A server on an IPv4-mapped IPv6 address is reached as IPv4 clients
     // reach dual-stack servers: at the plain IPv4 address.
-    let target = match server_addr {
+    let target = way.connect_to.unwrap_or(match server_addr {
         SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
             Some(v4) => SocketAddr::new(v4.into(), v6.port()),
             None => server_addr,
         },
         v4 => v4,
-    };
-    let connect_err = |e| Error::io(format!("connect to {server_addr}"), e);
+    });
+    let connect_err = |e| Error::io(format!("connect to {target}"), e);
     let socket = match socket {
         Some(s) => s,
         None if target.is_ipv4() => TcpSocket::new_v4().map_err(connect_err)?,
@@ -406,7 +434,8 @@ async fn run_client(
         set_cork(&sock, true)?;
     }
     let mut buf = vec![0u8; READ_BUF];
-    if !write_all_reading(&mut sock, plan, &mut buf, &mut log, clock, counts).await? {
+    let pace = way.paced.then(|| progress.clone());
+    if !write_all_reading(&mut sock, plan, pace, &mut buf, &mut log, clock, counts).await? {
         return Ok((local, log)); // the server ended the connection mid-write
     }
     if plan.cork {
@@ -444,11 +473,13 @@ async fn run_client(
 /// Writes every planned write while reading what comes back, as a Node
 /// client's event loop does: a client that wrote everything before reading
 /// would deadlock with a server whose replies fill the client's receive
-/// buffer (both sides blocked in write). False if the server ended the
+/// buffer (both sides blocked in write). With `pace`, each write waits
+/// until the server has read all before it. False if the server ended the
 /// connection first (logged).
 async fn write_all_reading(
     sock: &mut TcpStream,
     plan: &ExchangePlan,
+    mut pace: Option<watch::Receiver<Progress>>,
     buf: &mut [u8],
     log: &mut SocketLog,
     clock: Instant,
@@ -462,7 +493,17 @@ async fn write_all_reading(
         let shared = Mutex::new(&mut *log);
         let logged = || shared.lock().unwrap_or_else(PoisonError::into_inner);
         let writes = async {
+            let mut sent = 0u64;
             for w in &plan.writes {
+                if let Some(server) = pace.as_mut() {
+                    // A server gone before reading it all: write anyway, and fail as a write does.
+                    while server.borrow_and_update().read < sent {
+                        if server.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                sent += w.len() as u64;
                 write_logged(&mut wr, w, |step| match step {
                     WriteStep::Took(n) => {
                         counts.written.fetch_add(n as u64, Ordering::Relaxed);

@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod serve;
 
 pub use exchange::{
-    bind_listener, run_exchange, run_exchange_from, CloseMode, Exchange, ExchangePlan,
+    bind_listener, run_exchange, run_exchange_from, run_exchange_with, ClientWay, CloseMode,
+    Exchange, ExchangePlan,
 };
 pub use serve::{frame, ServeMode, FRAME_HEADER};

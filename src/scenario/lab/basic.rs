@@ -2,17 +2,30 @@
 //! the exchange, then what happened and the checks, computed from the
 //! capture and the socket events.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use super::facts::{data_segments, first, flag_names, from_client, from_server, has, payload};
 use super::{Outcome, Part};
 use crate::decode::Flags;
-use crate::lab::{frame, CloseMode, ExchangePlan, ServeMode};
-use crate::render::TraceReport;
+use crate::flow::{Packet, Phase};
+use std::time::Instant;
+
+use socket2::{Domain, Socket, Type};
+use tokio::net::TcpListener;
+
+use crate::capture::LiveCapture;
+use crate::lab::{
+    bind_listener, frame, run_exchange_with, ClientWay, CloseMode, ExchangePlan, ServeMode,
+};
+use crate::render::{Connection, TraceReport};
+use crate::scenario::kernel;
+use crate::scenario::program::{client_and_server, SAMPLE_EVERY};
+use crate::scenario::session::{capture_during, open_loopback};
 use crate::scenario::trace::trace;
-use crate::values::EventKind;
-use crate::Result;
+use crate::sockdiag::{Sampler, SocketId};
+use crate::values::{EventKind, Timestamp};
+use crate::{Error, Result};
 
 pub(super) fn plan(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> ExchangePlan {
     ExchangePlan::new(writes, server, close)
@@ -21,7 +34,8 @@ pub(super) fn plan(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> Exc
 /// 127.0.0.1, any port.
 pub(super) const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
-/// ::ffff:127.0.0.1, the IPv4 loopback as an IPv6 socket sees it.
+/// ::ffff:127.0.0.1, the IPv4 loopback as an IPv6 socket sees it: bound
+/// to, it takes IPv4 clients only.
 const MAPPED_LOOPBACK: SocketAddr =
     SocketAddr::new(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()), 0);
 
@@ -29,6 +43,58 @@ const MAPPED_LOOPBACK: SocketAddr =
 pub(super) async fn traced(plan: ExchangePlan, bind: SocketAddr) -> Result<TraceReport> {
     let (report, capture) = trace(bind, plan, None).await?;
     drop(capture);
+    Ok(report)
+}
+
+/// One traced exchange on a listener already bound (a clone of it is
+/// served), captured on `cap`, which the caller opened on its port: the
+/// client goes about it the way `way` says. As [`trace`] does, with the
+/// kernel's view of both sockets.
+pub(super) async fn traced_on(
+    listener: &std::net::TcpListener,
+    cap: &mut LiveCapture,
+    plan: ExchangePlan,
+    way: ClientWay,
+) -> Result<TraceReport> {
+    let listener = listener
+        .try_clone()
+        .and_then(TcpListener::from_std)
+        .map_err(|e| Error::io("listener", e))?;
+    let sampler = Sampler::of_own_sockets(SAMPLE_EVERY).ok();
+    let server_mode = plan.server.name();
+    let clock = Instant::now();
+    let exchange =
+        tokio::spawn(async move { run_exchange_with(listener, None, way, &plan, clock).await });
+    let work = async {
+        exchange
+            .await
+            .map_err(|e| Error::Trace(format!("exchange task failed: {e}")))?
+    };
+    let (captured, x) = capture_during(cap, work).await?;
+    let connection = Connection {
+        client: x.client_addr.into(),
+        server: x.server_addr.into(),
+        client_seen_by_server: (x.client_seen_by_server != x.client_addr)
+            .then(|| x.client_seen_by_server.into()),
+    };
+    let ends = client_and_server(&captured.packets);
+    let samples = sampler.map(|s| match ends {
+        Some((client, server)) => s.stop_after(vec![
+            SocketId::new(client, server),
+            SocketId::new(server, client),
+        ]),
+        None => s.stop(),
+    });
+    let mut report = captured.report(connection, x.client, x.server, server_mode);
+    report.kernel = match (samples, ends, report.packets.first()) {
+        (Some(samples), Some(ends), Some(p0)) => {
+            let t0 = p0.ts;
+            let since = |ts: Timestamp| ts.secs_since(t0) * 1e3;
+            let left = kernel::left_at_end(ends);
+            Some(kernel::view(&samples, ends, &left, &|_| false, &since))
+        }
+        _ => None,
+    };
     Ok(report)
 }
 
@@ -215,28 +281,40 @@ pub(super) async fn coalesce() -> Result<Outcome> {
             true,
             Duration::ZERO,
         ),
-        (
-            "TCP_NODELAY, the receiver reads at once",
-            true,
-            false,
-            Duration::ZERO,
-        ),
     ];
     let mut counts = Vec::new();
+    let mut first_run = None;
     for (title, nodelay, cork, delay) in runs {
         let mut p = plan(&writes, ServeMode::Discard, CloseMode::End);
         p.nodelay = nodelay;
         p.cork = cork;
         p.server_read_delay = delay;
         let r = traced(p, LOOPBACK).await?;
-        let segments = data_segments(&r.packets, true);
-        let reads = r.sockets.server.reads().len();
-        out.happened.push(format!(
-            "{title}: 10 writes → {segments} segment(s) → {reads} read(s)"
-        ));
-        counts.push((segments, reads));
+        counts.push(tally(&mut out, title, &r));
+        if first_run.is_none() {
+            first_run = Some(nagle_idle(&r.packets));
+        }
         out.parts.push(Part::trace(title, r));
     }
+    // The control: each write waits until the server has read the one
+    // before, so a prompt reader gets one write per read.
+    let title = "TCP_NODELAY, paced writes, the receiver reads at once";
+    let mut p = plan(&writes, ServeMode::Discard, CloseMode::End);
+    p.nodelay = true;
+    let listener = bind_listener(LOOPBACK, &p)?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::io("listener address", e))?
+        .port();
+    let mut cap = open_loopback(port, None)?;
+    let way = ClientWay {
+        paced: true,
+        ..ClientWay::default()
+    };
+    let r = traced_on(&listener, &mut cap, p, way).await?;
+    drop(cap);
+    counts.push(tally(&mut out, title, &r));
+    out.parts.push(Part::trace(title, r));
     out.check(
         "a late reader gets several writes in one read",
         counts[0].1 < 10,
@@ -245,9 +323,69 @@ pub(super) async fn coalesce() -> Result<Outcome> {
         "a corked sender puts several writes in one segment",
         counts[1].0 < 10,
     );
+    out.check(
+        "paced writes to a prompt reader stay apart: 10 segments, 10 reads",
+        counts[2] == (10, 10),
+    );
+    if let Some((idle, segments, slowest)) = first_run {
+        out.happened.push(format!(
+            "the first run had Nagle on, yet its writes left one segment each: {idle} of its \
+             {segments} segments left with every byte before them acknowledged (the slowest \
+             ACK came {slowest:.3} ms after its segment). Nagle holds a small segment back only \
+             while earlier data is unacknowledged, and on loopback the ACK is back before the \
+             next write()"
+        ));
+    }
+    out.happened.push(
+        "the third run paces its writes: each waits until the server has read the one before. \
+         Back to back, ten writes take a fraction of a millisecond (the first run's times), and \
+         a waiting reader mostly wakes to find several there: even a prompt reader is no \
+         promise of one write per read"
+            .into(),
+    );
     out.happened
         .push("writes are not messages: what one write() sent, one read() need not get".into());
     Ok(out)
+}
+
+/// One run's line of "what happened": writes, segments, reads.
+fn tally(out: &mut Outcome, title: &str, r: &TraceReport) -> (usize, usize) {
+    let segments = data_segments(&r.packets, true);
+    let reads = r.sockets.server.reads().len();
+    out.happened.push(format!(
+        "{title}: 10 writes → {segments} segment(s) → {reads} read(s)"
+    ));
+    (segments, reads)
+}
+
+/// Why Nagle did not hold the client's small segments back: of its data
+/// segments, how many left with no byte before them unacknowledged (by
+/// the capture's order), how many there were, and the longest time from
+/// a data segment to the server's ACK of it, in ms.
+fn nagle_idle(packets: &[Packet]) -> (usize, usize, f64) {
+    let mut acked = None::<u32>;
+    let (mut idle, mut segments, mut slowest) = (0, 0, 0.0f64);
+    for (i, p) in packets.iter().enumerate() {
+        let Some(flow) = p.flow else { continue };
+        if from_server(p) && has(p, Flags::ACK) {
+            acked = Some(acked.map_or(flow.ack, |a: u32| a.max(flow.ack)));
+        }
+        if !from_client(p) || p.payload_len == 0 {
+            continue;
+        }
+        segments += 1;
+        if acked.is_some_and(|a| a >= flow.seq) {
+            idle += 1;
+        }
+        let end = flow.seq.wrapping_add(p.payload_len as u32);
+        let ack = packets[i..]
+            .iter()
+            .find(|q| from_server(q) && q.flow.is_some_and(|f| f.ack >= end));
+        if let Some(q) = ack {
+            slowest = slowest.max(q.ts.secs_since(p.ts) * 1e3);
+        }
+    }
+    (idle, segments, slowest)
 }
 
 pub(super) async fn framing() -> Result<Outcome> {
@@ -304,12 +442,27 @@ pub(super) async fn half_close() -> Result<Outcome> {
         r.sockets.client.bytes_read == r.sockets.server.bytes_written
             && r.sockets.client.bytes_read > 0,
     );
+    let data_phase = data
+        .and_then(|d| p.iter().find(|x| x.number == d))
+        .and_then(|x| x.phase());
+    out.check(
+        "the server's data after the FIN is in phase data, not teardown",
+        data_phase == Some(Phase::Data),
+    );
     if let (Some(f), Some(d)) = (fin, data) {
         out.happened.push(format!(
             "the client sent FIN at frame {f} (end()), the server still sent {} bytes at frame {d}: a half-closed connection carries data the other way",
             r.sockets.server.bytes_written
         ));
     }
+    out.happened.push(
+        "tcplab's server wrote its answer as soon as it read the FIN, then ended. A default Node \
+         server (allowHalfOpen: false) can do that only inside its 'end' listener: Node ends its \
+         side on the next tick, and a write after that fails with EPIPE (\"This socket has been \
+         ended by the other party\") and sends nothing. net.createServer({ allowHalfOpen: true }) \
+         lets the server send until it calls end() itself"
+            .into(),
+    );
     teardown_checks(&r, &mut out);
     out.parts.push(Part::trace("end() right after writing", r));
     Ok(out)
@@ -360,40 +513,140 @@ pub(super) async fn reset() -> Result<Outcome> {
     Ok(out)
 }
 
+/// A listener on `::` that takes IPv4 clients too (IPV6_V6ONLY off, set
+/// here rather than left to net.ipv6.bindv6only): what Node's
+/// `server.listen(port)` makes when no host is given.
+fn dual_stack_listener() -> Result<std::net::TcpListener> {
+    let addr = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0);
+    let bind_err = |source| Error::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let sock = Socket::new(Domain::IPV6, Type::STREAM, Some(socket2::Protocol::TCP))
+        .map_err(|e| Error::io("listener socket", e))?;
+    sock.set_only_v6(false).map_err(bind_err)?;
+    sock.set_reuse_address(true).map_err(bind_err)?;
+    sock.bind(&addr.into()).map_err(bind_err)?;
+    sock.listen(128).map_err(bind_err)?;
+    sock.set_nonblocking(true).map_err(bind_err)?;
+    Ok(sock.into())
+}
+
+/// Every captured packet is IP version `v`.
+fn all_ip(r: &TraceReport, v: u8) -> bool {
+    !r.packets.is_empty()
+        && r.packets
+            .iter()
+            .all(|x| x.ip.as_ref().is_some_and(|ip| ip.version == v))
+}
+
+/// What the server's program saw of the client: its address and family.
+fn seen_by_server(r: &TraceReport) -> (String, &'static str) {
+    let c = &r.connection;
+    let seen = c.client_seen_by_server.as_ref().unwrap_or(&c.client);
+    (seen.address.clone(), seen.family)
+}
+
+/// A listener bound to `::ffff:127.0.0.1`, and an IPv6 client of `::1` at
+/// its port: the connect's error, if it failed (it should: that address
+/// takes IPv4 only).
+async fn mapped_refuses_ipv6() -> Result<Option<String>> {
+    let l = std::net::TcpListener::bind(MAPPED_LOOPBACK).map_err(|e| Error::Bind {
+        addr: MAPPED_LOOPBACK.to_string(),
+        source: e,
+    })?;
+    let port = l
+        .local_addr()
+        .map_err(|e| Error::io("listener address", e))?
+        .port();
+    let to = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port);
+    Ok(match tokio::net::TcpStream::connect(to).await {
+        Ok(_) => None,
+        Err(e) => Some(crate::values::describe_io_error(&e)),
+    })
+}
+
 pub(super) async fn ipv6_mapped() -> Result<Outcome> {
-    // An IPv6 socket bound to the IPv4-mapped loopback address: IPv4 on the
-    // wire, IPv6 addresses in the programs (dual stack, IPV6_V6ONLY off).
-    let r = traced(
-        plan(&[b"hello"], ServeMode::Echo, CloseMode::End),
-        MAPPED_LOOPBACK,
-    )
-    .await?;
+    // One dual-stack listener, one capture on its port, two clients in turn.
+    let listener = dual_stack_listener()?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::io("listener address", e))?
+        .port();
+    let mut cap = open_loopback(port, None)?;
+    let mut reports = Vec::new();
+    for ip in [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ] {
+        let way = ClientWay {
+            connect_to: Some(SocketAddr::new(ip, port)),
+            ..ClientWay::default()
+        };
+        let p = plan(&[b"hello"], ServeMode::Echo, CloseMode::End);
+        reports.push(traced_on(&listener, &mut cap, p, way).await?);
+    }
+    drop(cap);
+    let refused = mapped_refuses_ipv6().await?;
+    let (v6, v4) = (reports.pop(), reports.pop());
+    let (Some(v4), Some(v6)) = (v4, v6) else {
+        return Err(Error::Trace("the two exchanges did not both run".into()));
+    };
     let mut out = Outcome::default();
-    let all_v4 = r
-        .packets
-        .iter()
-        .all(|x| x.ip.as_ref().is_some_and(|ip| ip.version == 4));
     out.check(
-        "every packet on the wire is IPv4",
-        all_v4 && !r.packets.is_empty(),
+        "one listener on :: took both clients",
+        v4.connection.server.address == "::"
+            && v6.connection.server.address == "::"
+            && v4.connection.server.port == v6.connection.server.port,
     );
-    let seen = r.connection.client_seen_by_server.clone();
+    out.check("every packet of the IPv4 client is IPv4", all_ip(&v4, 4));
     out.check(
         "the server sees the IPv4 client as ::ffff:127.0.0.1, family IPv6",
-        seen.as_ref()
-            .is_some_and(|s| s.address == "::ffff:127.0.0.1" && s.family == "IPv6"),
+        seen_by_server(&v4) == ("::ffff:127.0.0.1".to_string(), "IPv6"),
     );
-    if let Some(s) = seen {
+    out.check("every packet of the IPv6 client is IPv6", all_ip(&v6, 6));
+    out.check(
+        "the server sees the IPv6 client as ::1, family IPv6",
+        seen_by_server(&v6) == ("::1".to_string(), "IPv6"),
+    );
+    out.check(
+        "a listener bound to ::ffff:127.0.0.1 refuses an IPv6 client",
+        refused
+            .as_deref()
+            .is_some_and(|e| e.starts_with("ECONNREFUSED")),
+    );
+    out.happened.push(format!(
+        "one listener on :: port {port}, IPV6_V6ONLY off (dual stack): what Node's \
+         server.listen(port) makes with no host, its server.address() {{ address: '::', \
+         family: 'IPv6' }}"
+    ));
+    let hdr = |r: &TraceReport| {
+        r.packets
+            .first()
+            .and_then(|x| x.ip.as_ref())
+            .map_or(0, |ip| ip.hdr_len)
+    };
+    for (r, ver) in [(&v4, "IPv4"), (&v6, "IPv6")] {
+        let (address, family) = seen_by_server(r);
         out.happened.push(format!(
-            "the client is {} ({}), the server's remoteAddress is {} ({}); the frames carry {}-byte IPv4 headers",
+            "the client is {} ({}), the server's remoteAddress is {address} ({family}); \
+             the frames carry {}-byte {ver} headers",
             r.connection.client.address,
             r.connection.client.family,
-            s.address,
-            s.family,
-            r.packets.first().and_then(|x| x.ip.as_ref()).map_or(0, |ip| ip.hdr_len)
+            hdr(r)
         ));
     }
+    out.happened.push(format!(
+        "an IPv6 socket shows an IPv4 peer as an IPv4-mapped address, ::ffff: and the IPv4 \
+         address. A socket bound to ::ffff:127.0.0.1 itself takes IPv4 only: an IPv6 client \
+         of ::1 at its port got {}",
+        refused.as_deref().unwrap_or("a connection")
+    ));
+    out.parts.push(Part::trace(
+        "an IPv4 client (127.0.0.1) of the listener on ::",
+        v4,
+    ));
     out.parts
-        .push(Part::trace("an IPv4 client of a dual-stack server", r));
+        .push(Part::trace("an IPv6 client (::1) of the same listener", v6));
     Ok(out)
 }

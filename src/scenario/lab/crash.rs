@@ -13,9 +13,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::custom::{free_port, io};
-use super::facts::{first, from_server, has};
+use super::facts::{first, from_client, from_server, has};
 use super::{Outcome, Part};
 use crate::decode::Flags;
+use crate::flow::Packet;
 use crate::scenario::session::{capture_during, open_loopback};
 use crate::{Error, Result};
 
@@ -76,6 +77,26 @@ impl Drop for ServerChild {
     }
 }
 
+/// What client B's late write did, frame by frame: its bytes after the
+/// dead server's FIN, the RST that answered them, the error of the next write.
+fn late_write(p: &[Packet], b_end: &str) -> String {
+    // B is the second stream: it connected after A.
+    let on_b = |x: &Packet| x.stream() == Some(1);
+    let fin = first(p, |x| on_b(x) && from_server(x) && has(x, Flags::FIN));
+    let rst = first(p, |x| on_b(x) && from_server(x) && has(x, Flags::RST));
+    let sent = first(p, |x| {
+        on_b(x) && from_client(x) && x.payload_len > 0 && fin.is_some_and(|f| x.number > f)
+    });
+    match (fin, sent, rst) {
+        (Some(f), Some(d), Some(r)) => format!(
+            "client B, writing after the crash: the dead server's FIN came at frame {f}, B's \
+             bytes still went out at frame {d}, the dead side's kernel answered RST at frame \
+             {r}, and B's next write failed: {b_end}"
+        ),
+        _ => format!("client B, writing after the crash: {b_end}"),
+    }
+}
+
 pub(super) async fn crash() -> Result<Outcome> {
     // The capture opens first, on a port picked for the server: without
     // capture rights the lab stops here, before any process exists.
@@ -94,8 +115,11 @@ pub(super) async fn crash() -> Result<Outcome> {
             .map_err(io("client B connect"))?;
         a.write_all(b"hi").await.map_err(io("client A write"))?;
         let mut buf = [0u8; 64];
-        let n = a.read(&mut buf).await.map_err(io("client A read"))?;
-        let echoed = n;
+        let echoed = a.read(&mut buf).await.map_err(io("client A read"))?;
+        // B's echo too: the server has accepted B (a connection still in
+        // the listener's queue would get an RST at the kill, not a FIN).
+        b.write_all(b"hey").await.map_err(io("client B write"))?;
+        let b_echoed = b.read(&mut buf).await.map_err(io("client B read"))?;
         // SIGKILL: no code of the server runs again; its kernel closes the sockets.
         killer
             .lock()
@@ -108,8 +132,10 @@ pub(super) async fn crash() -> Result<Outcome> {
             Ok(Err(e)) => crate::values::describe_io_error(&e),
             Err(_) => "nothing within 2 s".to_string(),
         };
-        // B reads the FIN too, then writes anyway: the dead side's kernel
-        // answers RST, and B's next write fails.
+        // B reads the FIN too, then writes anyway: its socket is still open
+        // for writing (it did not shut down its side, as Node's
+        // allowHalfOpen: true), the dead side's kernel answers RST, and B's
+        // next write fails.
         let _ = tokio::time::timeout(Duration::from_secs(2), b.read(&mut buf)).await;
         let first = b.write_all(b"anyone there?").await;
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -119,12 +145,15 @@ pub(super) async fn crash() -> Result<Outcome> {
             (Ok(()), Ok(())) => "both writes accepted".to_string(),
         };
         drop((a, b));
-        Ok((echoed, a_end, b_end))
+        Ok((echoed, b_echoed, a_end, b_end))
     };
-    let (cap, (echoed, a_end, b_end)) = capture_during(&mut cap, work).await?;
+    let (cap, (echoed, b_echoed, a_end, b_end)) = capture_during(&mut cap, work).await?;
     let mut out = Outcome::default();
     let p = &cap.packets;
-    out.check("client A's echo arrived before the crash", echoed == 2);
+    out.check(
+        "both echoes arrived before the crash",
+        echoed == 2 && b_echoed == 3,
+    );
     out.check(
         "client A saw the connection end (FIN from the dead server)",
         a_end.starts_with("end"),
@@ -140,10 +169,17 @@ pub(super) async fn crash() -> Result<Outcome> {
     );
     out.happened
         .push(format!("client A, idle when the server died: {a_end}"));
-    out.happened.push(format!(
-        "client B, writing after the crash: the RST came back, the next write failed: {b_end}"
-    ));
+    out.happened.push(late_write(p, &b_end));
     out.happened.push("a killed process runs no code, but its kernel closes its sockets: FIN for quiet ones, RST for data that arrives after".into());
+    out.happened.push(
+        "A and B are tcplab's own clients: plain sockets, which stay open for writing after the \
+         peer's FIN (Node's allowHalfOpen: true does the same: its late write goes out, the RST \
+         comes back, the next write fails with EPIPE, \"write EPIPE\"). A default Node client \
+         (allowHalfOpen: false) ends its side right after 'end': its FIN goes out, and a later \
+         write() fails at once with EPIPE (\"This socket has been ended by the other party\") \
+         and sends nothing, so no RST comes"
+            .into(),
+    );
     out.parts.push(Part::rows(
         "two clients, then kill -9 the server",
         cap.packets,

@@ -43,9 +43,10 @@ pub const LABS: &[Lab] = &[
         "Watch the newline at the end of the message: it is what marks where one ends.",
     ]},
     Lab { name: "coalesce", seed: "003", title: "writes are not messages", narrative: &[
-        "Ten small writes. Do they arrive as ten reads? Three runs show when they do not:",
-        "a receiver that reads late gets them in one read; a corked sender sends one segment;",
-        "with TCP_NODELAY and a prompt reader they usually stay apart. The run reports what it saw.",
+        "Ten small writes. Do they arrive as ten reads? Two runs show when they do not:",
+        "a receiver that reads late gets them in one read; a corked sender sends one segment.",
+        "The third is the control: TCP_NODELAY, and each write waits until the reader has read",
+        "the one before, so they stay apart. Watch Nagle too: on in the first run, it held nothing back.",
     ]},
     Lab { name: "framing", seed: "003", title: "length-prefixed messages across segments", narrative: &[
         "Each message is sent as a 4-byte length and its text, the stream cut in 7-byte writes.",
@@ -54,8 +55,11 @@ pub const LABS: &[Lab] = &[
     ]},
     Lab { name: "half-close", seed: "003", title: "end() while the server still sends", narrative: &[
         "The client calls end() right after writing: its FIN says \"I will send no more\".",
-        "The server can still send: watch its data arrive after the client's FIN,",
+        "TCP lets the server still send: watch its data arrive after the client's FIN,",
         "and the client read it. Each direction closes on its own.",
+        "In Node a default server (allowHalfOpen: false) ends its side right after 'end':",
+        "it may answer inside its 'end' listener, and a later write fails with EPIPE.",
+        "net.createServer({ allowHalfOpen: true }) keeps its side open until it calls end().",
     ]},
     Lab { name: "reset", seed: "003", title: "end() against an abortive close: FIN against RST", narrative: &[
         "The same exchange twice: closed with end(), then aborted (zero linger, as Node's",
@@ -70,14 +74,19 @@ pub const LABS: &[Lab] = &[
     Lab { name: "crash", seed: "003", title: "the server is killed under its clients", narrative: &[
         "Two clients are connected; the server process gets kill -9.",
         "Watch what each client sees: the kernel closes a dead process's sockets.",
+        "The clients are tcplab's own plain sockets: B writes after the FIN, its bytes go out,",
+        "and an RST comes back. A default Node client (allowHalfOpen: false) would end its side",
+        "instead: its late write fails at once with EPIPE and sends nothing.",
     ]},
     Lab { name: "chat", seed: "003/004", title: "three clients, broadcast", narrative: &[
         "Three clients join a chat server; one says hello.",
         "Watch three interleaved streams: the server writes the line once per other client.",
     ]},
-    Lab { name: "ipv6-mapped", seed: "001", title: "an IPv4 client of a dual-stack server", narrative: &[
-        "The server's socket is IPv6, bound to the IPv4-mapped loopback address.",
-        "An IPv4 client connects: the wire carries IPv4, the server sees ::ffff:127.0.0.1.",
+    Lab { name: "ipv6-mapped", seed: "001", title: "IPv4 and IPv6 clients of one dual-stack server", narrative: &[
+        "One IPv6 listener on :: with IPV6_V6ONLY off takes both families (dual stack):",
+        "Node's server.listen(port) with no host makes this one.",
+        "An IPv4 client (127.0.0.1) connects, then an IPv6 client (::1): the wire carries IPv4, then IPv6,",
+        "and the server's program sees the IPv4 one as ::ffff:127.0.0.1, an IPv4-mapped IPv6 address.",
     ]},
     Lab { name: "kv", seed: "004", title: "a CRUD session against serve kv", narrative: &[
         "create, read, update, delete, list: one request line and one reply line at a time.",
