@@ -15,7 +15,7 @@ if (($# > 0)); then
 fi
 for page in "${pages[@]}"; do
     name="$(basename "$page" .md)"
-    if ! grep -q '^## Sample output' "$page"; then
+    if ! grep -q '^## Sample output$' "$page"; then
         echo "skipped $page (no sample block: its runs are shown by hand)"
         continue
     fi

@@ -726,9 +726,13 @@ fn the_ladder_follows_each_sides_tcp_state() {
     assert_eq!(words("refused.pcap"), "C:SYN_SENT C:CLOSED");
     // The states are drawn just inside the lifelines, and given to Mermaid.
     let l = ladder("hello-ethernet.pcap");
-    let text: Vec<String> = ladder_lines(&l, &opts(100, false)).lines().cloned().collect();
+    let text: Vec<String> = ladder_lines(&l, &opts(100, false))
+        .lines()
+        .cloned()
+        .collect();
     assert!(
-        text.iter().any(|t| t.contains("│ SYN_SENT ") && t.contains(" SYN_RECEIVED │")),
+        text.iter()
+            .any(|t| t.contains("│ SYN_SENT ") && t.contains(" SYN_RECEIVED │")),
         "{text:#?}"
     );
     let mut mermaid = Vec::new();

@@ -519,7 +519,7 @@ pub enum TraceClose {
     #[value(hide = true)]
     Destroy,
     /// `end()` right after the writes: the server reads to the end, then
-    /// still sends its replies over the half-open connection.
+    /// still sends its replies over the half-closed connection.
     Half,
 }
 
