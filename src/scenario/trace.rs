@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use super::session::{capture_during, open_loopback};
 use crate::capture::LiveCapture;
 use crate::flow::Packet;
-use crate::lab::{bind_listener, run_exchange, ExchangePlan};
+use crate::lab::{bind_listener, run_exchange_with, ClientWay, ExchangePlan};
 use crate::render::{Connection, KernelView, TraceReport};
 use crate::scenario::kernel;
 use crate::scenario::program::{client_and_server, SAMPLE_EVERY};
@@ -37,18 +37,32 @@ pub async fn trace(
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
     let mut cap = open_loopback(server_addr.port(), buffer_size)?;
+    let report = trace_on(listener, &mut cap, plan, ClientWay::default()).await?;
+    Ok((report, cap))
+}
+
+/// The exchange of `plan` on `listener`, captured on `cap` (opened on its
+/// port): the client goes about it the way `way` says. The report has the
+/// kernel's view of both sockets.
+pub(crate) async fn trace_on(
+    listener: TcpListener,
+    cap: &mut LiveCapture,
+    plan: ExchangePlan,
+    way: ClientWay,
+) -> Result<TraceReport> {
     // The kernel's view of the exchange's sockets, which are this
     // process's; without sock_diag the report has none, the trace goes on.
     let sampler = Sampler::of_own_sockets(SAMPLE_EVERY).ok();
     let server_mode = plan.server.name();
     let clock = Instant::now();
-    let exchange = tokio::spawn(async move { run_exchange(listener, &plan, clock).await });
+    let exchange =
+        tokio::spawn(async move { run_exchange_with(listener, None, way, &plan, clock).await });
     let work = async {
         exchange
             .await
             .map_err(|e| Error::Trace(format!("exchange task failed: {e}")))?
     };
-    let (captured, exchange) = capture_during(&mut cap, work).await?;
+    let (captured, exchange) = capture_during(cap, work).await?;
     let connection = Connection {
         client: exchange.client_addr.into(),
         server: exchange.server_addr.into(),
@@ -67,7 +81,7 @@ pub async fn trace(
     });
     let mut report = captured.report(connection, exchange.client, exchange.server, server_mode);
     report.kernel = samples.and_then(|s| kernel_view(&s, &report.packets));
-    Ok((report, cap))
+    Ok(report)
 }
 
 /// Both sides' kernel view, by the ends the wire shows (the server's own

@@ -4,34 +4,28 @@
 /// Columns a string takes on screen: escapes count zero, every char one
 /// (tcplab prints no wide characters).
 pub fn visible_width(s: &str) -> usize {
-    let mut width = 0;
-    let mut in_escape = false;
-    for c in s.chars() {
-        if in_escape {
-            in_escape = c != 'm';
-        } else if c == '\x1b' {
-            in_escape = true;
-        } else {
-            width += 1;
-        }
-    }
-    width
+    visible_chars(s).count()
 }
 
 /// `s` without its colour escapes.
 pub fn strip_escapes(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    visible_chars(s).collect()
+}
+
+/// The chars of `s` outside its colour escapes (`ESC [ ... m`).
+fn visible_chars(s: &str) -> impl Iterator<Item = char> + '_ {
     let mut in_escape = false;
-    for c in s.chars() {
+    s.chars().filter(move |&c| {
         if in_escape {
             in_escape = c != 'm';
+            false
         } else if c == '\x1b' {
             in_escape = true;
+            false
         } else {
-            out.push(c);
+            true
         }
-    }
-    out
+    })
 }
 
 /// Wraps `text` at spaces so no line is wider than `width`: the first line

@@ -9,22 +9,16 @@ use super::facts::{data_segments, first, flag_names, from_client, from_server, h
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::flow::{Packet, Phase};
-use std::time::Instant;
 
 use socket2::{Domain, Socket, Type};
 use tokio::net::TcpListener;
 
 use crate::capture::LiveCapture;
-use crate::lab::{
-    bind_listener, frame, run_exchange_with, ClientWay, CloseMode, ExchangePlan, ServeMode,
-};
-use crate::render::{Connection, TraceReport};
-use crate::scenario::kernel;
-use crate::scenario::program::{client_and_server, SAMPLE_EVERY};
-use crate::scenario::session::{capture_during, open_loopback};
-use crate::scenario::trace::trace;
-use crate::sockdiag::{Sampler, SocketId};
-use crate::values::{EventKind, Timestamp};
+use crate::lab::{bind_listener, frame, ClientWay, CloseMode, ExchangePlan, ServeMode};
+use crate::render::TraceReport;
+use crate::scenario::session::open_loopback;
+use crate::scenario::trace::{trace, trace_on};
+use crate::values::EventKind;
 use crate::{Error, Result};
 
 pub(super) fn plan(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> ExchangePlan {
@@ -48,8 +42,7 @@ pub(super) async fn traced(plan: ExchangePlan, bind: SocketAddr) -> Result<Trace
 
 /// One traced exchange on a listener already bound (a clone of it is
 /// served), captured on `cap`, which the caller opened on its port: the
-/// client goes about it the way `way` says. As [`trace`] does, with the
-/// kernel's view of both sockets.
+/// client goes about it the way `way` says ([`trace_on`]).
 pub(super) async fn traced_on(
     listener: &std::net::TcpListener,
     cap: &mut LiveCapture,
@@ -60,42 +53,7 @@ pub(super) async fn traced_on(
         .try_clone()
         .and_then(TcpListener::from_std)
         .map_err(|e| Error::io("listener", e))?;
-    let sampler = Sampler::of_own_sockets(SAMPLE_EVERY).ok();
-    let server_mode = plan.server.name();
-    let clock = Instant::now();
-    let exchange =
-        tokio::spawn(async move { run_exchange_with(listener, None, way, &plan, clock).await });
-    let work = async {
-        exchange
-            .await
-            .map_err(|e| Error::Trace(format!("exchange task failed: {e}")))?
-    };
-    let (captured, x) = capture_during(cap, work).await?;
-    let connection = Connection {
-        client: x.client_addr.into(),
-        server: x.server_addr.into(),
-        client_seen_by_server: (x.client_seen_by_server != x.client_addr)
-            .then(|| x.client_seen_by_server.into()),
-    };
-    let ends = client_and_server(&captured.packets);
-    let samples = sampler.map(|s| match ends {
-        Some((client, server)) => s.stop_after(vec![
-            SocketId::new(client, server),
-            SocketId::new(server, client),
-        ]),
-        None => s.stop(),
-    });
-    let mut report = captured.report(connection, x.client, x.server, server_mode);
-    report.kernel = match (samples, ends, report.packets.first()) {
-        (Some(samples), Some(ends), Some(p0)) => {
-            let t0 = p0.ts;
-            let since = |ts: Timestamp| ts.secs_since(t0) * 1e3;
-            let left = kernel::left_at_end(ends);
-            Some(kernel::view(&samples, ends, &left, &|_| false, &since))
-        }
-        _ => None,
-    };
-    Ok(report)
+    trace_on(listener, cap, plan, way).await
 }
 
 fn handshake_checks(r: &TraceReport, out: &mut Outcome) {
