@@ -89,15 +89,12 @@ pub fn write_lab_text(
     o: &Outcome,
     opts: &TextOptions,
 ) -> std::io::Result<()> {
-    let pal = opts.palette;
     lab_head(w, lab, opts)?;
     for part in &o.parts {
         writeln!(w)?;
-        writeln!(
-            w,
-            "{}",
-            pal.paint(Paint::Heading, &format!("── {}", part.title))
-        )?;
+        for line in heading_lines(&format!("── {}", part.title), opts) {
+            writeln!(w, "{line}")?;
+        }
         match &part.report {
             Some(r) => write_trace_text(w, r, opts)?,
             None => rows(w, &part.packets, opts)?,
@@ -107,10 +104,19 @@ pub fn write_lab_text(
     lab_end(w, o, opts)
 }
 
+/// A heading wrapped to the width, each line painted.
+fn heading_lines(text: &str, opts: &TextOptions) -> Vec<String> {
+    let pal = opts.palette;
+    let lines = crate::render::text::wrap("", text, opts.width, "   ");
+    lines.iter().map(|l| pal.paint(Paint::Heading, l)).collect()
+}
+
 /// The lab's title and narrative.
 fn lab_head(w: &mut dyn Write, lab: &Lab, opts: &TextOptions) -> std::io::Result<()> {
     let heading = format!("lab {} · {} (seed {})", lab.name, lab.title, lab.seed);
-    writeln!(w, "{}", opts.palette.paint(Paint::Heading, &heading))?;
+    for line in heading_lines(&heading, opts) {
+        writeln!(w, "{line}")?;
+    }
     for line in lab.narrative {
         text_prose(w, "  ", line, opts)?;
     }
@@ -177,12 +183,10 @@ pub fn lab_steps(
     view: StepView,
     opts: &TextOptions,
 ) -> std::io::Result<Steps> {
-    let pal = opts.palette;
     let mut steps = Steps::new(lines_of(|w| lab_head(w, lab, opts))?);
     for part in &o.parts {
         steps.blank();
-        let title = pal.paint(Paint::Heading, &format!("── {}", part.title));
-        steps.extend([title]);
+        steps.extend(heading_lines(&format!("── {}", part.title), opts));
         let ladders = part_ladders(part);
         let arrows: Vec<Arrows> = ladders.iter().map(|l| Arrows::of(l, opts)).collect();
         match &part.report {

@@ -101,6 +101,15 @@ fn layouts(raw_seq: bool) -> Vec<(Vec<Col>, bool)> {
         (without(&full, &[SeqRaw, AckRaw, Window, Ms]), true),
         // The payload says more than the phase, which the flags imply.
         (without(&full, &[SeqRaw, AckRaw, Window, Ms, Phase]), true),
+        // Then the length, which the preview partly shows, over the preview.
+        (
+            without(&full, &[SeqRaw, AckRaw, Window, Ms, Phase, Len]),
+            true,
+        ),
+        (
+            without(&full, &[SeqRaw, AckRaw, Window, Ms, Phase, Len, Ack]),
+            true,
+        ),
         (
             without(&full, &[SeqRaw, AckRaw, Window, Ms, Phase, Details]),
             true,
@@ -226,7 +235,9 @@ fn cell(
         Col::Details => {
             // Timestamps ride on every segment; show options where they say more.
             let text = if p.payload_len > 0 {
-                preview(p.payload(), 24)
+                // Narrow (no times), it must fit the details' 14 columns
+                // unwrapped: a preview is one word.
+                preview(p.payload(), if timed { 24 } else { 11 })
             } else if let Some(o) = p
                 .options()
                 .filter(|o| flags.contains(Flags::SYN) || !o.sack.is_empty())
