@@ -740,4 +740,17 @@ fn the_ladder_follows_each_sides_tcp_state() {
     let mermaid = String::from_utf8(mermaid).unwrap();
     assert!(mermaid.contains("Note left of C: TIME_WAIT"), "{mermaid}");
     assert!(mermaid.contains("Note right of S: CLOSED"), "{mermaid}");
+    // The SVG: one text per change, under its arrow beside the lifeline.
+    let mut svg = Vec::new();
+    tcplab::render::write_ladder_svg(&mut svg, &l).unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("SVG parses");
+    let states: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("state"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(states.len(), state_words(&l).len(), "{states:?}");
+    assert_eq!(states.first(), Some(&"SYN_SENT"));
+    assert_eq!(states.last(), Some(&"CLOSED"));
 }

@@ -330,10 +330,30 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
         n(baseline),
         escape(&gutter_text(a))
     ));
+    state_texts(rows, a, page, y + DROP + 22.0);
     let top = baseline - NOTE_PX - 2.0;
     let bottom = note_boxes(rows, &a.notes, page.notes_x, top);
     rows.push_str("</g>\n");
     ROW.max(bottom - top + 26.0)
+}
+
+/// The states the arrow moved each side to, under it, just inside each
+/// lifeline (`SYN_SENT` at the client's, `SYN_RECEIVED` at the server's).
+fn state_texts(rows: &mut String, a: &Arrow, page: &Page, y: f64) {
+    let sides = [
+        (a.states.client, page.client_x + 8.0, "start"),
+        (a.states.server, page.server_x - 8.0, "end"),
+    ];
+    for (state, x, anchor) in sides {
+        if let Some(state) = state {
+            rows.push_str(&format!(
+                r#"<text class="state" x="{}" y="{}" text-anchor="{anchor}" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{state}</text>
+"#,
+                n(x),
+                n(y)
+            ));
+        }
+    }
 }
 
 /// One box per note, stacked from `top` beside the server's lifeline;
