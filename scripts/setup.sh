@@ -12,9 +12,11 @@
 #   (iproute2's ss is tests/sockdiag.rs's oracle for TCP_INFO, and python3 runs
 #   the processes whose sockets it follows)
 #   nodejs: the seed lessons' own Node programs, when no node is installed
+#   chromium, fonts-dejavu-core: tests/svg_browser.rs opens the ladder SVGs in
+#   headless Chromium, and scripts/screenshots.sh draws the docs' PNGs with it
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config util-linux libcap2-bin netcat-openbsd tcpdump iproute2 ethtool tshark python3)
+packages=(libpcap-dev pkg-config util-linux libcap2-bin netcat-openbsd tcpdump iproute2 ethtool tshark python3 chromium fonts-dejavu-core)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 missing=()
 for p in "${packages[@]}"; do

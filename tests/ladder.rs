@@ -16,7 +16,7 @@ use tcplab::flow::Direction;
 use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{
     ladder_lines, never, play, visible_width, write_ladder_mermaid, write_ladder_svg, Arrows,
-    Connection, HexdumpMode, Ladder, Palette, Screen, Steps, TextOptions, MAX_ARROWS,
+    Connection, HexdumpMode, Ladder, Palette, Screen, SegmentKind, Steps, TextOptions, MAX_ARROWS,
 };
 use tcplab::values::LinkType;
 use tcplab::values::{Frame, Timestamp, TsPrecision};
@@ -266,8 +266,25 @@ fn svg_is_xml_with_one_arrow_per_segment() {
             let spoken = p.flags().unwrap().spoken();
             assert!(words.contains(&spoken), "{name}: {spoken} in the SVG text");
         }
-        for legend in ["SYN", "data", "FIN", "RST", "ACK"] {
-            assert!(words.contains(legend), "{name}: legend {legend}");
+        // The legend names only the kinds drawn.
+        let legends: String = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("legend"))
+            .flat_map(|n| n.descendants())
+            .filter_map(|n| n.text())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (legend, kind) in [
+            ("SYN: opens", SegmentKind::Syn),
+            ("data", SegmentKind::Data),
+            ("FIN: closes", SegmentKind::Fin),
+            ("RST: aborts", SegmentKind::Rst),
+            ("ACK only", SegmentKind::Ack),
+        ] {
+            let drawn = segs
+                .iter()
+                .any(|p| SegmentKind::of(p.flags().unwrap(), p.payload_len) == kind);
+            assert_eq!(legends.contains(legend), drawn, "{name}: legend {legend}");
         }
         // Projector type: nothing smaller than 18 px.
         for n in doc.descendants().filter(|n| n.has_tag_name("text")) {

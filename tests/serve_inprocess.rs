@@ -90,6 +90,8 @@ async fn an_echo_connection_is_connection_data_end_close() {
                 len: 2,
                 bytes: Some(vec![0x0c, 0x22])
             },
+            // The echo, as it is about to be written.
+            ServerEvent::Write { id: 1, len: 2 },
             ServerEvent::End { id: 1 },
             ServerEvent::Close {
                 id: 1,

@@ -235,6 +235,9 @@ impl Log<'_> {
                 self.line(t, Some(*id), "connection", Paint::Good, &text)
             }
             E::Data { id, len, bytes } => self.data(t, *id, *len, bytes.as_deref()),
+            // A write is what the server did, not what it saw: the log
+            // stays one line per event, as Node's are.
+            E::Write { .. } => Ok(()),
             E::End { id } => self.line(
                 t,
                 Some(*id),

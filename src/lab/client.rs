@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufRead
 use tokio::net::TcpStream;
 
 use crate::error::NetKind;
-use crate::values::{EventKind, SocketLog};
+use crate::values::{CallKind, EventKind, SocketLog};
 
 /// The failure of [`connect`] given no address.
 const NO_ADDRESS: &str = "no address to connect to";
@@ -195,6 +195,7 @@ pub async fn converse(
             log: &mut log,
             peer_closed: &mut peer_closed,
         };
+        reader.log.write_call(clock, w.len());
         if let Err(e) = reader.write_reading(&mut sock, w, &mut on_event).await {
             let f = fail(&mut log, e);
             log.push(clock, EventKind::Close);
@@ -204,7 +205,7 @@ pub async fn converse(
         on_event(&ClientEvent::Wrote(w.len()));
     }
     let result = if peer_closed {
-        end_after_peer(&mut sock, ending, &mut on_event).await
+        end_after_peer(&mut sock, ending, clock, &mut log, &mut on_event).await
     } else {
         finish(&mut sock, ending, idle, clock, &mut log, &mut on_event).await
     };
@@ -262,11 +263,14 @@ impl Reader<'_> {
 async fn end_after_peer(
     sock: &mut TcpStream,
     ending: Ending,
+    clock: Instant,
+    log: &mut SocketLog,
     on_event: &mut impl FnMut(&ClientEvent),
 ) -> Result<(), NetKind> {
     match ending {
-        Ending::Half | Ending::End => shutdown(sock, on_event).await,
+        Ending::Half | Ending::End => shutdown(sock, clock, log, on_event).await,
         Ending::Reset => {
+            log.call(clock, CallKind::ResetAndDestroy);
             sock.set_zero_linger().map_err(|e| NetKind::of(&e))?;
             on_event(&ClientEvent::SentRst);
             Ok(())
@@ -299,6 +303,7 @@ pub async fn interactive(
                 // Not the count: a call cut short by the other branch left
                 // its bytes in `line`, and the next call may return 0 at EOF.
                 Ok(_) if !line.is_empty() => {
+                    log.write_call(clock, line.len());
                     if let Err(e) = sock.write_all(&line).await {
                         log.error(clock, &e);
                         break Err(NetKind::of(&e));
@@ -344,18 +349,19 @@ async fn finish(
 ) -> Result<(), NetKind> {
     match ending {
         Ending::Half => {
-            shutdown(sock, on_event).await?;
+            shutdown(sock, clock, log, on_event).await?;
             read_replies(sock, idle, clock, log, on_event).await?;
         }
         Ending::End => {
             if !read_replies(sock, idle, clock, log, on_event).await? {
-                shutdown(sock, on_event).await?;
+                shutdown(sock, clock, log, on_event).await?;
                 read_replies(sock, idle, clock, log, on_event).await?;
             }
         }
         Ending::Reset => {
             read_replies(sock, idle, clock, log, on_event).await?;
             // Zero linger turns close() into a RST.
+            log.call(clock, CallKind::ResetAndDestroy);
             sock.set_zero_linger().map_err(|e| NetKind::of(&e))?;
             on_event(&ClientEvent::SentRst);
         }
@@ -365,8 +371,11 @@ async fn finish(
 
 async fn shutdown(
     sock: &mut TcpStream,
+    clock: Instant,
+    log: &mut SocketLog,
     on_event: &mut impl FnMut(&ClientEvent),
 ) -> Result<(), NetKind> {
+    log.call(clock, CallKind::End);
     sock.shutdown().await.map_err(|e| NetKind::of(&e))?;
     on_event(&ClientEvent::SentFin);
     Ok(())

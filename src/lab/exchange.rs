@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 
 use super::serve::{protocols, Limits, Out, Protocol, ServeMode};
-use crate::values::{EventKind, SocketLog};
+use crate::values::{CallKind, EventKind, SocketLog};
 use crate::{Error, Result};
 
 /// How the client ends the connection.
@@ -360,6 +360,7 @@ impl ServerSide {
 
     /// Writes one reply; on failure logs `error` and `close` and returns false.
     async fn write_reply(&mut self, reply: &[u8]) -> bool {
+        self.log.write_call(self.clock, reply.len());
         let (log, clock, progress) = (&mut self.log, self.clock, &self.progress);
         let written = write_logged(&mut self.sock, reply, |step| match step {
             WriteStep::Took(n) => progress.send_modify(|p| p.written += n as u64),
@@ -389,6 +390,7 @@ impl ServerSide {
         }
         // Node's default (allowHalfOpen false): the server ends when the
         // client does, right after its 'end' listener ran.
+        self.log.call(self.clock, CallKind::End);
         if let Err(e) = self.sock.shutdown().await {
             self.log.error(self.clock, &e);
         }
@@ -444,6 +446,7 @@ async fn run_client(
     }
     match plan.close {
         CloseMode::Half => {
+            log.call(clock, CallKind::End);
             sock.shutdown()
                 .await
                 .map_err(|e| Error::io("client end()", e))?;
@@ -451,6 +454,7 @@ async fn run_client(
         }
         CloseMode::End => {
             if wait_for_replies(&mut sock, &mut buf, &mut log, clock, &mut progress, counts).await {
+                log.call(clock, CallKind::End);
                 sock.shutdown()
                     .await
                     .map_err(|e| Error::io("client end()", e))?;
@@ -460,6 +464,7 @@ async fn run_client(
         CloseMode::Reset => {
             if wait_for_replies(&mut sock, &mut buf, &mut log, clock, &mut progress, counts).await {
                 // Zero linger makes close() send RST and discard unsent data.
+                log.call(clock, CallKind::ResetAndDestroy);
                 sock.set_zero_linger()
                     .map_err(|e| Error::io("SO_LINGER", e))?;
                 drop(sock);
@@ -504,6 +509,7 @@ async fn write_all_reading(
                     }
                 }
                 sent += w.len() as u64;
+                logged().write_call(clock, w.len());
                 write_logged(&mut wr, w, |step| match step {
                     WriteStep::Took(n) => {
                         counts.written.fetch_add(n as u64, Ordering::Relaxed);

@@ -10,6 +10,7 @@
 pub mod client;
 mod exchange;
 pub mod kernel;
+pub mod logged;
 pub mod serve;
 
 pub use exchange::{

@@ -11,6 +11,7 @@ use super::{lines_of, push_segments, push_trace, Arrows, Segment, StepView, Step
 use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint, RowWriter};
 use super::{TextOptions, TraceReport};
 use crate::flow::Packet;
+use crate::values::SocketLog;
 
 /// Payload bytes shown per packet, in hex dumps and JSON records.
 pub const LAB_MAX_HEX: usize = 4096;
@@ -30,12 +31,21 @@ pub struct Check {
     pub passed: bool,
 }
 
+/// Both applications' logs of one connection.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionLogs {
+    pub client: SocketLog,
+    pub server: SocketLog,
+}
+
 /// A traced part of a lab: one connection (the trace view) or several
 /// interleaved (rows).
 pub struct Part {
     pub title: String,
     pub report: Option<TraceReport>,
     pub packets: Vec<Packet>,
+    /// Of several connections: each stream's logs, by stream number.
+    pub logs: Vec<ConnectionLogs>,
 }
 
 impl Part {
@@ -44,6 +54,7 @@ impl Part {
             title: title.to_string(),
             report: Some(report),
             packets: Vec::new(),
+            logs: Vec::new(),
         }
     }
 
@@ -52,6 +63,15 @@ impl Part {
             title: title.to_string(),
             report: None,
             packets,
+            logs: Vec::new(),
+        }
+    }
+
+    /// Several connections, with each stream's logs (by stream number).
+    pub fn rows_with(title: &str, packets: Vec<Packet>, logs: Vec<ConnectionLogs>) -> Part {
+        Part {
+            logs,
+            ..Part::rows(title, packets)
         }
     }
 
@@ -167,6 +187,9 @@ fn part_ladders(part: &Part) -> Vec<Ladder> {
                 .into_iter()
                 .filter_map(|s| {
                     let mut l = Ladder::of_stream(&part.packets, s)?;
+                    if let Some(logs) = part.logs.get(s as usize) {
+                        l.add_applications(&logs.client, &logs.server);
+                    }
                     l.title = Some(format!("{} · stream {s}", part.title));
                     Some(l)
                 })

@@ -21,7 +21,8 @@ mod trace_json;
 pub use follow::{escape, FollowWriter};
 pub use hexdump::{hexdump, hexdump_at, Span};
 pub use lab::{
-    lab_ladders, lab_steps, write_lab_json, write_lab_text, Check, Lab, Outcome, Part, LAB_MAX_HEX,
+    lab_ladders, lab_steps, write_lab_json, write_lab_text, Check, ConnectionLogs, Lab, Outcome,
+    Part, LAB_MAX_HEX,
 };
 pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid, write_ladder_svg,

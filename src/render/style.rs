@@ -10,6 +10,8 @@ pub enum Paint {
     Ip,
     Tcp,
     Payload,
+    /// What an application did (the ladder's lanes).
+    App,
     Heading,
     Dim,
     Good,
@@ -24,6 +26,7 @@ impl Paint {
             Paint::Ip => "32",      // green
             Paint::Tcp => "33",     // yellow
             Paint::Payload => "35", // magenta
+            Paint::App => "36",     // cyan
             Paint::Heading => "1",  // bold
             Paint::Dim => "2",
             Paint::Good => "32",
@@ -42,6 +45,7 @@ impl Paint {
             Paint::Ip | Paint::Good => Color::Green,
             Paint::Tcp | Paint::Warn => Color::Yellow,
             Paint::Payload => Color::Magenta,
+            Paint::App => Color::Cyan,
             Paint::Bad => Color::Red,
             Paint::Heading | Paint::Dim => Color::Reset,
         }

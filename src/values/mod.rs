@@ -21,6 +21,6 @@ pub use link::LinkType;
 pub use safe::terminal_safe;
 pub use seq::SeqNumber;
 pub use socket_log::{
-    describe_io_error, errno_code, errno_name, EventKind, SocketEvent, SocketLog,
+    describe_io_error, errno_code, errno_name, Call, CallKind, EventKind, SocketEvent, SocketLog,
 };
 pub use time::{Elapsed, Timestamp, TsPrecision};

@@ -1,9 +1,11 @@
 //! What an application sees of its socket: events and byte counts, and
 //! I/O errors named as Node names them.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
+
+use super::Timestamp;
 
 /// Socket events, named as Node's `net` module names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,6 +61,48 @@ pub struct SocketEvent {
     pub accepted: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The wall clock when it happened, the clock capture timestamps
+    /// use: the ladder places the event among the segments by it. `None`
+    /// when the log was rebuilt after the fact (the time is not known).
+    #[serde(skip)]
+    pub at: Option<Timestamp>,
+}
+
+/// What the application asked of its socket, named as Node names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CallKind {
+    /// `socket.write(buf)`.
+    Write,
+    /// `socket.end()`: no more writes, send the FIN.
+    End,
+    /// `socket.resetAndDestroy()`: close with a RST (zero linger).
+    ResetAndDestroy,
+}
+
+impl CallKind {
+    /// The call as written in a program: `write()`, `end()`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallKind::Write => "write()",
+            CallKind::End => "end()",
+            CallKind::ResetAndDestroy => "resetAndDestroy()",
+        }
+    }
+}
+
+/// One call the application made, logged as it began (before the kernel
+/// sent anything for it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Call {
+    pub call: CallKind,
+    pub t_ms: f64,
+    /// A write's size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<usize>,
+    /// The wall clock as the call began (see [`SocketEvent::at`]).
+    #[serde(skip)]
+    pub at: Option<Timestamp>,
 }
 
 /// One side's view of the exchange.
@@ -67,20 +111,56 @@ pub struct SocketLog {
     pub bytes_written: u64,
     pub bytes_read: u64,
     pub events: Vec<SocketEvent>,
+    /// The application's calls (`write()`, `end()`...) in order: not
+    /// events, so not in `events`.
+    pub calls: Vec<Call>,
+}
+
+/// Milliseconds since `clock` started, to the microsecond.
+fn millis_since(clock: Instant) -> f64 {
+    (clock.elapsed().as_secs_f64() * 1e3 * 1000.0).round() / 1000.0
 }
 
 impl SocketLog {
     pub(crate) fn push(&mut self, clock: Instant, event: EventKind) -> &mut SocketEvent {
-        let t_ms = (clock.elapsed().as_secs_f64() * 1e3 * 1000.0).round() / 1000.0;
-        let at = self.events.len();
+        self.push_at(millis_since(clock), Some(SystemTime::now().into()), event)
+    }
+
+    /// An event that happened at `t_ms` on the log's clock, `at` on the
+    /// wall clock: for a log rebuilt from another's reports.
+    pub(crate) fn push_at(
+        &mut self,
+        t_ms: f64,
+        at: Option<Timestamp>,
+        event: EventKind,
+    ) -> &mut SocketEvent {
+        let i = self.events.len();
         self.events.push(SocketEvent {
             event,
             t_ms,
             bytes: None,
             accepted: None,
             message: None,
+            at,
         });
-        &mut self.events[at]
+        &mut self.events[i]
+    }
+
+    /// The application calls `call` (log it before the call is made).
+    pub(crate) fn call(&mut self, clock: Instant, call: CallKind) -> &mut Call {
+        self.calls.push(Call {
+            call,
+            t_ms: millis_since(clock),
+            bytes: None,
+            at: Some(SystemTime::now().into()),
+        });
+        let last = self.calls.len() - 1;
+        &mut self.calls[last]
+    }
+
+    /// A `write()` of `bytes` begins (log it before writing).
+    pub(crate) fn write_call(&mut self, clock: Instant, bytes: usize) {
+        self.call(clock, CallKind::Write).bytes = Some(bytes);
     }
 
     pub(crate) fn data(&mut self, clock: Instant, n: usize) {

@@ -100,6 +100,10 @@ impl Conn {
         if bytes.is_empty() {
             return Ok(());
         }
+        self.emit(ServerEvent::Write {
+            id: self.id,
+            len: bytes.len(),
+        });
         let deadline = self.deadline;
         let result = tokio::select! {
             biased;

@@ -39,6 +39,10 @@ pub enum ServerEvent {
         /// ([`ServeConfig::keep_bytes`](super::ServeConfig)); for hex dumps.
         bytes: Option<Vec<u8>>,
     },
+    /// The server is about to write `len` bytes (`socket.write()`): not a
+    /// Node event, and `tcplab serve` does not print it; the labs' ladders
+    /// draw it.
+    Write { id: ConnId, len: usize },
     /// The peer sent its FIN (`'end'`): it will send nothing more.
     End { id: ConnId },
     /// No bytes either way for `after` (`'timeout'`); the server closes.

@@ -1,6 +1,7 @@
 //! The ladder as a Mermaid `sequenceDiagram`, for handouts and Markdown
 //! pages that render Mermaid: one `participant` per end, one `->>` message
-//! per segment, a `Note over` both for each note.
+//! per segment, a `Note over` both for each note, a `Note over` one end
+//! for what its application did (`write() 5 bytes`, `'data'`).
 //!
 //! Mermaid's parser ends a message at `;` or `#` and its renderer reads
 //! `<...>` as HTML, so those characters are written as Mermaid's entity
@@ -8,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use super::{endpoint_text, Ladder, MAX_ARROWS};
+use super::{endpoint_text, AppMark, Ladder, MAX_ARROWS};
 
 /// Text made safe for a Mermaid message, note or participant alias.
 pub(super) fn escape(text: &str) -> String {
@@ -58,7 +59,8 @@ pub fn write_ladder_mermaid(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()
         "    participant S as server {}",
         escape(&endpoint_text(&ladder.server))
     )?;
-    for a in ladder.arrows() {
+    for (a, (before, after)) in ladder.arrows().iter().zip(ladder.marks_around()) {
+        write_marks(w, &before)?;
         let (from, to) = if a.from_client() {
             ("C", "S")
         } else {
@@ -87,6 +89,7 @@ pub fn write_ladder_mermaid(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()
         if let Some(s) = a.states.server {
             writeln!(w, "    Note right of S: {s}")?;
         }
+        write_marks(w, &after)?;
     }
     if ladder.omitted() > 0 {
         writeln!(
@@ -94,6 +97,15 @@ pub fn write_ladder_mermaid(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()
             "    Note over C,S: {} more segments not drawn (a ladder shows the first {MAX_ARROWS})",
             ladder.omitted()
         )?;
+    }
+    Ok(())
+}
+
+/// What the applications did, each a note over its end.
+fn write_marks(w: &mut dyn Write, marks: &[&AppMark]) -> io::Result<()> {
+    for m in marks {
+        let end = if m.client { "C" } else { "S" };
+        writeln!(w, "    Note over {end}: {}", escape(&m.text))?;
     }
     Ok(())
 }

@@ -23,19 +23,21 @@
 //! assert!(String::from_utf8(mermaid).unwrap().starts_with("sequenceDiagram"));
 //! ```
 
+mod lanes;
 mod mermaid;
 mod notes;
 mod svg;
 mod terminal;
 
+pub use lanes::{AppKind, AppMark};
 pub use mermaid::write_ladder_mermaid;
 pub use svg::write_ladder_svg;
 pub use terminal::{ladder_lines, write_ladder, LadderLines};
 
 use crate::decode::Flags;
 use crate::flow::{Direction, Packet, Phase, StateChange, States};
-use crate::render::{preview, Connection, EndpointInfo, SegmentKind, TraceReport};
-use crate::values::Timestamp;
+use crate::render::{preview, Connection, EndpointInfo, OutputLine, SegmentKind, TraceReport};
+use crate::values::{SocketLog, Timestamp};
 
 /// Arrows kept per diagram; later segments are only counted. A ladder of
 /// thousands of arrows teaches nothing, and `replay` must keep memory flat.
@@ -120,6 +122,8 @@ pub struct Ladder {
     states: States,
     /// The capture holds the connection's opening SYN.
     states_known: bool,
+    /// What the two applications did, among the arrows.
+    marks: Vec<AppMark>,
 }
 
 impl Ladder {
@@ -136,6 +140,7 @@ impl Ladder {
             notes: notes::Notes::default(),
             states: States::default(),
             states_known: false,
+            marks: Vec::new(),
         }
     }
 
@@ -161,8 +166,14 @@ impl Ladder {
 
     /// The ladder of a trace report: [`Ladder::of_connection`], with the
     /// segments the impaired path dropped drawn as lost.
+    /// Both applications' lanes come from the report's socket logs.
     pub fn of_report(report: &TraceReport) -> Self {
         let mut ladder = Ladder::of_connection(&report.connection, &report.packets);
+        ladder.add_applications(&report.sockets.client, &report.sockets.server);
+        // A traced program's lines go on its side: the client's, unless
+        // the client is tcplab's own.
+        let client_is_ours = report.kernel.as_ref().is_some_and(|k| k.own[0]);
+        ladder.add_printed(&report.lines, !client_is_ours);
         if let Some(path) = &report.path {
             let frames: Vec<u64> = path.dropped.iter().filter_map(|d| d.frame).collect();
             ladder.mark_lost(&frames);
@@ -258,6 +269,69 @@ impl Ladder {
             change.server = None;
         }
         change
+    }
+
+    /// Places what each side's application did among the arrows (call it
+    /// once every segment is pushed). Marks after the last drawn arrow of
+    /// a ladder that omitted segments are left out with them.
+    pub fn add_applications(&mut self, client: &SocketLog, server: &SocketLog) {
+        let relative = self.states_known;
+        let mut marks = lanes::place(&self.arrows, self.first_ts, relative, client, server);
+        if self.omitted > 0 {
+            marks.retain(|m| m.slot < self.arrows.len());
+        }
+        self.marks = marks;
+    }
+
+    /// Places a traced program's printed lines on the `client`'s lane or
+    /// the server's.
+    pub fn add_printed(&mut self, lines: &[OutputLine], client: bool) {
+        if lines.is_empty() {
+            return;
+        }
+        let first = self.first_ts;
+        self.marks
+            .extend(lanes::printed(&self.arrows, first, lines, client));
+        if self.omitted > 0 {
+            self.marks.retain(|m| m.slot < self.arrows.len());
+        }
+        lanes::sort(&mut self.marks);
+        self.marks.truncate(MAX_ARROWS);
+    }
+
+    /// The applications' marks, in drawing order.
+    pub fn marks(&self) -> &[AppMark] {
+        &self.marks
+    }
+
+    /// The marks around each arrow: those drawn just before it and those
+    /// just after. Between two arrows, the marks up to the first call go
+    /// with the arrow above (what its arrival caused), the rest with the
+    /// arrow below (a `write()` and what it sends): a step shows cause and
+    /// effect together.
+    pub fn marks_around(&self) -> Vec<(Vec<&AppMark>, Vec<&AppMark>)> {
+        let n = self.arrows.len();
+        let mut groups: Vec<(Vec<&AppMark>, Vec<&AppMark>)> = vec![Default::default(); n];
+        if n == 0 {
+            return groups;
+        }
+        for slot in 0..=n {
+            let here: Vec<&AppMark> = self.marks.iter().filter(|m| m.slot == slot).collect();
+            let split = here
+                .iter()
+                .position(|m| matches!(m.kind, AppKind::Call(_)))
+                .unwrap_or(here.len());
+            let (above, below) = here.split_at(split);
+            match slot {
+                0 => groups[0].0.extend(above.iter().chain(below)),
+                s if s == n => groups[n - 1].1.extend(above.iter().chain(below)),
+                s => {
+                    groups[s - 1].1.extend(above);
+                    groups[s].0.extend(below);
+                }
+            }
+        }
+        groups
     }
 
     /// The arrows, in capture order.

@@ -12,7 +12,7 @@
 
 use std::io::{self, Write};
 
-use super::{endpoint_text, Arrow, Ladder, MAX_ARROWS};
+use super::{endpoint_text, AppMark, Arrow, Ladder, MAX_ARROWS};
 use crate::render::text::wrap;
 use crate::render::SegmentKind;
 
@@ -38,6 +38,10 @@ const HEAD: f64 = 14.0;
 const MONO: &str = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace";
 const SANS: &str = "DejaVu Sans, Helvetica, Arial, Liberation Sans, sans-serif";
 const INK: &str = "#1f2937";
+/// The applications' marks: a colour no segment kind uses.
+const APP: &str = "#0e7490";
+/// Height of one application mark's row.
+const MARK_ROW: f64 = 34.0;
 const GREY: &str = "#6b7280";
 
 /// A kind's colour: dark enough to read on white from the back row.
@@ -143,6 +147,12 @@ impl Page {
         let gutter_w = arrows
             .iter()
             .map(|a| mono_width(&gutter_text(a), GUTTER_PX))
+            .chain(
+                ladder
+                    .marks()
+                    .iter()
+                    .map(|m| mono_width(&mark_time(m), GUTTER_PX)),
+            )
             .fold(0.0, f64::max);
         let box_w =
             |addr: &str| mono_width(addr, LABEL_PX).max(sans_width("server", TITLE_PX)) + 36.0;
@@ -150,6 +160,12 @@ impl Page {
         let label_w = arrows
             .iter()
             .map(|a| mono_width(&label_text(a), LABEL_PX))
+            .chain(
+                ladder
+                    .marks()
+                    .iter()
+                    .map(|m| mono_width(&m.text, GUTTER_PX) - 60.0),
+            )
             .fold(0.0, f64::max);
         let client_x = (MARGIN + gutter_w + 40.0).max(MARGIN + client_box / 2.0);
         let span = (label_w + 110.0)
@@ -163,10 +179,12 @@ impl Page {
             .flat_map(|note| wrap_note(note))
             .map(|l| mono_width(&l, NOTE_PX))
             .fold(0.0, f64::max);
-        let legend_w: f64 = SegmentKind::ALL
+        let legend_w: f64 = kinds_present(ladder)
             .iter()
             .map(|k| 56.0 + mono_width(legend_text(*k), NOTE_PX) + 28.0)
-            .sum();
+            .sum::<f64>()
+            + mono_width(APP_LEGEND, NOTE_PX)
+            + 40.0;
         let width = (notes_x + notes_w + 28.0)
             .max(server_x + server_box / 2.0)
             .max(MARGIN + legend_w)
@@ -197,7 +215,7 @@ pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
     let mut body = String::new();
     let box_top = heading(&mut body, &title);
     endpoint_boxes(&mut body, &page, box_top);
-    let (rows, y) = segment_rows(ladder.arrows(), &page, box_top + BOX_H + 46.0);
+    let (rows, y) = segment_rows(ladder, &page, box_top + BOX_H + 46.0);
     let lifeline_end = y - ROW + DROP + 24.0;
     lifelines(&mut body, &page, box_top, lifeline_end);
     body.push_str(&rows);
@@ -212,7 +230,7 @@ pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
             ladder.omitted()
         ));
     }
-    let y = legend(&mut body, y + 40.0);
+    let y = legend(&mut body, ladder, y + 40.0);
     write_document(w, page.width, y + MARGIN, &title, &body)
 }
 
@@ -255,10 +273,16 @@ fn endpoint_boxes(body: &mut String, page: &Page, box_top: f64) {
 
 /// One row per arrow from `y` down (or a line saying there is none);
 /// returns the rows and the `y` below the last.
-fn segment_rows(arrows: &[Arrow], page: &Page, mut y: f64) -> (String, f64) {
+fn segment_rows(ladder: &Ladder, page: &Page, mut y: f64) -> (String, f64) {
+    let arrows = ladder.arrows();
     let mut rows = String::new();
-    for a in arrows {
+    for (a, (before, after)) in arrows.iter().zip(ladder.marks_around()) {
+        y += mark_rows(&mut rows, &before, page, y);
         y += segment_row(&mut rows, a, page, y);
+        if !after.is_empty() && a.states != Default::default() {
+            y += 10.0; // room under the state words
+        }
+        y += mark_rows(&mut rows, &after, page, y);
     }
     if arrows.is_empty() {
         rows.push_str(&format!(
@@ -337,6 +361,51 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
     ROW.max(bottom - top + 26.0)
 }
 
+/// What the applications did, one row each: a dot on the side's lifeline,
+/// the words inside the lifelines, the time in the gutter. Returns the
+/// rows' height.
+fn mark_rows(rows: &mut String, marks: &[&AppMark], page: &Page, y: f64) -> f64 {
+    for (i, m) in marks.iter().enumerate() {
+        let base = y + i as f64 * MARK_ROW - 12.0;
+        let (x, text_x, anchor) = if m.client {
+            (page.client_x, page.client_x + 14.0, "start")
+        } else {
+            (page.server_x, page.server_x - 14.0, "end")
+        };
+        let ink = if m.is_error() {
+            colour(SegmentKind::Rst)
+        } else {
+            APP
+        };
+        rows.push_str(&format!(
+            r#"<g class="app" data-side="{side}">
+<circle cx="{}" cy="{}" r="6" fill="{ink}"/>
+<text x="{}" y="{}" text-anchor="{anchor}" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{ink}">{}</text>
+<text class="time" x="{}" y="{}" text-anchor="end" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
+</g>
+"#,
+            n(x),
+            n(base - 6.0),
+            n(text_x),
+            n(base),
+            escape(&m.text),
+            n(MARGIN + page.gutter_w),
+            n(base),
+            escape(&mark_time(m)),
+            side = if m.client { "client" } else { "server" },
+        ));
+    }
+    marks.len() as f64 * MARK_ROW
+}
+
+/// A mark's time for the gutter: `0.245 ms`, or nothing when not known.
+fn mark_time(m: &AppMark) -> String {
+    match m.time() {
+        t if t.is_empty() => t,
+        t => format!("{t} ms"),
+    }
+}
+
 /// The states the arrow moved each side to, under it, just inside each
 /// lifeline (`SYN_SENT` at the client's, `SYN_RECEIVED` at the server's).
 fn state_texts(rows: &mut String, a: &Arrow, page: &Page, y: f64) {
@@ -403,10 +472,22 @@ fn lifelines(body: &mut String, page: &Page, box_top: f64, end: f64) {
     }
 }
 
-/// The legend on the baseline `y`: one short arrow per kind; returns `y`.
-fn legend(body: &mut String, y: f64) -> f64 {
+/// The kinds of segment the ladder draws, in the legend's order.
+fn kinds_present(ladder: &Ladder) -> Vec<SegmentKind> {
+    SegmentKind::ALL
+        .into_iter()
+        .filter(|k| ladder.arrows().iter().any(|a| a.kind == *k))
+        .collect()
+}
+
+/// What the legend says of the applications' marks.
+const APP_LEGEND: &str = "what the application did";
+
+/// The legend on the baseline `y`: one short arrow per kind drawn, and the
+/// applications' dot when there are marks; returns `y`.
+fn legend(body: &mut String, ladder: &Ladder, y: f64) -> f64 {
     let mut x = MARGIN;
-    for kind in SegmentKind::ALL {
+    for kind in kinds_present(ladder) {
         let what = legend_text(kind);
         body.push_str(&format!(
             r#"<g class="legend"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="3" marker-end="url(#head-{})"/><text x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{c}">{}</text></g>
@@ -422,6 +503,16 @@ fn legend(body: &mut String, y: f64) -> f64 {
             c = colour(kind),
         ));
         x += 56.0 + mono_width(what, NOTE_PX) + 28.0;
+    }
+    if !ladder.marks().is_empty() {
+        body.push_str(&format!(
+            r#"<g class="legend"><circle cx="{}" cy="{}" r="6" fill="{APP}"/><text x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{APP}">{APP_LEGEND}</text></g>
+"#,
+            n(x + 24.0),
+            n(y - 6.0),
+            n(x + 40.0),
+            n(y),
+        ));
     }
     y
 }

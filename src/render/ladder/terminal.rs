@@ -16,7 +16,7 @@
 
 use std::io::{self, Write};
 
-use super::{endpoint_text, Arrow, Ladder, MAX_ARROWS};
+use super::{endpoint_text, AppMark, Arrow, Ladder, MAX_ARROWS};
 use crate::render::text::{cut, visible_width, wrap};
 use crate::render::SegmentKind;
 use crate::render::{Paint, Palette, TextOptions};
@@ -78,6 +78,7 @@ impl Layout {
         let time_w = arrows
             .iter()
             .map(|a| a.time().len())
+            .chain(ladder.marks().iter().map(|m| m.time().len()))
             .max()
             .unwrap_or(2)
             .max(2);
@@ -238,8 +239,9 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
         " ".repeat(lay.span)
     ));
 
-    for a in ladder.arrows() {
-        let mut group = Vec::new();
+    let marks = ladder.marks_around();
+    for (a, (before, after)) in ladder.arrows().iter().zip(&marks) {
+        let mut group: Vec<String> = before.iter().map(|m| mark_line(m, &lay, pal)).collect();
         let text = arrow_text(a, lay.previews);
         // A lost arrow's label goes above it, so the line can stop half-way.
         let above = lay.labels_above || a.lost;
@@ -273,6 +275,7 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
             }
         }
         group.extend(state_lines(a, &lay, &blank, pal));
+        group.extend(after.iter().map(|m| mark_line(m, &lay, pal)));
         out.arrows.push(group.into_iter().map(fit).collect());
     }
 
@@ -351,6 +354,35 @@ fn state_lines(a: &Arrow, lay: &Layout, blank: &str, pal: Palette) -> Vec<String
         vec![line(c, s)]
     } else {
         vec![line(c, ""), line("", s)]
+    }
+}
+
+/// One application mark on its side's lifeline, its time in the gutter:
+/// `├╴write() 5 bytes: seq 1:6` at the client's, `'data' 5 bytes ╶┤` at
+/// the server's; the short words when the long do not fit.
+fn mark_line(m: &AppMark, lay: &Layout, pal: Palette) -> String {
+    let stamp = format!(
+        "{:>n$} {:>t$} ",
+        "",
+        m.time(),
+        n = lay.num_w,
+        t = lay.time_w
+    );
+    let room = lay.span.saturating_sub(2);
+    let words = if visible_width(&m.text) <= room {
+        &m.text
+    } else {
+        &m.short
+    };
+    let text = cut(words, room);
+    let pad = " ".repeat(room.saturating_sub(visible_width(&text)));
+    let paint = if m.is_error() { Paint::Bad } else { Paint::App };
+    let ink = |t: &str| pal.paint(paint, t);
+    let stamp = pal.paint(Paint::Dim, &stamp);
+    if m.client {
+        format!("{stamp}{}{}{pad} │", ink("├╴"), ink(&text))
+    } else {
+        format!("{stamp}│ {pad}{}{}", ink(&text), ink("╶┤"))
     }
 }
 

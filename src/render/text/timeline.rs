@@ -149,8 +149,18 @@ fn window_text(p: &Packet, raw: u16, short: bool) -> String {
 /// A time in the `ms` column, at least as wide as `999.999`: the column's
 /// width, and so the layout chosen, does not change between two runs of
 /// one exchange because a time crossed 10 ms.
+///
+/// Past a second the column keeps its seven characters by giving up a
+/// decimal (`1002.86`, `12345.7`), so a lab whose last segment comes
+/// near 1000 ms keeps one layout too; a microsecond means little there.
 fn ms_text(ms: f64) -> String {
-    format!("{ms:>7.3}")
+    let decimals = match ms.abs() {
+        m if m < 999.9995 => 3,
+        m if m < 9_999.995 => 2,
+        m if m < 99_999.95 => 1,
+        _ => 0,
+    };
+    format!("{ms:>7.decimals$}")
 }
 
 /// `acks #4 after 0.012 ms`: the frame this segment's ACK completes, and
@@ -455,6 +465,15 @@ mod tests {
             }),
             ..Packet::default()
         }
+    }
+
+    #[test]
+    fn times_keep_seven_characters_up_to_100_seconds() {
+        assert_eq!(ms_text(0.017), "  0.017");
+        assert_eq!(ms_text(999.9), "999.900");
+        assert_eq!(ms_text(1002.856), "1002.86");
+        assert_eq!(ms_text(12_345.67), "12345.7");
+        assert_eq!(ms_text(123_456.7), " 123457");
     }
 
     #[test]

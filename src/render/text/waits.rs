@@ -98,6 +98,7 @@ mod tests {
             bytes: Some(bytes),
             accepted,
             message: None,
+            at: None,
         }
     }
 

@@ -7,16 +7,15 @@
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use super::custom::{free_port, io};
 use super::facts::{first, from_client, from_server, has};
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::flow::Packet;
+use crate::lab::logged::LoggedStream;
+use crate::render::ConnectionLogs;
 use crate::scenario::session::{capture_during, open_loopback};
 use crate::{Error, Result};
 
@@ -107,18 +106,19 @@ pub(super) async fn crash() -> Result<Outcome> {
     let child = Arc::new(Mutex::new(server));
     let killer = Arc::clone(&child);
     let work = async move {
-        let mut a = TcpStream::connect(addr)
+        let clock = Instant::now();
+        let mut a = LoggedStream::connect(addr, clock)
             .await
             .map_err(io("client A connect"))?;
-        let mut b = TcpStream::connect(addr)
+        let mut b = LoggedStream::connect(addr, clock)
             .await
             .map_err(io("client B connect"))?;
-        a.write_all(b"hi").await.map_err(io("client A write"))?;
+        a.write(b"hi").await.map_err(io("client A write"))?;
         let mut buf = [0u8; 64];
         let echoed = a.read(&mut buf).await.map_err(io("client A read"))?;
         // B's echo too: the server has accepted B (a connection still in
         // the listener's queue would get an RST at the kill, not a FIN).
-        b.write_all(b"hey").await.map_err(io("client B write"))?;
+        b.write(b"hey").await.map_err(io("client B write"))?;
         let b_echoed = b.read(&mut buf).await.map_err(io("client B read"))?;
         // SIGKILL: no code of the server runs again; its kernel closes the sockets.
         killer
@@ -137,17 +137,24 @@ pub(super) async fn crash() -> Result<Outcome> {
         // allowHalfOpen: true), the dead side's kernel answers RST, and B's
         // next write fails.
         let _ = tokio::time::timeout(Duration::from_secs(2), b.read(&mut buf)).await;
-        let first = b.write_all(b"anyone there?").await;
+        let first = b.write(b"anyone there?").await;
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let second = b.write_all(b"hello?").await;
+        let second = b.write(b"hello?").await;
         let b_end = match (first, second) {
             (Err(e), _) | (Ok(()), Err(e)) => crate::values::describe_io_error(&e),
             (Ok(()), Ok(())) => "both writes accepted".to_string(),
         };
-        drop((a, b));
-        Ok((echoed, b_echoed, a_end, b_end))
+        // The server was a child process, killed: its side has no log.
+        let logs: Vec<ConnectionLogs> = [a.close(), b.close()]
+            .into_iter()
+            .map(|client| ConnectionLogs {
+                client,
+                ..ConnectionLogs::default()
+            })
+            .collect();
+        Ok((echoed, b_echoed, a_end, b_end, logs))
     };
-    let (cap, (echoed, b_echoed, a_end, b_end)) = capture_during(&mut cap, work).await?;
+    let (cap, (echoed, b_echoed, a_end, b_end, logs)) = capture_during(&mut cap, work).await?;
     let mut out = Outcome::default();
     let p = &cap.packets;
     out.check(
@@ -180,9 +187,10 @@ pub(super) async fn crash() -> Result<Outcome> {
          and sends nothing, so no RST comes"
             .into(),
     );
-    out.parts.push(Part::rows(
+    out.parts.push(Part::rows_with(
         "two clients, then kill -9 the server",
         cap.packets,
+        logs,
     ));
     Ok(out)
 }

@@ -4,16 +4,18 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 use super::facts::{first, from_server, has, streams};
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::lab::client::{self, Ending, RetryPolicy};
-use crate::lab::serve::{self, KvStore, Limits, ServeConfig, ServeMode, ServerEvent};
+use crate::lab::logged::{server_logs, LoggedStream, Stamped};
+use crate::lab::serve::{self, KvStore, Limits, ServeConfig, ServeMode};
+use crate::render::ConnectionLogs;
 use crate::scenario::session::{capture_port, connection};
 use crate::values::{EventKind, SocketLog};
 use crate::{Error, Result};
@@ -59,26 +61,38 @@ pub(super) async fn refused() -> Result<Outcome> {
             connect_timeout: Duration::from_secs(2),
         };
         let mut attempts = Vec::new();
-        let sock = client::connect(&[addr], &policy, |a| attempts.push(a.clone()))
-            .await
-            .map_err(|(a, k, d)| Error::Net {
-                addr: a.to_string(),
-                kind: k,
-                detail: d,
-            })?;
+        // Each refused attempt is a connection of its own on the wire; its
+        // application saw 'error' then 'close'.
+        let mut refusals = Vec::new();
+        let clock = Instant::now();
+        let sock = client::connect(&[addr], &policy, |a| {
+            if let Some((_, errno)) = &a.failure {
+                let mut log = SocketLog::default();
+                log.push(clock, EventKind::Error).message = Some(errno.clone());
+                log.push(clock, EventKind::Close);
+                refusals.push(log);
+            }
+            attempts.push(a.clone());
+        })
+        .await
+        .map_err(|(a, k, d)| Error::Net {
+            addr: a.to_string(),
+            kind: k,
+            detail: d,
+        })?;
         let (log, failure) = client::converse(
             sock,
             &[b"hello".to_vec()],
             Ending::End,
             Duration::from_millis(100),
-            Instant::now(),
+            clock,
             |_| {},
         )
         .await;
         server.await.map_err(|e| Error::Trace(e.to_string()))??;
-        Ok((attempts, log, failure))
+        Ok((attempts, refusals, log, failure))
     };
-    let (cap, (attempts, log, failure)) = capture_port(port, work).await?;
+    let (cap, (attempts, refusals, log, failure)) = capture_port(port, work).await?;
     let mut out = Outcome::default();
     let p = &cap.packets;
     let rst = first(p, |x| from_server(x) && has(x, Flags::RST | Flags::ACK));
@@ -100,9 +114,19 @@ pub(super) async fn refused() -> Result<Outcome> {
         attempts.len(),
         late.as_millis()
     ));
-    out.parts.push(Part::rows(
+    // The streams in order: each refused attempt, then the connection.
+    let logs = refusals
+        .into_iter()
+        .chain([log])
+        .map(|client| ConnectionLogs {
+            client,
+            server: SocketLog::default(),
+        })
+        .collect();
+    out.parts.push(Part::rows_with(
         "refused, backing off, then connected",
         cap.packets,
+        logs,
     ));
     Ok(out)
 }
@@ -112,7 +136,9 @@ struct Lesson {
     addr: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<()>>,
-    events: Arc<Mutex<Vec<ServerEvent>>>,
+    events: Arc<Mutex<Vec<Stamped>>>,
+    /// When the server started: its logs' times count from here.
+    clock: Instant,
 }
 
 async fn lesson(mode: ServeMode, store: Option<KvStore>) -> Result<Lesson> {
@@ -137,10 +163,11 @@ async fn lesson(mode: ServeMode, store: Option<KvStore>) -> Result<Lesson> {
         // Called from server tasks: a poisoned list (a panic elsewhere) is
         // still a whole list, and the sink must not panic in its turn.
         Arc::new(move |e| {
+            let stamped = (SystemTime::now(), Instant::now(), e);
             sink_events
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(e)
+                .push(stamped)
         }),
     ));
     Ok(Lesson {
@@ -148,79 +175,62 @@ async fn lesson(mode: ServeMode, store: Option<KvStore>) -> Result<Lesson> {
         stop,
         task,
         events,
+        clock: Instant::now(),
     })
 }
 
 impl Lesson {
-    async fn stop(self) -> Result<Vec<ServerEvent>> {
+    /// Stops the server; returns each connection's log, in the order
+    /// they were accepted.
+    async fn stop(self) -> Result<Vec<SocketLog>> {
         let _ = self.stop.send(());
         self.task.await.map_err(|e| Error::Trace(e.to_string()))??;
-        Ok(std::mem::take(
-            &mut *self.events.lock().unwrap_or_else(|p| p.into_inner()),
-        ))
+        let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()));
+        Ok(server_logs(&events, self.clock).into_values().collect())
     }
 }
 
 /// Writes `line` and reads the reply: lines up to the one that starts with
-/// OK or ERR (`list` answers with one line per key first). Returns the
-/// reply and the bytes read.
-async fn ask(r: &mut BufReader<TcpStream>, line: &str) -> Result<(String, usize)> {
-    r.get_mut()
-        .write_all(line.as_bytes())
-        .await
-        .map_err(io("write"))?;
+/// OK or ERR (`list` answers with one line per key first).
+async fn ask(c: &mut LoggedStream, line: &str) -> Result<String> {
+    c.write(line.as_bytes()).await.map_err(io("write"))?;
     let mut lines = Vec::new();
-    let mut read = 0;
     loop {
-        let (l, n) = read_line_counted(r).await?;
-        read += n;
-        let last = l.starts_with("OK") || l.starts_with("ERR") || n == 0;
+        let Some(l) = c.read_line(Duration::from_secs(2)).await else {
+            return Err(Error::Trace("no reply within 2 s".into()));
+        };
+        let last = l.starts_with("OK") || l.starts_with("ERR");
         lines.push(l);
         if last {
-            return Ok((lines.join(" / "), read));
+            return Ok(lines.join(" / "));
         }
     }
-}
-
-async fn read_line(r: &mut BufReader<TcpStream>) -> Result<String> {
-    Ok(read_line_counted(r).await?.0)
-}
-
-/// One line without its newline, and the bytes it took on the stream.
-async fn read_line_counted(r: &mut BufReader<TcpStream>) -> Result<(String, usize)> {
-    let mut reply = String::new();
-    let n = tokio::time::timeout(Duration::from_secs(2), r.read_line(&mut reply))
-        .await
-        .map_err(|_| Error::Trace("no reply within 2 s".into()))?
-        .map_err(io("read"))?;
-    Ok((reply.trim_end().to_string(), n))
 }
 
 pub(super) async fn chat() -> Result<Outcome> {
     let server = lesson(ServeMode::Chat, None).await?;
     let addr = server.addr;
     let work = async {
+        let clock = Instant::now();
         let mut clients = Vec::new();
         for nick in ["ada", "linus", "grace"] {
-            let s = TcpStream::connect(addr).await.map_err(io("connect"))?;
-            let mut r = BufReader::new(s);
-            r.get_mut()
-                .write_all(format!("/nick {nick}\n").as_bytes())
+            let mut c = LoggedStream::connect(addr, clock)
+                .await
+                .map_err(io("connect"))?;
+            c.write(format!("/nick {nick}\n").as_bytes())
                 .await
                 .map_err(io("write"))?;
-            clients.push(r);
+            clients.push(c);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         clients[0]
-            .get_mut()
-            .write_all(b"hello everyone\n")
+            .write(b"hello everyone\n")
             .await
             .map_err(io("write"))?;
         let mut got = Vec::new();
         for c in clients.iter_mut().skip(1) {
             let mut seen = String::new();
-            for _ in 0..10 {
-                let line = read_line(c).await?;
+            while let Some(line) = c.read_line(Duration::from_secs(2)).await {
                 if line.contains("hello everyone") {
                     seen = line;
                     break;
@@ -229,17 +239,27 @@ pub(super) async fn chat() -> Result<Outcome> {
             got.push(seen);
         }
         for c in clients.iter_mut() {
-            let _ = c.get_mut().shutdown().await;
+            let _ = c.end().await;
         }
         // Read to the end so each connection closes in order.
+        let mut logs = Vec::new();
         for mut c in clients {
-            let mut rest = Vec::new();
-            let _ = tokio::time::timeout(Duration::from_secs(1), c.read_to_end(&mut rest)).await;
+            c.read_to_end(Duration::from_secs(1)).await;
+            logs.push(c.close());
         }
-        Ok(got)
+        Ok::<_, Error>((got, logs))
     };
-    let (cap, got) = capture_port(addr.port(), work).await?;
-    server.stop().await?;
+    let (cap, (got, client_logs)) = capture_port(addr.port(), work).await?;
+    let server_logs = server.stop().await?;
+    let logs = client_logs
+        .into_iter()
+        .zip(
+            server_logs
+                .into_iter()
+                .chain(std::iter::repeat_with(SocketLog::default)),
+        )
+        .map(|(client, server)| ConnectionLogs { client, server })
+        .collect();
     let mut out = Outcome::default();
     out.check(
         "both other clients got the line",
@@ -253,8 +273,11 @@ pub(super) async fn chat() -> Result<Outcome> {
         out.happened.push(format!("{nick} received: {line}"));
     }
     out.happened.push("one write from ada became one write to each other connection: the server copies, TCP does not broadcast".into());
-    out.parts
-        .push(Part::rows("three clients, one line broadcast", cap.packets));
+    out.parts.push(Part::rows_with(
+        "three clients, one line broadcast",
+        cap.packets,
+        logs,
+    ));
     Ok(out)
 }
 
@@ -274,29 +297,21 @@ pub(super) async fn kv() -> Result<Outcome> {
         "read lesson",
     ];
     let work = async {
-        let s = TcpStream::connect(addr).await.map_err(io("connect"))?;
-        let local = s.local_addr().map_err(io("address"))?;
-        let mut r = BufReader::new(s);
-        let mut log = SocketLog::default();
-        let clock = Instant::now();
-        log.push(clock, EventKind::Connect);
+        let mut c = LoggedStream::connect(addr, Instant::now())
+            .await
+            .map_err(io("connect"))?;
+        let local = c.local_addr().map_err(io("address"))?;
         let mut replies = Vec::new();
         for cmd in session {
-            let line = format!("{cmd}\n");
-            log.bytes_written += line.len() as u64;
-            let (reply, n) = ask(&mut r, &line).await?;
-            log.data(clock, n);
+            let reply = ask(&mut c, &format!("{cmd}\n")).await?;
             replies.push((cmd, reply));
         }
-        r.get_mut().shutdown().await.map_err(io("end"))?;
-        let mut rest = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(1), r.read_to_end(&mut rest)).await;
-        log.push(clock, EventKind::End);
-        log.push(clock, EventKind::Close);
-        Ok((local, log, replies))
+        c.end().await.map_err(io("end"))?;
+        c.read_to_end(Duration::from_secs(1)).await;
+        Ok((local, c.close(), replies))
     };
     let (cap, (local, client_log, replies)) = capture_port(addr.port(), work).await?;
-    let events = server.stop().await?;
+    let logs = server.stop().await?;
     let _ = std::fs::remove_dir_all(&dir);
     let mut out = Outcome::default();
     let reply = |i: usize| replies.get(i).map(|(_, r)| r.as_str()).unwrap_or("");
@@ -313,32 +328,8 @@ pub(super) async fn kv() -> Result<Outcome> {
     for (cmd, r) in &replies {
         out.happened.push(format!("{cmd} → {r}"));
     }
-    // The server's own view, from the events it reported.
-    let mut server_log = SocketLog::default();
-    let clock = Instant::now();
-    for e in events {
-        match e {
-            ServerEvent::Connection { .. } => {
-                server_log.push(clock, EventKind::Connection);
-            }
-            ServerEvent::Data { len, .. } => {
-                server_log.push(clock, EventKind::Data).bytes = Some(len);
-            }
-            ServerEvent::End { .. } => {
-                server_log.push(clock, EventKind::End);
-            }
-            ServerEvent::Close {
-                bytes_read,
-                bytes_written,
-                ..
-            } => {
-                server_log.push(clock, EventKind::Close);
-                server_log.bytes_read = bytes_read;
-                server_log.bytes_written = bytes_written;
-            }
-            _ => {}
-        }
-    }
+    // The server's own view, from the events it reported as they came.
+    let server_log = logs.into_iter().next().unwrap_or_default();
     let report = cap.report(connection(local, addr), client_log, server_log, "kv");
     out.parts.push(Part::trace(
         "a CRUD session, one request and reply at a time",

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Redraws the pictures the docs show, from real traffic, in headless Chromium
+# (Debian's chromium, installed by scripts/setup.sh). Needs capture rights:
+#   sudo bash scripts/screenshots.sh
+# docs/ladder-hello.svg and .png: a traced hello with both applications' lanes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+tcplab=target/release/tcplab
+profile=$(mktemp -d)
+trap 'rm -rf "$profile"' EXIT
+
+# shot SVG PNG: the SVG at its own size, as a browser draws it.
+shot() {
+  local svg=$1 png=$2 w h
+  w=$(grep -o -m1 'width="[0-9.]*"' "$svg" | grep -o '[0-9.]*' | head -1)
+  h=$(grep -o -m1 'height="[0-9.]*"' "$svg" | grep -o '[0-9.]*' | head -1)
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --user-data-dir="$profile" --window-size="${w%.*},${h%.*}" \
+    --screenshot="$png" "file://$PWD/$svg" 2>/dev/null
+  echo "drew $png (${w%.*}x${h%.*})"
+}
+
+"$tcplab" trace --send hello --svg docs/ladder-hello.svg >/dev/null
+shot docs/ladder-hello.svg docs/ladder-hello.png

@@ -1,0 +1,136 @@
+//! The ladder SVGs in a real browser: headless Chromium (Debian's
+//! `chromium`) parses each one as XML without an error page, finds every
+//! arrow and application mark the file holds, and draws it to a PNG of the
+//! SVG's own size. Without chromium the test fails naming the fix.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+fn chromium() -> PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        for name in ["chromium", "chromium-browser"] {
+            let p = Path::new(dir).join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!("these tests need headless Chromium: run `bash scripts/setup.sh` (Debian's chromium)");
+}
+
+/// Chromium run headless on `url` with `args`; its stdout.
+fn headless(args: &[&str], url: &Path) -> String {
+    let profile = url.with_extension("profile");
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", url.display()))
+        .output()
+        .expect("run chromium");
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `width="1337.6"` → 1338 (the page's pixels).
+fn size_of(svg: &str, attr: &str) -> u32 {
+    let key = format!("{attr}=\"");
+    let at = svg.find(&key).unwrap() + key.len();
+    let end = at + svg[at..].find('"').unwrap();
+    svg[at..end].parse::<f64>().unwrap().ceil() as u32
+}
+
+/// A fresh directory for one test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tcplab-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The PNG's width and height, from its IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[1..4], b"PNG");
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+fn check_in_browser(svg_path: &Path) {
+    let svg = std::fs::read_to_string(svg_path).unwrap();
+    let dom = headless(&["--dump-dom"], svg_path);
+    assert!(
+        !dom.contains("parsererror"),
+        "{}: Chromium could not parse it:\n{dom}",
+        svg_path.display()
+    );
+    for class in ["class=\"arrow ", "class=\"app\"", "class=\"state\""] {
+        assert_eq!(
+            dom.matches(class).count(),
+            svg.matches(class).count(),
+            "{}: {class}",
+            svg_path.display()
+        );
+    }
+    let (w, h) = (size_of(&svg, "width"), size_of(&svg, "height"));
+    let png = svg_path.with_extension("png");
+    headless(
+        &[
+            &format!("--screenshot={}", png.display()),
+            &format!("--window-size={w},{h}"),
+        ],
+        svg_path,
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(png_size(&bytes), (w, h), "{}", png.display());
+}
+
+#[test]
+fn committed_captures_ladders_open_in_chromium() {
+    let dir = scratch("svg-captures");
+    for name in ["hello-ethernet.pcap", "reset.pcap", "half-close.pcap"] {
+        let svg = dir.join(name.replace(".pcap", ".svg"));
+        let out = tcplab()
+            .args(["replay", &format!("captures/{name}"), "--svg"])
+            .arg(&svg)
+            .output()
+            .unwrap();
+        assert_success(&out);
+        check_in_browser(&svg);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_traced_ladder_with_its_applications_opens_in_chromium() {
+    if !can_capture("a_traced_ladder_with_its_applications_opens_in_chromium") {
+        return;
+    }
+    let dir = scratch("svg-hello");
+    let svg = dir.join("hello.svg");
+    let out = tcplab()
+        .args(["trace", "--send", "hello", "--svg"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // connect, connection, two writes, two reads, two end() calls, two
+    // 'end's, two 'close's.
+    assert!(text.matches("class=\"app\"").count() >= 12, "{text}");
+    check_in_browser(&svg);
+    let _ = std::fs::remove_dir_all(dir);
+}
