@@ -34,7 +34,7 @@ fn ladders(text: &str) -> Vec<Vec<Line>> {
             };
             let mut words = rest.split_whitespace();
             let first = words.next().is_some_and(port);
-            if first && words.next().is_none_or(|w| w == "server") {
+            if first && words.next().map_or(true, |w| w == "server") {
                 out.push(Vec::new());
                 continue;
             }
