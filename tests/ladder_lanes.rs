@@ -219,3 +219,33 @@ fn every_labs_ladder_shows_the_applications_at_60_columns() {
         }
     }
 }
+
+#[test]
+fn a_stepped_trace_keeps_each_marks_time_and_side() {
+    if !can_capture("a_stepped_trace_keeps_each_marks_time_and_side") {
+        return;
+    }
+    use std::io::Write as _;
+    let mut child = tcplab()
+        .args(["trace", "--send", "hello", "--step", "--color", "never"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&[b'\n'; 20]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (side, words) in [
+        ("├╴", "'connect'"),
+        ("├╴", "write() 5 bytes: seq 1:6"),
+        ("", "'data' 5 bytes: seq 1:6╶┤"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("{side}{words}")))
+            .unwrap_or_else(|| panic!("no {words:?} mark:\n{text}"));
+        let time = line.split_whitespace().next().unwrap();
+        assert!(time.parse::<f64>().is_ok(), "{line:?} keeps its time");
+    }
+}

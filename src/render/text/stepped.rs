@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{dump_one, explain_one, marks_of, size_row, timeline_rows, trace_head, trace_tail};
-use super::{visible_width, HexdumpMode, TextOptions};
+use super::{strip_escapes, visible_width, HexdumpMode, TextOptions};
 use crate::flow::Packet;
 use crate::render::{ladder_lines, Ladder, Steps, TraceReport};
 
@@ -133,12 +133,19 @@ fn segment_lines(p: &Packet, width: usize, opts: &TextOptions) -> io::Result<Vec
     })
 }
 
-/// An arrow's line with its gutter (frame number and time) blanked.
+/// An arrow's line with its gutter (frame number and time) blanked: the
+/// row above says them. An application's mark keeps its time, which no
+/// row says (`0.139 ├╴'connect'`).
 fn without_gutter(line: &str) -> String {
-    match line.split_once('│') {
-        Some((gutter, rest)) => format!("{}│{rest}", " ".repeat(visible_width(gutter))),
-        None => line.to_string(),
+    // The client's lifeline is the first `│`, or a mark's `├`.
+    let Some(at) = line.find(['│', '├']) else {
+        return line.to_string();
+    };
+    let gutter = &line[..at];
+    if strip_escapes(gutter).split_whitespace().count() < 2 {
+        return line.to_string();
     }
+    format!("{}{}", " ".repeat(visible_width(gutter)), &line[at..])
 }
 
 /// One segment's piece of a stepped report: its row, then what goes under
