@@ -129,6 +129,10 @@ fn hello_shows_each_call_and_event_where_it_happened() {
         assert!(mark(l, false, "end()") < s_fin);
         assert!(s_fin < mark(l, true, "'end'"));
         assert!(s_fin < mark(l, true, "'close'"));
+        // The last states the segments gave, confirmed by each kernel.
+        let last = text.lines().rev().find(|l| l.contains("kernel: ")).unwrap();
+        assert!(last.contains("kernel: TIME_WAIT ✓"), "{last}");
+        assert!(last.contains("kernel: CLOSED ✓"), "{last}");
     }
 }
 

@@ -91,6 +91,13 @@ pub fn write_ladder_mermaid(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()
         }
         write_marks(w, &after)?;
     }
+    let [kc, ks] = ladder.kernel_words();
+    if let Some(k) = kc {
+        writeln!(w, "    Note left of C: {}", escape(&k))?;
+    }
+    if let Some(k) = ks {
+        writeln!(w, "    Note right of S: {}", escape(&k))?;
+    }
     if ladder.omitted() > 0 {
         writeln!(
             w,

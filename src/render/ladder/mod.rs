@@ -35,7 +35,7 @@ pub use svg::write_ladder_svg;
 pub use terminal::{ladder_lines, write_ladder, LadderLines};
 
 use crate::decode::Flags;
-use crate::flow::{Direction, Packet, Phase, StateChange, States};
+use crate::flow::{Direction, Packet, Phase, StateChange, States, TcpState};
 use crate::render::{preview, Connection, EndpointInfo, OutputLine, SegmentKind, TraceReport};
 use crate::values::{SocketLog, Timestamp};
 
@@ -124,6 +124,9 @@ pub struct Ladder {
     states_known: bool,
     /// What the two applications did, among the arrows.
     marks: Vec<AppMark>,
+    /// Each side's last state as its kernel reported it (TCP_INFO), when
+    /// it was asked: client, server.
+    pub kernel_last: [Option<String>; 2],
 }
 
 impl Ladder {
@@ -141,6 +144,7 @@ impl Ladder {
             states: States::default(),
             states_known: false,
             marks: Vec::new(),
+            kernel_last: [None, None],
         }
     }
 
@@ -174,6 +178,10 @@ impl Ladder {
         // the client is tcplab's own.
         let client_is_ours = report.kernel.as_ref().is_some_and(|k| k.own[0]);
         ladder.add_printed(&report.lines, !client_is_ours);
+        if let Some(k) = &report.kernel {
+            let last = |s: &Option<crate::render::KernelSide>| s.as_ref().map(|s| s.state.clone());
+            ladder.kernel_last = [last(&k.client), last(&k.server)];
+        }
         if let Some(path) = &report.path {
             let frames: Vec<u64> = path.dropped.iter().filter_map(|d| d.frame).collect();
             ladder.mark_lost(&frames);
@@ -332,6 +340,31 @@ impl Ladder {
             }
         }
         groups
+    }
+
+    /// Each side's last state as the segments say it, beside its kernel's
+    /// word when it was asked: `(derived, kernel)` for the client, then
+    /// the server. `None` for a side neither says anything of.
+    pub fn last_states(&self) -> [Option<(Option<TcpState>, String)>; 2] {
+        let derived = |pick: fn(&StateChange) -> Option<TcpState>| {
+            self.arrows.iter().rev().find_map(|a| pick(&a.states))
+        };
+        let client = derived(|s| s.client);
+        let server = derived(|s| s.server);
+        let [kc, ks] = self.kernel_last.clone();
+        [kc.map(|k| (client, k)), ks.map(|k| (server, k))]
+    }
+
+    /// The kernel's last word on each side, checked against the segments:
+    /// `kernel: TIME_WAIT ✓` when they agree, `✗` when not.
+    pub fn kernel_words(&self) -> [Option<String>; 2] {
+        self.last_states().map(|side| {
+            side.map(|(derived, kernel)| match derived {
+                Some(d) if d.name() == kernel => format!("kernel: {kernel} ✓"),
+                Some(_) => format!("kernel: {kernel} ✗"),
+                None => format!("kernel: {kernel}"),
+            })
+        })
     }
 
     /// The arrows, in capture order.

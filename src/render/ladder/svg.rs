@@ -215,7 +215,8 @@ pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
     let mut body = String::new();
     let box_top = heading(&mut body, &title);
     endpoint_boxes(&mut body, &page, box_top);
-    let (rows, y) = segment_rows(ladder, &page, box_top + BOX_H + 46.0);
+    let (mut rows, mut y) = segment_rows(ladder, &page, box_top + BOX_H + 46.0);
+    y += kernel_texts(&mut rows, ladder, &page, y);
     let lifeline_end = y - ROW + DROP + 24.0;
     lifelines(&mut body, &page, box_top, lifeline_end);
     body.push_str(&rows);
@@ -396,6 +397,31 @@ fn mark_rows(rows: &mut String, marks: &[&AppMark], page: &Page, y: f64) -> f64 
         ));
     }
     marks.len() as f64 * MARK_ROW
+}
+
+/// Each side's last state as its kernel reported it, just inside its
+/// lifeline under the last row (`kernel: TIME_WAIT ✓`); returns the height.
+fn kernel_texts(rows: &mut String, ladder: &Ladder, page: &Page, y: f64) -> f64 {
+    let [c, s] = ladder.kernel_words();
+    if c.is_none() && s.is_none() {
+        return 0.0;
+    }
+    let sides = [
+        (c, page.client_x + 8.0, "start"),
+        (s, page.server_x - 8.0, "end"),
+    ];
+    for (words, x, anchor) in sides {
+        if let Some(words) = words {
+            rows.push_str(&format!(
+                r#"<text class="kernel" x="{}" y="{}" text-anchor="{anchor}" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
+"#,
+                n(x),
+                n(y - 12.0),
+                escape(&words)
+            ));
+        }
+    }
+    MARK_ROW
 }
 
 /// A mark's time for the gutter: `0.245 ms`, or nothing when not known.

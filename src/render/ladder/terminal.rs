@@ -279,6 +279,11 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
         out.arrows.push(group.into_iter().map(fit).collect());
     }
 
+    let [kc, ks] = ladder.kernel_words();
+    if kc.is_some() || ks.is_some() {
+        let (c, s) = (kc.unwrap_or_default(), ks.unwrap_or_default());
+        out.tail.extend(side_lines(&c, &s, &lay, &blank, pal));
+    }
     out.tail.push(empty_row);
     if ladder.is_empty() {
         out.tail.push(format!("{blank}(no TCP segments to draw)"));
@@ -340,17 +345,29 @@ fn titles(ladder: &Ladder, lay: &Layout, pal: Palette, width: usize) -> Vec<Stri
 /// not fit between the lifelines.
 fn state_lines(a: &Arrow, lay: &Layout, blank: &str, pal: Palette) -> Vec<String> {
     let name = |s: Option<crate::flow::TcpState>| s.map_or("", |s| s.name());
-    let (c, s) = (name(a.states.client), name(a.states.server));
+    side_lines(
+        name(a.states.client),
+        name(a.states.server),
+        lay,
+        blank,
+        pal,
+    )
+}
+
+/// `c` just inside the client's lifeline and `s` inside the server's, dim;
+/// on two lines when both do not fit. Nothing when both are empty.
+fn side_lines(c: &str, s: &str, lay: &Layout, blank: &str, pal: Palette) -> Vec<String> {
     if c.is_empty() && s.is_empty() {
         return Vec::new();
     }
     let inner = lay.span.saturating_sub(2);
+    let (cw, sw) = (visible_width(c), visible_width(s));
     let line = |c: &str, s: &str| {
-        let pad = inner.saturating_sub(c.len() + s.len());
+        let pad = inner.saturating_sub(visible_width(c) + visible_width(s));
         let text = format!("{c}{}{s}", " ".repeat(pad));
         format!("{blank}│ {} │", pal.paint(Paint::Dim, &text))
     };
-    if c.len() + s.len() < inner {
+    if cw + sw < inner {
         vec![line(c, s)]
     } else {
         vec![line(c, ""), line("", s)]
