@@ -23,3 +23,7 @@ shot() {
 
 "$tcplab" trace --send hello --svg docs/ladder-hello.svg >/dev/null
 shot docs/ladder-hello.svg docs/ladder-hello.png
+
+# The same exchange with its pure ACKs folded (--svg-fold-acks).
+"$tcplab" trace --send hello --svg docs/ladder-hello-folded.svg --svg-fold-acks >/dev/null
+shot docs/ladder-hello-folded.svg docs/ladder-hello-folded.png

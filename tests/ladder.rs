@@ -15,8 +15,9 @@ use tcplab::capture::{FileSource, PacketSource};
 use tcplab::flow::Direction;
 use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{
-    ladder_lines, never, play, visible_width, write_ladder_mermaid, write_ladder_svg, Arrows,
-    Connection, HexdumpMode, Ladder, Palette, Screen, SegmentKind, Steps, TextOptions, MAX_ARROWS,
+    ladder_lines, never, play, visible_width, write_ladder_mermaid, write_ladder_svg,
+    write_ladder_svg_with, Arrows, Connection, HexdumpMode, Ladder, Palette, Screen, SegmentKind,
+    Steps, SvgOptions, TextOptions, MAX_ARROWS,
 };
 use tcplab::values::LinkType;
 use tcplab::values::{Frame, Timestamp, TsPrecision};
@@ -286,13 +287,74 @@ fn svg_is_xml_with_one_arrow_per_segment() {
                 .any(|p| SegmentKind::of(p.flags().unwrap(), p.payload_len) == kind);
             assert_eq!(legends.contains(legend), drawn, "{name}: legend {legend}");
         }
-        // Projector type: nothing smaller than 18 px.
+        // Slide type: shown 1920 px wide, no text is under 28 px.
+        let width: f64 = doc
+            .root_element()
+            .attribute("width")
+            .unwrap()
+            .parse()
+            .unwrap();
         for n in doc.descendants().filter(|n| n.has_tag_name("text")) {
             if let Some(size) = n.attribute("font-size") {
-                assert!(size.parse::<f64>().unwrap() >= 18.0);
+                let shown = size.parse::<f64>().unwrap() * 1920.0 / width;
+                assert!(shown >= 28.0, "{name}: {shown:.1} px at 1920 wide");
             }
         }
+        // One bracket per phase, in order.
+        let phases: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("phase"))
+            .filter_map(|n| n.attribute("data-phase"))
+            .collect();
+        // A half-close: the client's FIN, the server's data after it, the rest.
+        let expected = match name {
+            "reset.pcap" => vec!["handshake", "data", "reset"],
+            "half-close.pcap" => vec!["handshake", "data", "teardown", "data", "teardown"],
+            _ => vec!["handshake", "data", "teardown"],
+        };
+        assert_eq!(phases, expected, "{name}");
     }
+}
+
+#[test]
+fn svg_fold_acks_draws_pure_acks_thin_and_keeps_their_states() {
+    let l = ladder("hello-ethernet.pcap");
+    let mut out = Vec::new();
+    write_ladder_svg_with(&mut out, &l, SvgOptions { fold_acks: true }).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let folded: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("segment folded"))
+        .filter_map(|n| n.attribute("data-frame"))
+        .collect();
+    // The handshake's last ACK, the two ACKs of data, the last ACK.
+    assert_eq!(folded, ["3", "5", "7", "10"]);
+    // Every segment still has its arrow; the folded have no label.
+    let arrows = doc
+        .descendants()
+        .filter(|n| {
+            n.attribute("class")
+                .is_some_and(|c| c.starts_with("arrow "))
+        })
+        .count();
+    assert_eq!(arrows, 10);
+    let labels = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("label"))
+        .count();
+    assert_eq!(labels, 6);
+    // #3 still says the server is ESTABLISHED, #10 that it is CLOSED.
+    let states: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("state"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        states.contains(&"CLOSED") && states.contains(&"ESTABLISHED"),
+        "{states:?}"
+    );
+    assert!(text.len() < svg(&l).len());
 }
 
 #[test]

@@ -86,6 +86,14 @@ fn check_in_browser(svg_path: &Path) {
         );
     }
     let (w, h) = (size_of(&svg, "width"), size_of(&svg, "height"));
+    // Shown 1920 px wide (a slide), no text is under 28 px.
+    let smallest = svg
+        .split("font-size=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse::<f64>().ok())
+        .fold(f64::MAX, f64::min);
+    let shown = smallest * 1920.0 / f64::from(w);
+    assert!(shown >= 28.0, "{}: {shown:.1} px", svg_path.display());
     let png = svg_path.with_extension("png");
     headless(
         &[

@@ -76,6 +76,8 @@ pub struct Diagram {
     pub screen: LadderScreen,
     /// `--svg FILE`: goes with anything, it writes a file.
     pub svg: Option<PathBuf>,
+    /// `--svg-fold-acks`: pure ACKs thin in the SVG.
+    pub svg_fold_acks: bool,
 }
 
 impl Diagram {
@@ -523,7 +525,11 @@ fn diagram(sub: &str, a: DiagramArgs, text: bool) -> Result<Diagram, clap::Error
              drop --format, or use --svg FILE, which writes a file",
         ));
     }
-    Ok(Diagram { screen, svg: a.svg })
+    Ok(Diagram {
+        screen,
+        svg: a.svg,
+        svg_fold_acks: a.svg_fold_acks,
+    })
 }
 
 /// A conflict between flags that clap's `conflicts_with` cannot say (it

@@ -496,6 +496,11 @@ pub struct DiagramArgs {
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
 
+    /// In the SVG, draw each pure ACK (no payload, nothing noted but its
+    /// arithmetic) as a thin unlabelled line, so the ladder takes less room.
+    #[arg(long, requires = "svg")]
+    pub svg_fold_acks: bool,
+
     /// Print the ladder diagram as a Mermaid sequence diagram (for handouts).
     #[arg(long, conflicts_with_all = ["diagram", "step"])]
     pub mermaid: bool,

@@ -6,7 +6,8 @@ use std::io::Write;
 use super::output_error;
 use crate::cli::{Diagram, LadderScreen};
 use crate::render::{
-    write_ladder, write_ladder_mermaid, write_ladder_svg, Ladder, Paint, TextOptions,
+    write_ladder, write_ladder_mermaid, write_ladder_svg_with, Ladder, Paint, SvgOptions,
+    TextOptions,
 };
 use crate::{Error, Result};
 
@@ -29,7 +30,10 @@ pub fn draw_diagram(
             source,
         };
         let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(file_err)?);
-        write_ladder_svg(&mut file, ladder).map_err(file_err)?;
+        let svg = SvgOptions {
+            fold_acks: args.svg_fold_acks,
+        };
+        write_ladder_svg_with(&mut file, ladder, svg).map_err(file_err)?;
         file.flush().map_err(file_err)?;
     }
     match args.screen {

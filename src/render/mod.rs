@@ -26,7 +26,7 @@ pub use lab::{
 };
 pub use ladder::{
     endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid, write_ladder_svg,
-    Arrow, Ladder, LadderLines, MAX_ARROWS,
+    write_ladder_svg_with, Arrow, Ladder, LadderLines, SvgOptions, MAX_ARROWS,
 };
 pub use path::{DropMark, Kernels, Marks, PathReport, WayCounts};
 pub use program::{

@@ -13,22 +13,31 @@
 use std::io::{self, Write};
 
 use super::{endpoint_text, AppMark, Arrow, Ladder, MAX_ARROWS};
+use crate::flow::Phase;
 use crate::render::text::wrap;
 use crate::render::SegmentKind;
 
 const MARGIN: f64 = 32.0;
-const LABEL_PX: f64 = 20.0;
-const NOTE_PX: f64 = 18.0;
-const GUTTER_PX: f64 = 18.0;
-const TITLE_PX: f64 = 22.0;
-const HEADING_PX: f64 = 26.0;
+// The smallest type is 20 px and a lesson's ladder is under 1370 px wide,
+// so shown 1920 px wide (a slide) no text is under 28 px.
+const LABEL_PX: f64 = 22.0;
+const NOTE_PX: f64 = 20.0;
+const GUTTER_PX: f64 = 20.0;
+const TITLE_PX: f64 = 24.0;
+const HEADING_PX: f64 = 28.0;
 /// Advance of one monospace character, in em.
 const MONO_EM: f64 = 0.6;
 /// Sans-serif text is estimated wider than it usually is, to leave room.
 const SANS_EM: f64 = 0.62;
-/// Notes wrap at this many characters.
-const NOTE_CHARS: usize = 44;
-const NOTE_LINE: f64 = 23.0;
+/// Notes wrap at this many characters at most, fewer when the labels are
+/// wide: the page stays within [`SLIDE_WIDTH`] while the notes get
+/// [`NOTE_CHARS_MIN`].
+const NOTE_CHARS: usize = 38;
+const NOTE_CHARS_MIN: usize = 24;
+/// The widest page whose smallest type (20 px) is still 28 px when shown
+/// 1920 px wide.
+const SLIDE_WIDTH: f64 = 20.0 * 1920.0 / 28.0;
+const NOTE_LINE: f64 = 25.0;
 /// Space between two notes' boxes.
 const NOTE_GAP: f64 = 6.0;
 /// How far an arrow falls from sender to receiver: time passes on the wire.
@@ -106,8 +115,8 @@ fn gutter_text(a: &Arrow) -> String {
 }
 
 /// A note's lines in its box.
-fn wrap_note(note: &str) -> Vec<String> {
-    wrap("", note, NOTE_CHARS, "")
+fn wrap_note(note: &str, chars: usize) -> Vec<String> {
+    wrap("", note, chars, "")
 }
 
 /// What the legend says of each kind.
@@ -135,6 +144,8 @@ struct Page {
     client_x: f64,
     server_x: f64,
     notes_x: f64,
+    /// Notes wrap at this many characters.
+    note_chars: usize,
     width: f64,
 }
 
@@ -167,16 +178,19 @@ impl Page {
                     .map(|m| mono_width(&m.text, GUTTER_PX) - 60.0),
             )
             .fold(0.0, f64::max);
-        let client_x = (MARGIN + gutter_w + 40.0).max(MARGIN + client_box / 2.0);
+        // Between the gutter and the client's lifeline: the phase brackets.
+        let client_x = (MARGIN + gutter_w + BRACKET_W).max(MARGIN + client_box / 2.0);
         let span = (label_w + 110.0)
             .max(560.0)
             .max(client_box / 2.0 + server_box / 2.0 + 48.0);
         let server_x = client_x + span;
         let notes_x = server_x + 30.0;
+        let room = (SLIDE_WIDTH - notes_x - 28.0 - MARGIN) / (MONO_EM * NOTE_PX);
+        let note_chars = (room.floor().max(0.0) as usize).clamp(NOTE_CHARS_MIN, NOTE_CHARS);
         let notes_w = arrows
             .iter()
             .flat_map(|a| &a.notes)
-            .flat_map(|note| wrap_note(note))
+            .flat_map(|note| wrap_note(note, note_chars))
             .map(|l| mono_width(&l, NOTE_PX))
             .fold(0.0, f64::max);
         let legend_w: f64 = kinds_present(ladder)
@@ -198,13 +212,31 @@ impl Page {
             client_x,
             server_x,
             notes_x,
+            note_chars,
             width,
         }
     }
 }
 
+/// How the SVG is drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SvgOptions {
+    /// Pure ACKs (no payload, nothing to say but their arithmetic) as thin
+    /// unlabelled lines: a ladder takes less of a slide.
+    pub fold_acks: bool,
+}
+
 /// Writes the ladder as an SVG document.
 pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
+    write_ladder_svg_with(w, ladder, SvgOptions::default())
+}
+
+/// Writes the ladder as an SVG document, drawn as `opts` says.
+pub fn write_ladder_svg_with(
+    w: &mut dyn Write,
+    ladder: &Ladder,
+    opts: SvgOptions,
+) -> io::Result<()> {
     let page = Page::of(ladder);
     let title = ladder
         .title
@@ -215,7 +247,7 @@ pub fn write_ladder_svg(w: &mut dyn Write, ladder: &Ladder) -> io::Result<()> {
     let mut body = String::new();
     let box_top = heading(&mut body, &title);
     endpoint_boxes(&mut body, &page, box_top);
-    let (mut rows, mut y) = segment_rows(ladder, &page, box_top + BOX_H + 46.0);
+    let (mut rows, mut y) = segment_rows(ladder, &page, opts, box_top + BOX_H + 46.0);
     y += kernel_texts(&mut rows, ladder, &page, y);
     let lifeline_end = y - ROW + DROP + 24.0;
     lifelines(&mut body, &page, box_top, lifeline_end);
@@ -274,16 +306,30 @@ fn endpoint_boxes(body: &mut String, page: &Page, box_top: f64) {
 
 /// One row per arrow from `y` down (or a line saying there is none);
 /// returns the rows and the `y` below the last.
-fn segment_rows(ladder: &Ladder, page: &Page, mut y: f64) -> (String, f64) {
+fn segment_rows(ladder: &Ladder, page: &Page, opts: SvgOptions, mut y: f64) -> (String, f64) {
     let arrows = ladder.arrows();
     let mut rows = String::new();
+    let mut spans: Vec<(&'static str, f64, f64)> = Vec::new();
     for (a, (before, after)) in arrows.iter().zip(ladder.marks_around()) {
+        let top = y - ROW_TOP;
         y += mark_rows(&mut rows, &before, page, y);
-        y += segment_row(&mut rows, a, page, y);
+        y += if opts.fold_acks && foldable(a) {
+            thin_row(&mut rows, a, page, y)
+        } else {
+            segment_row(&mut rows, a, page, y)
+        };
         if !after.is_empty() && a.states != Default::default() {
             y += 10.0; // room under the state words
         }
         y += mark_rows(&mut rows, &after, page, y);
+        let phase = a.phase.map(phase_name).unwrap_or("");
+        match spans.last_mut() {
+            Some(last) if last.0 == phase => last.2 = y - ROW_TOP,
+            _ => spans.push((phase, top, y - ROW_TOP)),
+        }
+    }
+    for (phase, top, bottom) in spans.into_iter().filter(|s| !s.0.is_empty()) {
+        bracket(&mut rows, page, phase, top, bottom);
     }
     if arrows.is_empty() {
         rows.push_str(&format!(
@@ -357,9 +403,86 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
     ));
     state_texts(rows, a, page, y + DROP + 22.0);
     let top = baseline - NOTE_PX - 2.0;
-    let bottom = note_boxes(rows, &a.notes, page.notes_x, top);
+    let bottom = note_boxes(rows, &a.notes, page, top);
     rows.push_str("</g>\n");
     ROW.max(bottom - top + 26.0)
+}
+
+/// How far above a row's `y` its label's top is: where a phase begins.
+const ROW_TOP: f64 = 40.0;
+/// Room between the gutter and the client's lifeline, for the brackets.
+const BRACKET_W: f64 = 64.0;
+
+/// The phase's name on its bracket.
+fn phase_name(p: Phase) -> &'static str {
+    match p {
+        Phase::Handshake(_) => "handshake",
+        Phase::Data => "data",
+        Phase::Teardown => "teardown",
+        Phase::Reset => "reset",
+    }
+}
+
+/// A phase's bracket from `top` to `bottom`, just right of the gutter, its
+/// name written up its side (`class="phase"`).
+fn bracket(rows: &mut String, page: &Page, phase: &str, top: f64, bottom: f64) {
+    let x = MARGIN + page.gutter_w + 14.0;
+    let (t, b) = (top + 4.0, bottom - 4.0);
+    let mid = (t + b) / 2.0;
+    rows.push_str(&format!(
+        r#"<g class="phase" data-phase="{phase}"><path d="M{x2},{t} H{x} V{b} H{x2}" fill="none" stroke="{GREY}" stroke-width="2"/><text x="{tx}" y="{mid}" transform="rotate(-90 {tx} {mid})" text-anchor="middle" font-family="{SANS}" font-size="{NOTE_PX}" fill="{GREY}">{phase}</text></g>
+"#,
+        x = n(x),
+        x2 = n(x + 8.0),
+        t = n(t),
+        b = n(b),
+        tx = n(x + 24.0),
+        mid = n(mid),
+    ));
+}
+
+/// A pure ACK whose only notes are its arithmetic: what `fold_acks` folds.
+fn foldable(a: &Arrow) -> bool {
+    a.kind == SegmentKind::Ack
+        && a.len == 0
+        && !a.lost
+        && a.notes.iter().all(|n| n.starts_with("ack "))
+}
+
+/// A folded pure ACK: a thin dashed line with its head, the frame in the
+/// gutter, the states it moved; returns the row's height.
+fn thin_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
+    let (from, to) = if a.from_client() {
+        (page.client_x, page.server_x)
+    } else {
+        (page.server_x, page.client_x)
+    };
+    let y1 = y - 20.0;
+    let x2 = to - (to - from).signum() * HEAD;
+    rows.push_str(&format!(
+        r##"<g class="segment folded" data-frame="{frame}">
+<line class="arrow ack" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="6 4" marker-end="url(#head-ack)"><title>frame {frame}: {}</title></line>
+<text class="time" x="{}" y="{}" text-anchor="end" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">#{frame}</text>
+"##,
+        n(from),
+        n(y1),
+        n(x2),
+        n(y1 + DROP / 2.0),
+        escape(&label_text(a)),
+        n(MARGIN + page.gutter_w),
+        n(y1 + 6.0),
+        frame = a.frame,
+    ));
+    let states = a.states != Default::default();
+    if states {
+        state_texts(rows, a, page, y1 + DROP / 2.0 + 24.0);
+    }
+    rows.push_str("</g>\n");
+    if states {
+        60.0
+    } else {
+        34.0
+    }
 }
 
 /// What the applications did, one row each: a dot on the side's lifeline,
@@ -453,9 +576,10 @@ fn state_texts(rows: &mut String, a: &Arrow, page: &Page, y: f64) {
 
 /// One box per note, stacked from `top` beside the server's lifeline;
 /// returns the `y` below the last box and its gap.
-fn note_boxes(rows: &mut String, notes: &[String], x: f64, mut top: f64) -> f64 {
+fn note_boxes(rows: &mut String, notes: &[String], page: &Page, mut top: f64) -> f64 {
+    let x = page.notes_x;
     for note in notes {
-        let lines = wrap_note(note);
+        let lines = wrap_note(note, page.note_chars);
         let h = lines.len() as f64 * NOTE_LINE + 10.0;
         let bw = lines
             .iter()
