@@ -6,9 +6,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::text::explain_one;
-use super::{lines_of, push_segments, push_trace, Arrows, Segment, StepView, Steps};
-use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint, RowWriter};
+use super::text::{push_streams, write_streams_text};
+use super::{lines_of, push_trace, Arrows, StepView, Steps};
+use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint};
 use super::{TextOptions, TraceReport};
 use crate::flow::Packet;
 use crate::values::SocketLog;
@@ -117,7 +117,7 @@ pub fn write_lab_text(
         }
         match &part.report {
             Some(r) => write_trace_text(w, r, opts)?,
-            None => rows(w, &part.packets, opts)?,
+            None => write_streams_text(w, &part.packets, opts)?,
         }
     }
     writeln!(w)?;
@@ -214,44 +214,13 @@ pub fn lab_steps(
         let arrows: Vec<Arrows> = ladders.iter().map(|l| Arrows::of(l, opts)).collect();
         match &part.report {
             Some(r) => push_trace(&mut steps, r, arrows.first(), view, opts)?,
-            None => {
-                let mut writer = RowWriter::new(*opts);
-                let segments = part
-                    .packets
-                    .iter()
-                    .map(|p| {
-                        let row = lines_of(|w| writer.row(w, p))?;
-                        let more = lines_of(|w| explained(w, p, opts))?;
-                        Ok(Segment::new(p.number, row, more))
-                    })
-                    .collect::<std::io::Result<Vec<_>>>()?;
-                push_segments(&mut steps, &segments, &arrows, view);
-            }
+            None => push_streams(&mut steps, &part.packets, &arrows, view, opts)?,
         }
     }
     steps.pause("what happened");
     steps.blank();
     steps.extend(lines_of(|w| lab_end(w, o, opts))?);
     Ok(steps)
-}
-
-/// Several interleaved streams as replay's rows (stream column included).
-fn rows(w: &mut dyn Write, packets: &[Packet], opts: &TextOptions) -> std::io::Result<()> {
-    let mut writer = RowWriter::new(*opts);
-    for p in packets {
-        writer.row(w, p)?;
-        explained(w, p, opts)?;
-    }
-    Ok(())
-}
-
-/// With `--explain`, a row's fields under it.
-fn explained(w: &mut dyn Write, p: &Packet, opts: &TextOptions) -> std::io::Result<()> {
-    if opts.explain {
-        explain_one(w, p, opts)?;
-        writeln!(w)?;
-    }
-    Ok(())
 }
 
 /// The lab as one JSON object; each packet with its `fields` when `explain`.

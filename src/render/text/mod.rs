@@ -13,6 +13,7 @@ mod program;
 mod sizes;
 mod stats;
 mod stepped;
+mod streams;
 mod timeline;
 mod waits;
 
@@ -23,6 +24,7 @@ pub use fold::group;
 pub use program::{program_steps, write_program_text};
 pub use sizes::{size_line, size_row, sizes};
 pub use stepped::{lines_of, push_segments, push_trace, trace_steps, Arrows, Segment, StepView};
+pub use streams::{push_streams, write_streams_text};
 pub use timeline::{options_text, preview, timeline, timeline_rows};
 pub use waits::NODE_HIGH_WATER_MARK;
 

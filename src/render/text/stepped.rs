@@ -120,7 +120,11 @@ pub fn push_trace(
 }
 
 /// A segment's header sizes, dump and fields, under its row.
-fn segment_lines(p: &Packet, width: usize, opts: &TextOptions) -> io::Result<Vec<String>> {
+pub(super) fn segment_lines(
+    p: &Packet,
+    width: usize,
+    opts: &TextOptions,
+) -> io::Result<Vec<String>> {
     lines_of(|w| {
         size_row(w, p, width, opts)?;
         if opts.hexdump != HexdumpMode::None {

@@ -43,6 +43,8 @@ pub fn preview(payload: &[u8], max_chars: usize) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
     Num,
+    /// The connection's stream number, when the table holds several.
+    Stream,
     Ms,
     Dir,
     Flags,
@@ -60,6 +62,7 @@ impl Col {
     fn title(self, short: bool) -> &'static str {
         match self {
             Col::Num => "#",
+            Col::Stream => "stream",
             Col::Ms => "ms",
             Col::Dir if short => "dir",
             Col::Dir => "direction",
@@ -83,9 +86,14 @@ impl Col {
 }
 
 /// Layouts from the widest to the narrowest: (columns, short direction).
-fn layouts(raw_seq: bool) -> Vec<(Vec<Col>, bool)> {
+/// `streams`: the table holds several connections, told apart by a
+/// stream column that every layout keeps.
+fn layouts(raw_seq: bool, streams: bool) -> Vec<(Vec<Col>, bool)> {
     use Col::*;
     let mut full = vec![Num, Ms, Dir, Flags, Seq, Ack];
+    if streams {
+        full.insert(1, Stream);
+    }
     if raw_seq {
         full.extend([SeqRaw, AckRaw]);
     }
@@ -114,7 +122,13 @@ fn layouts(raw_seq: bool) -> Vec<(Vec<Col>, bool)> {
             without(&full, &[SeqRaw, AckRaw, Window, Ms, Phase, Details]),
             true,
         ),
-        (vec![Num, Dir, Flags, Len], true),
+        (
+            [Num, Stream, Dir, Flags, Len]
+                .into_iter()
+                .filter(|c| streams || *c != Stream)
+                .collect(),
+            true,
+        ),
     ]
 }
 
@@ -220,6 +234,7 @@ fn cell(
     let opt = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
     match col {
         Col::Num => Cell::new(p.number),
+        Col::Stream => Cell::new(p.stream().map(|s| s.to_string()).unwrap_or_default()),
         Col::Ms => Cell::new(ms_text(ms)),
         Col::Dir => Cell::new(direction_text(p.direction(), short)),
         Col::Flags => {
@@ -369,8 +384,12 @@ fn table_lines(
     opts: &TextOptions,
 ) -> Vec<String> {
     let t0 = packets.first().map(|p| p.ts);
+    let first_stream = packets.iter().find_map(Packet::stream);
+    let streams = packets
+        .iter()
+        .any(|p| p.stream().is_some() && p.stream() != first_stream);
     let mut last = Vec::new();
-    for (cols, short) in layouts(opts.raw_seq) {
+    for (cols, short) in layouts(opts.raw_seq, streams) {
         let mut t = new_table(opts);
         t.set_header(cols.iter().map(|c| c.title(short)).collect::<Vec<_>>());
         let reason_col = if cols.contains(&Col::Details) {
