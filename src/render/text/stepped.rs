@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use super::{dump_one, explain_one, marks_of, size_row, timeline_rows, trace_head, trace_tail};
 use super::{strip_escapes, visible_width, HexdumpMode, TextOptions};
 use crate::flow::Packet;
-use crate::render::{ladder_lines, Ladder, Steps, TraceReport};
+use crate::render::{ladder_lines, Ladder, Marks, OutputLine, Steps, TraceReport};
 
 /// What a stepped report shows of each segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,22 +94,8 @@ pub fn push_trace(
 ) -> io::Result<()> {
     steps.extend(lines_of(|w| trace_head(w, report, opts))?);
     steps.extend([String::new()]);
-    let segments = match view {
-        StepView::Ladder => Vec::new(),
-        StepView::Report => {
-            let marks = marks_of(report);
-            let (head, rows) = timeline_rows(&report.packets, marks, &report.lines, opts);
-            steps.extend(head);
-            let width = report.packets.len().to_string().len() + 1;
-            let pieces = report.packets.iter().zip(rows);
-            pieces
-                .map(|(p, row)| {
-                    let more = segment_lines(p, width, opts)?;
-                    Ok(Segment::new(p.number, row, more))
-                })
-                .collect::<io::Result<Vec<_>>>()?
-        }
-    };
+    let marks = marks_of(report);
+    let segments = segment_pieces(steps, &report.packets, marks, &report.lines, view, opts)?;
     let ladders = arrows.map_or(&[][..], std::slice::from_ref);
     push_segments(steps, &segments, ladders, view);
     steps.pause("the totals");
@@ -119,12 +105,32 @@ pub fn push_trace(
     Ok(())
 }
 
-/// A segment's header sizes, dump and fields, under its row.
-pub(super) fn segment_lines(
-    p: &Packet,
-    width: usize,
+/// The timeline's head added to `steps`, and a piece per segment of
+/// `packets` (its row, then its sizes, dump and fields); none when only
+/// the ladder is stepped.
+pub(super) fn segment_pieces(
+    steps: &mut Steps,
+    packets: &[Packet],
+    marks: &Marks,
+    lines: &[OutputLine],
+    view: StepView,
     opts: &TextOptions,
-) -> io::Result<Vec<String>> {
+) -> io::Result<Vec<Segment>> {
+    if view == StepView::Ladder {
+        return Ok(Vec::new());
+    }
+    let (head, rows) = timeline_rows(packets, marks, lines, opts);
+    steps.extend(head);
+    let width = packets.len().to_string().len() + 1;
+    packets
+        .iter()
+        .zip(rows)
+        .map(|(p, row)| Ok(Segment::new(p.number, row, segment_lines(p, width, opts)?)))
+        .collect()
+}
+
+/// A segment's header sizes, dump and fields, under its row.
+fn segment_lines(p: &Packet, width: usize, opts: &TextOptions) -> io::Result<Vec<String>> {
     lines_of(|w| {
         size_row(w, p, width, opts)?;
         if opts.hexdump != HexdumpMode::None {

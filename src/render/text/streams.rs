@@ -6,10 +6,10 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use super::stepped::segment_lines;
+use super::stepped::segment_pieces;
 use super::{
-    dumps, explain_section, lines_of, prose, push_segments, sizes, timeline, timeline_rows, Arrows,
-    Segment, StepView, NO_MARKS,
+    dumps, explain_section, lines_of, prose, push_segments, sizes, timeline, Arrows, StepView,
+    NO_MARKS,
 };
 use crate::flow::Packet;
 use crate::render::{endpoints, HexdumpMode, Paint, Steps, TextOptions};
@@ -46,19 +46,7 @@ pub fn push_streams(
 ) -> io::Result<()> {
     steps.extend(lines_of(|w| connections(w, packets, opts))?);
     steps.extend([String::new()]);
-    let segments = match view {
-        StepView::Ladder => Vec::new(),
-        StepView::Report => {
-            let (head, rows) = timeline_rows(packets, &NO_MARKS, &[], opts);
-            steps.extend(head);
-            let width = packets.len().to_string().len() + 1;
-            packets
-                .iter()
-                .zip(rows)
-                .map(|(p, row)| Ok(Segment::new(p.number, row, segment_lines(p, width, opts)?)))
-                .collect::<io::Result<Vec<_>>>()?
-        }
-    };
+    let segments = segment_pieces(steps, packets, &NO_MARKS, &[], view, opts)?;
     push_segments(steps, &segments, ladders, view);
     Ok(())
 }
