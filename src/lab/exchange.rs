@@ -374,7 +374,7 @@ impl ServerSide {
                 true
             }
             Err(e) => {
-                self.log.error(self.clock, &e);
+                self.log.call_failed(self.clock, &e);
                 self.log.push(self.clock, EventKind::Close);
                 false
             }

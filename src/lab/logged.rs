@@ -46,7 +46,10 @@ impl LoggedStream {
                 self.log.bytes_written += bytes.len() as u64;
                 Ok(())
             }
-            Err(e) => Err(self.failed(e)),
+            Err(e) => {
+                self.log.call_failed(self.clock, &e);
+                Err(e)
+            }
         }
     }
 
@@ -105,8 +108,10 @@ impl LoggedStream {
         self.sock.local_addr()
     }
 
-    /// Closes the socket; the log ends with `'close'`.
+    /// `socket.destroy()`: closes the socket (its FIN, unless `end()`
+    /// sent it); the log ends with `'close'`.
     pub fn close(mut self) -> SocketLog {
+        self.log.call(self.clock, CallKind::Destroy);
         drop(self.sock);
         self.log.push(self.clock, EventKind::Close);
         self.log
@@ -138,6 +143,7 @@ pub fn server_logs(events: &[Stamped], clock: Instant) -> BTreeMap<ConnId, Socke
                     call: CallKind::Write,
                     t_ms,
                     bytes: Some(*len),
+                    failed: false,
                     at: Some(Timestamp::from(*wall)),
                 });
                 continue;

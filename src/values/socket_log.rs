@@ -78,6 +78,8 @@ pub enum CallKind {
     End,
     /// `socket.resetAndDestroy()`: close with a RST (zero linger).
     ResetAndDestroy,
+    /// `socket.destroy()`: close the socket (a FIN if none was sent).
+    Destroy,
 }
 
 impl CallKind {
@@ -87,6 +89,7 @@ impl CallKind {
             CallKind::Write => "write()",
             CallKind::End => "end()",
             CallKind::ResetAndDestroy => "resetAndDestroy()",
+            CallKind::Destroy => "destroy()",
         }
     }
 }
@@ -100,6 +103,10 @@ pub struct Call {
     /// A write's size.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes: Option<usize>,
+    /// The call failed (`write()` after the peer reset: EPIPE); a failed
+    /// write sent nothing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub failed: bool,
     /// The wall clock as the call began (see [`SocketEvent::at`]).
     #[serde(skip)]
     pub at: Option<Timestamp>,
@@ -152,10 +159,19 @@ impl SocketLog {
             call,
             t_ms: millis_since(clock),
             bytes: None,
+            failed: false,
             at: Some(SystemTime::now().into()),
         });
         let last = self.calls.len() - 1;
         &mut self.calls[last]
+    }
+
+    /// The last call failed; `e` is logged as the `'error'` it gave.
+    pub(crate) fn call_failed(&mut self, clock: Instant, e: &std::io::Error) {
+        if let Some(c) = self.calls.last_mut() {
+            c.failed = true;
+        }
+        self.error(clock, e);
     }
 
     /// A `write()` of `bytes` begins (log it before writing).

@@ -63,6 +63,8 @@ struct Entry {
     bytes: Option<usize>,
     accepted: Option<usize>,
     message: Option<String>,
+    /// A call that failed (a write that sent nothing).
+    failed: bool,
 }
 
 impl Entry {
@@ -74,6 +76,7 @@ impl Entry {
             bytes: e.bytes,
             accepted: e.accepted,
             message: e.message.clone(),
+            failed: false,
         }
     }
 }
@@ -157,6 +160,7 @@ impl Side<'_> {
             bytes: c.bytes,
             accepted: None,
             message: None,
+            failed: c.failed,
         }));
         // A call stamped as it began sorts before an event of the same instant.
         let is_call = |e: &Entry| matches!(e.kind, AppKind::Call(_));
@@ -173,6 +177,8 @@ impl Side<'_> {
             let t_ms = e.at.zip(first).map(|(at, f)| at.secs_since(f) * 1e3);
             let n = e.bytes.unwrap_or(0) as u32;
             let range = match e.kind {
+                // A failed write sent nothing: it covers no sequence numbers.
+                AppKind::Call(CallKind::Write) if e.failed => None,
                 AppKind::Call(CallKind::Write) => Some(&mut written),
                 AppKind::Event(EventKind::Data) => Some(&mut read),
                 _ => None,
@@ -208,6 +214,8 @@ impl Side<'_> {
             }
             AppKind::Call(CallKind::End) => (None, self.own(Flags::FIN)),
             AppKind::Call(CallKind::ResetAndDestroy) => (None, self.own(Flags::RST)),
+            // After end() its FIN is gone already: the time alone says.
+            AppKind::Call(CallKind::Destroy) => (None, None),
             AppKind::Event(EventKind::Data) => (
                 after(range.and_then(|(_, b)| self.delivered(b.wrapping_sub(1)))),
                 None,
@@ -295,6 +303,11 @@ fn words(e: &Entry, range: Option<(u32, u32)>) -> (String, String) {
         }
     };
     match e.kind {
+        AppKind::Call(CallKind::Write) if e.failed => {
+            let (text, _) = sized("write()");
+            let text = format!("{text}: failed, nothing sent");
+            (text, format!("write() {bytes} failed"))
+        }
         AppKind::Call(CallKind::Write) => sized("write()"),
         AppKind::Call(call) => (call.name().to_string(), call.name().to_string()),
         AppKind::Event(EventKind::Data) => sized("'data'"),
@@ -396,12 +409,14 @@ mod tests {
                     call: CallKind::Write,
                     t_ms: 1.0,
                     bytes: Some(5),
+                    failed: false,
                     at: None,
                 },
                 Call {
                     call: CallKind::End,
                     t_ms: 2.5,
                     bytes: None,
+                    failed: false,
                     at: None,
                 },
             ],
@@ -461,6 +476,30 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_covers_no_sequence_numbers() {
+        let call = |t_ms: f64, failed: bool| Call {
+            call: CallKind::Write,
+            t_ms,
+            bytes: Some(5),
+            failed,
+            at: None,
+        };
+        let client = SocketLog {
+            calls: vec![call(0.0, false), call(1.0, true)],
+            ..SocketLog::default()
+        };
+        let marks = place(&hello(), None, true, &client, &SocketLog::default());
+        let texts: Vec<&str> = marks.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "write() 5 bytes: seq 1:6",
+                "write() 5 bytes: failed, nothing sent"
+            ]
+        );
+    }
+
+    #[test]
     fn ten_writes_come_before_the_one_segment_that_carries_them() {
         let mut arrows = hello();
         arrows[3].len = 50;
@@ -469,6 +508,7 @@ mod tests {
                 call: CallKind::Write,
                 t_ms: f64::from(i),
                 bytes: Some(5),
+                failed: false,
                 at: None,
             })
             .collect();

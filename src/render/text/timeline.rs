@@ -155,6 +155,8 @@ fn window_text(p: &Packet, raw: u16, short: bool) -> String {
     };
     match f.window_scale {
         Some(WindowScale::Shift(s)) if !short => format!("{} = {raw}×{}", f.window, 1u32 << s),
+        // Zero is zero bytes whatever the scale.
+        Some(WindowScale::Unknown) if raw == 0 => "0".to_string(),
         Some(WindowScale::Unknown) => format!("{raw}×?"),
         Some(WindowScale::Shift(_) | WindowScale::Off) | None => f.window.to_string(),
     }
@@ -505,6 +507,9 @@ mod tests {
         assert_eq!(window_text(&syn, 65495, false), "65495");
         let unknown = with(64, Some(WindowScale::Unknown), f);
         assert_eq!(window_text(&unknown, 64, true), "64×?");
+        // A RST-ACK refusing a SYN: no scale was agreed, and 0 is 0.
+        let refused = with(0, Some(WindowScale::Unknown), f);
+        assert_eq!(window_text(&refused, 0, true), "0");
         let off = with(512, Some(WindowScale::Off), f);
         assert_eq!(window_text(&off, 512, false), "512");
     }
