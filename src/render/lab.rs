@@ -191,6 +191,7 @@ fn part_ladders(part: &Part) -> Vec<Ladder> {
                         l.add_applications(&logs.client, &logs.server);
                     }
                     l.title = Some(format!("{} · stream {s}", part.title));
+                    l.caption = Some(format!("stream {s}"));
                     Some(l)
                 })
                 .collect()

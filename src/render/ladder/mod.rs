@@ -115,6 +115,9 @@ pub struct Ladder {
     pub server: EndpointInfo,
     /// A heading for the SVG and Mermaid forms (a lab scenario's name).
     pub title: Option<String>,
+    /// A line over the terminal ladder: which of several connections it
+    /// is (`stream 1`).
+    pub caption: Option<String>,
     arrows: Vec<Arrow>,
     omitted: usize,
     first_ts: Option<Timestamp>,
@@ -137,6 +140,7 @@ impl Ladder {
             client,
             server,
             title: None,
+            caption: None,
             arrows: Vec::new(),
             omitted: 0,
             first_ts: None,

@@ -232,6 +232,9 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
         head: titles(ladder, &lay, pal, width),
         ..LadderLines::default()
     };
+    if let Some(caption) = &ladder.caption {
+        out.head.insert(0, pal.paint(Paint::Heading, caption));
+    }
     let heading = format!("{:>n$} {:>t$} ", "#", "ms", n = lay.num_w, t = lay.time_w);
     out.head.push(format!(
         "{}│{}│",
