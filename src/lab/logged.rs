@@ -20,7 +20,7 @@ pub struct LoggedStream {
     sock: TcpStream,
     log: SocketLog,
     clock: Instant,
-    /// Bytes read and not yet taken by [`LoggedStream::read_until`].
+    /// Bytes read and not yet taken by [`LoggedStream::read_line`].
     pending: Vec<u8>,
 }
 

@@ -173,10 +173,15 @@ impl Ladder {
     }
 
     /// The ladder of a trace report: [`Ladder::of_connection`], with the
-    /// segments the impaired path dropped drawn as lost.
-    /// Both applications' lanes come from the report's socket logs.
+    /// segments the impaired path dropped drawn as lost, and both
+    /// applications' lanes from the report's socket logs.
     pub fn of_report(report: &TraceReport) -> Self {
         let mut ladder = Ladder::of_connection(&report.connection, &report.packets);
+        // Lost first: a read is placed after the segment that arrived.
+        if let Some(path) = &report.path {
+            let frames: Vec<u64> = path.dropped.iter().filter_map(|d| d.frame).collect();
+            ladder.mark_lost(&frames);
+        }
         ladder.add_applications(&report.sockets.client, &report.sockets.server);
         // A traced program's lines go on its side: the client's, unless
         // the client is tcplab's own.
@@ -185,10 +190,6 @@ impl Ladder {
         if let Some(k) = &report.kernel {
             let last = |s: &Option<crate::render::KernelSide>| s.as_ref().map(|s| s.state.clone());
             ladder.kernel_last = [last(&k.client), last(&k.server)];
-        }
-        if let Some(path) = &report.path {
-            let frames: Vec<u64> = path.dropped.iter().filter_map(|d| d.frame).collect();
-            ladder.mark_lost(&frames);
         }
         ladder
     }
