@@ -15,7 +15,7 @@ shot() {
   local svg=$1 png=$2 w h
   w=$(grep -o -m1 'width="[0-9.]*"' "$svg" | grep -o '[0-9.]*' | head -1)
   h=$(grep -o -m1 'height="[0-9.]*"' "$svg" | grep -o '[0-9.]*' | head -1)
-  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+  chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
     --user-data-dir="$profile" --window-size="${w%.*},${h%.*}" \
     --screenshot="$png" "file://$PWD/$svg" 2>/dev/null
   echo "drew $png (${w%.*}x${h%.*})"

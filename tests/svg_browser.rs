@@ -26,10 +26,12 @@ fn chromium() -> PathBuf {
 fn headless(args: &[&str], url: &Path) -> String {
     let profile = url.with_extension("profile");
     let out = Command::new(chromium())
+        // No sandbox as root; /tmp rather than a container's small /dev/shm.
         .args([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--hide-scrollbars",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
