@@ -133,18 +133,18 @@ pub type Stamped = (SystemTime, Instant, ServerEvent);
 pub fn server_logs(events: &[Stamped], clock: Instant) -> BTreeMap<ConnId, SocketLog> {
     let mut logs: BTreeMap<ConnId, SocketLog> = BTreeMap::new();
     for (wall, instant, e) in events {
+        let t_ms = instant.saturating_duration_since(clock).as_secs_f64() * 1e3;
+        let at = Some(Timestamp::from(*wall));
         let (id, kind) = match e {
             ServerEvent::Connection { id, .. } => (*id, EventKind::Connection),
             ServerEvent::Data { id, .. } => (*id, EventKind::Data),
             ServerEvent::Write { id, len } => {
-                let t_ms = instant.saturating_duration_since(clock).as_secs_f64() * 1e3;
-                let log = logs.entry(*id).or_default();
-                log.calls.push(Call {
+                logs.entry(*id).or_default().calls.push(Call {
                     call: CallKind::Write,
                     t_ms,
                     bytes: Some(*len),
                     failed: false,
-                    at: Some(Timestamp::from(*wall)),
+                    at,
                 });
                 continue;
             }
@@ -153,9 +153,8 @@ pub fn server_logs(events: &[Stamped], clock: Instant) -> BTreeMap<ConnId, Socke
             ServerEvent::Close { id, .. } => (*id, EventKind::Close),
             _ => continue,
         };
-        let t_ms = instant.saturating_duration_since(clock).as_secs_f64() * 1e3;
         let log = logs.entry(id).or_default();
-        let event = log.push_at(t_ms, Some(Timestamp::from(*wall)), kind);
+        let event = log.push_at(t_ms, at, kind);
         match e {
             ServerEvent::Data { len, .. } => event.bytes = Some(*len),
             ServerEvent::Error { message, .. } => event.message = Some(message.clone()),

@@ -289,11 +289,18 @@ impl Ladder {
     /// a ladder that omitted segments are left out with them.
     pub fn add_applications(&mut self, client: &SocketLog, server: &SocketLog) {
         let relative = self.states_known;
-        let mut marks = lanes::place(&self.arrows, self.first_ts, relative, client, server);
+        self.marks = lanes::place(&self.arrows, self.first_ts, relative, client, server);
+        self.keep_drawn_marks();
+    }
+
+    /// Keeps at most [`MAX_ARROWS`] of the (sorted) marks, none after the
+    /// last drawn arrow of a ladder that omitted segments.
+    fn keep_drawn_marks(&mut self) {
         if self.omitted > 0 {
-            marks.retain(|m| m.slot < self.arrows.len());
+            let drawn = self.arrows.len();
+            self.marks.retain(|m| m.slot < drawn);
         }
-        self.marks = marks;
+        self.marks.truncate(MAX_ARROWS);
     }
 
     /// Places a traced program's printed lines on the `client`'s lane or
@@ -305,11 +312,8 @@ impl Ladder {
         let first = self.first_ts;
         self.marks
             .extend(lanes::printed(&self.arrows, first, lines, client));
-        if self.omitted > 0 {
-            self.marks.retain(|m| m.slot < self.arrows.len());
-        }
         lanes::sort(&mut self.marks);
-        self.marks.truncate(MAX_ARROWS);
+        self.keep_drawn_marks();
     }
 
     /// The applications' marks, in drawing order.
@@ -347,24 +351,17 @@ impl Ladder {
         groups
     }
 
-    /// Each side's last state as the segments say it, beside its kernel's
-    /// word when it was asked: `(derived, kernel)` for the client, then
-    /// the server. `None` for a side neither says anything of.
-    pub fn last_states(&self) -> [Option<(Option<TcpState>, String)>; 2] {
+    /// The kernel's last word on each side (client, server), checked
+    /// against the last state the segments gave it: `kernel: TIME_WAIT ✓`
+    /// when they agree, `✗` when not.
+    pub fn kernel_words(&self) -> [Option<String>; 2] {
         let derived = |pick: fn(&StateChange) -> Option<TcpState>| {
             self.arrows.iter().rev().find_map(|a| pick(&a.states))
         };
-        let client = derived(|s| s.client);
-        let server = derived(|s| s.server);
-        let [kc, ks] = self.kernel_last.clone();
-        [kc.map(|k| (client, k)), ks.map(|k| (server, k))]
-    }
-
-    /// The kernel's last word on each side, checked against the segments:
-    /// `kernel: TIME_WAIT ✓` when they agree, `✗` when not.
-    pub fn kernel_words(&self) -> [Option<String>; 2] {
-        self.last_states().map(|side| {
-            side.map(|(derived, kernel)| match derived {
+        let sides = [derived(|s| s.client), derived(|s| s.server)];
+        std::array::from_fn(|i| {
+            let kernel = self.kernel_last[i].as_deref()?;
+            Some(match sides[i] {
                 Some(d) if d.name() == kernel => format!("kernel: {kernel} ✓"),
                 Some(_) => format!("kernel: {kernel} ✗"),
                 None => format!("kernel: {kernel}"),

@@ -529,21 +529,7 @@ fn kernel_texts(rows: &mut String, ladder: &Ladder, page: &Page, y: f64) -> f64 
     if c.is_none() && s.is_none() {
         return 0.0;
     }
-    let sides = [
-        (c, page.client_x + 8.0, "start"),
-        (s, page.server_x - 8.0, "end"),
-    ];
-    for (words, x, anchor) in sides {
-        if let Some(words) = words {
-            rows.push_str(&format!(
-                r#"<text class="kernel" x="{}" y="{}" text-anchor="{anchor}" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
-"#,
-                n(x),
-                n(y - 12.0),
-                escape(&words)
-            ));
-        }
-    }
+    side_texts(rows, page, "kernel", [c.as_deref(), s.as_deref()], y - 12.0);
     MARK_ROW
 }
 
@@ -558,17 +544,26 @@ fn mark_time(m: &AppMark) -> String {
 /// The states the arrow moved each side to, under it, just inside each
 /// lifeline (`SYN_SENT` at the client's, `SYN_RECEIVED` at the server's).
 fn state_texts(rows: &mut String, a: &Arrow, page: &Page, y: f64) {
+    let name = |s: Option<crate::flow::TcpState>| s.map(|s| s.name());
+    let words = [name(a.states.client), name(a.states.server)];
+    side_texts(rows, page, "state", words, y);
+}
+
+/// Grey words of `class` on the baseline `y`, just inside each lifeline:
+/// the client's, then the server's.
+fn side_texts(rows: &mut String, page: &Page, class: &str, words: [Option<&str>; 2], y: f64) {
     let sides = [
-        (a.states.client, page.client_x + 8.0, "start"),
-        (a.states.server, page.server_x - 8.0, "end"),
+        (words[0], page.client_x + 8.0, "start"),
+        (words[1], page.server_x - 8.0, "end"),
     ];
-    for (state, x, anchor) in sides {
-        if let Some(state) = state {
+    for (text, x, anchor) in sides {
+        if let Some(text) = text {
             rows.push_str(&format!(
-                r#"<text class="state" x="{}" y="{}" text-anchor="{anchor}" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{state}</text>
+                r#"<text class="{class}" x="{}" y="{}" text-anchor="{anchor}" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
 "#,
                 n(x),
-                n(y)
+                n(y),
+                escape(text)
             ));
         }
     }
