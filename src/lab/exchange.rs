@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use super::serve::{protocols, Limits, Out, Protocol, ServeMode};
 use crate::values::{CallKind, EventKind, SocketLog};
@@ -90,6 +90,11 @@ pub struct ClientWay {
     /// as a person typing one line at a time: a prompt reader then gets one
     /// write per read, whatever the scheduler does.
     pub paced: bool,
+    /// The server's first read waits until the client has made all its
+    /// writes, as in one Node process whose client writes in one tick: its
+    /// server's `'data'` cannot run before that code returns. For writes
+    /// the kernels' buffers hold (the server reads nothing meanwhile).
+    pub writes_first: bool,
 }
 
 /// The outcome: addresses and each application's view.
@@ -118,6 +123,30 @@ struct Progress {
 struct ClientCounts {
     written: AtomicU64,
     read: AtomicU64,
+    /// Told once the client's writes are all made (or failed).
+    wrote_all: Notify,
+    /// Told each time the client reads.
+    read_more: Notify,
+}
+
+/// A paced write's turn: the server has read (and answered) the `sent`
+/// bytes before it, and the client has read every answer. A server gone
+/// before reading it all: the write goes anyway, and fails as a write does.
+async fn wait_for_turn(server: &mut watch::Receiver<Progress>, sent: u64, client: &ClientCounts) {
+    loop {
+        // Made before the counts are looked at, so no read is missed.
+        let read = client.read_more.notified();
+        tokio::pin!(read);
+        read.as_mut().enable();
+        let p = *server.borrow_and_update();
+        if p.read >= sent && client.read.load(Ordering::Relaxed) >= p.written {
+            return;
+        }
+        tokio::select! {
+            changed = server.changed() => if changed.is_err() { return },
+            () = read => {}
+        }
+    }
 }
 
 const READ_BUF: usize = 64 * 1024;
@@ -186,12 +215,13 @@ pub async fn run_exchange_with(
     let (progress_tx, progress_rx) = watch::channel(Progress::default());
     let server_counts = progress_rx.clone();
     let client_counts = Arc::new(ClientCounts::default());
+    let writes_first = way.writes_first.then(|| Arc::clone(&client_counts));
     let server = tokio::spawn(serve_one(
         listener,
         plan.clone(),
         protocol,
         clock,
-        progress_tx,
+        (progress_tx, writes_first),
     ));
     let run = async {
         let counts = Arc::clone(&client_counts);
@@ -251,7 +281,7 @@ async fn serve_one(
     plan: ExchangePlan,
     mut protocol: Box<dyn Protocol>,
     clock: Instant,
-    progress: watch::Sender<Progress>,
+    (progress, writes_first): (watch::Sender<Progress>, Option<Arc<ClientCounts>>),
 ) -> Result<(SocketLog, SocketAddr)> {
     let (sock, peer) = listener
         .accept()
@@ -274,6 +304,9 @@ async fn serve_one(
     }
     if !plan.server_read_delay.is_zero() {
         tokio::time::sleep(plan.server_read_delay).await;
+    }
+    if let Some(client) = writes_first {
+        client.wrote_all.notified().await;
     }
     let served = server.serve(&mut *protocol).await;
     protocol.close();
@@ -314,10 +347,15 @@ impl ServerSide {
                 }
                 Ok(n) => {
                     self.log.data(self.clock, n);
-                    self.progress.send_modify(|p| p.read += n as u64);
                     let mut out = Out::default();
                     protocol.data(&buf[..n], &mut out);
-                    if !self.answer(protocol, out).await {
+                    let answered = self.answer(protocol, out).await;
+                    // Counted as read once answered: a client that waits
+                    // for the server to have read everything must not end
+                    // between the read and its reply (the reply then raced
+                    // the client's FIN).
+                    self.progress.send_modify(|p| p.read += n as u64);
+                    if !answered {
                         return false;
                     }
                 }
@@ -437,7 +475,10 @@ async fn run_client(
     }
     let mut buf = vec![0u8; READ_BUF];
     let pace = way.paced.then(|| progress.clone());
-    if !write_all_reading(&mut sock, plan, pace, &mut buf, &mut log, clock, counts).await? {
+    let wrote = write_all_reading(&mut sock, plan, pace, &mut buf, &mut log, clock, counts).await;
+    // A permit kept for a server not yet waiting.
+    counts.wrote_all.notify_one();
+    if !wrote? {
         return Ok((local, log)); // the server ended the connection mid-write
     }
     if plan.cork {
@@ -501,12 +542,7 @@ async fn write_all_reading(
             let mut sent = 0u64;
             for w in &plan.writes {
                 if let Some(server) = pace.as_mut() {
-                    // A server gone before reading it all: write anyway, and fail as a write does.
-                    while server.borrow_and_update().read < sent {
-                        if server.changed().await.is_err() {
-                            break;
-                        }
-                    }
+                    wait_for_turn(server, sent, counts).await;
                 }
                 sent += w.len() as u64;
                 logged().write_call(clock, w.len());
@@ -526,10 +562,10 @@ async fn write_all_reading(
         tokio::pin!(writes);
         loop {
             tokio::select! {
-                done = &mut writes => {
-                    done.map_err(|e| Error::io("client write", e))?;
-                    break true;
-                }
+                // What has come is read before the next write, as Node's
+                // event loop runs 'data' before the code after the await:
+                // a paced client reads each reply as it comes.
+                biased;
                 read = rd.read(buf) => match read {
                     Ok(0) => {
                         logged().push(clock, EventKind::End);
@@ -537,10 +573,15 @@ async fn write_all_reading(
                     Ok(n) => {
                         logged().data(clock, n);
                         counts.read.fetch_add(n as u64, Ordering::Relaxed);
+                        counts.read_more.notify_waiters();
                         continue;
                     }
                     Err(e) => logged().error(clock, &e),
                 },
+                done = &mut writes => {
+                    done.map_err(|e| Error::io("client write", e))?;
+                    break true;
+                }
             }
             logged().push(clock, EventKind::Close);
             break false;

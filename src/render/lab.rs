@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::text::{push_streams, write_streams_text};
+use super::text::{push_streams, write_streams_text, NO_BREAK};
 use super::{lines_of, push_trace, Arrows, StepView, Steps};
 use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint};
 use super::{TextOptions, TraceReport};
@@ -133,14 +133,36 @@ fn heading_lines(text: &str, opts: &TextOptions) -> Vec<String> {
 
 /// The lab's title and narrative.
 fn lab_head(w: &mut dyn Write, lab: &Lab, opts: &TextOptions) -> std::io::Result<()> {
-    let heading = format!("lab {} · {} (seed {})", lab.name, lab.title, lab.seed);
+    let heading = format!(
+        "lab {} · {} (seed{NO_BREAK}{})",
+        lab.name, lab.title, lab.seed
+    );
     for line in heading_lines(&heading, opts) {
-        writeln!(w, "{line}")?;
+        writeln!(w, "{}", line.replace(NO_BREAK, " "))?;
     }
-    for line in lab.narrative {
-        text_prose(w, "  ", line, opts)?;
+    for paragraph in paragraphs(lab.narrative) {
+        text_prose(w, "  ", &paragraph, opts)?;
     }
     Ok(())
+}
+
+/// The narrative's source lines joined into sentences: a line that does
+/// not end one continues on the next, so the text wraps once, at the
+/// terminal's width, not also where the source was broken.
+fn paragraphs(lines: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in lines {
+        match out.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            _ => out.push(line.to_string()),
+        }
+        open = !line.trim_end().ends_with(['.', '?', '!', ':']);
+    }
+    out
 }
 
 /// What happened, and each check.
@@ -249,7 +271,7 @@ pub fn write_lab_json(
         "lab": lab.name,
         "seed": lab.seed,
         "title": lab.title,
-        "narrative": lab.narrative,
+        "narrative": lab.narrative.iter().map(|l| l.replace(NO_BREAK, " ")).collect::<Vec<_>>(),
         "parts": parts,
         "happened": o.happened,
         "checks": o.checks,
@@ -257,4 +279,18 @@ pub fn write_lab_json(
     });
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paragraphs;
+
+    #[test]
+    fn narrative_lines_join_into_sentences() {
+        let lines = ["One line.", "A sentence broken", "in the source.", "Last?"];
+        assert_eq!(
+            paragraphs(&lines),
+            ["One line.", "A sentence broken in the source.", "Last?"]
+        );
+    }
 }

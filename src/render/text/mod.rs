@@ -168,13 +168,17 @@ fn drop_notice(r: &TraceReport) -> Option<String> {
 }
 
 /// Writes `text` wrapped to the width, continuation lines indented by two.
+/// A no-break space in `text` keeps its two words on one line.
 pub fn prose(w: &mut dyn Write, lead: &str, text: &str, opts: &TextOptions) -> io::Result<()> {
     let indent = " ".repeat(visible_width(lead) + 2);
     for line in wrap(lead, text, opts.width, &indent) {
-        writeln!(w, "{line}")?;
+        writeln!(w, "{}", line.replace(NO_BREAK, " "))?;
     }
     Ok(())
 }
+
+/// Written between two words that must not be parted where text wraps.
+pub const NO_BREAK: char = '\u{a0}';
 
 fn heading(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
     let c = &r.connection;

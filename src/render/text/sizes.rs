@@ -133,9 +133,10 @@ pub fn sizes(
         }
     }
     for (line, numbers) in &lines {
-        // A long list of numbers must not push the text to the right.
-        let lead = format!("  {}: ", numbers_text(numbers));
-        for l in wrap(&lead, line, opts.width, "      ") {
+        // The numbers wrap with the text: a long list must neither push
+        // the text to the right nor be cut at a narrow terminal.
+        let text = format!("{}: {line}", numbers_text(numbers));
+        for l in wrap("  ", &text, opts.width, "      ") {
             writeln!(w, "{l}")?;
         }
     }

@@ -25,6 +25,13 @@ pub(super) fn plan(writes: &[&[u8]], server: ServeMode, close: CloseMode) -> Exc
     ExchangePlan::new(writes, server, close)
 }
 
+/// Each write waits until the server has read (and answered) the one before.
+const PACED: ClientWay = ClientWay {
+    paced: true,
+    connect_to: None,
+    writes_first: false,
+};
+
 /// 127.0.0.1, any port.
 pub(super) const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
@@ -54,6 +61,20 @@ pub(super) async fn traced_on(
         .and_then(TcpListener::from_std)
         .map_err(|e| Error::io("listener", e))?;
     trace_on(listener, cap, plan, way).await
+}
+
+/// One traced exchange on loopback, the client going about it the way
+/// `way` says.
+async fn traced_way(plan: ExchangePlan, way: ClientWay) -> Result<TraceReport> {
+    let listener = bind_listener(LOOPBACK, &plan)?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::io("listener address", e))?
+        .port();
+    let mut cap = open_loopback(port, None)?;
+    let report = traced_on(&listener, &mut cap, plan, way).await;
+    drop(cap);
+    report
 }
 
 fn handshake_checks(r: &TraceReport, out: &mut Outcome) {
@@ -151,7 +172,13 @@ pub(super) async fn one_write(bytes: &[u8]) -> Result<Outcome> {
 
 pub(super) async fn echo() -> Result<Outcome> {
     let writes: [&[u8]; 2] = [b"Hello, TCP!\n", b"Streams are powerful\n"];
-    let r = traced(plan(&writes, ServeMode::Upper, CloseMode::End), LOOPBACK).await?;
+    // Seed 003's client writes twice in one tick, in the server's process:
+    // its server reads only after both writes.
+    let way = ClientWay {
+        writes_first: true,
+        ..ClientWay::default()
+    };
+    let r = traced_way(plan(&writes, ServeMode::Upper, CloseMode::End), way).await?;
     let mut out = Outcome::default();
     let (c, s) = (&r.sockets.client, &r.sockets.server);
     out.check(
@@ -259,18 +286,7 @@ pub(super) async fn coalesce() -> Result<Outcome> {
     let title = "TCP_NODELAY, paced writes, the receiver reads at once";
     let mut p = plan(&writes, ServeMode::Discard, CloseMode::End);
     p.nodelay = true;
-    let listener = bind_listener(LOOPBACK, &p)?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Error::io("listener address", e))?
-        .port();
-    let mut cap = open_loopback(port, None)?;
-    let way = ClientWay {
-        paced: true,
-        ..ClientWay::default()
-    };
-    let r = traced_on(&listener, &mut cap, p, way).await?;
-    drop(cap);
+    let r = traced_way(p, PACED).await?;
     counts.push(tally(&mut out, title, &r));
     out.parts.push(Part::trace(title, r));
     out.check(
@@ -354,7 +370,10 @@ pub(super) async fn framing() -> Result<Outcome> {
     let chunks: Vec<&[u8]> = stream.chunks(7).collect();
     let mut p = plan(&chunks, ServeMode::Frames, CloseMode::End);
     p.nodelay = true;
-    let r = traced(p, LOOPBACK).await?;
+    // Paced, each piece is one read: the decoder is seen keeping the part
+    // of a message that has come until the rest does, and a run is the
+    // same picture every time.
+    let r = traced_way(p, PACED).await?;
     let mut out = Outcome::default();
     let reply = String::from_utf8_lossy(&payload(&r.packets, false)).into_owned();
     let decoded = reply.lines().filter(|l| l.starts_with("message ")).count();

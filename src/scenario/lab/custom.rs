@@ -207,22 +207,43 @@ async fn ask(c: &mut LoggedStream, line: &str) -> Result<String> {
     }
 }
 
+/// Reads lines until one holds `what`; an error if none does within 2 s.
+async fn read_until(c: &mut LoggedStream, what: &str) -> Result<String> {
+    while let Some(line) = c.read_line(Duration::from_secs(2)).await {
+        if line.contains(what) {
+            return Ok(line);
+        }
+    }
+    Err(Error::Trace(format!("no line with {what:?} within 2 s")))
+}
+
 pub(super) async fn chat() -> Result<Outcome> {
     let server = lesson(ServeMode::Chat, None).await?;
     let addr = server.addr;
     let work = async {
         let clock = Instant::now();
-        let mut clients = Vec::new();
+        let mut clients: Vec<LoggedStream> = Vec::new();
+        // One at a time, as people join a class chat: each newcomer reads
+        // its welcome and its new name, and those already there read the
+        // news, before the next connects. So a run is the same picture
+        // every time, not three connections racing.
         for nick in ["ada", "linus", "grace"] {
             let mut c = LoggedStream::connect(addr, clock)
                 .await
                 .map_err(io("connect"))?;
+            read_until(&mut c, "* welcome").await?;
+            for other in clients.iter_mut() {
+                read_until(other, " joined #").await?;
+            }
             c.write(format!("/nick {nick}\n").as_bytes())
                 .await
                 .map_err(io("write"))?;
+            read_until(&mut c, "* you are now").await?;
+            for other in clients.iter_mut() {
+                read_until(other, " is now ").await?;
+            }
             clients.push(c);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
         clients[0]
             .write(b"hello everyone\n")
             .await
@@ -238,14 +259,17 @@ pub(super) async fn chat() -> Result<Outcome> {
             }
             got.push(seen);
         }
-        for c in clients.iter_mut() {
-            let _ = c.end().await;
-        }
-        // Read to the end so each connection closes in order.
+        // Each leaves in turn: end(), read to the server's FIN, and those
+        // still there read that it left.
         let mut logs = Vec::new();
-        for mut c in clients {
+        let mut clients = std::collections::VecDeque::from(clients);
+        while let Some(mut c) = clients.pop_front() {
+            let _ = c.end().await;
             c.read_to_end(Duration::from_secs(1)).await;
             logs.push(c.close());
+            for other in clients.iter_mut() {
+                read_until(other, " left #").await?;
+            }
         }
         Ok::<_, Error>((got, logs))
     };

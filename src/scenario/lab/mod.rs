@@ -72,7 +72,7 @@ pub const LABS: &[Lab] = &[
         "The client retries, doubling its wait each time, until a server starts late.",
     ]},
     Lab { name: "crash", seed: "003", title: "the server is killed under its clients", narrative: &[
-        "Two clients are connected; the server process gets kill -9.",
+        "Two clients are connected; the server process gets kill\u{a0}-9.",
         "Watch what each client sees: the kernel closes a dead process's sockets.",
         "The clients are tcplab's own plain sockets: B writes after the FIN, its bytes go out,",
         "and an RST comes back. A default Node client (allowHalfOpen: false) would end its side",
@@ -94,7 +94,7 @@ pub const LABS: &[Lab] = &[
     ]},
     Lab { name: "your-code", seed: "002", title: "trace your own program", narrative: &[
         "Your programs are Node programs: tcplab can run one and trace its connections.",
-        "This lab runs a sender like seed 002's (the Buffer [12, 34]) against tcplab's echo server,",
+        "This lab runs a sender like seed 002's (the Buffer [12,\u{a0}34]) against tcplab's echo server,",
         "as you would run yours: sudo tcplab trace --server echo --port 3099 -- node sender.js.",
         "Watch its output among the segments, and its kernel's count of bytes beside the wire's.",
     ]},
