@@ -191,7 +191,14 @@ fn lab_end(w: &mut dyn Write, o: &Outcome, opts: &TextOptions) -> std::io::Resul
 
 /// A ladder per part: its connection, or each of its streams.
 pub fn lab_ladders(o: &Outcome) -> Vec<Ladder> {
-    o.parts.iter().flat_map(part_ladders).collect()
+    let mut ladders: Vec<Ladder> = o.parts.iter().flat_map(part_ladders).collect();
+    // Drawn one after another below the report: each says which it is.
+    if ladders.len() > 1 {
+        for l in &mut ladders {
+            l.caption = l.title.as_ref().map(|t| format!("── {t}"));
+        }
+    }
+    ladders
 }
 
 /// A part's ladders, titled: its connection, or each of its streams.
@@ -208,7 +215,8 @@ fn part_ladders(part: &Part) -> Vec<Ladder> {
             streams
                 .into_iter()
                 .filter_map(|s| {
-                    let mut l = Ladder::of_stream(&part.packets, s)?;
+                    let origin = part.packets.first().map(|p| p.ts);
+                    let mut l = Ladder::of_stream_since(&part.packets, s, origin)?;
                     if let Some(logs) = part.logs.get(s as usize) {
                         l.add_applications(&logs.client, &logs.server);
                     }

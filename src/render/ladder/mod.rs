@@ -207,11 +207,24 @@ impl Ladder {
     /// The ladder of stream `stream` among `packets` (`replay --stream N`),
     /// its ends taken from the first segment; `None` if the stream has none.
     pub fn of_stream(packets: &[Packet], stream: u32) -> Option<Self> {
+        Ladder::of_stream_since(packets, stream, None)
+    }
+
+    /// [`Ladder::of_stream`], its times counted from `origin` if given:
+    /// the ladders of one run's several connections share the run's clock,
+    /// so their times can be compared.
+    pub fn of_stream_since(
+        packets: &[Packet],
+        stream: u32,
+        origin: Option<Timestamp>,
+    ) -> Option<Self> {
         let mut ladder: Option<Ladder> = None;
         for p in packets.iter().filter(|p| p.stream() == Some(stream)) {
             if ladder.is_none() {
                 let (client, server) = endpoints(p)?;
-                ladder = Some(Ladder::new(client, server));
+                let mut l = Ladder::new(client, server);
+                l.first_ts = origin;
+                ladder = Some(l);
             }
             if let Some(l) = ladder.as_mut() {
                 l.push(p);

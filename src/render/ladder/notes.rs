@@ -49,6 +49,12 @@ impl Notes {
                 notes.push(
                     "reset to a SYN: nothing listens on that port (connection refused)".into(),
                 );
+            } else if self.fin_seq[d].is_some() {
+                // The crash lab's dead server: its kernel sent FIN, then
+                // refuses what still comes.
+                notes.push(format!(
+                    "reset: the {me} had sent its FIN and closed; what still comes is refused"
+                ));
             } else {
                 notes.push("reset: no FIN, the connection is gone".to_string());
             }

@@ -233,7 +233,8 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
         ..LadderLines::default()
     };
     if let Some(caption) = &ladder.caption {
-        out.head.insert(0, pal.paint(Paint::Heading, caption));
+        out.head
+            .insert(0, pal.paint(Paint::Heading, &cut(caption, width)));
     }
     let heading = format!("{:>n$} {:>t$} ", "#", "ms", n = lay.num_w, t = lay.time_w);
     out.head.push(format!(

@@ -53,6 +53,8 @@ pub fn wrap(lead: &str, text: &str, width: usize, indent: &str) -> Vec<String> {
 
 /// Cuts a line to `width` visible columns, ending with `…` when cut.
 /// Escapes are kept and the colour reset, so a cut never bleeds colour.
+/// A number is never cut: `len 327…` would read as 327, so the cut goes
+/// before it (`len …`).
 pub fn cut(line: &str, width: usize) -> String {
     if visible_width(line) <= width {
         return line.to_string();
@@ -60,6 +62,8 @@ pub fn cut(line: &str, width: usize) -> String {
     let mut out = String::new();
     let mut shown = 0;
     let mut in_escape = false;
+    // Where the digits that end `out` begin.
+    let mut digits_from: Option<usize> = None;
     for c in line.chars() {
         if in_escape {
             out.push(c);
@@ -72,7 +76,15 @@ pub fn cut(line: &str, width: usize) -> String {
             continue;
         }
         if shown + 1 >= width {
+            if let (true, Some(at)) = (c.is_ascii_digit(), digits_from) {
+                out.truncate(at);
+            }
             break;
+        }
+        match (c.is_ascii_digit(), digits_from) {
+            (true, None) => digits_from = Some(out.len()),
+            (false, _) => digits_from = None,
+            _ => {}
         }
         out.push(c);
         shown += 1;
@@ -108,6 +120,8 @@ mod tests {
     fn cuts_long_words() {
         assert_eq!(cut("abcdefghij", 5), "abcd…");
         assert_eq!(cut("abc", 5), "abc");
+        assert_eq!(cut("len 32768", 8), "len …");
+        assert_eq!(cut("len 32 more", 8), "len 32 …");
         let lines = wrap("", "abcdefghijklmnopqrstuvwxyz", 10, "");
         assert!(lines.iter().all(|l| visible_width(l) <= 10));
     }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 
 use super::fold::{folded, group, plan, Fold, Shown};
-use super::{cut, fitting_lines, new_table, strip_escapes, TextOptions};
+use super::{cut, fitting_lines, new_table, strip_escapes, TextOptions, NO_BREAK};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase, WindowScale};
 use crate::render::{analysis_words, Marks, OutputLine, Paint, SegmentKind};
@@ -269,7 +269,12 @@ fn cell(
                 .options()
                 .filter(|o| flags.contains(Flags::SYN) || !o.sack.is_empty())
             {
+                // Each option's words stay together (`sack ok`, not `sack` / `ok`).
                 options_text(&relative_sack(p, o))
+                    .split(" · ")
+                    .map(|part| part.replace(' ', &NO_BREAK.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
             } else {
                 String::new()
             };
@@ -330,10 +335,35 @@ pub fn timeline(
     opts: &TextOptions,
 ) -> io::Result<()> {
     let shown = plan(packets, opts.fold, marks);
-    for line in table_lines(packets, &shown, marks, lines, opts) {
+    let (table, left_out) = table_lines(packets, &shown, marks, lines, opts);
+    for line in table {
         writeln!(w, "{line}")?;
     }
-    fold_note(w, &shown, opts)
+    fold_note(w, &shown, opts)?;
+    narrow_note(w, &left_out, opts)
+}
+
+/// Under a table narrowed to fit: which columns it left out, so a text
+/// that names one (the phase, the window) is not a riddle.
+fn narrow_note(w: &mut dyn Write, left_out: &[Col], opts: &TextOptions) -> io::Result<()> {
+    if left_out.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = left_out.iter().map(|c| c.title(true)).collect();
+    let names: Vec<&str> = names
+        .iter()
+        .map(|n| if *n == "win B" { "window" } else { n })
+        .collect();
+    let list = match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let text = format!(
+        "at {} columns the table leaves out {list}: a wider terminal shows them",
+        opts.width
+    );
+    super::prose(w, "", &opts.palette.paint(Paint::Dim, &text), opts)
 }
 
 /// The timeline unfolded, cut for `--step`: the header (and any program
@@ -347,7 +377,7 @@ pub fn timeline_rows(
     opts: &TextOptions,
 ) -> (Vec<String>, Vec<Vec<String>>) {
     let shown = plan(packets, false, marks);
-    let all = table_lines(packets, &shown, marks, lines, opts);
+    let (all, _) = table_lines(packets, &shown, marks, lines, opts);
     // A row starts where the number column is not blank; the header ends
     // at its rule.
     let rule = all
@@ -377,21 +407,31 @@ pub fn timeline_rows(
 }
 
 /// The table's lines in the widest layout that fits the width (the
-/// narrowest, cut, when none does).
+/// narrowest, cut, when none does), and the columns that layout leaves out
+/// (the raw numbers, an option, are not counted).
 fn table_lines(
     packets: &[Packet],
     shown: &[Shown<'_>],
     marks: &Marks,
     lines: &[OutputLine],
     opts: &TextOptions,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<Col>) {
     let t0 = packets.first().map(|p| p.ts);
     let first_stream = packets.iter().find_map(Packet::stream);
     let streams = packets
         .iter()
         .any(|p| p.stream().is_some() && p.stream() != first_stream);
     let mut last = Vec::new();
-    for (cols, short) in layouts(opts.raw_seq, streams) {
+    let all = layouts(opts.raw_seq, streams);
+    let left_out = |cols: &[Col]| -> Vec<Col> {
+        all[0]
+            .0
+            .iter()
+            .copied()
+            .filter(|c| !cols.contains(c) && !matches!(c, Col::SeqRaw | Col::AckRaw))
+            .collect()
+    };
+    for (cols, short) in all.iter().cloned() {
         let mut t = new_table(opts);
         t.set_header(cols.iter().map(|c| c.title(short)).collect::<Vec<_>>());
         let reason_col = if cols.contains(&Col::Details) {
@@ -438,13 +478,17 @@ fn table_lines(
             }
         }
         if let Some(lines) = fitting_lines(&t, opts.width) {
-            return lines;
+            let lines = lines.iter().map(|l| l.replace(NO_BREAK, " ")).collect();
+            return (lines, left_out(&cols));
         }
-        last = t.lines().collect::<Vec<_>>();
+        last = t
+            .lines()
+            .map(|l| l.replace(NO_BREAK, " "))
+            .collect::<Vec<_>>();
     }
-    last.iter()
-        .map(|line| cut(line.trim_end(), opts.width))
-        .collect()
+    let narrowest = all.last().map(|(c, _)| left_out(c)).unwrap_or_default();
+    let cut_lines = last.iter().map(|line| cut(line.trim_end(), opts.width));
+    (cut_lines.collect(), narrowest)
 }
 
 /// Under a folded timeline: how many rows it folded, and how to see them.
