@@ -21,9 +21,15 @@ shot() {
   echo "drew $png (${w%.*}x${h%.*})"
 }
 
-"$tcplab" trace --send hello --svg docs/ladder-hello.svg >/dev/null
+"$tcplab" trace --send hello --svg-page --svg docs/ladder-hello.svg >/dev/null
 shot docs/ladder-hello.svg docs/ladder-hello.png
 
 # The same exchange with its pure ACKs folded (--svg-fold-acks).
-"$tcplab" trace --send hello --svg docs/ladder-hello-folded.svg --svg-fold-acks >/dev/null
+"$tcplab" trace --send hello --svg-page --svg docs/ladder-hello-folded.svg --svg-fold-acks >/dev/null
 shot docs/ladder-hello-folded.svg docs/ladder-hello-folded.png
+
+# The default: 16:9 slides, one phase each for a hello.
+"$tcplab" trace --send hello --svg docs/ladder-hello-slides.svg >/dev/null
+for f in docs/ladder-hello-slides.svg docs/ladder-hello-slides-slide2.svg docs/ladder-hello-slides-slide3.svg; do
+  shot "$f" "${f%.svg}.png"
+done

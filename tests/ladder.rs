@@ -639,7 +639,16 @@ fn replay_svg_writes_a_file() {
     let dir = std::env::temp_dir().join(format!("tcplab-ladder-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("hello.svg");
-    let (code, out, err) = run(&["replay", &hello(), "--svg", path.to_str().unwrap()], "");
+    let (code, out, err) = run(
+        &[
+            "replay",
+            &hello(),
+            "--svg-page",
+            "--svg",
+            path.to_str().unwrap(),
+        ],
+        "",
+    );
     assert_eq!(code, Some(0), "{err}");
     assert!(
         out.contains("ladder diagram of 10 segments written to"),

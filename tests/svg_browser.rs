@@ -132,7 +132,7 @@ fn a_traced_ladder_with_its_applications_opens_in_chromium() {
     let dir = scratch("svg-hello");
     let svg = dir.join("hello.svg");
     let out = tcplab()
-        .args(["trace", "--send", "hello", "--svg"])
+        .args(["trace", "--send", "hello", "--svg-page", "--svg"])
         .arg(&svg)
         .output()
         .unwrap();
@@ -142,5 +142,55 @@ fn a_traced_ladder_with_its_applications_opens_in_chromium() {
     // 'end's, two 'close's.
     assert!(text.matches("class=\"app\"").count() >= 12, "{text}");
     check_in_browser(&svg);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The default SVG is 16:9 slides: a hello's ten segments on three, each
+/// one phase, every frame on exactly one slide, the kernel's words on the
+/// last, and each slide opens in Chromium at its own size.
+#[test]
+fn a_traced_ladder_is_shared_out_on_16_9_slides() {
+    if !can_capture("a_traced_ladder_is_shared_out_on_16_9_slides") {
+        return;
+    }
+    let dir = scratch("svg-slides");
+    let svg = dir.join("hello.svg");
+    let out = tcplab()
+        .args(["trace", "--send", "hello", "--svg"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let said = String::from_utf8_lossy(&out.stdout);
+    let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("(3 16:9 slides)"), "{said}");
+    let files = [
+        svg.clone(),
+        dir.join("hello-slide2.svg"),
+        dir.join("hello-slide3.svg"),
+    ];
+    let mut frames = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).unwrap();
+        let (w, h) = (size_of(&text, "width"), size_of(&text, "height"));
+        assert!(
+            (h as f64 - w as f64 * 9.0 / 16.0).abs() <= 1.0,
+            "{}: {w}x{h}",
+            file.display()
+        );
+        assert!(
+            text.contains(&format!("({}/3)", i + 1)),
+            "{}",
+            file.display()
+        );
+        let phases = text.matches("class=\"phase\"").count();
+        assert_eq!(phases, 1, "{}: one phase a slide", file.display());
+        assert_eq!(text.contains("kernel: "), i == 2, "{}", file.display());
+        for part in text.split("data-frame=\"").skip(1) {
+            frames.push(part[..part.find('"').unwrap()].parse::<u32>().unwrap());
+        }
+        check_in_browser(file);
+    }
+    assert_eq!(frames, (1..=10).collect::<Vec<_>>());
     let _ = std::fs::remove_dir_all(dir);
 }

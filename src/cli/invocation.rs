@@ -78,6 +78,8 @@ pub struct Diagram {
     pub svg: Option<PathBuf>,
     /// `--svg-fold-acks`: pure ACKs thin in the SVG.
     pub svg_fold_acks: bool,
+    /// `--svg-page`: one long page instead of 16:9 slides.
+    pub svg_page: bool,
 }
 
 impl Diagram {
@@ -529,6 +531,7 @@ fn diagram(sub: &str, a: DiagramArgs, text: bool) -> Result<Diagram, clap::Error
         screen,
         svg: a.svg,
         svg_fold_acks: a.svg_fold_acks,
+        svg_page: a.svg_page,
     })
 }
 

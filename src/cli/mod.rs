@@ -492,9 +492,15 @@ pub struct DiagramArgs {
     #[arg(long)]
     pub diagram: bool,
 
-    /// Write the ladder diagram as a self-contained SVG file (for slides).
+    /// Write the ladder diagram as self-contained 16:9 SVG slides: FILE,
+    /// then FILE-slide2.svg, FILE-slide3.svg... as many as the rows need.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+
+    /// Write the SVG as one long page instead of slides (for documents
+    /// and print).
+    #[arg(long, requires = "svg")]
+    pub svg_page: bool,
 
     /// In the SVG, draw each pure ACK (no payload, nothing noted but its
     /// arithmetic) as a thin unlabelled line, so the ladder takes less room.

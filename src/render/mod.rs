@@ -25,8 +25,8 @@ pub use lab::{
     Part, LAB_MAX_HEX,
 };
 pub use ladder::{
-    endpoint_text, endpoints, ladder_lines, write_ladder, write_ladder_mermaid, write_ladder_svg,
-    write_ladder_svg_with, Arrow, Ladder, LadderLines, SvgOptions, MAX_ARROWS,
+    endpoint_text, endpoints, ladder_lines, ladder_slides, write_ladder, write_ladder_mermaid,
+    write_ladder_svg, write_ladder_svg_with, Arrow, Ladder, LadderLines, SvgOptions, MAX_ARROWS,
 };
 pub use path::{DropMark, Kernels, Marks, PathReport, WayCounts};
 pub use program::{

@@ -31,7 +31,7 @@ mod terminal;
 
 pub use lanes::{AppKind, AppMark};
 pub use mermaid::write_ladder_mermaid;
-pub use svg::{write_ladder_svg, write_ladder_svg_with, SvgOptions};
+pub use svg::{ladder_slides, write_ladder_svg, write_ladder_svg_with, SvgOptions};
 pub use terminal::{ladder_lines, write_ladder, LadderLines};
 
 use crate::decode::Flags;

@@ -244,16 +244,108 @@ pub fn write_ladder_svg_with(
         .unwrap_or_else(|| default_title(ladder));
     // Top to bottom: heading, endpoint boxes, lifelines under the rows,
     // the note on omitted segments, the legend.
+    let all = 0..ladder.arrows().len();
+    let (body, height) = page_body(ladder, &page, opts, &title, all, true);
+    write_document(w, page.width, height, &title, &body)
+}
+
+/// The ladder as 16:9 slides, each a whole SVG document: the rows are
+/// shared out so each slide holds what fits, a phase kept whole on its
+/// slide where it can be. Every slide has the heading (`1/3`), the
+/// endpoint boxes and the legend; the last has the kernel's words.
+pub fn ladder_slides(ladder: &Ladder, opts: SvgOptions) -> Vec<String> {
+    let page = Page::of(ladder);
+    let width = page.width.max(SLIDE_MIN_WIDTH);
+    let height = width * 9.0 / 16.0;
+    let title = ladder
+        .title
+        .clone()
+        .unwrap_or_else(|| default_title(ladder));
+    let slides = share_out(ladder, &page, opts, height - SLIDE_FRAME - MARK_ROW);
+    let n = slides.len();
+    slides
+        .into_iter()
+        .enumerate()
+        .map(|(i, range)| {
+            let heading = if n > 1 {
+                format!("{title} ({}/{n})", i + 1)
+            } else {
+                title.clone()
+            };
+            let (body, used) = page_body(ladder, &page, opts, &heading, range, i + 1 == n);
+            let mut doc = Vec::new();
+            // A slide taller than 16:9 only when one row alone is.
+            let _ = write_document(&mut doc, width, height.max(used), &heading, &body);
+            String::from_utf8_lossy(&doc).into_owned()
+        })
+        .collect()
+}
+
+/// A slide no narrower than this, so a short ladder is not a tall slide.
+const SLIDE_MIN_WIDTH: f64 = 1280.0;
+/// A page's height beyond its rows: heading, boxes, legend, margins.
+const SLIDE_FRAME: f64 = 254.0;
+
+/// The arrows' ranges, one per slide, in order: greedy, but a phase that
+/// would not fit in what is left of a slide and would fit a fresh one
+/// starts the next slide.
+fn share_out(
+    ladder: &Ladder,
+    page: &Page,
+    opts: SvgOptions,
+    room: f64,
+) -> Vec<std::ops::Range<usize>> {
+    let n = ladder.arrows().len();
+    let heights: Vec<f64> = (0..n)
+        .map(|i| segment_rows(ladder, page, opts, 0.0, i..i + 1).1)
+        .collect();
+    let phase = |i: usize| ladder.arrows()[i].phase.map(phase_name);
+    let phase_height = |from: usize| -> f64 {
+        (from..n)
+            .take_while(|&j| phase(j) == phase(from))
+            .map(|j| heights[j])
+            .sum()
+    };
+    let mut slides = Vec::new();
+    let (mut start, mut used) = (0, 0.0);
+    for (i, &h) in heights.iter().enumerate() {
+        let new_phase = i > start && phase(i) != phase(i - 1);
+        let whole = phase_height(i);
+        let over = used + h > room;
+        let phase_moves = new_phase && used + whole > room && whole <= room;
+        if i > start && (over || phase_moves) {
+            slides.push(start..i);
+            (start, used) = (i, 0.0);
+        }
+        used += h;
+    }
+    slides.push(start..n);
+    slides
+}
+
+/// One page's body (heading, boxes, lifelines, the rows of `arrows`, the
+/// legend, and when `last` the kernel's words and the omitted count) and
+/// its height.
+fn page_body(
+    ladder: &Ladder,
+    page: &Page,
+    opts: SvgOptions,
+    title: &str,
+    arrows: std::ops::Range<usize>,
+    last: bool,
+) -> (String, f64) {
     let mut body = String::new();
-    let box_top = heading(&mut body, &title);
-    endpoint_boxes(&mut body, &page, box_top);
-    let (mut rows, mut y) = segment_rows(ladder, &page, opts, box_top + BOX_H + 46.0);
-    y += kernel_texts(&mut rows, ladder, &page, y);
+    let box_top = heading(&mut body, title);
+    endpoint_boxes(&mut body, page, box_top);
+    let (mut rows, mut y) = segment_rows(ladder, page, opts, box_top + BOX_H + 46.0, arrows);
+    if last {
+        y += kernel_texts(&mut rows, ladder, page, y);
+    }
     let lifeline_end = y - ROW + DROP + 24.0;
-    lifelines(&mut body, &page, box_top, lifeline_end);
+    lifelines(&mut body, page, box_top, lifeline_end);
     body.push_str(&rows);
     let mut y = lifeline_end + 20.0;
-    if ladder.omitted() > 0 {
+    if last && ladder.omitted() > 0 {
         y += NOTE_PX + 8.0;
         body.push_str(&format!(
             r#"<text x="{}" y="{}" font-family="{SANS}" font-size="{NOTE_PX}" fill="{GREY}">… {} more segments not drawn (a ladder shows the first {MAX_ARROWS})</text>
@@ -264,7 +356,7 @@ pub fn write_ladder_svg_with(
         ));
     }
     let y = legend(&mut body, ladder, y + 40.0);
-    write_document(w, page.width, y + MARGIN, &title, &body)
+    (body, y + MARGIN)
 }
 
 /// The heading at the top margin; returns where the endpoint boxes start.
@@ -304,13 +396,26 @@ fn endpoint_boxes(body: &mut String, page: &Page, box_top: f64) {
     }
 }
 
-/// One row per arrow from `y` down (or a line saying there is none);
-/// returns the rows and the `y` below the last.
-fn segment_rows(ladder: &Ladder, page: &Page, opts: SvgOptions, mut y: f64) -> (String, f64) {
+/// One row per arrow of `range` from `y` down, with the applications'
+/// marks around each (or a line saying there is no arrow at all); returns
+/// the rows and the `y` below the last.
+fn segment_rows(
+    ladder: &Ladder,
+    page: &Page,
+    opts: SvgOptions,
+    mut y: f64,
+    range: std::ops::Range<usize>,
+) -> (String, f64) {
     let arrows = ladder.arrows();
     let mut rows = String::new();
     let mut spans: Vec<(&'static str, f64, f64)> = Vec::new();
-    for (a, (before, after)) in arrows.iter().zip(ladder.marks_around()) {
+    let around = ladder.marks_around();
+    let chosen = arrows
+        .iter()
+        .zip(around)
+        .skip(range.start)
+        .take(range.len());
+    for (a, (before, after)) in chosen {
         let top = y - ROW_TOP;
         y += mark_rows(&mut rows, &before, page, y);
         y += if opts.fold_acks && foldable(a) {
