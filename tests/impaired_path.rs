@@ -95,6 +95,48 @@ fn client_side(r: &Value, p: &Value) -> bool {
     p["src"] == r["connection"]["client"]["address"]
 }
 
+/// The forwarder's counts against the capture, each way. A capture at a
+/// way's sending end saw every TCP frame the forwarder read of it, which it
+/// passed or dropped; one at the receiving end saw the passed ones; less,
+/// each, the frames that crossed after the capture's last (`after_capture`,
+/// none unless `late` allows). The forwarder sends what it still holds
+/// before it stops, and counts the frames that are not TCP apart (a `tcp
+/// port` capture never shows them).
+fn assert_forwarder_counts_match_capture(r: &Value, late: bool) {
+    let at_client = r["path"]["capture_at"] == "client";
+    for (way, from_client) in [("client_to_server", true), ("server_to_client", false)] {
+        let captured = packets(r)
+            .iter()
+            .filter(|p| client_side(r, p) == from_client)
+            .count() as u64;
+        let passed = r["path"]["forwarded"][way].as_u64().unwrap();
+        let dropped = r["path"]["dropped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["direction"] == way)
+            .count() as u64;
+        let after = r["path"]["after_capture"][way].as_u64().unwrap();
+        assert!(late || after == 0, "{way}: {after} after the capture");
+        let (expected, side) = if at_client == from_client {
+            (passed + dropped - after, "sending")
+        } else {
+            (passed - after, "receiving")
+        };
+        assert_eq!(
+            captured, expected,
+            "{way}, captured at the {side} end: {captured} frames, the forwarder passed \
+             {passed} and dropped {dropped}, {after} after the capture ({})",
+            r["path"]
+        );
+        assert!(
+            r["path"]["not_tcp"][way].is_u64(),
+            "frames that are not TCP are counted apart: {}",
+            r["path"]
+        );
+    }
+}
+
 /// Every network namespace some task is in now (their inode numbers).
 fn namespaces() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -161,6 +203,8 @@ fn five_percent_loss_delivers_every_byte_and_tshark_agrees() {
         .filter(|p| has_flag(p, "retransmission") || has_flag(p, "fast_retransmission"))
         .count();
     assert!(resent > 0, "the retransmissions are flagged");
+    // Drops both ways, so an end may still resend after the teardown.
+    assert_forwarder_counts_match_capture(&r, true);
     // tshark, run here, against tcplab's analysis of the written file.
     let out = Command::new("python3")
         .args(["scripts/compare-tshark.py", pcap.to_str().unwrap()])
@@ -222,6 +266,22 @@ fn drop_3_drops_exactly_the_third_data_segment_once() {
         "the resend says how TCP found out: {how}"
     );
     assert_eq!(r["sockets"]["server"]["bytes_read"], 20_000);
+    assert_forwarder_counts_match_capture(&r, false);
+}
+
+#[test]
+fn the_forwarder_counts_what_the_capture_saw_every_run() {
+    // The loss lab's second run (3 segments, the last dropped, 10 ms each
+    // way), three times: its counts once varied with the last ACK still on
+    // the path and with a new link's IPv6 frames.
+    let test = "the_forwarder_counts_what_the_capture_saw_every_run";
+    for _ in 0..3 {
+        let args = ["--server", "discard", "--drop", "3", "--delay", "10"];
+        let Some(r) = trace_file(test, 3 * 1448, &args) else {
+            return;
+        };
+        assert_forwarder_counts_match_capture(&r, false);
+    }
 }
 
 #[test]
@@ -242,6 +302,7 @@ fn drop_reply_drops_the_servers_first_data_segment() {
         r["sockets"]["client"]["bytes_read"], 6000,
         "the echo came back whole"
     );
+    assert_forwarder_counts_match_capture(&r, false);
 }
 
 #[test]
@@ -259,6 +320,7 @@ fn delay_20_makes_the_handshake_rtt_40_ms() {
         "SYN to SYN-ACK took {rtt_ms:.3} ms"
     );
     assert_eq!(p[1]["flags"], serde_json::json!(["SYN", "ACK"]));
+    assert_forwarder_counts_match_capture(&r, false);
 }
 
 #[test]
@@ -292,6 +354,7 @@ fn captured_at_the_server_a_drop_is_a_gap() {
         "the gap's row says why: {mark:?}"
     );
     assert_eq!(r["sockets"]["server"]["bytes_read"], 20_000);
+    assert_forwarder_counts_match_capture(&r, false);
 }
 
 #[test]
@@ -316,6 +379,9 @@ fn reorder_swaps_segments_and_loses_nothing() {
     assert!(swapped > 0, "20% of ~70 segments held back");
     assert!(packets(&r).iter().any(|p| has_flag(p, "out_of_order")));
     assert_eq!(r["sockets"]["server"]["bytes_read"], 100_000);
+    // Reordered, the client may resend after the teardown the capture waits
+    // for (a spurious retransmission, and the server's duplicate ACK).
+    assert_forwarder_counts_match_capture(&r, true);
 }
 
 #[test]
@@ -438,7 +504,7 @@ fn the_ladder_draws_a_dropped_segment_stopping_half_way() {
         "nothing after the cross: {row}"
     );
     let svg = std::env::temp_dir().join(format!("tcplab-{}-lost.svg", std::process::id()));
-    run(&["--svg", svg.to_str().unwrap()]);
+    run(&["--svg-page", "--svg", svg.to_str().unwrap()]);
     let doc = std::fs::read_to_string(&svg).unwrap();
     assert_eq!(doc.matches("class=\"lost\"").count(), 1);
     let _ = std::fs::remove_file(svg);

@@ -6,7 +6,9 @@
 //! A constant delay keeps each direction in order, so each way is a FIFO of
 //! frames with the time they are due; the thread sleeps in `poll(2)` until
 //! a frame arrives, one falls due, or [`Forwarder::stop`] writes to its
-//! wake-up socket.
+//! wake-up socket. Stopped, it first sends what it still holds, each frame
+//! at its time, so that every TCP frame it read is counted, passed or
+//! dropped.
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -36,7 +38,15 @@ pub struct Dropped {
 #[derive(Debug, Clone, Default)]
 pub struct Log {
     pub dropped: Vec<Dropped>,
-    pub forwarded: [u64; 2],
+    /// Each TCP frame passed, hashed as [`Dropped::hash`], in order: with
+    /// the drops, every TCP frame the forwarder read. The hashes tell which
+    /// of them a capture saw: the ends may still send after it ended.
+    pub passed: [Vec<u64>; 2],
+    /// Frames passed that are not TCP: the IPv6 multicast listener
+    /// reports and neighbour solicitations each kernel sends while its
+    /// link comes up. Counted apart, for a capture of `tcp port N` never
+    /// shows them, and how many fall within a run is the kernel's timing.
+    pub not_tcp: [u64; 2],
     pub reordered: [u64; 2],
     /// Frames the forwarder's own sockets lost (its receive buffer full):
     /// loss nobody asked for, reported so it is never mistaken for ours.
@@ -113,6 +123,7 @@ impl Drop for Forwarder {
 struct Due {
     at: Instant,
     frame: Vec<u8>,
+    tcp: bool,
 }
 
 struct Loop {
@@ -156,6 +167,7 @@ impl Loop {
             let ready = poll(&fds, timeout);
             if ready[2] {
                 let _ = wake.read(&mut [0u8; 8]);
+                self.drain();
                 break;
             }
             for way in [Way::ToServer, Way::ToClient] {
@@ -187,24 +199,48 @@ impl Loop {
                     }),
                     why,
                 }),
+                // Only a TCP frame is held (the judge passes anything else).
                 Fate::Hold if self.held[way.index()].is_none() => {
                     self.held[way.index()] = Some((frame.to_vec(), now));
                 }
                 _ => {
-                    self.queue(way, frame.to_vec(), now);
+                    self.queue(way, frame.to_vec(), meta.is_some(), now);
                     // The held frame goes right after the one that passed it.
                     if let Some((held, _)) = self.held[way.index()].take() {
                         self.log.reordered[way.index()] += 1;
-                        self.queue(way, held, now);
+                        self.queue(way, held, true, now);
                     }
                 }
             }
         }
     }
 
-    fn queue(&mut self, way: Way, frame: Vec<u8>, now: Instant) {
+    fn queue(&mut self, way: Way, frame: Vec<u8>, tcp: bool, now: Instant) {
         let at = now + self.imp.delay;
-        self.queues[way.index()].push_back(Due { at, frame });
+        self.queues[way.index()].push_back(Due { at, frame, tcp });
+    }
+
+    /// Sends every frame still queued or held, each when it is due, reading
+    /// nothing new: the trace is over, and what it read must all be counted
+    /// (the last ACK was still on the path in most runs). It waits at most
+    /// the delay and a hold.
+    fn drain(&mut self) {
+        let now = Instant::now();
+        for way in [Way::ToServer, Way::ToClient] {
+            // No successor will come to pass a held frame.
+            if let Some((frame, since)) = self.held[way.index()].take() {
+                let at = (since + self.imp.delay).max(now);
+                self.queues[way.index()].push_back(Due {
+                    at,
+                    frame,
+                    tcp: true,
+                });
+            }
+        }
+        while let Some(wait) = self.next_wait() {
+            std::thread::sleep(wait);
+            self.send_due(Instant::now());
+        }
     }
 
     /// Sends what is due, and any held frame that waited too long.
@@ -218,6 +254,7 @@ impl Loop {
                 self.queues[i].push_back(Due {
                     at: since + self.imp.delay,
                     frame,
+                    tcp: true,
                 });
             }
             let out = match way {
@@ -229,7 +266,11 @@ impl Loop {
                     // SAFETY: a valid socket and buffer; a failed send is a
                     // frame lost on the path, as on any link.
                     unsafe { libc::send(out, d.frame.as_ptr().cast(), d.frame.len(), 0) };
-                    self.log.forwarded[i] += 1;
+                    if d.tcp {
+                        self.log.passed[i].push(frame_hash(&d.frame));
+                    } else {
+                        self.log.not_tcp[i] += 1;
+                    }
                 }
             }
         }

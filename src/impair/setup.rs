@@ -9,8 +9,12 @@
 //!
 //! The forwarder is a bridge, not a router: each end's permanent neighbour
 //! entry names the other end's MAC, so frames cross unchanged (the capture
-//! on either end sees the very bytes the forwarder handled) and nothing
-//! ever sends ARP or neighbour discovery. Offloads are off on the ends, so
+//! on either end sees the very bytes the forwarder handled) and no end asks
+//! for the other's address (no ARP, no IPv6 neighbour solicitation of the
+//! peer). A link coming up still makes its kernel send a few IPv6 frames of
+//! its own, multicast listener reports and the duplicate-address check of
+//! its link-local address, which the forwarder passes and counts apart
+//! (`Log::not_tcp`). Offloads are off on the ends, so
 //! each segment is one real Ethernet frame of at most 1514 bytes with its
 //! real checksum (a veth frame with transmit offload carries a partial
 //! checksum, which the far end would reject once copied as plain bytes).

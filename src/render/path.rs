@@ -18,8 +18,20 @@ pub struct PathReport {
     /// Which end the capture watched: `client` or `server`.
     pub capture_at: &'static str,
     pub dropped: Vec<DropMark>,
-    /// Frames the forwarder passed, each way.
+    /// TCP frames the forwarder passed, each way: with the drops of that
+    /// way, every TCP frame it read. A capture at a way's sending end saw
+    /// passed + dropped - `after_capture` of its frames, one at the
+    /// receiving end passed - `after_capture`.
     pub forwarded: WayCounts,
+    /// Of those frames (read, at the sending end; passed, at the receiving
+    /// end), the ones the capture does not hold: they crossed its end after
+    /// its last frame (an end still sending after the teardown it waits
+    /// for, or a frame the forwarder released as it stopped).
+    pub after_capture: WayCounts,
+    /// Frames it passed that are not TCP (a new link's IPv6 multicast
+    /// reports and neighbour solicitations), which a `tcp port` capture
+    /// never shows.
+    pub not_tcp: WayCounts,
     /// Frames held back and sent after their successor, each way.
     pub reordered: WayCounts,
     /// Frames the forwarder's own sockets lost (never asked for).

@@ -142,7 +142,9 @@ fn path_report(r: &TraceReport, plan: &PathPlan, log: Log, kernel: [Counters; 2]
         asked: words::asked(&plan.impairment),
         capture_at: plan.capture_at.name(),
         dropped,
-        forwarded: way_counts(log.forwarded),
+        forwarded: way_counts(log.passed.each_ref().map(|p| p.len() as u64)),
+        after_capture: way_counts(after_capture(r, plan.capture_at, &log)),
+        not_tcp: way_counts(log.not_tcp),
         reordered: way_counts(log.reordered),
         forwarder_overrun: log.overrun,
         kernel: Kernels {
@@ -151,6 +153,34 @@ fn path_report(r: &TraceReport, plan: &PathPlan, log: Log, kernel: [Counters; 2]
         },
         marks,
     }
+}
+
+/// Each way's frames the forwarder handled that the capture does not hold,
+/// matched by their bytes' hash (a multiset: two frames may be equal). At
+/// a way's sending end the capture saw what the forwarder read, passed or
+/// dropped; at its receiving end what it passed.
+fn after_capture(r: &TraceReport, at: CaptureAt, log: &Log) -> [u64; 2] {
+    [Way::ToServer, Way::ToClient].map(|way| {
+        let dir = direction_of(way);
+        let mut seen: HashMap<u64, u32> = HashMap::new();
+        for p in r.packets.iter().filter(|p| p.direction() == Some(dir)) {
+            *seen.entry(frame_hash(&p.data)).or_default() += 1;
+        }
+        let sending_end = (at == CaptureAt::Client) == (way == Way::ToServer);
+        let dropped = log.dropped.iter().filter(|d| d.way == way && sending_end);
+        let handled = log.passed[way.index()]
+            .iter()
+            .chain(dropped.map(|d| &d.hash));
+        handled
+            .filter(|h| match seen.get_mut(h) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    false
+                }
+                _ => true,
+            })
+            .count() as u64
+    })
 }
 
 fn way_counts(c: [u64; 2]) -> WayCounts {

@@ -45,11 +45,19 @@ pub fn path_section(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io
         }
     };
     prose(w, "  ", view, opts)?;
-    let f = &p.forwarded;
+    let (f, late) = (&p.forwarded, &p.after_capture);
     let mut line = format!(
-        "the forwarder passed {} frames client → server and {} server → client",
-        f.client_to_server, f.server_to_client
+        "the forwarder {}; {}",
+        way_words("client → server", f.client_to_server, dropped(p, true)),
+        way_words("server → client", f.server_to_client, dropped(p, false))
     );
+    if late.client_to_server + late.server_to_client > 0 {
+        line.push_str(&format!(
+            "; {} client → server and {} server → client of those crossed this end after the \
+             capture's last frame, so the wire table does not count them",
+            late.client_to_server, late.server_to_client
+        ));
+    }
     let r = &p.reordered;
     if r.client_to_server + r.server_to_client > 0 {
         line.push_str(&format!(
@@ -69,6 +77,32 @@ pub fn path_section(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io
     }
     prose(w, "  ", &kernel("client", &p.kernel.client), opts)?;
     prose(w, "  ", &kernel("server", &p.kernel.server), opts)
+}
+
+/// The frames one way dropped, by the forwarder's log.
+fn dropped(p: &PathReport, to_server: bool) -> u64 {
+    let dir = if to_server {
+        "client_to_server"
+    } else {
+        "server_to_client"
+    };
+    p.dropped.iter().filter(|d| d.direction == dir).count() as u64
+}
+
+/// `read 25 TCP frames client → server, passed 24 and dropped 1`: what it
+/// read is what a capture at the sending end counts, what it passed what
+/// one at the receiving end counts, but for frames after the capture's
+/// last (its other frames, a new link's IPv6 chatter, no `tcp port`
+/// capture shows: they are counted apart, in JSON).
+fn way_words(way: &str, passed: u64, dropped: u64) -> String {
+    let read = passed + dropped;
+    let frames = if read == 1 { "frame" } else { "frames" };
+    match (dropped, passed) {
+        (0, 0) => format!("read no TCP frame {way}"),
+        (0, 1) => format!("read 1 TCP frame {way} and passed it"),
+        (0, _) => format!("read {read} TCP {frames} {way} and passed them all"),
+        _ => format!("read {read} TCP {frames} {way}, passed {passed} and dropped {dropped}"),
+    }
 }
 
 fn drops(w: &mut dyn Write, p: &PathReport, opts: &TextOptions) -> io::Result<()> {

@@ -82,8 +82,9 @@ fn recovery_text(r: &Recovery, sender: &Counters) -> String {
             if *dup_acks == 1 { "" } else { "s" },
             sack_text(sack)
         ),
+        // ACKs of earlier bytes may have come meanwhile: none covered these.
         Found::Timer => format!(
-            "↻ no ACK came for {:.1} ms after #{}: {}",
+            "↻ no ACK covered #{1} for {0:.1} ms: {2}",
             r.waited_ms,
             r.previous,
             timer_name(sender)

@@ -4,18 +4,22 @@
 
 use std::time::Duration;
 
-use super::facts::{from_client, has};
+use super::facts::{from_client, from_server, has};
 use super::{Outcome, Part};
 use crate::decode::Flags;
-use crate::flow::{recoveries, Found, Packet, Recovery};
+use crate::flow::{recoveries, Analysis, Found, Packet, Recovery};
 use crate::impair::Impairment;
 use crate::lab::{CloseMode, ExchangePlan, ServeMode};
 use crate::render::TraceReport;
 use crate::scenario::impaired::{trace_impaired, PathPlan};
+use crate::values::CallKind;
 use crate::Result;
 
 /// A full-sized segment on the path's 1500-byte links, with timestamps.
 const SEGMENT: usize = 1448;
+
+/// The loss lab's delay, each way.
+const LOSS_DELAY: Duration = Duration::from_millis(10);
 
 /// Runs `plan` through a path with `imp`, captured at the client.
 async fn through(plan: ExchangePlan, imp: Impairment) -> Result<TraceReport> {
@@ -45,7 +49,7 @@ async fn drop_third(segments: usize, no_tlp: bool) -> Result<(TraceReport, usize
     let plan = ExchangePlan::new(&[&bytes], ServeMode::Discard, CloseMode::End);
     let imp = Impairment {
         drop: vec![3],
-        delay: Duration::from_millis(10),
+        delay: LOSS_DELAY,
         ..Impairment::default()
     };
     Ok((through_with(plan, imp, no_tlp).await?, bytes.len()))
@@ -91,7 +95,7 @@ pub(super) async fn loss() -> Result<Outcome> {
             "silence costs more than duplicate ACKs",
             b.waited_ms > a.waited_ms,
         );
-        out.happened.push(dup_ack_words(a));
+        out.happened.push(dup_ack_words(a, &fast.packets));
         out.happened.push(timer_words(b, &tail));
         out.happened.push(format!(
             "the timer cost {:.0} times the wait for duplicate ACKs: the receiver's ACKs are \
@@ -100,6 +104,7 @@ pub(super) async fn loss() -> Result<Outcome> {
         ));
     }
     rto_checks(c.as_ref(), &rto, &mut out);
+    out.happened.push(where_timed(&fast, LOSS_DELAY));
     out.parts
         .push(Part::trace("20 segments, the third dropped", fast));
     out.parts
@@ -128,8 +133,9 @@ fn rto_checks(c: Option<&Recovery>, run: &TraceReport, out: &mut Outcome) {
     if let Some(c) = c {
         out.happened.push(format!(
             "with tail-loss probes off (net.ipv4.tcp_early_retrans = 0 in the client's \
-             namespace) the classic retransmission timer fired instead: {:.1} ms of silence, \
-             then the resend (#{}); the client's kernel counted TCPTimeouts {}. About the \
+             namespace) the classic retransmission timer fired instead: the resend (#{1}) left \
+             {0:.1} ms after the first try, with no ACK covering it in between; the client's \
+             kernel counted TCPTimeouts {2}. About the \
              probe's wait: what the probe spares is the timeout's penalty, for after an RTO \
              the sender starts again from a congestion window of one segment",
             c.waited_ms,
@@ -139,17 +145,76 @@ fn rto_checks(c: Option<&Recovery>, run: &TraceReport, out: &mut Outcome) {
     }
 }
 
-fn dup_ack_words(r: &Recovery) -> String {
-    let (n, how) = match &r.found {
-        Found::FastRetransmit { dup_acks, .. } => (*dup_acks, "fast retransmit"),
-        Found::Sack { dup_acks, .. } => (*dup_acks, "SACK loss detection"),
-        Found::Timer => (0, "a timer"),
+/// The receiver's ACKs between the first try (`r.previous`) and the resend
+/// that still ask for the lost bytes and carry SACK blocks: those that tell
+/// the sender of the hole.
+fn hole_acks<'a>(r: &Recovery, packets: &'a [Packet]) -> Vec<&'a Packet> {
+    let hole = packets
+        .iter()
+        .find(|p| p.number == r.previous)
+        .and_then(|p| p.flow)
+        .map(|f| f.seq);
+    packets
+        .iter()
+        .filter(|p| (r.previous..r.frame).contains(&p.number) && from_server(p))
+        .filter(|p| p.payload_len == 0 && p.flow.map(|f| f.ack) == hole)
+        .filter(|p| p.options().is_some_and(|o| !o.sack.is_empty()))
+        .collect()
+}
+
+/// Segments the SACK blocks of `ack` report received: Linux's count.
+fn sacked_segments(ack: &Packet) -> u32 {
+    let blocks = ack.options().map(|o| o.sack).unwrap_or_default();
+    let bytes: u32 = blocks.iter().map(|b| b[1].wrapping_sub(b[0])).sum();
+    bytes.div_ceil(SEGMENT as u32)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The mid-stream recovery, the ACKs counted as tshark names them (a window
+/// update when the window changed, checked first, else a duplicate ACK) and
+/// as Linux counts them (segments SACKed beyond the hole).
+fn dup_ack_words(r: &Recovery, packets: &[Packet]) -> String {
+    let how = match &r.found {
+        Found::FastRetransmit { .. } => "fast retransmit",
+        Found::Sack { .. } => "SACK loss detection",
+        Found::Timer => "a timer",
     };
+    let acks = hole_acks(r, packets);
+    let (Some(first), Some(last)) = (acks.first(), acks.last()) else {
+        return format!(
+            "mid-stream: the sender resent (#{}, {how}) {:.1} ms after the first try (#{})",
+            r.frame, r.waited_ms, r.previous
+        );
+    };
+    let named = |a: Analysis| {
+        acks.iter()
+            .filter(|p| p.findings().flags.contains(a))
+            .count()
+    };
+    let hole = packets.iter().find(|p| p.number == r.previous);
+    let byte = hole.and_then(|p| p.flow).map_or(0, |f| f.seq);
     format!(
-        "mid-stream: the segments after the hole arrived, each answered by a duplicate ACK \
-         whose SACK block names what did arrive; after {n} of them the sender resent \
-         (#{}, {how}) {:.1} ms after the first try (#{})",
-        r.frame, r.waited_ms, r.previous
+        "mid-stream: the segments after the hole arrived, and {} came back still asking for \
+         byte {byte} (#{}-#{}), each with a SACK block naming what did arrive; tshark calls \
+         {} of them duplicate ACKs and {} window updates (their window grew, and tshark \
+         checks for a changed window first). Linux's SACK \
+         recovery counts neither: it counts the segments SACKed beyond the hole ({} by #{}), \
+         and 3 are enough to call the hole lost. The sender resent it (#{}, {how}) {:.1} ms \
+         after the first try (#{}), {:.1} ms after the last of those ACKs",
+        plural(acks.len(), "ACK", "ACKs"),
+        first.number,
+        last.number,
+        named(Analysis::DUPLICATE_ACK),
+        named(Analysis::WINDOW_UPDATE),
+        sacked_segments(last),
+        last.number,
+        r.frame,
+        r.waited_ms,
+        r.previous,
+        gap_ms(packets, last.number, r.frame)
     )
 }
 
@@ -166,10 +231,59 @@ fn timer_words(r: &Recovery, run: &TraceReport) -> String {
     } else {
         "the retransmission timer (RTO, at least 200 ms on Linux)"
     };
+    // The ACKs of the earlier segments came in the meantime: the silence
+    // is only from the last of them.
+    let p = &run.packets;
+    let last_ack = p
+        .iter()
+        .rev()
+        .find(|x| (r.previous..r.frame).contains(&x.number) && from_server(x));
+    let heard = match last_ack {
+        Some(a) => format!(
+            "the ACKs of the segments before it came back (the last, #{}), none covering it, \
+             then nothing for {:.1} ms",
+            a.number,
+            gap_ms(p, a.number, r.frame)
+        ),
+        None => "nothing came back".to_string(),
+    };
     format!(
-        "the last segment: nothing followed it, so no duplicate ACK could come; the sender \
-         waited {:.1} ms in silence before resending (#{}): {timer}",
-        r.waited_ms, r.frame
+        "the last segment: nothing followed it, so no duplicate ACK could come; {heard}, until \
+         the sender resent it (#{}), {:.1} ms after the first try (#{}): {timer}",
+        r.frame, r.waited_ms, r.previous
+    )
+}
+
+/// Where the capture is, and so what an arrow's time means beside the
+/// server's events, which are timed on the server's side of the path.
+fn where_timed(r: &TraceReport, delay: Duration) -> String {
+    let delay_ms = delay.as_millis();
+    let said = format!(
+        "the capture is taken at the client's end of the path: each row's and arrow's time is \
+         when the frame left or reached the client, while the server's events and calls \
+         ('data', end(), 'close') are timed where they happened, {delay_ms} ms of path away"
+    );
+    let t0 = r.packets.first().map(|p| p.ts);
+    let end = r
+        .sockets
+        .server
+        .calls
+        .iter()
+        .find(|c| c.call == CallKind::End);
+    let fin = r
+        .packets
+        .iter()
+        .find(|p| from_server(p) && has(p, Flags::FIN));
+    let (Some(t0), Some(at), Some(fin)) = (t0, end.and_then(|c| c.at), fin) else {
+        return said;
+    };
+    let sent = at.secs_since(t0) * 1e3;
+    format!(
+        "{said}. The server's end() at {sent:.1} ms sent its FIN (#{}), which reached the client \
+         at {:.1} ms: in the diagram (--diagram) the server's end() and 'close' are drawn above \
+         that arrow, which is timed at the client, {delay_ms} ms after the FIN left the server",
+        fin.number,
+        fin.ts.secs_since(t0) * 1e3
     )
 }
 
@@ -243,6 +357,7 @@ pub(super) async fn delay() -> Result<Outcome> {
     ));
     ack_words(nagle, &mut out);
     teardown_words(nagle, rtt, &mut out);
+    out.happened.push(where_timed(nagle, imp.delay));
     out.parts
         .push(Part::trace("20 ms each way, Nagle on", runs.remove(0)));
     out.parts
