@@ -44,16 +44,6 @@ const TITLES: &[&str] = &[
     "→",
 ];
 
-fn labs() -> Vec<String> {
-    let out = tcplab().args(["lab", "list"]).output().unwrap();
-    assert_success(&out);
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(String::from))
-        .collect()
-}
-
 /// The heading of every table in `text`: each line above a rule of `─`,
 /// its words joined by one space.
 fn headings(text: &str) -> Vec<String> {
@@ -65,26 +55,16 @@ fn headings(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn run(lab: &str, width: usize) -> String {
-    let out = tcplab()
-        .args(["lab", lab, "--hexdump", "none", "--color", "never"])
-        .env("COLUMNS", width.to_string())
-        .output()
-        .unwrap();
-    assert_success(&out);
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn every_lab_keeps_its_layout_at_60_and_100_columns() {
     if !can_capture("every_lab_keeps_its_layout_at_60_and_100_columns") {
         return;
     }
-    for lab in labs() {
+    for lab in lab_names() {
         for width in [60, 100] {
             let mut layouts: BTreeMap<Vec<String>, usize> = BTreeMap::new();
             for _ in 0..RUNS {
-                let text = run(&lab, width);
+                let text = lab_text(&lab, width);
                 for line in text.lines() {
                     let n = line.chars().count();
                     assert!(n <= width, "lab {lab} at {width}: {n} columns: {line:?}");

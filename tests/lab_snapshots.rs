@@ -31,26 +31,6 @@ mod common;
 
 use common::*;
 
-fn labs() -> Vec<String> {
-    let out = tcplab().args(["lab", "list"]).output().unwrap();
-    assert_success(&out);
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(String::from))
-        .collect()
-}
-
-fn run(lab: &str, width: usize) -> String {
-    let out = tcplab()
-        .args(["lab", lab, "--hexdump", "none", "--color", "never"])
-        .env("COLUMNS", width.to_string())
-        .output()
-        .unwrap();
-    assert_success(&out);
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// A line's indentation.
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
@@ -289,9 +269,9 @@ fn every_lab_reads_as_its_snapshot_at_60_and_100_columns() {
     if !can_capture("every_lab_reads_as_its_snapshot_at_60_and_100_columns") {
         return;
     }
-    for lab in labs() {
+    for lab in lab_names() {
         for width in [60, 100] {
-            let text = normalised(&lab, &run(&lab, width), width);
+            let text = normalised(&lab, &lab_text(&lab, width), width);
             insta::assert_snapshot!(format!("{lab}-{width}"), text);
         }
     }

@@ -267,3 +267,25 @@ pub fn flag_names(hex: &str) -> String {
     }
     names.join(" ")
 }
+
+/// The name of every lab, as `lab list` gives them.
+pub fn lab_names() -> Vec<String> {
+    let out = tcplab().args(["lab", "list"]).output().unwrap();
+    assert_success(&out);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect()
+}
+
+/// A lab's text report at `width` columns, plain, without dumps.
+pub fn lab_text(lab: &str, width: usize) -> String {
+    let out = tcplab()
+        .args(["lab", lab, "--hexdump", "none", "--color", "never"])
+        .env("COLUMNS", width.to_string())
+        .output()
+        .unwrap();
+    assert_success(&out);
+    String::from_utf8(out.stdout).unwrap()
+}
