@@ -251,7 +251,7 @@ fn push_quoted_preview(s: &mut String, payload: &[u8], max_chars: usize) {
         t
     };
     s.push('"');
-    let shown = &payload[..payload.len().min(max_chars)];
+    let shown = &payload[..number_kept(payload, payload.len().min(max_chars))];
     let mut text = [0u8; 4 * 64];
     for chunk in shown.chunks(64) {
         let mut len = 0;
@@ -266,6 +266,22 @@ fn push_quoted_preview(s: &mut String, payload: &[u8], max_chars: usize) {
         s.push('…');
     }
     s.push('"');
+}
+
+/// Where a preview of `payload` cut at `end` ends: before a number the
+/// cut would split (`line 000256` shown as `line 00025…` reads as 25),
+/// unless the number is all there is to show.
+fn number_kept(payload: &[u8], end: usize) -> usize {
+    let splits = end < payload.len() && payload[end].is_ascii_digit();
+    let start = payload[..end]
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    if splits && start > 0 {
+        start
+    } else {
+        end
+    }
 }
 
 /// The analysis flags' names for a table cell (`zero window · window
@@ -352,6 +368,16 @@ pub fn explain(seq: u32, len: u32, ack: u32, f: &Findings) -> Vec<String> {
 mod tests {
     use super::{analysis_words, explain, push_preview, push_quoted_preview};
     use crate::flow::{Analysis, Findings};
+
+    #[test]
+    fn a_preview_is_not_cut_inside_a_number() {
+        let mut s = String::new();
+        push_quoted_preview(&mut s, b"line 000256: the slow reader", 10);
+        assert_eq!(s, "\"line …\"");
+        s.clear();
+        push_quoted_preview(&mut s, b"123456789012", 5);
+        assert_eq!(s, "\"12345…\"");
+    }
 
     #[test]
     fn a_keep_alive_into_a_zero_window_is_named_a_window_probe() {
