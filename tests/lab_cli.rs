@@ -265,3 +265,44 @@ fn check_quiet_prints_the_verdict_alone_and_write_saves_every_part() {
     assert!(last.starts_with("✓ lab hello: the point showed"), "{last}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_lab_dumps_the_start_of_its_first_payloads_and_names_the_rest() {
+    if !can_capture("a_lab_dumps_the_start_of_its_first_payloads_and_names_the_rest") {
+        return;
+    }
+    // zero-window sends 8 MiB in 16 and 32 KiB segments: its dumps were
+    // thousands of lines before the cap.
+    let out = tcplab()
+        .args(["lab", "zero-window", "--color", "never"])
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let dumps: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  #") && l.contains("bytes of payload"))
+        .collect();
+    assert!(!dumps.is_empty() && dumps.len() <= 10, "{dumps:?}");
+    // 128 bytes shown of each, in 8 lines of 16.
+    let cut = text.matches("more bytes not shown (a lab shows the start of each)");
+    assert_eq!(cut.count(), dumps.len(), "{text}");
+    assert!(text.lines().count() < 400, "{} lines", text.lines().count());
+    // --every-row unfolds the rows and the ladder.
+    let out = tcplab()
+        .args([
+            "lab",
+            "zero-window",
+            "--every-row",
+            "--diagram",
+            "--hexdump",
+            "none",
+        ])
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("folded"), "{text}");
+}

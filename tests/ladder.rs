@@ -59,6 +59,7 @@ fn opts(width: usize, colour: bool) -> TextOptions {
         max_hex: 4096,
         explain: false,
         fold: true,
+        dump_budget: usize::MAX,
         kernel_changes: false,
     }
 }
@@ -590,6 +591,48 @@ fn long_captures_are_cut_at_max_arrows() {
     let tail = ladder_lines(&l, &opts(100, false)).tail.join("\n");
     assert!(tail.contains(&format!("{} more segments not drawn", l.omitted())));
     assert!(svg(&l).contains("more segments not drawn"));
+}
+
+#[test]
+fn a_long_ladder_folds_its_uneventful_runs_as_the_timeline_does() {
+    let l = ladder("lossy-bulk.pcap");
+    let n = l.arrows().len();
+    assert!(n > 500, "{n} arrows");
+    let drawn = |fold: bool| {
+        let o = TextOptions {
+            fold,
+            ..opts(120, false)
+        };
+        ladder_lines(&l, &o).arrows
+    };
+    let folded = drawn(true);
+    assert!(
+        folded.len() < n / 2,
+        "{} groups for {n} arrows",
+        folded.len()
+    );
+    // Each fold says how many arrows it holds; with the drawn ones, all.
+    let mut held = 0;
+    let mut kept = 0;
+    for group in &folded {
+        match group[0].split_once("⋮ ") {
+            Some((_, rest)) => {
+                let count: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+                held += count.parse::<usize>().unwrap();
+            }
+            None => kept += 1,
+        }
+    }
+    assert_eq!(held + kept, n, "folded {held} + drawn {kept} of {n}");
+    // The handshake, every retransmission's first few and the teardown stay.
+    let text = folded.concat().join("\n");
+    assert!(text.contains("SYN seq 0"), "{text}");
+    assert!(text.contains("retransmission"), "{text}");
+    assert!(text.contains("FIN"), "{text}");
+    // --every-row (no fold) draws every arrow.
+    let every = drawn(false);
+    assert_eq!(every.len(), n);
+    assert!(!every.concat().join("\n").contains("⋮"));
 }
 
 // ---- the binary ------------------------------------------------------

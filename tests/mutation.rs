@@ -62,6 +62,7 @@ fn read_all(bytes: Vec<u8>, what: &str) -> Read {
                 explain: false,
                 max_hex: 4096,
                 fold: true,
+                dump_budget: usize::MAX,
                 kernel_changes: false,
             };
             let mut rows = RowWriter::new(opts);

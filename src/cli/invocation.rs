@@ -213,6 +213,8 @@ pub struct Lab {
     pub check: bool,
     /// `--check --quiet`: the verdict line only.
     pub quiet: bool,
+    /// `--every-row`: no folding of a long part.
+    pub every_row: bool,
     /// `--write FILE`: every frame captured, the parts in order.
     pub write: Option<PathBuf>,
     pub format: Format,
@@ -479,6 +481,7 @@ fn lab(a: LabArgs) -> Result<Lab, clap::Error> {
             explain: a.explain,
         },
         name: a.name,
+        every_row: a.every_row,
         check: a.check,
         quiet: a.quiet,
         write: a.write,

@@ -406,6 +406,11 @@ pub struct LabArgs {
     #[arg(long)]
     pub explain: bool,
 
+    /// Show every row, size line and arrow of a long part (60 frames or
+    /// more), which is folded by default as `trace` folds it.
+    #[arg(long)]
+    pub every_row: bool,
+
     #[command(flatten)]
     pub diagram: DiagramArgs,
 }
@@ -512,7 +517,8 @@ pub struct DiagramArgs {
     pub mermaid: bool,
 
     /// Show the report one segment at a time, advancing on Enter; b goes back,
-    /// q stops (for pacing a class). With --diagram: the ladder alone.
+    /// q stops (for pacing a class). With --diagram: the ladder instead of the
+    /// table, an arrow per Enter; the totals still come at the end.
     #[arg(long)]
     pub step: bool,
 }

@@ -86,6 +86,7 @@ pub fn text_options(view: &View, color: ColorChoice, default_width: usize) -> Te
         max_hex: view.max_hex,
         explain: view.explain,
         fold: true,
+        dump_budget: usize::MAX,
         kernel_changes: false,
     }
 }

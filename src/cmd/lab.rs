@@ -10,14 +10,19 @@ use super::step::play_steps;
 use crate::cli::{text_options, ColorChoice, Format, Lab};
 use crate::flow::Packet;
 use crate::render::{lab_ladders, lab_steps, text_prose, write_lab_json, write_lab_text};
-use crate::render::{CaptureInfo, Outcome, Paint, TextOptions};
+use crate::render::{CaptureInfo, Outcome, Paint, TextOptions, LAB_DUMP_BUDGET, LAB_DUMP_BYTES};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
 use crate::values::LinkType;
 use crate::{Error, Result};
 
 /// Runs `tcplab lab`.
 pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    let opts = text_options(&args.view, color, 100);
+    let opts = TextOptions {
+        dump_budget: LAB_DUMP_BUDGET,
+        max_hex: args.view.max_hex.min(LAB_DUMP_BYTES),
+        fold: !args.every_row,
+        ..text_options(&args.view, color, 100)
+    };
     if args.name == "list" {
         return list(args.format, out).map_err(output_error);
     }
@@ -189,6 +194,7 @@ mod tests {
             max_hex: 0,
             explain: false,
             fold: false,
+            dump_budget: usize::MAX,
             kernel_changes: false,
         };
         let mut out = Vec::new();

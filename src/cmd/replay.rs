@@ -74,7 +74,11 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
     let mut src = FileSource::open(&args.file)?;
     let filter = args.filter.as_deref().map(FrameFilter::new).transpose()?;
     // Piped or redirected, rows are never wrapped (as tcpdump's).
-    let opts = text_options(&args.view, color, usize::MAX);
+    // Replay streams its rows and never folds them: nor does its ladder.
+    let opts = TextOptions {
+        fold: false,
+        ..text_options(&args.view, color, usize::MAX)
+    };
     let mut output = match (args.show, args.format) {
         (ReplayShow::Follow, _) => Output::Follow {
             stream: args.stream.unwrap_or(0),

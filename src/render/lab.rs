@@ -16,6 +16,13 @@ use crate::values::SocketLog;
 /// Payload bytes shown per packet, in hex dumps and JSON records.
 pub const LAB_MAX_HEX: usize = 4096;
 
+/// A lab's text cuts each dump after [`LAB_DUMP_BYTES`] and stops dumping
+/// a part once [`LAB_DUMP_BUDGET`] bytes are shown: the loss lab's
+/// 1448-byte segments were 2,800 lines of alphabet, burying what the lab
+/// is about, while framing's 7-byte pieces are all shown.
+pub const LAB_DUMP_BYTES: usize = 128;
+pub const LAB_DUMP_BUDGET: usize = 10 * LAB_DUMP_BYTES;
+
 /// A scenario: its name, the seed lesson it comes from, and what to watch.
 pub struct Lab {
     pub name: &'static str,

@@ -22,7 +22,7 @@ pub use follow::{escape, FollowWriter};
 pub use hexdump::{hexdump, hexdump_at, Span};
 pub use lab::{
     lab_ladders, lab_steps, write_lab_json, write_lab_text, Check, ConnectionLogs, Lab, Outcome,
-    Part, LAB_MAX_HEX,
+    Part, LAB_DUMP_BUDGET, LAB_DUMP_BYTES, LAB_MAX_HEX,
 };
 pub use ladder::{
     endpoint_text, endpoints, ladder_lines, ladder_slides, write_ladder, write_ladder_mermaid,

@@ -233,8 +233,33 @@ pub fn errno_name(e: &std::io::Error) -> String {
 
 /// An I/O error in the words Node uses (`ECONNRESET`, ...), plus the OS text.
 pub fn describe_io_error(e: &std::io::Error) -> String {
+    // Rust's "Connection refused (os error 111)": the number says again
+    // what the code says, and Node never shows it.
+    let text = e.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => &text[..i],
+        _ => &text,
+    };
     match errno_code(e) {
-        Some(code) => format!("{code}: {e}"),
-        None => e.to_string(),
+        Some(code) => format!("{code}: {text}"),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_io_error;
+
+    #[test]
+    fn an_error_is_named_as_node_names_it_without_rusts_errno() {
+        let e = std::io::Error::from_raw_os_error(104);
+        assert_eq!(
+            describe_io_error(&e),
+            "ECONNRESET: Connection reset by peer"
+        );
+        let e = std::io::Error::from_raw_os_error(32);
+        assert_eq!(describe_io_error(&e), "EPIPE: Broken pipe");
+        let e = std::io::Error::other("no (os error here");
+        assert_eq!(describe_io_error(&e), "no (os error here");
     }
 }

@@ -23,6 +23,7 @@
 //! assert!(String::from_utf8(mermaid).unwrap().starts_with("sequenceDiagram"));
 //! ```
 
+mod fold;
 mod lanes;
 mod mermaid;
 mod notes;

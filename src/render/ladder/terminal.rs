@@ -16,6 +16,7 @@
 
 use std::io::{self, Write};
 
+use super::fold::{plan, ArrowFold, Drawn};
 use super::{endpoint_text, AppMark, Arrow, Ladder, MAX_ARROWS};
 use crate::render::text::{cut, visible_width, wrap};
 use crate::render::SegmentKind;
@@ -244,7 +245,16 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
     ));
 
     let marks = ladder.marks_around();
-    for (a, (before, after)) in ladder.arrows().iter().zip(&marks) {
+    for drawn in plan(ladder.arrows(), &marks, opts.fold) {
+        let i = match drawn {
+            Drawn::Arrow(i) => i,
+            Drawn::Fold(f) => {
+                let group = fold_lines(&f, &lay, &blank, &empty_row, pal);
+                out.arrows.push(group.into_iter().map(fit).collect());
+                continue;
+            }
+        };
+        let (a, (before, after)) = (&ladder.arrows()[i], &marks[i]);
         let mut group: Vec<String> = before.iter().map(|m| mark_line(m, &lay, pal)).collect();
         let text = arrow_text(a, lay.previews);
         // A lost arrow's label goes above it, so the line can stop half-way.
@@ -312,6 +322,37 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
     out.head = out.head.into_iter().map(fit).collect();
     out.tail = out.tail.into_iter().map(fit).collect();
     out
+}
+
+/// A fold's lines: its title between the lifelines, its counts beside the
+/// server's (or below the title when notes go between the lifelines).
+fn fold_lines(
+    f: &ArrowFold,
+    lay: &Layout,
+    blank: &str,
+    empty_row: &str,
+    pal: Palette,
+) -> Vec<String> {
+    let title = pal.paint(Paint::Dim, &centred(&f.title(), lay.span));
+    let row = format!("{blank}│{title}│");
+    let counts = f.counts();
+    match lay.notes_right {
+        Some(w) if w > 0 => {
+            let mut lines = wrap("", &counts, w, "  ").into_iter();
+            let mut group = vec![format!("{row}  {}", lines.next().unwrap_or_default())];
+            group.extend(lines.map(|l| format!("{empty_row}  {l}")));
+            group
+        }
+        _ => {
+            let inner = lay.span.saturating_sub(2);
+            let mut group = vec![row];
+            for line in wrap("", &counts, inner, "  ") {
+                let pad = inner.saturating_sub(visible_width(&line));
+                group.push(format!("{blank}│ {line}{} │", " ".repeat(pad)));
+            }
+            group
+        }
+    }
 }
 
 /// `client ADDR` over the client's lifeline, `server ADDR` ending over the

@@ -3,10 +3,10 @@
 use std::io::{self, Write};
 
 use super::fold::{folded, plan, Shown};
+use super::sizes::{ip_name, numbers_text, outer_paint};
 
 /// How much of each payload a folded trace dumps.
 const FOLDED_DUMP: usize = 256;
-use super::sizes::{ip_name, outer_paint};
 use super::timeline::direction_text;
 use super::{prose, HexdumpMode, TextOptions};
 use crate::flow::Packet;
@@ -102,6 +102,8 @@ pub fn dumps(
     } else {
         opts.max_hex
     };
+    let mut shown_bytes = 0;
+    let mut left = Vec::new();
     for shown in shown {
         let p = match shown {
             Shown::Row(p) => p,
@@ -112,13 +114,45 @@ pub fn dumps(
                 continue;
             }
         };
-        any |= dump_one(w, p, max_hex, opts)?;
+        if shown_bytes >= opts.dump_budget {
+            if has_dump(p, opts.hexdump) {
+                left.push(p.number);
+            }
+            continue;
+        }
+        let one = dump_one(w, p, max_hex, opts)?;
+        shown_bytes += dumped_len(p, opts.hexdump).min(max_hex);
+        any |= one;
+    }
+    if !left.is_empty() {
+        let text = format!(
+            "{} not dumped: {} more (a lab dumps {} bytes at most; --write FILE saves every byte for Wireshark)",
+            numbers_text(&left),
+            left.len(),
+            opts.dump_budget
+        );
+        prose(w, "  ", &pal.paint(Paint::Dim, &text), opts)?;
+        writeln!(w)?;
     }
     if !any {
         writeln!(w, "  (no payload bytes)")?;
         writeln!(w)?;
     }
     Ok(())
+}
+
+/// Whether `dump_one` dumps anything of `p` in `mode`.
+fn has_dump(p: &Packet, mode: HexdumpMode) -> bool {
+    dumped_len(p, mode) > 0
+}
+
+/// The bytes of `p` a dump in `mode` is of.
+fn dumped_len(p: &Packet, mode: HexdumpMode) -> usize {
+    match mode {
+        HexdumpMode::Payload => p.payload().len(),
+        HexdumpMode::Frame => p.data.len(),
+        HexdumpMode::None => 0,
+    }
 }
 
 /// The dump of one frame or its payload, as the options say, cut after
@@ -156,7 +190,9 @@ pub fn dump_one(
     hexdump(w, shown, &spans, pal, per_line, "  ")?;
     if shown.len() < bytes.len() {
         let more = bytes.len() - shown.len();
-        let how = if max_hex < opts.max_hex {
+        let how = if opts.dump_budget != usize::MAX {
+            "a lab shows the start of each"
+        } else if max_hex < opts.max_hex {
             "a folded trace; --every-row dumps them"
         } else {
             "--max-hex"

@@ -60,6 +60,10 @@ pub struct TextOptions {
     pub raw_seq: bool,
     /// Cut each dump after this many bytes.
     pub max_hex: usize,
+    /// Stop dumping once this many bytes are shown in a trace and name the
+    /// rest in one line: a lab's point is not its bytes (`usize::MAX`
+    /// everywhere else).
+    pub dump_budget: usize,
     /// Explain every header field of each frame shown (`--explain`).
     pub explain: bool,
     /// Fold the uneventful middle of a long exchange (`trace`; off with

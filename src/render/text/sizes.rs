@@ -152,7 +152,7 @@ const MAX_NUMBERS: usize = 12;
 
 /// `#3, #5, #7-10`: ascending frame numbers, runs joined, at most
 /// [`MAX_NUMBERS`] items and then `and 20 more`.
-fn numbers_text(numbers: &[u64]) -> String {
+pub(crate) fn numbers_text(numbers: &[u64]) -> String {
     let mut runs: Vec<(u64, u64)> = Vec::new();
     for &n in numbers {
         match runs.last_mut() {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{dump_one, explain_one, marks_of, size_row, timeline_rows, trace_head, trace_tail};
-use super::{strip_escapes, visible_width, HexdumpMode, TextOptions};
+use super::{HexdumpMode, TextOptions};
 use crate::flow::Packet;
 use crate::render::{ladder_lines, Ladder, Marks, OutputLine, Steps, TraceReport};
 
@@ -143,21 +143,6 @@ fn segment_lines(p: &Packet, width: usize, opts: &TextOptions) -> io::Result<Vec
     })
 }
 
-/// An arrow's line with its gutter (frame number and time) blanked: the
-/// row above says them. An application's mark keeps its time, which no
-/// row says (`0.139 ├╴'connect'`).
-fn without_gutter(line: &str) -> String {
-    // The client's lifeline is the first `│`, or a mark's `├`.
-    let Some(at) = line.find(['│', '├']) else {
-        return line.to_string();
-    };
-    let gutter = &line[..at];
-    if strip_escapes(gutter).split_whitespace().count() < 2 {
-        return line.to_string();
-    }
-    format!("{}{}", " ".repeat(visible_width(gutter)), &line[at..])
-}
-
 /// One segment's piece of a stepped report: its row, then what goes under
 /// the row and its arrow (sizes, dump, fields).
 pub struct Segment {
@@ -185,9 +170,10 @@ pub fn push_segments(steps: &mut Steps, segments: &[Segment], ladders: &[Arrows]
     for (i, s) in segments.iter().enumerate() {
         steps.pause(format!("segment {} of {n}", i + 1));
         steps.extend(s.row.iter().cloned());
-        // The row already says the number and time.
+        // The arrow keeps its frame number and time, as in the ladder: a
+        // mark above it has its own time, and the two are read together.
         let arrow = ladders.iter().flat_map(|a| a.of_frame(s.frame));
-        steps.extend(arrow.map(|l| without_gutter(l)));
+        steps.extend(arrow.cloned());
         steps.extend(s.more.iter().cloned());
         steps.blank();
     }

@@ -5,7 +5,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use super::facts::{data_segments, first, flag_names, from_client, from_server, has, payload};
+use super::facts::{
+    count, data_segments, first, flag_names, from_client, from_server, has, payload,
+};
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::flow::{Packet, Phase};
@@ -202,15 +204,15 @@ pub(super) async fn echo() -> Result<Outcome> {
             && kinds.contains(&"data"),
     );
     out.happened.push(format!(
-        "client: wrote {} bytes in 2 writes, read {} bytes in {} data event(s)",
+        "client: wrote {} bytes in 2 writes, read {} bytes in {}",
         c.bytes_written,
         c.bytes_read,
-        c.reads().len()
+        count(c.reads().len(), "data event")
     ));
     out.happened.push(format!(
-        "server: read {} bytes in {} data event(s), wrote {} bytes (one reply per read)",
+        "server: read {} bytes in {}, wrote {} bytes (one reply per read)",
         s.bytes_read,
-        s.reads().len(),
+        count(s.reads().len(), "data event"),
         s.bytes_written
     ));
     out.parts
@@ -327,7 +329,9 @@ fn tally(out: &mut Outcome, title: &str, r: &TraceReport) -> (usize, usize) {
     let segments = data_segments(&r.packets, true);
     let reads = r.sockets.server.reads().len();
     out.happened.push(format!(
-        "{title}: 10 writes → {segments} segment(s) → {reads} read(s)"
+        "{title}: 10 writes → {} → {}",
+        count(segments, "segment"),
+        count(reads, "read")
     ));
     (segments, reads)
 }
@@ -386,11 +390,11 @@ pub(super) async fn framing() -> Result<Outcome> {
         data_segments(&r.packets, true) > messages.len(),
     );
     out.happened.push(format!(
-        "3 messages = {} bytes (4-byte length + text each), written as {} writes of up to 7 bytes; {} segments carried them, the server read {} time(s)",
+        "3 messages = {} bytes (4-byte length + text each), written as {} writes of up to 7 bytes; {} segments carried them, the server read {}",
         stream.len(),
         chunks.len(),
         data_segments(&r.packets, true),
-        r.sockets.server.reads().len()
+        count(r.sockets.server.reads().len(), "time")
     ));
     for l in reply.lines() {
         out.happened.push(format!("decoded: {l}"));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::facts::{first, from_server, has, streams};
+use super::facts::{count, first, from_server, has, streams};
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::lab::client::{self, Ending, RetryPolicy};
@@ -108,7 +108,8 @@ pub(super) async fn refused() -> Result<Outcome> {
         .filter_map(|a| a.retry_in.map(|d| format!("{} ms", d.as_millis())))
         .collect();
     out.happened.push(format!(
-        "{refused} attempt(s) refused (ECONNREFUSED: SYN answered by RST-ACK{}), waits doubling: {}; attempt {} connected after the server started at {} ms",
+        "{} refused (ECONNREFUSED: SYN answered by RST-ACK{}), waits doubling: {}; attempt {} connected after the server started at {} ms",
+        count(refused, "attempt"),
         rst.map(|f| format!(", first at frame {f}")).unwrap_or_default(),
         delays.join(", "),
         attempts.len(),

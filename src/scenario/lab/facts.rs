@@ -3,6 +3,14 @@
 use crate::decode::Flags;
 use crate::flow::{Direction, Packet, Piece, Reassembler};
 
+/// `1 segment`, `10 segments`: a count and its noun, plural past one.
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// A packet sent by the client (the side that opened its stream).
 pub fn from_client(p: &Packet) -> bool {
     p.direction() == Some(Direction::ClientToServer)

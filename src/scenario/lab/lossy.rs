@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::facts::{from_client, from_server, has};
+use super::facts::{count, from_client, from_server, has};
 use super::{Outcome, Part};
 use crate::decode::Flags;
 use crate::flow::{recoveries, Analysis, Found, Packet, Recovery};
@@ -169,10 +169,6 @@ fn sacked_segments(ack: &Packet) -> u32 {
     bytes.div_ceil(SEGMENT as u32)
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The mid-stream recovery, the ACKs counted as tshark names them (a window
 /// update when the window changed, checked first, else a duplicate ACK) and
 /// as Linux counts them (segments SACKed beyond the hole).
@@ -204,7 +200,7 @@ fn dup_ack_words(r: &Recovery, packets: &[Packet]) -> String {
          recovery counts neither: it counts the segments SACKed beyond the hole ({} by #{}), \
          and 3 are enough to call the hole lost. The sender resent it (#{}, {how}) {:.1} ms \
          after the first try (#{}), {:.1} ms after the last of those ACKs",
-        plural(acks.len(), "ACK", "ACKs"),
+        count(acks.len(), "ACK"),
         first.number,
         last.number,
         named(Analysis::DUPLICATE_ACK),

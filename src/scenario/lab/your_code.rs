@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::facts::count;
 use super::{Outcome, Part};
 use crate::lab::ServeMode;
 use crate::render::ProgramReport;
@@ -70,8 +71,8 @@ fn outcome(r: ProgramReport) -> Outcome {
         kernel.is_some_and(|k| k.bytes_sent == Some(2)),
     );
     out.happened.push(format!(
-        "the program printed {} line(s), shown among the segments at the time tcplab read them",
-        c.lines.len()
+        "the program printed {}, shown among the segments at the time tcplab read them",
+        count(c.lines.len(), "line")
     ));
     out.happened.push(
         "trace your own: sudo tcplab trace --server echo --port 3099 -- node sender.js \
