@@ -95,7 +95,7 @@ pub fn text_options(opts: u8) -> TextOptions {
         },
         width: WIDTHS[usize::from(opts & 0x07)],
         hexdump: match (opts >> 4) & 0x03 {
-            0 => HexdumpMode::Payload,
+            0 | 3 => HexdumpMode::Payload,
             1 => HexdumpMode::Frame,
             _ => HexdumpMode::None,
         },
@@ -103,6 +103,11 @@ pub fn text_options(opts: u8) -> TextOptions {
         max_hex: if opts & 0x80 != 0 { 16 } else { 4096 },
         // Folding needs 60 frames; an input has fewer, so it is always on.
         fold: true,
+        // Hex mode 3 dumps payloads as a lab does: under a budget.
+        dump_budget: match (opts >> 4) & 0x03 {
+            3 => 16,
+            _ => usize::MAX,
+        },
         kernel_changes: false,
         // The options byte is full: every field is explained, always.
         explain: true,
