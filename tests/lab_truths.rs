@@ -551,12 +551,12 @@ fn the_coalesce_control_keeps_the_writes_apart() {
         let happened = said(&lab, "happened");
         assert!(
             happened.contains(
-                "paced writes, the receiver reads at once: 10 writes → 10 segment(s) → 10 read(s)"
+                "paced writes, the receiver reads at once: 10 writes → 10 segments → 10 reads"
             ),
             "{happened}"
         );
         assert!(
-            happened.contains("the receiver reads late (100 ms): 10 writes → 10 segment(s)")
+            happened.contains("the receiver reads late (100 ms): 10 writes → 10 segments")
                 && happened.contains(
                     "10 of its 10 segments left with every byte before them acknowledged"
                 ),

@@ -138,10 +138,12 @@ fn plain(text: &str) -> String {
 
 /// The frame numbers of the timeline rows in `text`, in order: replay's
 /// rows (`    4   0.000445 s0 ...`) and trace's (`  4   0.241   c → s ...`,
-/// or at 60 columns `  4   c → s ...`).
+/// or at 60 columns `  4   c → s ...`); not the arrows under them, which
+/// have their number and time too (` 4 0.241 │──...`).
 fn rows(text: &str) -> Vec<u64> {
     plain(text)
         .lines()
+        .filter(|l| !l.contains(['│', '├']))
         .filter_map(|l| {
             let mut words = l.split_whitespace();
             let n = words.next()?.parse().ok()?;

@@ -10,18 +10,6 @@ use std::process::Command;
 
 use common::*;
 
-fn chromium() -> PathBuf {
-    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
-        for name in ["chromium", "chromium-browser"] {
-            let p = Path::new(dir).join(name);
-            if p.is_file() {
-                return p;
-            }
-        }
-    }
-    panic!("these tests need headless Chromium: run `bash scripts/setup.sh` (Debian's chromium)");
-}
-
 /// Chromium run headless on `url` with `args`; its stdout.
 fn headless(args: &[&str], url: &Path) -> String {
     let profile = url.with_extension("profile");

@@ -80,12 +80,14 @@ pub struct Diagram {
     pub svg_fold_acks: bool,
     /// `--svg-page`: one long page instead of 16:9 slides.
     pub svg_page: bool,
+    /// `--html FILE`: the page of the report, with its ladder.
+    pub html: Option<PathBuf>,
 }
 
 impl Diagram {
     /// True if any ladder diagram is asked for.
     pub fn wanted(&self) -> bool {
-        self.screen != LadderScreen::None || self.svg.is_some()
+        self.screen != LadderScreen::None || self.svg.is_some() || self.html.is_some()
     }
 
     /// True if stdout is the Mermaid text alone (no report).
@@ -535,6 +537,7 @@ fn diagram(sub: &str, a: DiagramArgs, text: bool) -> Result<Diagram, clap::Error
         svg: a.svg,
         svg_fold_acks: a.svg_fold_acks,
         svg_page: a.svg_page,
+        html: a.html,
     })
 }
 

@@ -512,6 +512,12 @@ pub struct DiagramArgs {
     #[arg(long, requires = "svg")]
     pub svg_fold_acks: bool,
 
+    /// Write one self-contained web page (works offline): the timeline,
+    /// the ladder, and the selected segment's fields and bytes, linked as
+    /// in Wireshark; arrow keys step, f follows the stream.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Print the ladder diagram as a Mermaid sequence diagram (for handouts).
     #[arg(long, conflicts_with_all = ["diagram", "step"])]
     pub mermaid: bool,

@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 
 use super::diagram::draw_diagram;
 use super::output_error;
+use super::page::write_page;
 use super::step::play_steps;
 use crate::cli::{text_options, ColorChoice, Format, Lab};
 use crate::flow::Packet;
-use crate::render::{lab_ladders, lab_steps, text_prose, write_lab_json, write_lab_text};
+use crate::render::{
+    lab_ladders, lab_page, lab_steps, text_prose, write_lab_json, write_lab_text, Marks,
+};
 use crate::render::{CaptureInfo, Outcome, Paint, TextOptions, LAB_DUMP_BUDGET, LAB_DUMP_BYTES};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
 use crate::values::LinkType;
@@ -63,6 +66,11 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
             }
             draw_diagram(&diagram, ladder, &opts, text, out)?;
         }
+    }
+    if let Some(path) = &args.diagram.html {
+        let marks = Marks::new();
+        let (page, parts) = lab_page(lab, &outcome, &marks);
+        write_page(path, &page, &parts, text.then_some((&opts, &mut *out)))?;
     }
     if args.check && args.format == Format::Text {
         verdict(out, lab.name, &outcome, &opts).map_err(output_error)?;

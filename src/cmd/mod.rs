@@ -6,6 +6,7 @@
 pub mod capture;
 mod diagram;
 pub mod lab;
+mod page;
 pub mod replay;
 pub mod send;
 pub mod serve;

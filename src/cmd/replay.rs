@@ -3,9 +3,11 @@
 //! its frame is read. Memory holds per-stream state only.
 
 use std::io::Write;
+use std::path::Path;
 
 use super::diagram::draw_diagram;
 use super::output_error;
+use super::page::write_page;
 use super::step::play_steps;
 use crate::capture::{FileSource, FrameFilter};
 use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
@@ -13,7 +15,8 @@ use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoint_text, endpoints, explain_one, hexdump, layout_spans, lines_of,
     push_segments, size_line, write_record_explained, write_summary, Arrows, FollowWriter,
-    HexdumpMode, Ladder, Paint, RowWriter, Segment, Span, Steps, TextOptions,
+    HexdumpMode, Ladder, Marks, PagePart, PageText, Paint, RowWriter, Segment, Span, Steps,
+    TextOptions,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};
@@ -67,6 +70,8 @@ struct Pass {
     damage: Option<String>,
     /// The conversations, for the summary's endpoints.
     pipeline: Pipeline,
+    /// `--html FILE`: the frames shown, kept for the page.
+    kept: Vec<Packet>,
 }
 
 /// Runs `replay` and writes to `out`.
@@ -124,6 +129,9 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
         let text = args.format == ReplayFormat::Text;
         draw_diagram(&args.diagram, l, &opts, text, out)?;
     }
+    if let Some(path) = &args.diagram.html {
+        page(args, path, &pass, &opts, out)?;
+    }
     let drawn_stream = args.stream.unwrap_or(0);
     let followed_nothing = matches!(
         output,
@@ -172,6 +180,7 @@ fn read_all(
     };
     let drawn_stream = args.stream.unwrap_or(0);
     let mut ladder: Option<Ladder> = None;
+    let mut kept = Vec::new();
     let rows_shown = !args.diagram.mermaid();
     // A stepped replay steps through the drawn stream.
     let shown_stream = match args.diagram.step() {
@@ -217,12 +226,16 @@ fn read_all(
             }
         }
         emit(output, out, &p, opts, opts.max_hex).map_err(output_error)?;
+        if args.diagram.html.is_some() {
+            kept.push(p.clone());
+        }
     };
     Ok(Pass {
         totals,
         ladder,
         damage,
         pipeline,
+        kept,
     })
 }
 
@@ -363,6 +376,51 @@ fn dump(out: &mut dyn Write, packet: &Packet, opts: &TextOptions) -> std::io::Re
     Ok(())
 }
 
+/// `10 frames read, 10 shown; analysis: retransmission 2`.
+fn totals_line(totals: &Totals) -> String {
+    let flagged: Vec<String> = totals
+        .analysis
+        .iter()
+        .zip(Analysis::all_names())
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, name)| format!("{name} {n}"))
+        .collect();
+    let mut line = format!("{} frames read, {} shown", totals.frames, totals.shown);
+    if !flagged.is_empty() {
+        line.push_str(&format!("; analysis: {}", flagged.join(", ")));
+    }
+    line
+}
+
+/// `--html FILE`: the frames shown, the drawn stream's ladder, the totals.
+fn page(
+    args: &Replay,
+    path: &Path,
+    pass: &Pass,
+    opts: &TextOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let marks = Marks::new();
+    let head = match args.stream {
+        Some(n) => format!("{} · stream {n}", args.file.display()),
+        None => args.file.display().to_string(),
+    };
+    let part = PagePart {
+        title: String::new(),
+        head,
+        packets: &pass.kept,
+        marks: &marks,
+        ladders: pass.ladder.iter().cloned().collect(),
+        tail: totals_line(&pass.totals),
+    };
+    let text = PageText {
+        title: format!("tcplab replay {}", args.file.display()),
+        ..PageText::default()
+    };
+    let say = (args.format == ReplayFormat::Text).then_some((opts, out));
+    write_page(path, &text, &[part], say)
+}
+
 fn finish(
     output: &mut Output,
     out: &mut dyn Write,
@@ -373,17 +431,7 @@ fn finish(
     let totals = &pass.totals;
     match output {
         Output::Rows(_) | Output::Stepped { .. } => {
-            let flagged: Vec<String> = totals
-                .analysis
-                .iter()
-                .zip(Analysis::all_names())
-                .filter(|(n, _)| **n > 0)
-                .map(|(n, name)| format!("{name} {n}"))
-                .collect();
-            let mut line = format!("{} frames read, {} shown", totals.frames, totals.shown);
-            if !flagged.is_empty() {
-                line.push_str(&format!("; analysis: {}", flagged.join(", ")));
-            }
+            let line = totals_line(totals);
             crate::render::text_prose(out, "", &opts.palette.paint(Paint::Dim, &line), opts)
         }
         Output::Json { first, batch } => {

@@ -6,11 +6,13 @@ use std::io::Write;
 use std::path::Path;
 
 use super::diagram::draw_diagram;
+use super::page::write_page;
 use super::step::play_steps;
 use super::{load_writes, output_error};
 use crate::cli::{text_options, ColorChoice, Format, Trace, TracePath};
 use crate::lab::ExchangePlan;
 use crate::render::{trace_steps, write_trace_json, write_trace_text, Arrows, Ladder, TraceReport};
+use crate::render::{PagePart, PageText};
 use crate::scenario::impaired::{trace_impaired, CaptureAt, PathPlan};
 use crate::scenario::trace::trace;
 use crate::{Error, Result};
@@ -72,6 +74,14 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
     flushed?;
     if let Some(steps) = &steps {
         play_steps(steps, &opts, out)?;
+    }
+    if let (Some(path), Some(ladder)) = (&args.diagram.html, &ladder) {
+        let part = PagePart::of_trace("", &report, vec![ladder.clone()]);
+        let title = PageText {
+            title: "tcplab trace".into(),
+            ..PageText::default()
+        };
+        write_page(path, &title, &[part], text.then_some((&opts, &mut *out)))?;
     }
     match &ladder {
         Some(ladder) => draw_diagram(&args.diagram, ladder, &opts, text, out),

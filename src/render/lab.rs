@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::text::{push_streams, write_streams_text, NO_BREAK};
 use super::{lines_of, push_trace, Arrows, StepView, Steps};
 use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint};
-use super::{TextOptions, TraceReport};
+use super::{HexdumpMode, Marks, PagePart, PageText, Palette, TextOptions, TraceReport};
 use crate::flow::Packet;
 use crate::values::SocketLog;
 
@@ -234,6 +234,56 @@ fn part_ladders(part: &Part) -> Vec<Ladder> {
                 .collect()
         }
     }
+}
+
+/// `lab --html`: the page's narrative, what happened and the checks as
+/// plain text (the page wraps it), and a part per run with its ladders.
+pub fn lab_page<'a>(lab: &Lab, o: &'a Outcome, marks: &'a Marks) -> (PageText, Vec<PagePart<'a>>) {
+    let opts = TextOptions {
+        palette: Palette { enabled: false },
+        width: usize::MAX,
+        hexdump: HexdumpMode::None,
+        raw_seq: false,
+        max_hex: 0,
+        dump_budget: 0,
+        explain: false,
+        fold: false,
+        kernel_changes: false,
+    };
+    let text = |f: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| {
+        lines_of(f).map(|l| l.join("\n")).unwrap_or_default()
+    };
+    let mut intro = text(&|w| lab_head(w, lab, &opts));
+    // The first line is the page's title.
+    let title = match intro.split_once('\n') {
+        Some((first, rest)) => {
+            let first = first.to_string();
+            intro = rest.to_string();
+            first
+        }
+        None => std::mem::take(&mut intro),
+    };
+    let page = PageText {
+        title,
+        intro,
+        end: text(&|w| lab_end(w, o, &opts)),
+    };
+    let parts = o
+        .parts
+        .iter()
+        .map(|part| match &part.report {
+            Some(r) => PagePart::of_trace(&part.title, r, part_ladders(part)),
+            None => PagePart {
+                title: part.title.clone(),
+                head: String::new(),
+                packets: &part.packets,
+                marks,
+                ladders: part_ladders(part),
+                tail: String::new(),
+            },
+        })
+        .collect();
+    (page, parts)
 }
 
 /// `lab --step`: the narrative at once, then each part a segment at a time

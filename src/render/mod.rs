@@ -5,6 +5,7 @@
 mod ascii;
 mod follow;
 mod hexdump;
+mod html;
 mod lab;
 mod ladder;
 mod path;
@@ -20,9 +21,10 @@ mod trace_json;
 
 pub use follow::{escape, FollowWriter};
 pub use hexdump::{hexdump, hexdump_at, Span};
+pub use html::{write_html, PagePart, PageText, PAGE_FRAME_BYTES};
 pub use lab::{
-    lab_ladders, lab_steps, write_lab_json, write_lab_text, Check, ConnectionLogs, Lab, Outcome,
-    Part, LAB_DUMP_BUDGET, LAB_DUMP_BYTES, LAB_MAX_HEX,
+    lab_ladders, lab_page, lab_steps, write_lab_json, write_lab_text, Check, ConnectionLogs, Lab,
+    Outcome, Part, LAB_DUMP_BUDGET, LAB_DUMP_BYTES, LAB_MAX_HEX,
 };
 pub use ladder::{
     endpoint_text, endpoints, ladder_lines, ladder_slides, write_ladder, write_ladder_mermaid,
@@ -41,10 +43,10 @@ pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
 pub use text::{
-    bytes_per_line, explain_one, group, layout_spans, lines_of, options_text, preview,
-    program_steps, push_segments, push_trace, size_line, timeline, trace_steps, visible_width,
-    write_program_text, write_trace_text, Arrows, HexdumpMode, Segment, StepView, TextOptions,
-    NODE_HIGH_WATER_MARK,
+    bytes_per_line, explain_one, group, head_and_tail_text, layout_spans, lines_of, options_text,
+    preview, program_steps, push_segments, push_trace, size_line, timeline, trace_steps,
+    visible_width, write_program_text, write_trace_text, Arrows, HexdumpMode, Segment, StepView,
+    TextOptions, NODE_HIGH_WATER_MARK,
 };
 pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 

@@ -289,3 +289,16 @@ pub fn lab_text(lab: &str, width: usize) -> String {
     assert_success(&out);
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Debian's headless Chromium; without it the test fails naming the fix.
+pub fn chromium() -> std::path::PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        for name in ["chromium", "chromium-browser"] {
+            let p = std::path::Path::new(dir).join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!("these tests need headless Chromium: run `bash scripts/setup.sh` (Debian's chromium)");
+}

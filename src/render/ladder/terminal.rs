@@ -256,39 +256,7 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
         };
         let (a, (before, after)) = (&ladder.arrows()[i], &marks[i]);
         let mut group: Vec<String> = before.iter().map(|m| mark_line(m, &lay, pal)).collect();
-        let text = arrow_text(a, lay.previews);
-        // A lost arrow's label goes above it, so the line can stop half-way.
-        let above = lay.labels_above || a.lost;
-        if above {
-            let label = painted(pal, a.kind, &centred(&text, lay.span));
-            group.push(format!("{blank}│{label}│"));
-        }
-        let on_arrow = if above { "" } else { &text };
-        let body = painted(pal, a.kind, &arrow_body(a, on_arrow, lay.span));
-        let stamp = format!(
-            "{:>n$} {:>t$} ",
-            a.frame,
-            a.time(),
-            n = lay.num_w,
-            t = lay.time_w
-        );
-        let row = format!("{}│{body}│", pal.paint(Paint::Dim, &stamp));
-        match lay.notes_right {
-            Some(w) if !a.notes.is_empty() => {
-                let mut lines = a.notes.iter().flat_map(|n| wrap("", n, w, "  "));
-                group.push(format!("{row}  {}", lines.next().unwrap_or_default()));
-                group.extend(lines.map(|l| format!("{empty_row}  {l}")));
-            }
-            _ => {
-                group.push(row);
-                let inner = lay.span.saturating_sub(2);
-                for line in a.notes.iter().flat_map(|n| wrap("", n, inner, "  ")) {
-                    let pad = inner.saturating_sub(visible_width(&line));
-                    group.push(format!("{blank}│ {line}{} │", " ".repeat(pad)));
-                }
-            }
-        }
-        group.extend(state_lines(a, &lay, &blank, pal));
+        group.extend(arrow_lines(a, &lay, &blank, &empty_row, pal));
         group.extend(after.iter().map(|m| mark_line(m, &lay, pal)));
         out.arrows.push(group.into_iter().map(fit).collect());
     }
@@ -324,8 +292,62 @@ pub fn ladder_lines(ladder: &Ladder, opts: &TextOptions) -> LadderLines {
     out
 }
 
-/// A fold's lines: its title between the lifelines, its counts beside the
-/// server's (or below the title when notes go between the lifelines).
+/// An arrow's lines: its label (when above), the arrow with its frame
+/// number and time, its notes, the states it moved each side to.
+fn arrow_lines(a: &Arrow, lay: &Layout, blank: &str, empty_row: &str, pal: Palette) -> Vec<String> {
+    let mut group = Vec::new();
+    let text = arrow_text(a, lay.previews);
+    // A lost arrow's label goes above it, so the line can stop half-way.
+    let above = lay.labels_above || a.lost;
+    if above {
+        let label = painted(pal, a.kind, &centred(&text, lay.span));
+        group.push(format!("{blank}│{label}│"));
+    }
+    let on_arrow = if above { "" } else { &text };
+    let body = painted(pal, a.kind, &arrow_body(a, on_arrow, lay.span));
+    let stamp = format!(
+        "{:>n$} {:>t$} ",
+        a.frame,
+        a.time(),
+        n = lay.num_w,
+        t = lay.time_w
+    );
+    let row = format!("{}│{body}│", pal.paint(Paint::Dim, &stamp));
+    group.extend(with_notes(row, &a.notes, lay, blank, empty_row));
+    group.extend(state_lines(a, lay, blank, pal));
+    group
+}
+
+/// `row` and `notes` beside the server's lifeline when the layout has
+/// room there, else between the lifelines under it.
+fn with_notes(
+    row: String,
+    notes: &[String],
+    lay: &Layout,
+    blank: &str,
+    empty_row: &str,
+) -> Vec<String> {
+    match lay.notes_right {
+        Some(w) if w > 0 && !notes.is_empty() => {
+            let mut lines = notes.iter().flat_map(|n| wrap("", n, w, "  "));
+            let mut group = vec![format!("{row}  {}", lines.next().unwrap_or_default())];
+            group.extend(lines.map(|l| format!("{empty_row}  {l}")));
+            group
+        }
+        _ => {
+            let inner = lay.span.saturating_sub(2);
+            let mut group = vec![row];
+            for line in notes.iter().flat_map(|n| wrap("", n, inner, "  ")) {
+                let pad = inner.saturating_sub(visible_width(&line));
+                group.push(format!("{blank}│ {line}{} │", " ".repeat(pad)));
+            }
+            group
+        }
+    }
+}
+
+/// A fold's lines: its title between the lifelines, its counts as an
+/// arrow's notes are placed.
 fn fold_lines(
     f: &ArrowFold,
     lay: &Layout,
@@ -334,25 +356,13 @@ fn fold_lines(
     pal: Palette,
 ) -> Vec<String> {
     let title = pal.paint(Paint::Dim, &centred(&f.title(), lay.span));
-    let row = format!("{blank}│{title}│");
-    let counts = f.counts();
-    match lay.notes_right {
-        Some(w) if w > 0 => {
-            let mut lines = wrap("", &counts, w, "  ").into_iter();
-            let mut group = vec![format!("{row}  {}", lines.next().unwrap_or_default())];
-            group.extend(lines.map(|l| format!("{empty_row}  {l}")));
-            group
-        }
-        _ => {
-            let inner = lay.span.saturating_sub(2);
-            let mut group = vec![row];
-            for line in wrap("", &counts, inner, "  ") {
-                let pad = inner.saturating_sub(visible_width(&line));
-                group.push(format!("{blank}│ {line}{} │", " ".repeat(pad)));
-            }
-            group
-        }
-    }
+    with_notes(
+        format!("{blank}│{title}│"),
+        &[f.counts()],
+        lay,
+        blank,
+        empty_row,
+    )
 }
 
 /// `client ADDR` over the client's lifeline, `server ADDR` ending over the

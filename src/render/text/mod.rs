@@ -25,7 +25,7 @@ pub use program::{program_steps, write_program_text};
 pub use sizes::{size_line, size_row, sizes};
 pub use stepped::{lines_of, push_segments, push_trace, trace_steps, Arrows, Segment, StepView};
 pub use streams::{push_streams, write_streams_text};
-pub use timeline::{options_text, preview, timeline, timeline_rows};
+pub use timeline::{options_text, preview, timeline, timeline_cells, timeline_rows};
 pub use waits::NODE_HIGH_WATER_MARK;
 
 use std::io::{self, Write};
@@ -97,8 +97,32 @@ pub fn write_trace_text(
     trace_tail(w, report, opts)
 }
 
+/// A trace's heading and its closing sections (what the programs saw,
+/// the path, the kernel's view, the warnings) as plain text `width`
+/// columns wide, for a page (`--html`) to show as the terminal does.
+pub fn head_and_tail_text(report: &TraceReport, width: usize) -> (String, String) {
+    let opts = TextOptions {
+        palette: crate::render::Palette { enabled: false },
+        width,
+        hexdump: HexdumpMode::None,
+        raw_seq: false,
+        max_hex: 0,
+        dump_budget: 0,
+        explain: false,
+        fold: false,
+        kernel_changes: false,
+    };
+    let mut head = Vec::new();
+    let mut tail = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = trace_head(&mut head, report, &opts);
+    let _ = trace_tail(&mut tail, report, &opts);
+    let text = |v: Vec<u8>| String::from_utf8_lossy(&v).trim_end().to_string();
+    (text(head), text(tail))
+}
+
 /// What the impaired path did to each frame (nothing without one).
-fn marks_of(report: &TraceReport) -> &Marks {
+pub(crate) fn marks_of(report: &TraceReport) -> &Marks {
     report.path.as_ref().map(|p| &p.marks).unwrap_or(&NO_MARKS)
 }
 

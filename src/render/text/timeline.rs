@@ -406,6 +406,33 @@ pub fn timeline_rows(
     (head, rows)
 }
 
+/// The timeline as cells, for a page (`--html`): the widest layout's
+/// column titles, which are right-aligned, and each packet's cells, in
+/// the same words as the text table.
+pub fn timeline_cells(
+    packets: &[Packet],
+    marks: &Marks,
+) -> (Vec<&'static str>, Vec<bool>, Vec<Vec<String>>) {
+    let t0 = packets.first().map(|p| p.ts);
+    let first_stream = packets.iter().find_map(Packet::stream);
+    let streams = packets
+        .iter()
+        .any(|p| p.stream().is_some() && p.stream() != first_stream);
+    let (cols, short) = layouts(false, streams).swap_remove(1);
+    let rows = packets
+        .iter()
+        .map(|p| {
+            let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3);
+            cols.iter()
+                .map(|&c| cell(p, c, ms, short, Col::Details, marks).content())
+                .collect()
+        })
+        .collect();
+    let titles = cols.iter().map(|c| c.title(short)).collect();
+    let right = cols.iter().map(|c| c.right_aligned()).collect();
+    (titles, right, rows)
+}
+
 /// The table's lines in the widest layout that fits the width (the
 /// narrowest, cut, when none does), and the columns that layout leaves out
 /// (the raw numbers, an option, are not counted).

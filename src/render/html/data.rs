@@ -1,0 +1,161 @@
+//! What a page carries: each part's timeline cells, each frame's bytes,
+//! layers and fields, the ladder's SVG, the closing text. Arrays, not
+//! objects, where there is one per frame or field: the page stays small.
+
+use serde::Serialize;
+
+use crate::decode::Field;
+use crate::flow::{Direction, Packet};
+use crate::render::text::{head_and_tail_text, layout_spans, marks_of, size_line, timeline_cells};
+use crate::render::{write_ladder_svg, Ladder, Marks, Paint, Palette, TraceReport};
+
+/// The width the page's text blocks are laid out for, as a wide terminal.
+const TEXT_WIDTH: usize = 100;
+
+/// Bytes of each frame the page keeps: every header and the start of the
+/// payload (a field past them is still listed, its bytes not lit).
+pub const PAGE_FRAME_BYTES: usize = 2048;
+
+/// One part of a page: a trace, or one lab run.
+pub struct PagePart<'a> {
+    pub title: String,
+    /// The connection lines, as the terminal shows them.
+    pub head: String,
+    pub packets: &'a [Packet],
+    pub marks: &'a Marks,
+    pub ladders: Vec<Ladder>,
+    /// What the programs saw, the kernel's view, what happened.
+    pub tail: String,
+}
+
+impl<'a> PagePart<'a> {
+    /// The part of a trace's report, with its ladders.
+    pub fn of_trace(title: &str, report: &'a TraceReport, ladders: Vec<Ladder>) -> Self {
+        let (head, tail) = head_and_tail_text(report, TEXT_WIDTH);
+        PagePart {
+            title: title.to_string(),
+            head,
+            packets: &report.packets,
+            marks: marks_of(report),
+            ladders,
+            tail,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PartData {
+    title: String,
+    head: String,
+    columns: Vec<&'static str>,
+    right: Vec<bool>,
+    rows: Vec<Vec<String>>,
+    frames: Vec<FrameData>,
+    svgs: Vec<String>,
+    tail: String,
+}
+
+/// One frame: `[number, direction ("c", "s" or ""), hex, bytes cut off,
+/// size line, layers, fields]`.
+#[derive(Serialize)]
+struct FrameData(
+    u64,
+    &'static str,
+    String,
+    usize,
+    String,
+    Vec<LayerData>,
+    Vec<FieldData>,
+);
+
+/// `[class, first byte, end]`: `link`, `ip`, `tcp` or `payload`.
+#[derive(Serialize)]
+struct LayerData(&'static str, usize, usize);
+
+/// `[layer, abbrev, offset, len, mask, value, text, detail]`.
+#[derive(Serialize)]
+struct FieldData(
+    &'static str,
+    &'static str,
+    usize,
+    usize,
+    Option<u32>,
+    String,
+    String,
+    bool,
+);
+
+impl PartData {
+    pub fn of(part: &PagePart<'_>) -> PartData {
+        let (columns, right, rows) = timeline_cells(part.packets, part.marks);
+        PartData {
+            title: part.title.clone(),
+            head: part.head.clone(),
+            columns,
+            right,
+            rows,
+            frames: part.packets.iter().map(frame_data).collect(),
+            svgs: part.ladders.iter().map(svg_text).collect(),
+            tail: part.tail.clone(),
+        }
+    }
+}
+
+fn frame_data(p: &Packet) -> FrameData {
+    let kept = &p.data[..p.data.len().min(PAGE_FRAME_BYTES)];
+    let dir = match p.direction() {
+        Some(Direction::ClientToServer) => "c",
+        Some(Direction::ServerToClient) => "s",
+        None => "",
+    };
+    let layers = layout_spans(p)
+        .into_iter()
+        .filter(|s| !s.range.is_empty())
+        .map(|s| LayerData(layer_class(s.paint), s.range.start, s.range.end))
+        .collect();
+    let fields = match p.tcp {
+        Some(_) => p.fields().into_iter().map(field_data).collect(),
+        None => Vec::new(),
+    };
+    let size = size_line(p, Palette { enabled: false }).unwrap_or_default();
+    FrameData(
+        p.number,
+        dir,
+        hex::encode(kept),
+        p.data.len() - kept.len(),
+        size,
+        layers,
+        fields,
+    )
+}
+
+fn field_data(f: Field) -> FieldData {
+    // A field of a segment rebuilt from IP fragments lies in bytes this
+    // frame does not hold alone: it is listed, no byte lit.
+    let len = if f.reassembled { 0 } else { f.len };
+    FieldData(
+        f.layer, f.abbrev, f.offset, len, f.mask, f.value, f.text, f.detail,
+    )
+}
+
+/// The CSS class of a layer's colour (as the terminal paints it).
+fn layer_class(p: Paint) -> &'static str {
+    match p {
+        Paint::Link => "link",
+        Paint::Ip => "ip",
+        Paint::Tcp => "tcp",
+        _ => "payload",
+    }
+}
+
+fn svg_text(l: &Ladder) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_ladder_svg(&mut out, l);
+    let svg = String::from_utf8_lossy(&out);
+    // Inline in the page: the XML declaration would be text there.
+    match svg.find("<svg") {
+        Some(i) => svg[i..].to_string(),
+        None => svg.into_owned(),
+    }
+}
