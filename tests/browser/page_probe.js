@@ -5,6 +5,7 @@
 // tests/html_page.rs to check. Every request the page makes is recorded.
 //
 //   node page_probe.js PAGE.html [SHOT.png] [FRAME] [FIELD] [BYTE]
+// FIELD `-` stops after the click (a frame past those with fields).
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -67,7 +68,8 @@ function send(method, params = {}) {
 }
 
 async function value(expression) {
-  const r = await send('Runtime.evaluate', { expression, returnByValue: true });
+  // A promise the expression returns is waited for.
+  const r = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
   if (r.exceptionDetails) fail(`${expression}: ${r.exceptionDetails.text}`);
   return r.result.value;
 }
@@ -131,8 +133,20 @@ const litField = `(() => { const f = document.querySelector('.field.lit');
   out.frames = await value(`JSON.parse(document.getElementById('tcplab-data').textContent).parts.reduce((n, p) => n + p.frames.length, 0)`);
   out.arrows = await value(`document.querySelectorAll('.ladder .segment').length`);
   out.first = await value(selected);
+  // Scroll the timeline to the row first, as a person would: a long
+  // timeline has only the rows in view in the page.
+  await value(`new Promise((done) => { const b = document.querySelector('.grid .body');
+    const h = b.querySelector('.row').getBoundingClientRect().height;
+    b.scrollTop = Math.max(0, (${FRAME} - 1) * h - b.clientHeight / 3);
+    requestAnimationFrame(() => requestAnimationFrame(() => done(true))); })`);
   await click(`.grid .row[data-i="${FRAME - 1}"]`);
   out.clicked = await value(selected);
+  if (FIELD === '-') {
+    clearTimeout(killer);
+    console.log(JSON.stringify(out));
+    chrome.kill();
+    return;
+  }
   out.fields = await value(`document.querySelectorAll('.fields .field').length`);
   await pointAt(`.field:has(.abbrev:not(:empty)) .abbrev`);
   const fieldSel = `.fields .field .abbrev`;

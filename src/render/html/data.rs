@@ -16,6 +16,13 @@ const TEXT_WIDTH: usize = 100;
 /// payload (a field past them is still listed, its bytes not lit).
 pub const PAGE_FRAME_BYTES: usize = 2048;
 
+/// Frames of a part whose fields the page carries. A frame's fields are
+/// about 4 KB of text: 100,000 of them would be 400 MB, which no browser
+/// opens. Later frames keep their row, their headers' bytes and the first
+/// [`LATER_PAYLOAD`] bytes of payload; the page says how to see their fields.
+pub const FIELD_FRAMES: usize = 2000;
+const LATER_PAYLOAD: usize = 64;
+
 /// One part of a page: a trace, or one lab run.
 pub struct PagePart<'a> {
     pub title: String,
@@ -51,19 +58,23 @@ pub struct PartData {
     right: Vec<bool>,
     rows: Vec<Vec<String>>,
     frames: Vec<FrameData>,
+    /// The distinct size lines; a frame names its line by index.
+    sizes: Vec<String>,
+    /// Frames past this index carry no fields.
+    field_frames: usize,
     svgs: Vec<String>,
     tail: String,
 }
 
 /// One frame: `[number, direction ("c", "s" or ""), hex, bytes cut off,
-/// size line, layers, fields]`.
+/// index of its size line, layers, fields]`.
 #[derive(Serialize)]
 struct FrameData(
     u64,
     &'static str,
     String,
     usize,
-    String,
+    usize,
     Vec<LayerData>,
     Vec<FieldData>,
 );
@@ -88,21 +99,52 @@ struct FieldData(
 impl PartData {
     pub fn of(part: &PagePart<'_>) -> PartData {
         let (columns, right, rows) = timeline_cells(part.packets, part.marks);
+        let mut sizes = SizeLines::default();
+        let frames = part
+            .packets
+            .iter()
+            .enumerate()
+            .map(|(i, p)| frame_data(p, i < FIELD_FRAMES, &mut sizes))
+            .collect();
         PartData {
             title: part.title.clone(),
             head: part.head.clone(),
             columns,
             right,
             rows,
-            frames: part.packets.iter().map(frame_data).collect(),
+            frames,
+            sizes: sizes.lines,
+            field_frames: FIELD_FRAMES,
             svgs: part.ladders.iter().map(svg_text).collect(),
             tail: part.tail.clone(),
         }
     }
 }
 
-fn frame_data(p: &Packet) -> FrameData {
-    let kept = &p.data[..p.data.len().min(PAGE_FRAME_BYTES)];
+/// Each distinct size line once: a bulk transfer has three or four.
+#[derive(Default)]
+struct SizeLines {
+    lines: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl SizeLines {
+    fn of(&mut self, line: String) -> usize {
+        let next = self.lines.len();
+        *self.index.entry(line.clone()).or_insert_with(|| {
+            self.lines.push(line);
+            next
+        })
+    }
+}
+
+/// A frame's data; `full`: with its fields and up to [`PAGE_FRAME_BYTES`].
+fn frame_data(p: &Packet, full: bool, sizes: &mut SizeLines) -> FrameData {
+    let keep = match full {
+        true => PAGE_FRAME_BYTES,
+        false => p.layout.payload_range().start + LATER_PAYLOAD,
+    };
+    let kept = &p.data[..p.data.len().min(keep)];
     let dir = match p.direction() {
         Some(Direction::ClientToServer) => "c",
         Some(Direction::ServerToClient) => "s",
@@ -113,9 +155,9 @@ fn frame_data(p: &Packet) -> FrameData {
         .filter(|s| !s.range.is_empty())
         .map(|s| LayerData(layer_class(s.paint), s.range.start, s.range.end))
         .collect();
-    let fields = match p.tcp {
-        Some(_) => p.fields().into_iter().map(field_data).collect(),
-        None => Vec::new(),
+    let fields = match (&p.tcp, full) {
+        (Some(_), true) => p.fields().into_iter().map(field_data).collect(),
+        _ => Vec::new(),
     };
     let size = size_line(p, Palette { enabled: false }).unwrap_or_default();
     FrameData(
@@ -123,7 +165,7 @@ fn frame_data(p: &Packet) -> FrameData {
         dir,
         hex::encode(kept),
         p.data.len() - kept.len(),
-        size,
+        sizes.of(size),
         layers,
         fields,
     )

@@ -25,8 +25,9 @@ function el(tag, attrs, ...children) {
 
 // ---- frames -----------------------------------------------------------
 
-function frameOf(raw) {
-  const [number, dir, hex, cut, size, layers, fields] = raw;
+function frameOf(raw, sizes) {
+  const [number, dir, hex, cut, sizeIndex, layers, fields] = raw;
+  const size = sizes[sizeIndex];
   const bytes = [];
   for (let i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.slice(i, i + 2), 16));
   return {
@@ -61,7 +62,7 @@ function fieldAt(frame, i) {
 function drawPart(data, index) {
   const part = {
     index, data,
-    frames: data.frames.map(frameOf),
+    frames: data.frames.map((f) => frameOf(f, data.sizes)),
     selected: -1,
   };
   const section = el('section', { class: 'part', id: 'part-' + index });
@@ -200,8 +201,22 @@ function select(part, i) {
     g.classList.toggle('selected', n === frame.number);
     g.classList.toggle('later', n > frame.number);
   }
+  // What an application did before arrow k shows once arrow k - 1 has.
+  for (const svg of part.ladder.querySelectorAll('svg')) {
+    const arrows = [...svg.querySelectorAll('.segment')].map((g) => Number(g.dataset.frame));
+    for (const g of svg.querySelectorAll('.app')) {
+      const k = Number(g.dataset.slot);
+      const after = k > 0 ? arrows[Math.min(k, arrows.length) - 1] : 0;
+      g.classList.toggle('later', after > frame.number);
+    }
+  }
   scrollToArrow(part);
-  if (part.tail) part.tail.classList.toggle('later', i < part.frames.length - 1);
+  // The answers come at the end: the kernel's last word, the totals.
+  const last = i < part.frames.length - 1;
+  for (const t of part.ladder.querySelectorAll('text.kernel')) t.classList.toggle('later', last);
+  if (part.tail) part.tail.classList.toggle('later', last);
+  const end = document.querySelector('main > pre.end');
+  if (end) end.classList.toggle('later', last || part.index < parts.length - 1);
   drawFields(part, frame);
   drawBytes(part, frame);
   if (location.hash !== '#frame-' + frame.number) {
@@ -249,7 +264,14 @@ function drawFields(part, frame) {
     row.addEventListener('mouseleave', () => light(part, frame, -1));
     pane.append(row);
   });
-  if (!frame.fields.length) pane.append(el('div', {}, 'not a TCP segment: no fields to explain'));
+  if (frame.fields.length) return;
+  const i = indexOfFrame(part, frame.number);
+  const why = i >= part.data.field_frames
+    ? `the page carries the fields of a part's first ${part.data.field_frames} frames; ` +
+      `tcplab replay FILE --frame ${frame.number} --explain shows this one's ` +
+      '(a trace or a lab saves its frames with --write FILE)'
+    : 'not a TCP segment: no fields to explain';
+  pane.append(el('div', {}, why));
 }
 
 function layerClass(frame, f) {

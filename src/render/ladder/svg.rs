@@ -607,7 +607,7 @@ fn mark_rows(rows: &mut String, marks: &[&AppMark], page: &Page, y: f64) -> f64 
             APP
         };
         rows.push_str(&format!(
-            r#"<g class="app" data-side="{side}">
+            r#"<g class="app" data-side="{side}" data-slot="{slot}">
 <circle cx="{}" cy="{}" r="6" fill="{ink}"/>
 <text x="{}" y="{}" text-anchor="{anchor}" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{ink}">{}</text>
 <text class="time" x="{}" y="{}" text-anchor="end" font-family="{MONO}" font-size="{GUTTER_PX}" fill="{GREY}">{}</text>
@@ -622,6 +622,7 @@ fn mark_rows(rows: &mut String, marks: &[&AppMark], page: &Page, y: f64) -> f64 
             n(base),
             escape(&mark_time(m)),
             side = if m.client { "client" } else { "server" },
+            slot = m.slot,
         ));
     }
     marks.len() as f64 * MARK_ROW
