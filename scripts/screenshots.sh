@@ -33,3 +33,9 @@ shot docs/ladder-hello-folded.svg docs/ladder-hello-folded.png
 for f in docs/ladder-hello-slides.svg docs/ladder-hello-slides-slide2.svg docs/ladder-hello-slides-slide3.svg; do
   shot "$f" "${f%.svg}.png"
 done
+
+# The --html page of a traced hello, as a class sees it: frame 4 picked, the
+# pointer on its source port (tests/browser/page_probe.js, 1600x1200).
+"$tcplab" trace --send hello --html "$profile/hello.html" >/dev/null
+node tests/browser/page_probe.js "$profile/hello.html" docs/html-hello.png 4 tcp.srcport 47 >/dev/null
+echo "drew docs/html-hello.png"

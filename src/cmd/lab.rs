@@ -181,7 +181,7 @@ fn list(format: Format, out: &mut dyn Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{Check, Palette};
+    use crate::render::Check;
 
     fn said(checks: &[bool]) -> String {
         let o = Outcome {
@@ -194,17 +194,7 @@ mod tests {
                 .collect(),
             ..Outcome::default()
         };
-        let opts = TextOptions {
-            palette: Palette { enabled: false },
-            width: 100,
-            hexdump: crate::render::HexdumpMode::None,
-            raw_seq: false,
-            max_hex: 0,
-            explain: false,
-            fold: false,
-            dump_budget: usize::MAX,
-            kernel_changes: false,
-        };
+        let opts = TextOptions::plain(100);
         let mut out = Vec::new();
         verdict(&mut out, "coalesce", &o, &opts).unwrap();
         String::from_utf8(out).unwrap()

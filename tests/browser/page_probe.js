@@ -77,7 +77,7 @@ async function value(expression) {
 // The centre of the first element `selector` finds, scrolled into view.
 async function centre(selector) {
   const box = await value(`(() => { const e = document.querySelector(${JSON.stringify(selector)});
-    if (!e) return null; e.scrollIntoView({ block: 'center' });
+    if (!e) return null; e.scrollIntoView({ block: 'nearest' });
     const r = e.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; })()`);
   if (!box) fail(`nothing matches ${selector}`);
   return box;

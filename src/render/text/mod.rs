@@ -74,6 +74,24 @@ pub struct TextOptions {
     pub kernel_changes: bool,
 }
 
+impl TextOptions {
+    /// Uncoloured text `width` columns wide, with no dumps and no fold:
+    /// the words of a report for a page (`--html`) to show.
+    pub fn plain(width: usize) -> TextOptions {
+        TextOptions {
+            palette: crate::render::Palette { enabled: false },
+            width,
+            hexdump: HexdumpMode::None,
+            raw_seq: false,
+            max_hex: 0,
+            dump_budget: 0,
+            explain: false,
+            fold: false,
+            kernel_changes: false,
+        }
+    }
+}
+
 /// Writes the whole `trace` report.
 pub fn write_trace_text(
     w: &mut dyn Write,
@@ -101,17 +119,7 @@ pub fn write_trace_text(
 /// the path, the kernel's view, the warnings) as plain text `width`
 /// columns wide, for a page (`--html`) to show as the terminal does.
 pub fn head_and_tail_text(report: &TraceReport, width: usize) -> (String, String) {
-    let opts = TextOptions {
-        palette: crate::render::Palette { enabled: false },
-        width,
-        hexdump: HexdumpMode::None,
-        raw_seq: false,
-        max_hex: 0,
-        dump_budget: 0,
-        explain: false,
-        fold: false,
-        kernel_changes: false,
-    };
+    let opts = TextOptions::plain(width);
     let mut head = Vec::new();
     let mut tail = Vec::new();
     // Writing to a Vec cannot fail.
