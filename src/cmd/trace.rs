@@ -76,11 +76,14 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
         play_steps(steps, &opts, out)?;
     }
     if let (Some(path), Some(ladder)) = (&args.diagram.html, &ladder) {
-        let part = PagePart::of_trace("", &report, vec![ladder.clone()]);
+        let mut part = PagePart::of_trace("", &report, vec![ladder.clone()]);
+        // The heading's first line is the page's title.
+        let (first, rest) = part.head.split_once('\n').unwrap_or((&part.head, ""));
         let title = PageText {
-            title: "tcplab trace".into(),
+            title: first.to_string(),
             ..PageText::default()
         };
+        part.head = rest.to_string();
         write_page(path, &title, &[part], text.then_some((&opts, &mut *out)))?;
     }
     match &ladder {

@@ -67,7 +67,7 @@ pub struct PartData {
 }
 
 /// One frame: `[number, direction ("c", "s" or ""), hex, bytes cut off,
-/// index of its size line, layers, fields]`.
+/// index of its size line, layers, fields, an analysis flag or a mark]`.
 #[derive(Serialize)]
 struct FrameData(
     u64,
@@ -77,6 +77,7 @@ struct FrameData(
     usize,
     Vec<LayerData>,
     Vec<FieldData>,
+    bool,
 );
 
 /// `[class, first byte, end]`: `link`, `ip`, `tcp` or `payload`.
@@ -104,7 +105,10 @@ impl PartData {
             .packets
             .iter()
             .enumerate()
-            .map(|(i, p)| frame_data(p, i < FIELD_FRAMES, &mut sizes))
+            .map(|(i, p)| {
+                let flagged = part.marks.contains_key(&p.number) || !p.findings().flags.is_empty();
+                frame_data(p, i < FIELD_FRAMES, flagged, &mut sizes)
+            })
             .collect();
         PartData {
             title: part.title.clone(),
@@ -139,7 +143,7 @@ impl SizeLines {
 }
 
 /// A frame's data; `full`: with its fields and up to [`PAGE_FRAME_BYTES`].
-fn frame_data(p: &Packet, full: bool, sizes: &mut SizeLines) -> FrameData {
+fn frame_data(p: &Packet, full: bool, flagged: bool, sizes: &mut SizeLines) -> FrameData {
     let keep = match full {
         true => PAGE_FRAME_BYTES,
         false => p.layout.payload_range().start + LATER_PAYLOAD,
@@ -168,6 +172,7 @@ fn frame_data(p: &Packet, full: bool, sizes: &mut SizeLines) -> FrameData {
         sizes.of(size),
         layers,
         fields,
+        flagged,
     )
 }
 

@@ -26,12 +26,12 @@ function el(tag, attrs, ...children) {
 // ---- frames -----------------------------------------------------------
 
 function frameOf(raw, sizes) {
-  const [number, dir, hex, cut, sizeIndex, layers, fields] = raw;
+  const [number, dir, hex, cut, sizeIndex, layers, fields, flagged] = raw;
   const size = sizes[sizeIndex];
   const bytes = [];
   for (let i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.slice(i, i + 2), 16));
   return {
-    number, dir, bytes, cut, size,
+    number, dir, bytes, cut, size, flagged,
     layers: layers.map(([cls, start, end]) => ({ cls, start, end })),
     fields: fields.map(([layer, abbrev, offset, len, mask, value, text, detail]) =>
       ({ layer, abbrev, offset, len, mask, value, text, detail })),
@@ -84,7 +84,7 @@ function drawPart(data, index) {
   part.bytesPane = el('div', { class: 'bytes', 'aria-label': 'bytes of the selected frame' });
   part.status = el('div', { class: 'status mono' });
   part.size = el('div', { class: 'size mono' });
-  const detail = el('div', { class: 'detail' },
+  const detail = el('div', { class: 'picked' },
     el('h3', {}, 'fields'), part.size, part.fieldsPane,
     el('h3', {}, 'bytes'), part.status, part.bytesPane, legend());
   section.append(el('div', { class: 'panes' }, ladder, detail));
@@ -118,6 +118,9 @@ function drawTimeline(part) {
     (columns[k] === 'details' ? 'minmax(20ch, 1fr)' : (w + 1) + 'ch')).join(' ');
   const box = el('div', { class: 'timeline grid', role: 'table' });
   box.style.setProperty('--cols', cols);
+  // Narrower than its columns, the timeline scrolls sideways, not cut.
+  const least = widths.reduce((sum, w, k) => sum + (columns[k] === 'details' ? 20 : w + 1) + 1.2, 1);
+  box.style.setProperty('--least', least + 'ch');
   const head = el('div', { class: 'row head', role: 'row' });
   columns.forEach((c, k) => head.append(el('span', { class: right[k] ? 'r' : '' }, c)));
   const body = el('div', { class: 'body', role: 'rowgroup', tabindex: '0' });
@@ -126,12 +129,13 @@ function drawTimeline(part) {
   part.rowEls = new Map();
   const makeRow = (i) => {
     const f = part.frames[i];
-    const row = el('div', { class: 'row ' + f.dir, role: 'row', 'data-i': String(i) });
+    const row = el('div', { class: `row ${f.dir}${f.flagged ? ' flagged' : ''}`, role: 'row', 'data-i': String(i) });
     rows[i].forEach((text, k) => {
       const cls = [right[k] ? 'r' : '', columns[k] === 'dir' || columns[k] === 'direction' ? 'dir' : '']
         .join(' ').trim();
-      const cell = el('span', { class: cls }, text);
-      if (columns[k] === 'details' && text) cell.title = text;
+      const details = columns[k] === 'details';
+      const cell = el('span', { class: details ? `${cls} details-cell`.trim() : cls }, text);
+      if (details && text) cell.title = text;
       row.append(cell);
     });
     markRow(part, row, i);
@@ -153,15 +157,49 @@ function drawTimeline(part) {
   return box;
 }
 
+// Measures a row (again after the type size changes) and sizes the
+// spacer that gives the body its scroll height.
 function layoutVirtual(part) {
   const probe = part.makeRow(0);
   part.body.append(probe);
   part.rowH = probe.getBoundingClientRect().height || 24;
   probe.remove();
-  const spacer = el('div', {});
-  spacer.style.height = (part.frames.length * part.rowH) + 'px';
-  part.body.append(spacer);
+  if (!part.spacer) {
+    part.spacer = el('div', { class: 'spacer' });
+    part.body.append(part.spacer);
+  }
+  part.spacer.style.height = (part.frames.length * part.rowH) + 'px';
+  for (const row of part.rowEls.values()) row.remove();
+  part.rowEls.clear();
   drawVisible(part);
+}
+
+function relayout() {
+  for (const part of parts) if (part.virtual) layoutVirtual(part);
+}
+
+// Print has no scrolling: every row is drawn (up to PRINT_ROWS) in order.
+const PRINT_ROWS = 5000;
+function printRows(on) {
+  for (const part of parts) {
+    if (!part.virtual) continue;
+    part.body.classList.toggle('virtual', !on);
+    for (const row of part.rowEls.values()) row.remove();
+    part.rowEls.clear();
+    if (!on) { layoutVirtual(part); continue; }
+    const n = Math.min(part.frames.length, PRINT_ROWS);
+    for (let i = 0; i < n; i++) {
+      const row = part.makeRow(i);
+      part.rowEls.set(i, row);
+      part.body.append(row);
+    }
+    if (n < part.frames.length) {
+      const more = el('div', { class: 'row more' },
+        `… ${part.frames.length - n} more rows not printed (tcplab replay FILE prints them all)`);
+      part.rowEls.set(n, more);
+      part.body.append(more);
+    }
+  }
 }
 
 // Only the rows in view (and a screenful either side) are in the page.
@@ -219,9 +257,8 @@ function select(part, i) {
   if (end) end.classList.toggle('later', last || part.index < parts.length - 1);
   drawFields(part, frame);
   drawBytes(part, frame);
-  if (location.hash !== '#frame-' + frame.number) {
-    history.replaceState(null, '', '#frame-' + frame.number);
-  }
+  const hash = part.index ? `#part-${part.index + 1}-frame-${frame.number}` : `#frame-${frame.number}`;
+  if (state.ready && location.hash !== hash) history.replaceState(null, '', hash);
 }
 
 // The selected arrow into the ladder's view (the page itself stays put).
@@ -320,7 +357,16 @@ function light(part, frame, k, byte) {
   }
   const f = frame.fields[k];
   const row = part.fieldsPane.querySelector(`.field[data-k="${k}"]`);
-  if (row) { row.classList.add('lit'); row.scrollIntoView({ block: 'nearest' }); }
+  if (row) row.classList.add('lit');
+  // A byte's field into the pane's view, by scrolling the pane alone (not
+  // when the pointer is on the field itself: the list would move under it).
+  if (row && byte !== undefined) {
+    const pane = part.fieldsPane;
+    const top = row.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
+    if (top < pane.scrollTop || top + row.offsetHeight > pane.scrollTop + pane.clientHeight) {
+      pane.scrollTop = top - pane.clientHeight / 3;
+    }
+  }
   for (let i = f.offset; i < f.offset + f.len; i++) {
     for (const b of part.bytesPane.querySelectorAll(`b[data-b="${i}"]`)) b.classList.add('lit');
   }
@@ -334,21 +380,29 @@ function light(part, frame, k, byte) {
 function follow(part) {
   const box = document.getElementById('follow');
   if (!box.hidden) { box.hidden = true; return; }
-  const pre = el('pre', {});
+  const list = el('div', { class: 'segments' });
   let missing = 0;
-  for (const f of part.frames) {
+  // In step mode, only what has been shown so far.
+  const upTo = state.stepping ? part.selected : part.frames.length - 1;
+  part.frames.slice(0, upTo + 1).forEach((f) => {
     const p = f.layers.find((l) => l.cls === 'payload');
-    if (!p || !f.dir) continue;
+    if (!p || !f.dir) return;
     const bytes = f.bytes.slice(p.start, p.end);
-    const text = bytes.map((b) => (b === 10 || (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : '.')).join('');
-    pre.append(el('span', { class: f.dir, title: `frame ${f.number}` }, text));
     missing += f.cut;
-  }
-  const note = missing ? ` (${missing} bytes past what the page keeps are left out)` : '';
+    const text = bytes.map((b) => (b === 10 || (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : '.')).join('');
+    const who = f.dir === 'c' ? 'client → server' : 'server → client';
+    list.append(el('div', { class: 'segment ' + f.dir },
+      el('span', { class: 'who mono' }, `#${f.number} ${who}, ${p.end - p.start} bytes`),
+      el('pre', {}, text)));
+  });
+  if (!list.childElementCount) list.append(el('p', {}, 'no payload yet'));
+  const close = el('button', { type: 'button' }, 'close (f)');
+  close.onclick = () => { box.hidden = true; };
+  const note = missing ? ` ${missing} bytes past what the page keeps are left out.` : '';
   box.replaceChildren(
-    el('h3', {}, 'the stream\'s bytes: ', el('span', { class: 'c' }, 'client → server'), ', ',
-      el('span', { class: 's' }, 'server → client'), note, ' · f or Esc closes'),
-    pre);
+    el('h3', {}, 'the stream\'s bytes, segment by segment: ', el('span', { class: 'c' }, 'client → server'),
+      ', ', el('span', { class: 's' }, 'server → client'), '.' + note, ' ', close),
+    list);
   box.hidden = false;
 }
 
@@ -364,7 +418,7 @@ function drawPage() {
   const step = el('button', { type: 'button', 'aria-pressed': 'false' }, 'step mode (s)');
   const bar = el('div', { id: 'bar' }, large, step,
     el('span', { class: 'keys' }, '← → segment by segment · f follows the stream · click a row or an arrow'));
-  large.onclick = () => toggle(large, document.body.classList.toggle('large'));
+  large.onclick = () => { toggle(large, document.body.classList.toggle('large')); relayout(); };
   step.onclick = () => setStepping(step, !state.stepping);
   const main = el('main', {});
   if (DATA.text.title) main.append(el('h1', {}, DATA.text.title));
@@ -373,9 +427,16 @@ function drawPage() {
   if (DATA.text.end) main.append(el('pre', { class: 'end' }, DATA.text.end));
   page.append(bar, main, el('div', { id: 'follow', hidden: '' }));
   document.addEventListener('keydown', (ev) => onKey(ev, large, step));
-  const m = /^#frame-(\d+)$/.exec(location.hash);
-  const first = parts[0];
-  if (first) select(first, m ? Math.max(0, indexOfFrame(first, Number(m[1]))) : 0);
+  // Each part starts at its first frame; `#part-P-frame-N` (or, for the
+  // first part, `#frame-N`) opens at frame N of part P.
+  for (const part of parts) select(part, 0);
+  const m = /^#(?:part-(\d+)-)?frame-(\d+)$/.exec(location.hash);
+  const part = m ? parts[Number(m[1] || 1) - 1] : null;
+  if (part) select(part, Math.max(0, indexOfFrame(part, Number(m[2]))));
+  state.part = part ? part.index : 0;
+  state.ready = true;
+  window.addEventListener('beforeprint', () => printRows(true));
+  window.addEventListener('afterprint', () => printRows(false));
 }
 
 function setStepping(button, on) {
@@ -394,7 +455,7 @@ function onKey(ev, large, step) {
     case 'f': follow(part); break;
     case 'Escape': document.getElementById('follow').hidden = true; break;
     case 's': setStepping(step, !state.stepping); break;
-    case 'l': toggle(large, document.body.classList.toggle('large')); break;
+    case 'l': toggle(large, document.body.classList.toggle('large')); relayout(); break;
     default: return;
   }
   ev.preventDefault();
