@@ -1,7 +1,8 @@
 //! `--html FILE` in a real browser: Debian's headless Chromium opens the
 //! page through the DevTools protocol (`tests/browser/page_probe.js`, run
 //! by Node over `--remote-debugging-pipe`), clicks a row, puts the pointer
-//! on a field and on a byte, presses →, and reports what the page showed
+//! on a field and on a byte, presses → and `s` (step mode), and reports
+//! what the page showed
 //! and every request it made. The page must make none but its own load.
 
 mod common;
@@ -108,6 +109,13 @@ fn a_traced_hello_opens_offline_with_its_three_panes_linked() {
             .contains("+ 5 payload"),
         "{v}"
     );
+    // Step mode at frame 5: rows and arrows 6-10, the teardown's bracket
+    // and the totals are hidden.
+    let stepped = &v["stepped"];
+    assert_eq!(stepped["rows"], 5, "{v}");
+    assert_eq!(stepped["arrows"], 5, "{v}");
+    assert_eq!(stepped["phases"], 1, "{v}");
+    assert_eq!(stepped["tail"], true, "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -97,7 +97,8 @@ async function click(selector) {
 
 async function key(k) {
   for (const type of ['keyDown', 'keyUp']) {
-    await send('Input.dispatchKeyEvent', { type, key: k, code: k, windowsVirtualKeyCode: k === 'ArrowRight' ? 39 : 0 });
+    const code = k === 'ArrowRight' ? 39 : k.toUpperCase().charCodeAt(0);
+    await send('Input.dispatchKeyEvent', { type, key: k, windowsVirtualKeyCode: code, text: type === 'keyDown' && k.length === 1 ? k : undefined });
   }
 }
 
@@ -158,6 +159,15 @@ const litField = `(() => { const f = document.querySelector('.field.lit');
   out.byteHover = { field: await value(litField), bytes: await value(litBytes), status: await value(`document.querySelector('.status').textContent`) };
   await key('ArrowRight');
   out.afterKey = await value(selected);
+  // Step mode: what comes after the selected frame is hidden.
+  await key('s');
+  out.stepped = await value(`(() => {
+    const hidden = (e) => getComputedStyle(e).visibility === 'hidden' || getComputedStyle(e).display === 'none';
+    const count = (sel) => [...document.querySelectorAll(sel)].filter(hidden).length;
+    const tail = document.querySelector('pre.tail');
+    return { rows: count('.grid .body .row'), arrows: count('.ladder .segment'), phases: count('.ladder .phase'),
+             tail: tail ? hidden(tail) : null }; })()`);
+  await key('s');
   if (shot) {
     await click(`.grid .row[data-i="${FRAME - 1}"]`);
     await pointAt(`.fields .field[data-k="${await value(`document.querySelectorAll(${JSON.stringify(fieldSel)})[${k}].parentNode.dataset.k`)}"]`);

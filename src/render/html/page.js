@@ -239,6 +239,14 @@ function select(part, i) {
     g.classList.toggle('selected', n === frame.number);
     g.classList.toggle('later', n > frame.number);
   }
+  // A phase's bracket shows once its first arrow has.
+  for (const svg of part.ladder.querySelectorAll('svg')) {
+    const picked = svg.querySelector('.segment.selected');
+    const seen = picked ? picked.getBBox().y + picked.getBBox().height : -1;
+    for (const g of svg.querySelectorAll('.phase')) {
+      g.classList.toggle('later', !picked || g.getBBox().y > seen);
+    }
+  }
   // What an application did before arrow k shows once arrow k - 1 has.
   for (const svg of part.ladder.querySelectorAll('svg')) {
     const arrows = [...svg.querySelectorAll('.segment')].map((g) => Number(g.dataset.frame));
