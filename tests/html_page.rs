@@ -2,8 +2,8 @@
 //! page through the DevTools protocol (`tests/browser/page_probe.js`, run
 //! by Node over `--remote-debugging-pipe`), clicks a row, puts the pointer
 //! on a field and on a byte, presses → and `s` (step mode), and reports
-//! what the page showed
-//! and every request it made. The page must make none but its own load.
+//! what the page showed and every request it made. The page must make none
+//! but its own load.
 
 mod common;
 
