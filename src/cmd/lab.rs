@@ -10,9 +10,7 @@ use super::page::write_page;
 use super::step::play_steps;
 use crate::cli::{text_options, ColorChoice, Format, Lab};
 use crate::flow::Packet;
-use crate::render::{
-    lab_ladders, lab_page, lab_steps, text_prose, write_lab_json, write_lab_text, Marks,
-};
+use crate::render::{lab_ladders, lab_page, lab_steps, text_prose, write_lab_json, write_lab_text};
 use crate::render::{CaptureInfo, Outcome, Paint, TextOptions, LAB_DUMP_BUDGET, LAB_DUMP_BYTES};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
 use crate::values::LinkType;
@@ -68,8 +66,7 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
         }
     }
     if let Some(path) = &args.diagram.html {
-        let marks = Marks::new();
-        let (page, parts) = lab_page(lab, &outcome, &marks);
+        let (page, parts) = lab_page(lab, &outcome);
         write_page(path, &page, &parts, text.then_some((&opts, &mut *out)))?;
     }
     if args.check && args.format == Format::Text {

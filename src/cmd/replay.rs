@@ -1,6 +1,7 @@
 //! `tcplab replay FILE`: the per-packet path over a saved capture, one pass,
 //! streaming: a row, a record or a reassembled piece is written as soon as
-//! its frame is read. Memory holds per-stream state only.
+//! its frame is read. Memory holds per-stream state only, except with
+//! `--html FILE`, whose page needs every frame shown: those are kept.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,8 +16,8 @@ use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoint_text, endpoints, explain_one, hexdump, layout_spans, lines_of,
     push_segments, size_line, write_record_explained, write_summary, Arrows, FollowWriter,
-    HexdumpMode, Ladder, Marks, PagePart, PageText, Paint, RowWriter, Segment, Span, Steps,
-    TextOptions,
+    HexdumpMode, Ladder, PagePart, PageText, Paint, RowWriter, Segment, Span, Steps, TextOptions,
+    NO_MARKS,
 };
 use crate::values::Timestamp;
 use crate::{Error, Result};
@@ -400,7 +401,6 @@ fn page(
     opts: &TextOptions,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let marks = Marks::new();
     let head = match args.stream {
         Some(n) => format!("{} · stream {n}", args.file.display()),
         None => args.file.display().to_string(),
@@ -409,7 +409,7 @@ fn page(
         title: String::new(),
         head,
         packets: &pass.kept,
-        marks: &marks,
+        marks: &NO_MARKS,
         ladders: pass.ladder.iter().cloned().collect(),
         tail: totals_line(&pass.totals),
     };

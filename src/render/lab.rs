@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::text::{push_streams, write_streams_text, NO_BREAK};
 use super::{lines_of, push_trace, Arrows, StepView, Steps};
 use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint};
-use super::{Marks, PagePart, PageText, TextOptions, TraceReport};
+use super::{PagePart, PageText, TextOptions, TraceReport, NO_MARKS};
 use crate::flow::Packet;
 use crate::values::SocketLog;
 
@@ -238,7 +238,7 @@ fn part_ladders(part: &Part) -> Vec<Ladder> {
 
 /// `lab --html`: the page's narrative, what happened and the checks as
 /// plain text (the page wraps it), and a part per run with its ladders.
-pub fn lab_page<'a>(lab: &Lab, o: &'a Outcome, marks: &'a Marks) -> (PageText, Vec<PagePart<'a>>) {
+pub fn lab_page<'a>(lab: &Lab, o: &'a Outcome) -> (PageText, Vec<PagePart<'a>>) {
     let opts = TextOptions::plain(usize::MAX);
     let text = |f: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| {
         lines_of(f).map(|l| l.join("\n")).unwrap_or_default()
@@ -267,7 +267,7 @@ pub fn lab_page<'a>(lab: &Lab, o: &'a Outcome, marks: &'a Marks) -> (PageText, V
                 title: part.title.clone(),
                 head: String::new(),
                 packets: &part.packets,
-                marks,
+                marks: &NO_MARKS,
                 ladders: part_ladders(part),
                 tail: String::new(),
             },

@@ -42,6 +42,7 @@ pub use step::{never, play, Screen, Steps};
 pub use style::{Paint, Palette, SegmentKind};
 pub use summary::{write_summary, write_summary_json};
 pub use text::prose as text_prose;
+pub(crate) use text::NO_MARKS;
 pub use text::{
     bytes_per_line, explain_one, group, head_and_tail_text, layout_spans, lines_of, options_text,
     preview, program_steps, push_segments, push_trace, size_line, timeline, trace_steps,

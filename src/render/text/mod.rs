@@ -35,7 +35,7 @@ use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
 use super::{Marks, Paint, Palette, TraceReport};
 
 /// A report without an impaired path marks no row.
-static NO_MARKS: Marks = Marks::new();
+pub(crate) static NO_MARKS: Marks = Marks::new();
 use crate::flow::Packet;
 
 /// What to dump in hex.
@@ -120,13 +120,11 @@ pub fn write_trace_text(
 /// columns wide, for a page (`--html`) to show as the terminal does.
 pub fn head_and_tail_text(report: &TraceReport, width: usize) -> (String, String) {
     let opts = TextOptions::plain(width);
-    let mut head = Vec::new();
-    let mut tail = Vec::new();
     // Writing to a Vec cannot fail.
-    let _ = trace_head(&mut head, report, &opts);
-    let _ = trace_tail(&mut tail, report, &opts);
-    let text = |v: Vec<u8>| String::from_utf8_lossy(&v).trim_end().to_string();
-    (text(head), text(tail))
+    let text = |lines: io::Result<Vec<String>>| lines.unwrap_or_default().join("\n");
+    let head = text(lines_of(|w| trace_head(w, report, &opts)));
+    let tail = text(lines_of(|w| trace_tail(w, report, &opts)));
+    (head, tail.trim_end().to_string())
 }
 
 /// What the impaired path did to each frame (nothing without one).
