@@ -1,7 +1,13 @@
 //! What a page carries: each part's timeline cells, each frame's bytes,
 //! layers and fields, the ladder's SVG, the closing text. Arrays, not
-//! objects, where there is one per frame or field: the page stays small.
+//! objects, where there is one per frame or field, and each distinct size
+//! line, layer list and field once in a table the frames index: the page
+//! stays small (a bulk transfer's frames differ in a few fields).
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use base64::Engine;
 use serde::Serialize;
 
 use crate::decode::Field;
@@ -58,16 +64,20 @@ pub struct PartData {
     right: Vec<bool>,
     rows: Vec<Vec<String>>,
     frames: Vec<FrameData>,
-    /// The distinct size lines; a frame names its line by index.
+    /// The distinct size lines, layer lists and fields; a frame names
+    /// them by index.
     sizes: Vec<String>,
+    layers: Vec<Vec<LayerData>>,
+    fields: Vec<FieldData>,
     /// Frames past this index carry no fields.
     field_frames: usize,
     svgs: Vec<String>,
     tail: String,
 }
 
-/// One frame: `[number, direction ("c", "s" or ""), hex, bytes cut off,
-/// index of its size line, layers, fields, an analysis flag or a mark]`.
+/// One frame: `[number, direction ("c", "s" or ""), its bytes in base64,
+/// bytes cut off, index of its size line, index of its layer list, indexes
+/// of its fields, an analysis flag or a mark]`.
 #[derive(Serialize)]
 struct FrameData(
     u64,
@@ -75,17 +85,17 @@ struct FrameData(
     String,
     usize,
     usize,
-    Vec<LayerData>,
-    Vec<FieldData>,
+    usize,
+    Vec<usize>,
     bool,
 );
 
 /// `[class, first byte, end]`: `link`, `ip`, `tcp` or `payload`.
-#[derive(Serialize)]
+#[derive(Serialize, Clone, PartialEq, Eq, Hash)]
 struct LayerData(&'static str, usize, usize);
 
 /// `[layer, abbrev, offset, len, mask, value, text, detail]`.
-#[derive(Serialize)]
+#[derive(Serialize, Clone, PartialEq, Eq, Hash)]
 struct FieldData(
     &'static str,
     &'static str,
@@ -100,14 +110,14 @@ struct FieldData(
 impl PartData {
     pub fn of(part: &PagePart<'_>) -> PartData {
         let (columns, right, rows) = timeline_cells(part.packets, part.marks);
-        let mut sizes = SizeLines::default();
+        let mut tables = Tables::default();
         let frames = part
             .packets
             .iter()
             .enumerate()
             .map(|(i, p)| {
                 let flagged = part.marks.contains_key(&p.number) || !p.findings().flags.is_empty();
-                frame_data(p, i < FIELD_FRAMES, flagged, &mut sizes)
+                frame_data(p, i < FIELD_FRAMES, flagged, &mut tables)
             })
             .collect();
         PartData {
@@ -117,7 +127,9 @@ impl PartData {
             right,
             rows,
             frames,
-            sizes: sizes.lines,
+            sizes: tables.sizes.rows,
+            layers: tables.layers.rows,
+            fields: tables.fields.rows,
             field_frames: FIELD_FRAMES,
             svgs: part.ladders.iter().map(svg_text).collect(),
             tail: part.tail.clone(),
@@ -125,25 +137,42 @@ impl PartData {
     }
 }
 
-/// Each distinct size line once: a bulk transfer has three or four.
-#[derive(Default)]
-struct SizeLines {
-    lines: Vec<String>,
-    index: std::collections::HashMap<String, usize>,
+/// Each distinct value once, named by its index: a bulk transfer's
+/// frames have three or four size lines and layer lists, and share most
+/// of their fields (the addresses, the ports, the flags, the options).
+struct Table<T> {
+    rows: Vec<T>,
+    index: HashMap<T, usize>,
 }
 
-impl SizeLines {
-    fn of(&mut self, line: String) -> usize {
-        let next = self.lines.len();
-        *self.index.entry(line.clone()).or_insert_with(|| {
-            self.lines.push(line);
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            rows: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone + Eq + Hash> Table<T> {
+    fn of(&mut self, value: T) -> usize {
+        let next = self.rows.len();
+        *self.index.entry(value.clone()).or_insert_with(|| {
+            self.rows.push(value);
             next
         })
     }
 }
 
+#[derive(Default)]
+struct Tables {
+    sizes: Table<String>,
+    layers: Table<Vec<LayerData>>,
+    fields: Table<FieldData>,
+}
+
 /// A frame's data; `full`: with its fields and up to [`PAGE_FRAME_BYTES`].
-fn frame_data(p: &Packet, full: bool, flagged: bool, sizes: &mut SizeLines) -> FrameData {
+fn frame_data(p: &Packet, full: bool, flagged: bool, tables: &mut Tables) -> FrameData {
     let keep = match full {
         true => PAGE_FRAME_BYTES,
         false => p.layout.payload_range().start + LATER_PAYLOAD,
@@ -160,17 +189,21 @@ fn frame_data(p: &Packet, full: bool, flagged: bool, sizes: &mut SizeLines) -> F
         .map(|s| LayerData(layer_class(s.paint), s.range.start, s.range.end))
         .collect();
     let fields = match (&p.tcp, full) {
-        (Some(_), true) => p.fields().into_iter().map(field_data).collect(),
+        (Some(_), true) => p
+            .fields()
+            .into_iter()
+            .map(|f| tables.fields.of(field_data(f)))
+            .collect(),
         _ => Vec::new(),
     };
     let size = size_line(p, Palette { enabled: false }).unwrap_or_default();
     FrameData(
         p.number,
         dir,
-        hex::encode(kept),
+        base64::engine::general_purpose::STANDARD.encode(kept),
         p.data.len() - kept.len(),
-        sizes.of(size),
-        layers,
+        tables.sizes.of(size),
+        tables.layers.of(layers),
         fields,
         flagged,
     )

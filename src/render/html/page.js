@@ -25,16 +25,35 @@ function el(tag, attrs, ...children) {
 
 // ---- frames -----------------------------------------------------------
 
-function frameOf(raw, sizes) {
-  const [number, dir, hex, cut, sizeIndex, layers, fields, flagged] = raw;
-  const size = sizes[sizeIndex];
-  const bytes = [];
-  for (let i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.slice(i, i + 2), 16));
+// The tables a part's frames index: each distinct layer list and field
+// once, as objects.
+function tablesOf(data) {
   return {
-    number, dir, bytes, cut, size, flagged,
-    layers: layers.map(([cls, start, end]) => ({ cls, start, end })),
-    fields: fields.map(([layer, abbrev, offset, len, mask, value, text, detail]) =>
+    sizes: data.sizes,
+    layers: data.layers.map((list) => list.map(([cls, start, end]) => ({ cls, start, end }))),
+    fields: data.fields.map(([layer, abbrev, offset, len, mask, value, text, detail]) =>
       ({ layer, abbrev, offset, len, mask, value, text, detail })),
+  };
+}
+
+// A frame; its bytes and fields are made when first asked for (a long
+// capture opens without decoding 100,000 frames' bytes).
+function frameOf(raw, tables) {
+  const [number, dir, base64, cut, sizeIndex, layersIndex, fieldIndexes, flagged] = raw;
+  let bytes = null;
+  let fields = null;
+  return {
+    number, dir, cut, flagged,
+    size: tables.sizes[sizeIndex],
+    layers: tables.layers[layersIndex],
+    get bytes() {
+      if (!bytes) bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      return bytes;
+    },
+    get fields() {
+      if (!fields) fields = fieldIndexes.map((k) => tables.fields[k]);
+      return fields;
+    },
   };
 }
 
@@ -60,9 +79,10 @@ function fieldAt(frame, i) {
 // ---- the part ---------------------------------------------------------
 
 function drawPart(data, index) {
+  const tables = tablesOf(data);
   const part = {
     index, data,
-    frames: data.frames.map((f) => frameOf(f, data.sizes)),
+    frames: data.frames.map((f) => frameOf(f, tables)),
     selected: -1,
   };
   const section = el('section', { class: 'part', id: 'part-' + index });
@@ -397,7 +417,7 @@ function follow(part) {
     if (!p || !f.dir) return;
     const bytes = f.bytes.slice(p.start, p.end);
     missing += f.cut;
-    const text = bytes.map((b) => (b === 10 || (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : '.')).join('');
+    const text = Array.from(bytes, (b) => (b === 10 || (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : '.')).join('');
     const who = f.dir === 'c' ? 'client → server' : 'server → client';
     list.append(el('div', { class: 'segment ' + f.dir },
       el('span', { class: 'who mono' }, `#${f.number} ${who}, ${p.end - p.start} bytes`),
