@@ -44,7 +44,6 @@ pub fn write_html(w: &mut dyn Write, text: &PageText, parts: &[PagePart<'_>]) ->
         text,
         parts: parts.iter().map(PartData::of).collect(),
     };
-    let json = serde_json::to_string(&data).map_err(io::Error::other)?;
     writeln!(w, "<!doctype html>")?;
     writeln!(w, "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
     // No request of any kind: the page is whole in itself.
@@ -60,13 +59,41 @@ pub fn write_html(w: &mut dyn Write, text: &PageText, parts: &[PagePart<'_>]) ->
     writeln!(w, "<title>{}</title>", escape(&text.title))?;
     writeln!(w, "<style>\n{CSS}</style>\n</head>")?;
     writeln!(w, "<body>\n<div id=\"page\"></div>")?;
-    // `</` would end the script early; `<\/` is the same JSON string.
-    writeln!(
-        w,
-        "<script type=\"application/json\" id=\"tcplab-data\">{}</script>",
-        json.replace("</", "<\\/")
-    )?;
+    write!(w, "<script type=\"application/json\" id=\"tcplab-data\">")?;
+    // Straight into the page, not through a string: a long capture's JSON
+    // is tens of megabytes.
+    let mut script = ScriptText { w, after_lt: false };
+    serde_json::to_writer(&mut script, &data).map_err(io::Error::other)?;
+    writeln!(w, "</script>")?;
     writeln!(w, "<script>\n{JS}</script>\n</body>\n</html>")
+}
+
+/// JSON made safe inside `<script>`: `</` would end the script early,
+/// `<\/` is the same JSON string (`<` is only ever inside one). A `<` at
+/// the end of one write is remembered for the next.
+struct ScriptText<'a> {
+    w: &'a mut dyn Write,
+    after_lt: bool,
+}
+
+impl Write for ScriptText<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if b == b'/' && self.after_lt {
+                self.w.write_all(&buf[start..i])?;
+                self.w.write_all(b"\\")?;
+                start = i;
+            }
+            self.after_lt = b == b'<';
+        }
+        self.w.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
 }
 
 /// Text made safe between HTML tags.
@@ -93,5 +120,18 @@ mod tests {
         assert!(page.contains("<title>a &lt;b&gt; &amp; c</title>"));
         assert_eq!(page.matches("</script>").count(), 2, "{page}");
         assert!(page.contains("<\\/script><script>alert(1)<\\/script>"));
+    }
+
+    #[test]
+    fn a_slash_after_a_lt_is_escaped_across_writes() {
+        let mut out = Vec::new();
+        let mut s = ScriptText {
+            w: &mut out,
+            after_lt: false,
+        };
+        for piece in ["\"a<", "/b</", "c", "/"] {
+            s.write_all(piece.as_bytes()).unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a<\\/b<\\/c/");
     }
 }
