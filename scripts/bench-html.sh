@@ -14,7 +14,9 @@
 #    of every frame), the page's size, and the page opened in headless
 #    Chromium by tests/browser/page_probe.js: load time (navigation to the
 #    load event, the data parsed and the page drawn), then a click on the
-#    middle frame, which must select it and light its bytes.
+#    middle frame, which must select it and light its bytes, then how
+#    smoothly it scrolls and steps (the gaps between drawn frames while the
+#    timeline scrolls, while it jumps about, and per → key).
 #
 # Usage: sudo bash scripts/bench-html.sh      (root: a namespace, tcpdump)
 # Environment: BENCH_DIR (/tmp/tcplab-bench-html), BYTES (140000000),
@@ -87,23 +89,27 @@ fi
 have=$(capinfos -c -M "$whole" | awk '/Number of packets/ {print $NF}')
 echo "capture: $whole, $have frames"
 
-printf '\n| frames | tcplab --html s | RSS MiB | tshark pdml s | ratio | page MiB | load ms | mid-frame click |\n'
-printf '|-------:|----------------:|--------:|--------------:|------:|---------:|--------:|:----------------|\n'
+printf '\n| frames | tcplab --html s | RSS MiB | tshark pdml s | RSS MiB | time ratio | RSS ratio | page MiB | load ms | scroll ms p50/p95/max | jumps ms p50/p95/max | → key ms p50/max | mid-frame click |\n'
+printf '|-------:|----:|----:|----:|----:|----:|----:|----:|----:|:----|:----|:----|:----|\n'
 for n in 1000 10000 100000; do
     (( n <= have )) || { echo "| $n | (the capture has $have frames) |"; continue; }
     cut="$BENCH_DIR/cut-$n.pcap"
     [[ -s "$cut" ]] || editcap -F pcap -r "$whole" "$cut" "1-$n"
     page="$BENCH_DIR/page-$n.html"
     read -r ts trss < <(/usr/bin/time -f "%e %M" "$bin" replay "$cut" --html "$page" 2>&1 >/dev/null | tail -1)
-    read -r tw _ < <(/usr/bin/time -f "%e %M" tshark -r "$cut" -T pdml 2>&1 >/dev/null | tail -1)
+    read -r tw wrss < <(/usr/bin/time -f "%e %M" tshark -r "$cut" -T pdml 2>&1 >/dev/null | tail -1)
     size=$(stat -c %s "$page")
     mid=$(( n / 2 ))
     # Past the frames with fields (2,000 a part) the probe only clicks.
     field=tcp.srcport; (( mid <= 2000 )) || field=-
-    probe=$(node "$here/tests/browser/page_probe.js" "$page" "" "$mid" "$field" 47)
+    probe=$(PROBE_SMOOTH=1 node "$here/tests/browser/page_probe.js" "$page" "" "$mid" "$field" 47)
     load=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["loadMs"])' "$probe")
+    smooth=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1])["smooth"]; t=lambda k: "/".join(str(s[k][q]) for q in ("p50","p95","max")); print(t("scroll"), t("jumps"), str(s["key"]["p50"])+"/"+str(s["key"]["max"]))' "$probe")
+    read -r scroll jumps keys <<<"$smooth"
     picked=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]); print("ok" if v["clicked"]["row"]==sys.argv[2] and v.get("fieldHover",{"bytes":[34,35]})["bytes"]==[34,35] else "NOT ok: "+json.dumps(v["clicked"]))' "$probe" "$mid")
     ratio=$(python3 -c "print(f'{$ts/$tw:.2f}' if $tw > 0 else '-')")
-    printf '| %6d | %15s | %7d | %13s | %5s | %8.1f | %7s | %s |\n' \
-        "$n" "$ts" $(( trss / 1024 )) "$tw" "$ratio" "$(python3 -c "print($size/1048576)")" "$load" "$picked"
+    mratio=$(python3 -c "print(f'{$trss/$wrss:.2f}')")
+    printf '| %d | %s | %d | %s | %d | %s | %s | %.1f | %s | %s | %s | %s | %s |\n' \
+        "$n" "$ts" $(( trss / 1024 )) "$tw" $(( wrss / 1024 )) "$ratio" "$mratio" \
+        "$(python3 -c "print($size/1048576)")" "$load" "$scroll" "$jumps" "$keys" "$picked"
 done

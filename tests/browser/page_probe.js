@@ -110,6 +110,32 @@ const litBytes = `[...new Set([...document.querySelectorAll('.bytes b.lit')].map
 const litField = `(() => { const f = document.querySelector('.field.lit');
   return f ? f.querySelector('.abbrev').textContent : null; })()`;
 
+// How smoothly the page answers (PROBE_SMOOTH=1, for the benchmark): the
+// gaps between drawn frames while the timeline scrolls 40 px a frame for
+// 2 s, then while it jumps to a random place each frame (a scrollbar
+// dragged), and how long an arrow key takes to select and draw the next
+// frame. Milliseconds: median, 95th centile, the longest.
+async function smoothness() {
+  return value(`(async () => {
+    const frame = () => new Promise((r) => requestAnimationFrame(() => r(performance.now())));
+    const stats = (xs) => { const s = [...xs].sort((a, b) => a - b);
+      const at = (q) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] * 10) / 10;
+      return { n: s.length, p50: at(0.5), p95: at(0.95), max: at(1) }; };
+    const body = document.querySelector('.grid .body');
+    const gaps = async (move) => { const out = []; let t = await frame(); const end = t + 2000;
+      while (t < end) { move(); const u = await frame(); out.push(u - t); t = u; } return stats(out); };
+    body.scrollTop = 0;
+    const scroll = await gaps(() => { body.scrollTop += 40; });
+    const jumps = await gaps(() => { body.scrollTop = Math.random() * body.scrollHeight; });
+    const keys = [];
+    for (let i = 0; i < 30; i++) {
+      const t = performance.now();
+      document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+      keys.push((await frame()) - t);
+    }
+    return { scroll, jumps, key: stats(keys) }; })()`);
+}
+
 (async () => {
   const target = await send('Target.createTarget', { url: 'about:blank' });
   ({ sessionId: session } = await send('Target.attachToTarget', { targetId: target.targetId, flatten: true }));
@@ -142,6 +168,7 @@ const litField = `(() => { const f = document.querySelector('.field.lit');
     requestAnimationFrame(() => requestAnimationFrame(() => done(true))); })`);
   await click(`.grid .row[data-i="${FRAME - 1}"]`);
   out.clicked = await value(selected);
+  if (process.env.PROBE_SMOOTH) out.smooth = await smoothness();
   if (FIELD === '-') {
     clearTimeout(killer);
     console.log(JSON.stringify(out));

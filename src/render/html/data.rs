@@ -4,6 +4,7 @@
 //! line, layer list and field once in a table the frames index: the page
 //! stays small (a bulk transfer's frames differ in a few fields).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -28,6 +29,12 @@ pub const PAGE_FRAME_BYTES: usize = 2048;
 /// [`LATER_PAYLOAD`] bytes of payload; the page says how to see their fields.
 pub const FIELD_FRAMES: usize = 2000;
 const LATER_PAYLOAD: usize = 64;
+
+/// A timeline column is at most this wide; a longer cell is cut in view.
+const MAX_COLUMN: usize = 40;
+/// Between a row's cells: the unit separator, which no cell holds (cells
+/// are printable text).
+const CELL_SEP: &str = "\u{1f}";
 
 /// One part of a page: a trace, or one lab run.
 pub struct PagePart<'a> {
@@ -62,7 +69,11 @@ pub struct PartData {
     head: String,
     columns: Vec<&'static str>,
     right: Vec<bool>,
-    rows: Vec<Vec<String>>,
+    /// Each column's width in characters: its widest cell, up to
+    /// [`MAX_COLUMN`].
+    widths: Vec<usize>,
+    /// A row's cells joined by [`CELL_SEP`]: one string per row, not ten.
+    rows: Vec<String>,
     frames: Vec<FrameData>,
     /// The distinct size lines, layer lists and fields; a frame names
     /// them by index.
@@ -109,7 +120,16 @@ struct FieldData(
 
 impl PartData {
     pub fn of(part: &PagePart<'_>) -> PartData {
-        let (columns, right, rows) = timeline_cells(part.packets, part.marks);
+        let (columns, right, cells) = timeline_cells(part.packets, part.marks);
+        let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
+        let rows = cells
+            .map(|row| {
+                for (w, c) in widths.iter_mut().zip(&row) {
+                    *w = (*w).max(c.chars().count().min(MAX_COLUMN));
+                }
+                join_cells(&row)
+            })
+            .collect();
         let mut tables = Tables::default();
         let frames = part
             .packets
@@ -125,6 +145,7 @@ impl PartData {
             head: part.head.clone(),
             columns,
             right,
+            widths,
             rows,
             frames,
             sizes: tables.sizes.rows,
@@ -135,6 +156,19 @@ impl PartData {
             tail: part.tail.clone(),
         }
     }
+}
+
+/// A row's cells in one string; a separator inside a cell (none should
+/// hold one) spelled out as the terminal would.
+fn join_cells(row: &[String]) -> String {
+    let safe: Vec<Cow<str>> = row
+        .iter()
+        .map(|c| match c.contains(CELL_SEP) {
+            true => Cow::Owned(c.replace(CELL_SEP, "\\x1f")),
+            false => Cow::Borrowed(c.as_str()),
+        })
+        .collect();
+    safe.join(CELL_SEP)
 }
 
 /// Each distinct value once, named by its index: a bulk transfer's
@@ -237,5 +271,18 @@ fn svg_text(l: &Ladder) -> String {
     match svg.find("<svg") {
         Some(i) => svg[i..].to_string(),
         None => svg.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{join_cells, CELL_SEP};
+
+    #[test]
+    fn a_row_splits_back_into_its_cells_even_when_one_holds_the_separator() {
+        let row = ["1".to_string(), "a\u{1f}b".to_string(), String::new()];
+        let joined = join_cells(&row);
+        let cells: Vec<&str> = joined.split(CELL_SEP).collect();
+        assert_eq!(cells, ["1", "a\\x1fb", ""]);
     }
 }

@@ -130,10 +130,8 @@ function indexOfFrame(part, number) {
 // ---- the timeline -----------------------------------------------------
 
 function drawTimeline(part) {
-  const { columns, right, rows } = part.data;
   // Each column as wide as its widest cell; the details take the rest.
-  const widths = columns.map((c, k) =>
-    Math.min(Math.max(c.length, ...rows.map((r) => r[k].length)), 40));
+  const { columns, right, rows, widths } = part.data;
   const cols = widths.map((w, k) =>
     (columns[k] === 'details' ? 'minmax(20ch, 1fr)' : (w + 1) + 'ch')).join(' ');
   const box = el('div', { class: 'timeline grid', role: 'table' });
@@ -150,7 +148,7 @@ function drawTimeline(part) {
   const makeRow = (i) => {
     const f = part.frames[i];
     const row = el('div', { class: `row ${f.dir}${f.flagged ? ' flagged' : ''}`, role: 'row', 'data-i': String(i) });
-    rows[i].forEach((text, k) => {
+    rows[i].split('\u001f').forEach((text, k) => {
       const cls = [right[k] ? 'r' : '', columns[k] === 'dir' || columns[k] === 'direction' ? 'dir' : '']
         .join(' ').trim();
       const details = columns[k] === 'details';
@@ -222,12 +220,16 @@ function printRows(on) {
   }
 }
 
-// Only the rows in view (and a screenful either side) are in the page.
+// Only the rows in view (and a few either side, for the next frames of a
+// scroll) are in the page: each row drawn costs layout, and a jump draws
+// them all anew.
+const OVERSCAN = 12;
 function drawVisible(part) {
   const { body, rowH } = part;
   if (!rowH) return;
-  const first = Math.max(0, Math.floor(body.scrollTop / rowH) - 40);
-  const last = Math.min(part.frames.length, first + Math.ceil(body.clientHeight / rowH) + 80);
+  const top = Math.floor(body.scrollTop / rowH);
+  const first = Math.max(0, top - OVERSCAN);
+  const last = Math.min(part.frames.length, top + Math.ceil(body.clientHeight / rowH) + OVERSCAN);
   for (const [i, row] of part.rowEls) {
     if (i < first || i >= last) { row.remove(); part.rowEls.delete(i); }
   }

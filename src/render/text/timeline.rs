@@ -408,28 +408,30 @@ pub fn timeline_rows(
 
 /// The timeline as cells, for a page (`--html`): the widest layout's
 /// column titles, which are right-aligned, and each packet's cells, in
-/// the same words as the text table.
-pub fn timeline_cells(
-    packets: &[Packet],
-    marks: &Marks,
-) -> (Vec<&'static str>, Vec<bool>, Vec<Vec<String>>) {
+/// the same words as the text table (made as they are asked for: a long
+/// capture's cells are millions of strings).
+pub fn timeline_cells<'a>(
+    packets: &'a [Packet],
+    marks: &'a Marks,
+) -> (
+    Vec<&'static str>,
+    Vec<bool>,
+    impl Iterator<Item = Vec<String>> + 'a,
+) {
     let t0 = packets.first().map(|p| p.ts);
     let first_stream = packets.iter().find_map(Packet::stream);
     let streams = packets
         .iter()
         .any(|p| p.stream().is_some() && p.stream() != first_stream);
     let (cols, short) = layouts(false, streams).swap_remove(1);
-    let rows = packets
-        .iter()
-        .map(|p| {
-            let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3);
-            cols.iter()
-                .map(|&c| cell(p, c, ms, short, Col::Details, marks).content())
-                .collect()
-        })
-        .collect();
     let titles = cols.iter().map(|c| c.title(short)).collect();
     let right = cols.iter().map(|c| c.right_aligned()).collect();
+    let rows = packets.iter().map(move |p| {
+        let ms = t0.map(|t0| p.ts.secs_since(t0) * 1e3);
+        cols.iter()
+            .map(|&c| cell(p, c, ms, short, Col::Details, marks).content())
+            .collect()
+    });
     (titles, right, rows)
 }
 
