@@ -116,6 +116,8 @@ fn a_traced_hello_opens_offline_with_its_three_panes_linked() {
     assert_eq!(stepped["arrows"], 5, "{v}");
     assert_eq!(stepped["phases"], 1, "{v}");
     assert_eq!(stepped["tail"], true, "{v}");
+    // The heading would say how many segments there are.
+    assert_eq!(stepped["heading"], true, "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -162,6 +164,10 @@ fn every_lab_writes_a_page_that_opens_linked() {
         // or the RST that refuses, whose source port is bytes 34-35 on lo.
         let v = probe(&page, None, 1, "tcp.srcport", 47);
         linked(&v, &page, 1, "tcp.srcport", &[34, 35]);
+        // Scrolled to a later run, the keys step that run.
+        if let Some(at) = v["lastPart"].as_u64() {
+            assert_eq!(v["lastPartAfterKey"], at + 1, "{lab}: {v}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,6 +12,7 @@ use std::process::Stdio;
 
 use common::*;
 use tcplab::capture::{FileSource, PacketSource};
+use tcplab::decode::Flags;
 use tcplab::flow::Direction;
 use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{
@@ -256,6 +257,15 @@ fn svg_is_xml_with_one_arrow_per_segment() {
                 doc.descendants()
                     .any(|n| n.has_tag_name("marker") && n.attribute("id") == Some(id)),
                 "{name}: marker {id} is defined"
+            );
+            // An RST is told from the rest without its colour: its line's
+            // pattern.
+            let rst = p.flags().is_some_and(|f| f.contains(Flags::RST));
+            assert_eq!(
+                arrow.attribute("stroke-dasharray").is_some(),
+                rst,
+                "{name}: frame {}",
+                p.number
             );
         }
         let words: String = doc

@@ -193,13 +193,20 @@ async function smoothness() {
     const count = (sel) => [...document.querySelectorAll(sel)].filter(hidden).length;
     const tail = document.querySelector('pre.tail');
     return { rows: count('.grid .body .row'), arrows: count('.ladder .segment'), phases: count('.ladder .phase'),
-             tail: tail ? hidden(tail) : null }; })()`);
+             tail: tail ? hidden(tail) : null, heading: hidden(document.querySelector('.ladder svg .heading')) }; })()`);
   await key('s');
   if (shot) {
     await click(`.grid .row[data-i="${FRAME - 1}"]`);
     await pointAt(`.fields .field[data-k="${await value(`document.querySelectorAll(${JSON.stringify(fieldSel)})[${k}].parentNode.dataset.k`)}"]`);
     const png = await send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: false });
     fs.writeFileSync(shot, Buffer.from(png.data, 'base64'));
+  }
+  // A page of parts: scrolled to the last, → steps the last.
+  out.lastPart = await value(`(() => { if (parts.length < 2) return null;
+    const p = parts[parts.length - 1]; p.section.scrollIntoView(); return p.selected; })()`);
+  if (out.lastPart !== null) {
+    await key('ArrowRight');
+    out.lastPartAfterKey = await value(`parts[parts.length - 1].selected`);
   }
   clearTimeout(killer);
   console.log(JSON.stringify(out));

@@ -113,6 +113,7 @@ function drawPart(data, index) {
     section.append(part.tail);
   }
   section.addEventListener('mousedown', () => { state.part = index; });
+  part.section = section;
   parts.push(part);
   return section;
 }
@@ -475,10 +476,24 @@ function setStepping(button, on) {
   toggle(button, on);
 }
 
+// The part the keys act on: the one last clicked while any of it is on
+// screen, else the one that fills most of the screen (a lab's page is
+// scrolled, not clicked, from one run to the next).
+function partInView() {
+  const shown = (p) => {
+    const r = p.section.getBoundingClientRect();
+    return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
+  };
+  const last = parts[state.part];
+  if (!last || shown(last) > 0) return last;
+  return parts.reduce((best, p) => (shown(p) > shown(best) ? p : best));
+}
+
 function onKey(ev, large, step) {
   if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
-  const part = parts[state.part];
+  const part = partInView();
   if (!part) return;
+  state.part = part.index;
   switch (ev.key) {
     case 'ArrowRight': select(part, part.selected + 1); break;
     case 'ArrowLeft': select(part, part.selected - 1); break;

@@ -64,6 +64,16 @@ fn colour(kind: SegmentKind) -> &'static str {
     }
 }
 
+/// A kind's line pattern: an RST is dash-dotted, so that it is told from
+/// a SYN without its red (red and green are the colours most often
+/// confused).
+fn dash(kind: SegmentKind) -> &'static str {
+    match kind {
+        SegmentKind::Rst => r#" stroke-dasharray="12 4 3 4""#,
+        _ => "",
+    }
+}
+
 fn id(kind: SegmentKind) -> &'static str {
     match kind {
         SegmentKind::Syn => "syn",
@@ -363,7 +373,7 @@ fn page_body(
 fn heading(body: &mut String, title: &str) -> f64 {
     let y = MARGIN;
     body.push_str(&format!(
-        r#"<text x="{}" y="{}" font-family="{SANS}" font-size="{HEADING_PX}" font-weight="bold" fill="{INK}">{}</text>
+        r#"<text class="heading" x="{}" y="{}" font-family="{SANS}" font-size="{HEADING_PX}" font-weight="bold" fill="{INK}">{}</text>
 "#,
         n(MARGIN),
         n(y + HEADING_PX),
@@ -469,9 +479,10 @@ fn segment_row(rows: &mut String, a: &Arrow, page: &Page, y: f64) -> f64 {
     }
     let baseline = y - 12.0;
     let classes = format!("arrow {}", id(a.kind));
+    let dash = dash(a.kind);
     rows.push_str(&format!(
         r#"<g class="segment" data-frame="{frame}">
-<line class="{classes}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3" marker-end="{head}"><title>frame {frame}: {}</title></line>
+<line class="{classes}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"{dash} marker-end="{head}"><title>frame {frame}: {}</title></line>
 <text class="label" x="{}" y="{}" text-anchor="middle" font-family="{MONO}" font-size="{LABEL_PX}" fill="{colour}">{}"#,
         n(from),
         n(y1),
@@ -741,7 +752,7 @@ fn legend(body: &mut String, ladder: &Ladder, y: f64) -> f64 {
     for kind in kinds_present(ladder) {
         let what = legend_text(kind);
         body.push_str(&format!(
-            r#"<g class="legend"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="3" marker-end="url(#head-{})"/><text x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{c}">{}</text></g>
+            r#"<g class="legend"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="3"{d} marker-end="url(#head-{})"/><text x="{}" y="{}" font-family="{MONO}" font-size="{NOTE_PX}" fill="{c}">{}</text></g>
 "#,
             n(x),
             n(y - 6.0),
@@ -752,6 +763,7 @@ fn legend(body: &mut String, ladder: &Ladder, y: f64) -> f64 {
             n(y),
             escape(what),
             c = colour(kind),
+            d = dash(kind),
         ));
         x += 56.0 + mono_width(what, NOTE_PX) + 28.0;
     }
