@@ -22,9 +22,9 @@ use tcplab::flow::{Pipeline, Reassembler, Summary};
 use tcplab::render::{
     endpoints, explain_one, hexdump, layout_spans, never, play, trace_steps, write_ladder,
     write_ladder_mermaid, write_ladder_svg, write_summary, write_summary_json, write_trace_json,
-    write_trace_text, Arrows, CaptureInfo, Connection, EndpointInfo, FollowWriter, HexdumpMode,
-    Ladder, PacketRecord, Palette, RowWriter, Screen, Sockets, StepView, TextOptions, TraceReport,
-    Wire,
+    write_trace_text, Arrows, CaptureInfo, Connection, DumpBudget, EndpointInfo, FollowWriter,
+    HexdumpMode, Ladder, PacketRecord, Palette, RowWriter, Screen, Sockets, StepView, TextOptions,
+    TraceReport, Wire,
 };
 use tcplab::values::{Deadline, Frame, LinkType, Timestamp, TsPrecision};
 
@@ -105,8 +105,8 @@ pub fn text_options(opts: u8) -> TextOptions {
         fold: true,
         // Hex mode 3 dumps payloads as a lab does: under a budget.
         dump_budget: match (opts >> 4) & 0x03 {
-            3 => 16,
-            _ => usize::MAX,
+            3 => DumpBudget::Lab(16),
+            _ => DumpBudget::Every,
         },
         kernel_changes: false,
         // The options byte is full: every field is explained, always.

@@ -17,8 +17,8 @@ use tcplab::flow::Direction;
 use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{
     ladder_lines, never, play, visible_width, write_ladder_mermaid, write_ladder_svg,
-    write_ladder_svg_with, Arrows, Connection, HexdumpMode, Ladder, Palette, Screen, SegmentKind,
-    Steps, SvgOptions, TextOptions, MAX_ARROWS,
+    write_ladder_svg_with, Arrows, Connection, DumpBudget, HexdumpMode, Ladder, Palette, Screen,
+    SegmentKind, Steps, SvgOptions, TextOptions, MAX_ARROWS,
 };
 use tcplab::values::LinkType;
 use tcplab::values::{Frame, Timestamp, TsPrecision};
@@ -60,7 +60,7 @@ fn opts(width: usize, colour: bool) -> TextOptions {
         max_hex: 4096,
         explain: false,
         fold: true,
-        dump_budget: usize::MAX,
+        dump_budget: DumpBudget::Every,
         kernel_changes: false,
     }
 }

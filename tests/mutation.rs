@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tcplab::capture::SavefileReader;
 use tcplab::flow::Pipeline;
-use tcplab::render::{PacketRecord, Palette, RowWriter, TextOptions};
+use tcplab::render::{DumpBudget, PacketRecord, Palette, RowWriter, TextOptions};
 
 /// A small deterministic generator (xorshift64*): the same mutations every run.
 struct Rng(u64);
@@ -62,7 +62,7 @@ fn read_all(bytes: Vec<u8>, what: &str) -> Read {
                 explain: false,
                 max_hex: 4096,
                 fold: true,
-                dump_budget: usize::MAX,
+                dump_budget: DumpBudget::Every,
                 kernel_changes: false,
             };
             let mut rows = RowWriter::new(opts);

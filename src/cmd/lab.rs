@@ -11,7 +11,8 @@ use super::step::play_steps;
 use crate::cli::{text_options, ColorChoice, Format, Lab};
 use crate::flow::Packet;
 use crate::render::{lab_ladders, lab_page, lab_steps, text_prose, write_lab_json, write_lab_text};
-use crate::render::{CaptureInfo, Outcome, Paint, TextOptions, LAB_DUMP_BUDGET, LAB_DUMP_BYTES};
+use crate::render::{CaptureInfo, DumpBudget, Outcome, Paint, TextOptions};
+use crate::render::{LAB_DUMP_BUDGET, LAB_DUMP_BYTES};
 use crate::scenario::lab::{find, run_lab, unknown, LABS};
 use crate::values::LinkType;
 use crate::{Error, Result};
@@ -19,7 +20,7 @@ use crate::{Error, Result};
 /// Runs `tcplab lab`.
 pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
     let opts = TextOptions {
-        dump_budget: LAB_DUMP_BUDGET,
+        dump_budget: DumpBudget::Lab(LAB_DUMP_BUDGET),
         max_hex: args.view.max_hex.min(LAB_DUMP_BYTES),
         fold: !args.every_row,
         ..text_options(&args.view, color, 100)

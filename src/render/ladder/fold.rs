@@ -7,15 +7,9 @@
 
 use super::{AppKind, AppMark, Arrow};
 use crate::flow::{Direction, Phase};
-use crate::render::text::group;
+// The timeline's thresholds: a ladder folds where its table does.
+use crate::render::text::{group, FOLD_OVER, KEEP_EACH, MIN_RUN};
 use crate::values::{CallKind, EventKind};
-
-/// Fewer arrows than this are never folded (the timeline's `FOLD_OVER`).
-const FOLD_OVER: usize = 60;
-/// Shorter runs are drawn arrow by arrow.
-const MIN_RUN: usize = 8;
-/// Arrows drawn per kind of note (a zero-window probe, a window update).
-const KEEP_EACH: usize = 3;
 
 /// What the ladder draws, in order.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use super::sizes::{ip_name, numbers_text, outer_paint};
 /// How much of each payload a folded trace dumps.
 const FOLDED_DUMP: usize = 256;
 use super::timeline::direction_text;
-use super::{prose, HexdumpMode, TextOptions};
+use super::{prose, DumpBudget, HexdumpMode, TextOptions};
 use crate::flow::Packet;
 use crate::render::{hexdump, Marks, Paint, Palette, Span};
 
@@ -114,7 +114,7 @@ pub fn dumps(
                 continue;
             }
         };
-        if shown_bytes >= opts.dump_budget {
+        if shown_bytes >= opts.dump_budget.bytes() {
             if has_dump(p, opts.hexdump) {
                 left.push(p.number);
             }
@@ -129,7 +129,7 @@ pub fn dumps(
             "{} not dumped: {} more (a lab dumps {} bytes at most; --write FILE saves every byte for Wireshark)",
             numbers_text(&left),
             left.len(),
-            opts.dump_budget
+            opts.dump_budget.bytes()
         );
         prose(w, "  ", &pal.paint(Paint::Dim, &text), opts)?;
         writeln!(w)?;
@@ -190,7 +190,7 @@ pub fn dump_one(
     hexdump(w, shown, &spans, pal, per_line, "  ")?;
     if shown.len() < bytes.len() {
         let more = bytes.len() - shown.len();
-        let how = if opts.dump_budget != usize::MAX {
+        let how = if matches!(opts.dump_budget, DumpBudget::Lab(_)) {
             "a lab shows the start of each"
         } else if max_hex < opts.max_hex {
             "a folded trace; --every-row dumps them"

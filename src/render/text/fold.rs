@@ -9,16 +9,17 @@ use crate::flow::{Analysis, Direction, Packet, Phase};
 use crate::render::Marks;
 use crate::values::Timestamp;
 
-/// Fewer rows than this are never folded.
+/// Fewer rows than this are never folded (nor are a ladder's arrows).
 pub const FOLD_OVER: usize = 60;
 
 /// Shorter runs are shown row by row: a fold line saves little.
-const MIN_RUN: usize = 8;
+pub const MIN_RUN: usize = 8;
 
 /// Segments kept per analysis flag: a bulk transfer to a slower reader has
 /// hundreds of zero windows, a capture that dropped frames hundreds of
-/// "previous segment not captured"; the rest are counted in the folds.
-const KEEP_EACH: usize = 3;
+/// "previous segment not captured"; the rest are counted in the folds. A
+/// ladder keeps as many of each kind of note.
+pub const KEEP_EACH: usize = 3;
 
 /// What the timeline, the size lines and the dumps show, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ mod waits;
 pub use dumps::{bytes_per_line, dump_one, dumps, layout_spans};
 pub use explain::explain_one;
 pub use fit::{cut, strip_escapes, visible_width, wrap};
-pub use fold::group;
+pub use fold::{group, FOLD_OVER, KEEP_EACH, MIN_RUN};
 pub use program::{program_steps, write_program_text};
 pub use sizes::{size_line, size_row, sizes};
 pub use stepped::{lines_of, push_segments, push_trace, trace_steps, Arrows, Segment, StepView};
@@ -60,10 +60,8 @@ pub struct TextOptions {
     pub raw_seq: bool,
     /// Cut each dump after this many bytes.
     pub max_hex: usize,
-    /// Stop dumping once this many bytes are shown in a trace and name the
-    /// rest in one line: a lab's point is not its bytes (`usize::MAX`
-    /// everywhere else).
-    pub dump_budget: usize,
+    /// How many bytes a trace's dumps show in all.
+    pub dump_budget: DumpBudget,
     /// Explain every header field of each frame shown (`--explain`).
     pub explain: bool,
     /// Fold the uneventful middle of a long exchange (`trace`; off with
@@ -84,10 +82,29 @@ impl TextOptions {
             hexdump: HexdumpMode::None,
             raw_seq: false,
             max_hex: 0,
-            dump_budget: 0,
+            dump_budget: DumpBudget::Every,
             explain: false,
             fold: false,
             kernel_changes: false,
+        }
+    }
+}
+
+/// How many bytes a trace's dumps show in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DumpBudget {
+    /// Every frame shown is dumped (each cut at `max_hex`).
+    Every,
+    /// A lab's: dumps stop once this many bytes are shown and one line
+    /// names the rest (a lab's point is not its bytes).
+    Lab(usize),
+}
+
+impl DumpBudget {
+    fn bytes(self) -> usize {
+        match self {
+            DumpBudget::Every => usize::MAX,
+            DumpBudget::Lab(n) => n,
         }
     }
 }
