@@ -22,9 +22,9 @@ use tcplab::flow::{Pipeline, Reassembler, Summary};
 use tcplab::render::{
     endpoints, explain_one, hexdump, layout_spans, never, play, trace_steps, write_ladder,
     write_ladder_mermaid, write_ladder_svg, write_summary, write_summary_json, write_trace_json,
-    write_trace_text, Arrows, CaptureInfo, Connection, DumpBudget, EndpointInfo, FollowWriter,
-    HexdumpMode, Ladder, PacketRecord, Palette, RowWriter, Screen, Sockets, StepView, TextOptions,
-    TraceReport, Wire,
+    write_trace_text, Arrows, CaptureInfo, Connection, DumpBudget, EndpointInfo, Folding,
+    FollowWriter, HexdumpMode, Ladder, PacketRecord, Palette, RowWriter, Screen, Sockets, StepView,
+    TextOptions, TraceReport, Wire,
 };
 use tcplab::values::{Deadline, Frame, LinkType, Timestamp, TsPrecision};
 
@@ -101,8 +101,9 @@ pub fn text_options(opts: u8) -> TextOptions {
         },
         raw_seq: opts & 0x40 != 0,
         max_hex: if opts & 0x80 != 0 { 16 } else { 4096 },
-        // Folding needs 60 frames; an input has fewer, so it is always on.
-        fold: true,
+        // Always: an input has fewer than FOLD_OVER frames, and its runs
+        // should reach the fold code all the same.
+        fold: Folding::Always,
         // Hex mode 3 dumps payloads as a lab does: under a budget.
         dump_budget: match (opts >> 4) & 0x03 {
             3 => DumpBudget::Lab(16),

@@ -16,9 +16,10 @@ use tcplab::decode::Flags;
 use tcplab::flow::Direction;
 use tcplab::flow::{Packet, Pipeline};
 use tcplab::render::{
-    ladder_lines, never, play, visible_width, write_ladder_mermaid, write_ladder_svg,
-    write_ladder_svg_with, Arrows, Connection, DumpBudget, HexdumpMode, Ladder, Palette, Screen,
-    SegmentKind, Steps, SvgOptions, TextOptions, MAX_ARROWS,
+    ladder_lines, never, play, push_segments, visible_width, write_ladder_mermaid,
+    write_ladder_svg, write_ladder_svg_with, Arrows, Connection, DumpBudget, Folding, HexdumpMode,
+    Ladder, Palette, Screen, Segment, SegmentKind, StepView, Steps, SvgOptions, TextOptions,
+    MAX_ARROWS,
 };
 use tcplab::values::LinkType;
 use tcplab::values::{Frame, Timestamp, TsPrecision};
@@ -59,7 +60,7 @@ fn opts(width: usize, colour: bool) -> TextOptions {
         raw_seq: false,
         max_hex: 4096,
         explain: false,
-        fold: true,
+        fold: Folding::Long,
         dump_budget: DumpBudget::Every,
         kernel_changes: false,
     }
@@ -553,6 +554,32 @@ fn step_mode_waits_for_a_line_per_arrow() {
 }
 
 #[test]
+fn a_folded_ladder_is_stepped_arrow_by_arrow() {
+    // Stepping is a piece per segment, each with its own arrow: a folded
+    // ladder has fewer groups than frames, and `lab zero-window --step`
+    // once looked a frame's arrow up past the last group and panicked.
+    let l = ladder("lossy-bulk.pcap");
+    let o = opts(120, false);
+    assert!(ladder_lines(&l, &o).arrows.len() < l.arrows().len() / 2);
+    let mut steps = Steps::new(Vec::new());
+    Arrows::of(&l, &o).push_steps(&mut steps);
+    assert_eq!(steps.waits(), l.arrows().len());
+    let segments: Vec<Segment> = l
+        .arrows()
+        .iter()
+        .map(|a| Segment::new(a.frame, vec![format!("row {}", a.frame)], Vec::new()))
+        .collect();
+    let mut steps = Steps::new(Vec::new());
+    push_segments(
+        &mut steps,
+        &segments,
+        &[Arrows::of(&l, &o)],
+        StepView::Report,
+    );
+    assert_eq!(steps.waits(), segments.len());
+}
+
+#[test]
 fn of_connection_picks_the_connection_among_streams() {
     let all = packets("interleaved.pcap");
     let stream2: Vec<&Packet> = all.iter().filter(|p| p.stream() == Some(2)).collect();
@@ -608,14 +635,14 @@ fn a_long_ladder_folds_its_uneventful_runs_as_the_timeline_does() {
     let l = ladder("lossy-bulk.pcap");
     let n = l.arrows().len();
     assert!(n > 500, "{n} arrows");
-    let drawn = |fold: bool| {
+    let drawn = |fold: Folding| {
         let o = TextOptions {
             fold,
             ..opts(120, false)
         };
         ladder_lines(&l, &o).arrows
     };
-    let folded = drawn(true);
+    let folded = drawn(Folding::Long);
     assert!(
         folded.len() < n / 2,
         "{} groups for {n} arrows",
@@ -640,7 +667,7 @@ fn a_long_ladder_folds_its_uneventful_runs_as_the_timeline_does() {
     assert!(text.contains("retransmission"), "{text}");
     assert!(text.contains("FIN"), "{text}");
     // --every-row (no fold) draws every arrow.
-    let every = drawn(false);
+    let every = drawn(Folding::Never);
     assert_eq!(every.len(), n);
     assert!(!every.concat().join("\n").contains("⋮"));
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tcplab::capture::SavefileReader;
 use tcplab::flow::Pipeline;
-use tcplab::render::{DumpBudget, PacketRecord, Palette, RowWriter, TextOptions};
+use tcplab::render::{DumpBudget, Folding, PacketRecord, Palette, RowWriter, TextOptions};
 
 /// A small deterministic generator (xorshift64*): the same mutations every run.
 struct Rng(u64);
@@ -61,7 +61,7 @@ fn read_all(bytes: Vec<u8>, what: &str) -> Read {
                 raw_seq: true,
                 explain: false,
                 max_hex: 4096,
-                fold: true,
+                fold: Folding::Long,
                 dump_budget: DumpBudget::Every,
                 kernel_changes: false,
             };

@@ -3,7 +3,7 @@
 //! the one place their [`TextOptions`] are built.
 
 use super::output::{resolve_color, terminal_width, ColorChoice};
-use crate::render::{DumpBudget, HexdumpMode, Palette, TextOptions};
+use crate::render::{DumpBudget, Folding, HexdumpMode, Palette, TextOptions};
 
 /// `--hexdump`: the command line's side of [`HexdumpMode`] (the render
 /// type knows nothing of clap); the docs are the ones `--help` lists.
@@ -85,7 +85,7 @@ pub fn text_options(view: &View, color: ColorChoice, default_width: usize) -> Te
         raw_seq: view.raw_seq,
         max_hex: view.max_hex,
         explain: view.explain,
-        fold: true,
+        fold: Folding::Long,
         dump_budget: DumpBudget::Every,
         kernel_changes: false,
     }

@@ -19,12 +19,6 @@ use crate::{Error, Result};
 
 /// Runs `tcplab lab`.
 pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
-    let opts = TextOptions {
-        dump_budget: DumpBudget::Lab(LAB_DUMP_BUDGET),
-        max_hex: args.view.max_hex.min(LAB_DUMP_BYTES),
-        fold: !args.every_row,
-        ..text_options(&args.view, color, 100)
-    };
     if args.name == "list" {
         return list(args.format, out).map_err(output_error);
     }
@@ -38,6 +32,12 @@ pub fn run(args: &Lab, color: ColorChoice, out: &mut dyn Write) -> Result<()> {
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     let outcome = rt.block_on(run_lab(lab.name))?;
+    let opts = TextOptions {
+        dump_budget: DumpBudget::Lab(LAB_DUMP_BUDGET),
+        max_hex: args.view.max_hex.min(LAB_DUMP_BYTES),
+        fold: outcome.folding.unless(args.every_row),
+        ..text_options(&args.view, color, 100)
+    };
     if let Some(path) = &args.write {
         save(path, &outcome)?;
     }

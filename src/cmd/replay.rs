@@ -15,7 +15,7 @@ use crate::cli::{text_options, ColorChoice, Replay, ReplayFormat, ReplayShow};
 use crate::flow::{Analysis, Direction, Packet, Pipeline, Reassembler, Summary};
 use crate::render::{
     bytes_per_line, endpoint_text, endpoints, explain_one, hexdump, layout_spans, lines_of,
-    push_segments, size_line, write_record_explained, write_summary, Arrows, FollowWriter,
+    push_segments, size_line, write_record_explained, write_summary, Arrows, Folding, FollowWriter,
     HexdumpMode, Ladder, PagePart, PageText, Paint, RowWriter, Segment, Span, Steps, TextOptions,
     NO_MARKS,
 };
@@ -82,7 +82,7 @@ pub fn run(args: &Replay, color: ColorChoice, out: &mut dyn Write) -> Result<()>
     // Piped or redirected, rows are never wrapped (as tcpdump's).
     // Replay streams its rows and never folds them: nor does its ladder.
     let opts = TextOptions {
-        fold: false,
+        fold: Folding::Never,
         ..text_options(&args.view, color, usize::MAX)
     };
     let mut output = match (args.show, args.format) {

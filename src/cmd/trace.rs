@@ -12,7 +12,7 @@ use super::{load_writes, output_error};
 use crate::cli::{text_options, ColorChoice, Format, Trace, TracePath};
 use crate::lab::ExchangePlan;
 use crate::render::{trace_steps, write_trace_json, write_trace_text, Arrows, Ladder, TraceReport};
-use crate::render::{PagePart, PageText};
+use crate::render::{Folding, PagePart, PageText};
 use crate::scenario::impaired::{trace_impaired, CaptureAt, PathPlan};
 use crate::scenario::trace::trace;
 use crate::{Error, Result};
@@ -49,7 +49,7 @@ pub fn run(args: &Trace, color: ColorChoice, out: &mut dyn Write) -> Result<()> 
     }
     // Tables need a width: a classic terminal's when none is known.
     let mut opts = text_options(&args.view, color, 100);
-    opts.fold = !args.every_row;
+    opts.fold = Folding::Long.unless(args.every_row);
     opts.kernel_changes = args.kernel;
     let ladder = args.diagram.wanted().then(|| Ladder::of_report(&report));
     // A stepped report is played once the capture is closed.

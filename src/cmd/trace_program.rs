@@ -8,7 +8,9 @@ use std::io::Write;
 use super::diagram::draw_diagram;
 use super::{load_writes, output_error};
 use crate::cli::{text_options, ColorChoice, Format, ProgramRun, Trace};
-use crate::render::{program_steps, write_program_json, write_program_text, Ladder, ProgramExit};
+use crate::render::{
+    program_steps, write_program_json, write_program_text, Folding, Ladder, ProgramExit,
+};
 use crate::scenario::program::{trace_program, ClientPlan, ProgramPlan};
 use crate::{Error, Result};
 
@@ -37,7 +39,7 @@ pub fn run(args: &Trace, p: &ProgramRun, color: ColorChoice, out: &mut dyn Write
         super::save_packets(path, &report.packets, &report.capture)?;
     }
     let mut opts = text_options(&args.view, color, 100);
-    opts.fold = !args.every_row;
+    opts.fold = Folding::Long.unless(args.every_row);
     opts.kernel_changes = true;
     // A stepped report is played once the capture is closed.
     let steps = match args.diagram.step() {

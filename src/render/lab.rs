@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::text::{push_streams, write_streams_text, NO_BREAK};
+use super::text::{push_streams, write_streams_text, Folding, NO_BREAK};
 use super::{lines_of, push_trace, Arrows, StepView, Steps};
 use super::{records, text_prose, trace_json, write_trace_text, Ladder, Paint};
 use super::{PagePart, PageText, TextOptions, TraceReport, NO_MARKS};
@@ -92,6 +92,8 @@ impl Part {
 #[derive(Default)]
 pub struct Outcome {
     pub parts: Vec<Part>,
+    /// When its tables and ladders fold (unless `--every-row`).
+    pub folding: Folding,
     pub happened: Vec<String>,
     pub checks: Vec<Check>,
 }

@@ -46,8 +46,8 @@ pub(crate) use text::NO_MARKS;
 pub use text::{
     bytes_per_line, explain_one, group, head_and_tail_text, layout_spans, lines_of, options_text,
     preview, program_steps, push_segments, push_trace, size_line, timeline, trace_steps,
-    visible_width, write_program_text, write_trace_text, Arrows, DumpBudget, HexdumpMode, Segment,
-    StepView, TextOptions, NODE_HIGH_WATER_MARK,
+    visible_width, write_program_text, write_trace_text, Arrows, DumpBudget, Folding, HexdumpMode,
+    Segment, StepView, TextOptions, NODE_HIGH_WATER_MARK,
 };
 pub use trace_json::{records, trace_json, write_trace_json, TraceJson};
 

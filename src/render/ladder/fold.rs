@@ -8,7 +8,7 @@
 use super::{AppKind, AppMark, Arrow};
 use crate::flow::{Direction, Phase};
 // The timeline's thresholds: a ladder folds where its table does.
-use crate::render::text::{group, FOLD_OVER, KEEP_EACH, MIN_RUN};
+use crate::render::text::{group, Folding, KEEP_EACH, MIN_RUN};
 use crate::values::{CallKind, EventKind};
 
 /// What the ladder draws, in order.
@@ -86,14 +86,14 @@ fn add_data(slot: &mut (usize, u64), len: usize) {
     slot.1 += len as u64;
 }
 
-/// Every arrow, or (`fold`, and a long ladder) the kept arrows and folds.
+/// Every arrow, or (when `fold` folds this many) the kept arrows and folds.
 /// `marks[i]` are the marks drawn with arrow `i` (`Ladder::marks_around`).
 pub(super) fn plan(
     arrows: &[Arrow],
     marks: &[(Vec<&AppMark>, Vec<&AppMark>)],
-    fold: bool,
+    fold: Folding,
 ) -> Vec<Drawn> {
-    if !fold || arrows.len() < FOLD_OVER {
+    if !fold.folds(arrows.len()) {
         return (0..arrows.len()).map(Drawn::Arrow).collect();
     }
     let keep = kept(arrows, marks);

@@ -12,6 +12,40 @@ use crate::values::Timestamp;
 /// Fewer rows than this are never folded (nor are a ladder's arrows).
 pub const FOLD_OVER: usize = 60;
 
+/// When an exchange's uneventful middle is folded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Folding {
+    /// Every row: `--every-row`, and views that stream their rows.
+    Never,
+    /// From [`FOLD_OVER`] rows on: a short exchange reads whole.
+    #[default]
+    Long,
+    /// Whatever the length: for a lab whose exchange sits near
+    /// [`FOLD_OVER`] (chat's 60 frames), where a run with one ACK fewer
+    /// would unfold the whole table and change its layout.
+    Always,
+}
+
+impl Folding {
+    /// Whether `rows` rows (or arrows) are folded.
+    pub fn folds(self, rows: usize) -> bool {
+        match self {
+            Folding::Never => false,
+            Folding::Long => rows >= FOLD_OVER,
+            Folding::Always => true,
+        }
+    }
+
+    /// `Never` when the user asked for every row.
+    pub fn unless(self, every_row: bool) -> Folding {
+        if every_row {
+            Folding::Never
+        } else {
+            self
+        }
+    }
+}
+
 /// Shorter runs are shown row by row: a fold line saves little.
 pub const MIN_RUN: usize = 8;
 
@@ -124,10 +158,10 @@ pub fn folded(shown: &[Shown<'_>]) -> usize {
         .sum()
 }
 
-/// Every row, or (`fold`, and a long exchange) the kept rows and folds.
+/// Every row, or (when `fold` folds this many) the kept rows and folds.
 /// Rows with a mark (`marks`, by frame number) are always kept.
-pub fn plan<'a>(packets: &'a [Packet], fold: bool, marks: &Marks) -> Vec<Shown<'a>> {
-    if !fold || packets.len() < FOLD_OVER {
+pub fn plan<'a>(packets: &'a [Packet], fold: Folding, marks: &Marks) -> Vec<Shown<'a>> {
+    if !fold.folds(packets.len()) {
         return packets.iter().map(Shown::Row).collect();
     }
     let mut out = Vec::new();
@@ -188,4 +222,22 @@ fn kept(packets: &[Packet], marks: &Marks) -> Vec<bool> {
                 || marks.contains_key(&p.number)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lab_that_always_folds_folds_below_fold_over_too() {
+        // Chat's 60 frames, and a run with one ACK fewer: the same table.
+        for rows in [FOLD_OVER - 1, FOLD_OVER] {
+            assert!(Folding::Always.folds(rows));
+            assert!(!Folding::Never.folds(rows));
+        }
+        assert!(!Folding::Long.folds(FOLD_OVER - 1));
+        assert!(Folding::Long.folds(FOLD_OVER));
+        assert_eq!(Folding::Always.unless(true), Folding::Never);
+        assert_eq!(Folding::Long.unless(false), Folding::Long);
+    }
 }

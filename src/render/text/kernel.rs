@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{prose, TextOptions};
+use super::{prose, Folding, TextOptions};
 use crate::render::{KernelSide, Paint, TraceReport, WireTotals};
 
 pub fn kernel_section(w: &mut dyn Write, r: &TraceReport, opts: &TextOptions) -> io::Result<()> {
@@ -125,7 +125,7 @@ fn changes(w: &mut dyn Write, s: &KernelSide, opts: &TextOptions) -> io::Result<
     // A bulk transfer changes at every sample: its middle is folded, as the
     // timeline's is (all in JSON, or with --every-row).
     let n = s.changes.len();
-    let folded = opts.fold && n > FOLD_OVER;
+    let folded = opts.fold != Folding::Never && n > FOLD_OVER;
     for (i, c) in s.changes.iter().enumerate() {
         if folded && (KEEP..n - KEEP).contains(&i) {
             if i == KEEP {

@@ -20,7 +20,7 @@ mod waits;
 pub use dumps::{bytes_per_line, dump_one, dumps, layout_spans};
 pub use explain::explain_one;
 pub use fit::{cut, strip_escapes, visible_width, wrap};
-pub use fold::{group, FOLD_OVER, KEEP_EACH, MIN_RUN};
+pub use fold::{group, Folding, KEEP_EACH, MIN_RUN};
 pub use program::{program_steps, write_program_text};
 pub use sizes::{size_line, size_row, sizes};
 pub use stepped::{lines_of, push_segments, push_trace, trace_steps, Arrows, Segment, StepView};
@@ -64,9 +64,9 @@ pub struct TextOptions {
     pub dump_budget: DumpBudget,
     /// Explain every header field of each frame shown (`--explain`).
     pub explain: bool,
-    /// Fold the uneventful middle of a long exchange (`trace`; off with
-    /// `--every-row`). Views that stream rows never fold.
-    pub fold: bool,
+    /// When to fold an exchange's uneventful middle (a long one for
+    /// `trace`; never with `--every-row`, nor in views that stream rows).
+    pub fold: Folding,
     /// List each change of the kernel's view (`--kernel`), not only its
     /// totals.
     pub kernel_changes: bool,
@@ -84,7 +84,7 @@ impl TextOptions {
             max_hex: 0,
             dump_budget: DumpBudget::Every,
             explain: false,
-            fold: false,
+            fold: Folding::Never,
             kernel_changes: false,
         }
     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{dump_one, explain_one, marks_of, size_row, timeline_rows, trace_head, trace_tail};
-use super::{HexdumpMode, TextOptions};
+use super::{Folding, HexdumpMode, TextOptions};
 use crate::flow::Packet;
 use crate::render::{ladder_lines, Ladder, Marks, OutputLine, Steps, TraceReport};
 
@@ -32,8 +32,14 @@ pub struct Arrows {
 }
 
 impl Arrows {
+    /// Unfolded, as the stepped timeline is: a piece per segment, and each
+    /// segment's own arrow (a folded ladder has fewer arrows than frames).
     pub fn of(ladder: &Ladder, opts: &TextOptions) -> Arrows {
-        let lines = ladder_lines(ladder, opts);
+        let opts = TextOptions {
+            fold: Folding::Never,
+            ..*opts
+        };
+        let lines = ladder_lines(ladder, &opts);
         let frames = ladder.arrows().iter().enumerate();
         Arrows {
             by_frame: frames.map(|(i, a)| (a.frame, i)).collect(),

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 
-use super::fold::{folded, group, plan, Fold, Shown};
+use super::fold::{folded, group, plan, Fold, Folding, Shown};
 use super::{cut, fitting_lines, new_table, strip_escapes, TextOptions, NO_BREAK};
 use crate::decode::{Flags, TcpOptions};
 use crate::flow::{Direction, Packet, Phase, WindowScale};
@@ -376,7 +376,7 @@ pub fn timeline_rows(
     lines: &[OutputLine],
     opts: &TextOptions,
 ) -> (Vec<String>, Vec<Vec<String>>) {
-    let shown = plan(packets, false, marks);
+    let shown = plan(packets, Folding::Never, marks);
     let (all, _) = table_lines(packets, &shown, marks, lines, opts);
     // A row starts where the number column is not blank; the header ends
     // at its rule.
