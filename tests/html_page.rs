@@ -20,7 +20,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 /// What the probe saw on `page` after selecting `frame`, pointing at
-/// `field` and at byte `byte`.
+/// `field` and at byte `byte`; with `pdf`, the page printed there too.
 fn probe(
     page: &Path,
     shot: Option<&Path>,
@@ -28,9 +28,24 @@ fn probe(
     field: &str,
     byte: usize,
 ) -> serde_json::Value {
+    probe_printing(page, shot, frame, field, byte, None)
+}
+
+fn probe_printing(
+    page: &Path,
+    shot: Option<&Path>,
+    frame: u64,
+    field: &str,
+    byte: usize,
+    pdf: Option<&Path>,
+) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/page_probe.js");
     let shot = shot.map(|p| p.display().to_string()).unwrap_or_default();
-    let out = Command::new("node")
+    let mut node = Command::new("node");
+    if let Some(pdf) = pdf {
+        node.env("PROBE_PRINT", pdf);
+    }
+    let out = node
         .arg(script)
         .arg(page)
         .arg(shot)
@@ -137,11 +152,23 @@ fn a_replayed_lossy_capture_draws_only_the_rows_in_view() {
     let html = self_contained(&page);
     // The analysis is in the rows, as the text view says it.
     assert!(html.contains("fast retransmission"));
-    let v = probe(&page, None, 20, "tcp.srcport", 47);
+    let pdf = dir.join("lossy.pdf");
+    let v = probe_printing(&page, None, 20, "tcp.srcport", 47, Some(&pdf));
     linked(&v, &page, 20, "tcp.srcport", &[34, 35]);
     assert_eq!(v["frames"], 506, "{v}");
     let rows = v["rows"].as_u64().unwrap();
     assert!(rows > 10 && rows < 200, "{rows} of 506 rows in the page");
+    // Printed, the ladder (44,676 units tall) is cut into pieces shorter
+    // than a page of A4 or Letter (1.47 and 1.33 widths), between its
+    // arrows, and put back whole after.
+    let print = &v["print"];
+    assert!(print["pieces"].as_u64().unwrap() > 10, "{v}");
+    assert!(print["tallest"].as_f64().unwrap() < 1.3, "{v}");
+    assert_eq!(print["crossed"], 0, "{v}");
+    assert_eq!(print["after"], print["before"], "{v}");
+    assert_eq!(print["left"], 0, "{v}");
+    let pdf = std::fs::read(&pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "Chromium printed no PDF");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

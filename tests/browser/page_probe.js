@@ -136,6 +136,36 @@ async function smoothness() {
     return { scroll, jumps, key: stats(keys) }; })()`);
 }
 
+// Printing (PROBE_PRINT=FILE.pdf): what print.js makes of the ladder in
+// print media (its pieces, the tallest in widths, any segment a cut goes
+// through), that afterprint puts the ladder back, and the page printed to
+// A4 by Chromium itself, as FILE.pdf.
+async function printed(pdf) {
+  await send('Emulation.setEmulatedMedia', { media: 'print' });
+  const cut = await value(`(() => {
+    const before = document.querySelectorAll('.ladder .segment').length;
+    dispatchEvent(new Event('beforeprint'));
+    const pieces = [...document.querySelectorAll('.ladder svg.piece')];
+    let crossed = 0;
+    for (const p of pieces) {
+      const r = p.querySelector('clipPath rect');
+      const y0 = Number(r.getAttribute('y')), y1 = y0 + Number(r.getAttribute('height'));
+      for (const g of p.querySelectorAll('.segment')) {
+        const b = g.getBBox();
+        if ((b.y < y0 && b.y + b.height > y0) || (b.y < y1 && b.y + b.height > y1)) crossed += 1;
+      }
+    }
+    const tallest = Math.max(0, ...pieces.map((p) => p.viewBox.baseVal.height / p.viewBox.baseVal.width));
+    dispatchEvent(new Event('afterprint'));
+    return { pieces: pieces.length, tallest, crossed, before,
+             after: document.querySelectorAll('.ladder .segment').length,
+             left: document.querySelectorAll('.ladder svg.piece').length }; })()`);
+  await send('Emulation.setEmulatedMedia', { media: '' });
+  const r = await send('Page.printToPDF', { paperWidth: 8.27, paperHeight: 11.69 });
+  fs.writeFileSync(pdf, Buffer.from(r.data, 'base64'));
+  return cut;
+}
+
 (async () => {
   const target = await send('Target.createTarget', { url: 'about:blank' });
   ({ sessionId: session } = await send('Target.attachToTarget', { targetId: target.targetId, flatten: true }));
@@ -160,6 +190,7 @@ async function smoothness() {
   out.frames = await value(`JSON.parse(document.getElementById('tcplab-data').textContent).parts.reduce((n, p) => n + p.frames.length, 0)`);
   out.arrows = await value(`document.querySelectorAll('.ladder .segment').length`);
   out.first = await value(selected);
+  if (process.env.PROBE_PRINT) out.print = await printed(process.env.PROBE_PRINT);
   // Scroll the timeline to the row first, as a person would: a long
   // timeline has only the rows in view in the page.
   await value(`new Promise((done) => { const b = document.querySelector('.grid .body');

@@ -22,6 +22,8 @@ pub use data::{PagePart, PAGE_FRAME_BYTES};
 
 const CSS: &str = include_str!("page.css");
 const JS: &str = include_str!("page.js");
+/// What printing changes; after `page.js`, in its script.
+const PRINT_JS: &str = include_str!("print.js");
 
 /// What the page says before and after its parts (a lab's narrative and
 /// its checks; empty for a trace).
@@ -65,7 +67,7 @@ pub fn write_html(w: &mut dyn Write, text: &PageText, parts: &[PagePart<'_>]) ->
     let mut script = ScriptText { w, after_lt: false };
     serde_json::to_writer(&mut script, &data).map_err(io::Error::other)?;
     writeln!(w, "</script>")?;
-    writeln!(w, "<script>\n{JS}</script>\n</body>\n</html>")
+    writeln!(w, "<script>\n{JS}\n{PRINT_JS}</script>\n</body>\n</html>")
 }
 
 /// JSON made safe inside `<script>`: `</` would end the script early,

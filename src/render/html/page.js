@@ -197,30 +197,6 @@ function relayout() {
   for (const part of parts) if (part.virtual) layoutVirtual(part);
 }
 
-// Print has no scrolling: every row is drawn (up to PRINT_ROWS) in order.
-const PRINT_ROWS = 5000;
-function printRows(on) {
-  for (const part of parts) {
-    if (!part.virtual) continue;
-    part.body.classList.toggle('virtual', !on);
-    for (const row of part.rowEls.values()) row.remove();
-    part.rowEls.clear();
-    if (!on) { layoutVirtual(part); continue; }
-    const n = Math.min(part.frames.length, PRINT_ROWS);
-    for (let i = 0; i < n; i++) {
-      const row = part.makeRow(i);
-      part.rowEls.set(i, row);
-      part.body.append(row);
-    }
-    if (n < part.frames.length) {
-      const more = el('div', { class: 'row more' },
-        `… ${part.frames.length - n} more rows not printed (tcplab replay FILE prints them all)`);
-      part.rowEls.set(n, more);
-      part.body.append(more);
-    }
-  }
-}
-
 // Only the rows in view (and a few either side, for the next frames of a
 // scroll) are in the page: each row drawn costs layout, and a jump draws
 // them all anew.
@@ -466,8 +442,6 @@ function drawPage() {
   if (part) select(part, Math.max(0, indexOfFrame(part, Number(m[2]))));
   state.part = part ? part.index : 0;
   state.ready = true;
-  window.addEventListener('beforeprint', () => printRows(true));
-  window.addEventListener('afterprint', () => printRows(false));
 }
 
 function setStepping(button, on) {
