@@ -167,6 +167,8 @@ fn a_replayed_lossy_capture_draws_only_the_rows_in_view() {
     assert_eq!(print["crossed"], 0, "{v}");
     assert_eq!(print["after"], print["before"], "{v}");
     assert_eq!(print["left"], 0, "{v}");
+    // The timeline's header row repeats at the top of each printed page.
+    assert_eq!(print["head"], "table-header-group", "{v}");
     let pdf = std::fs::read(&pdf).unwrap();
     assert!(pdf.starts_with(b"%PDF"), "Chromium printed no PDF");
     let _ = std::fs::remove_dir_all(&dir);

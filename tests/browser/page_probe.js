@@ -138,7 +138,8 @@ async function smoothness() {
 
 // Printing (PROBE_PRINT=FILE.pdf): what print.js makes of the ladder in
 // print media (its pieces, the tallest in widths, any segment a cut goes
-// through), that afterprint puts the ladder back, and the page printed to
+// through, how the timeline's header is laid out: a table's header group
+// repeats on each page), that afterprint puts the ladder back, and the page printed to
 // A4 by Chromium itself, as FILE.pdf.
 async function printed(pdf) {
   await send('Emulation.setEmulatedMedia', { media: 'print' });
@@ -157,7 +158,8 @@ async function printed(pdf) {
     }
     const tallest = Math.max(0, ...pieces.map((p) => p.viewBox.baseVal.height / p.viewBox.baseVal.width));
     dispatchEvent(new Event('afterprint'));
-    return { pieces: pieces.length, tallest, crossed, before,
+    const head = getComputedStyle(document.querySelector('.grid .row.head')).display;
+    return { pieces: pieces.length, tallest, crossed, before, head,
              after: document.querySelectorAll('.ladder .segment').length,
              left: document.querySelectorAll('.ladder svg.piece').length }; })()`);
   await send('Emulation.setEmulatedMedia', { media: '' });
