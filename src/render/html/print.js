@@ -48,7 +48,7 @@ function cutLadders() {
     const most = box.width * PIECE_HEIGHT;
     if (box.height <= most) continue;
     const { head, spans } = ladderParts(svg);
-    const ys = cutsBetween(spans, box.y, box.y + box.height, most - head.height);
+    const ys = cutsBetween(spans, box.y, box.y + box.height, most - (head ? head.height : 0));
     const pieces = ys.slice(1).map((end, i) => piece(svg, box, i ? head : null, ys[i], end));
     svg.replaceWith(...pieces);
     cutAway.push([pieces, svg]);
@@ -64,7 +64,7 @@ function uncutLadders() {
 }
 
 // The lanes' titles (drawn before the first lifeline: the boxes and their
-// words, not the background or the heading), and the vertical extent of
+// words, not the background or the heading; null if none), and the vertical extent of
 // everything drawn after them. A phase's bracket spans many arrows and a
 // lifeline all of them: pieces cut through those.
 function ladderParts(svg) {
@@ -81,10 +81,11 @@ function ladderParts(svg) {
     spans.push([b.y, b.y + b.height]);
   }
   spans.sort((a, b) => a[0] - b[0]);
+  if (!headEls.length) return { head: null, spans };
   const boxes = headEls.map((e) => e.getBBox());
   const top = Math.min(...boxes.map((b) => b.y)) - 8;
   const bottom = Math.max(...boxes.map((b) => b.y + b.height)) + 8;
-  return { head: { els: headEls, y: top, height: headEls.length ? bottom - top : 0 }, spans };
+  return { head: { els: headEls, y: top, height: bottom - top }, spans };
 }
 
 // Where to cut [top, bottom]: in a gap between spans, as late as keeps a
@@ -97,8 +98,8 @@ function cutsBetween(spans, top, bottom, most) {
     const start = ys[ys.length - 1];
     if (a > reach) gap = (reach + a) / 2;
     if (b - start > most) {
-      const at = gap !== null && gap > start ? gap : start + most;
-      ys.push(at);
+      // A gap, once found, is past the last cut: it lies beyond every span before.
+      ys.push(gap ?? start + most);
       gap = null;
     }
     reach = Math.max(reach, b);
